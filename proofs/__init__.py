@@ -1,0 +1,38 @@
+"""Symbolic derivations, every step checked by SymPy or openly cited.
+
+This layer imports SymPy only (never NumPy or CuPy). One module per area of theory
+(``proofs.cross_entropy``, ...), each exposing ``derive_*`` functions that return a
+:class:`Derivation` ending in the claim's closed form.
+"""
+
+from .checks import StepNotChecked
+from .derivation import (
+    Derivation,
+    DerivationError,
+    Step,
+    cite,
+    define,
+    equal,
+    equal_by_cases,
+    relation,
+    solutions,
+    substitute,
+)
+from .printing import latex_text
+from .sources import Source
+
+__all__ = [
+    "Derivation",
+    "DerivationError",
+    "Source",
+    "Step",
+    "StepNotChecked",
+    "cite",
+    "define",
+    "equal",
+    "equal_by_cases",
+    "latex_text",
+    "relation",
+    "solutions",
+    "substitute",
+]

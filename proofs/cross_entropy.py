@@ -1,0 +1,260 @@
+r"""Cross-entropy of the softmax as a margin loss: derivations.
+
+For logits :math:`z \in \mathbb{R}^K` and correct class :math:`y`,
+
+.. math:: L = -\ln \operatorname{softmax}(z)_y = \ln\Big(1 + \sum_{j\ne y} e^{z_j - z_y}\Big),
+
+so with two classes and margin :math:`m = z_{\text{wrong}} - z_{\text{correct}}`,
+:math:`L(m) = \ln(1 + e^m)` (softplus). Every derivation below returns a
+:class:`~proofs.Derivation` whose conclusion's right-hand side is the closed form
+that the numerical kernels in :mod:`numerics.cross_entropy` measure.
+
+Symbols use the parameter names of the claims: ``K`` (classes), ``m`` (margin),
+``n`` (derivative order).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from .derivation import Derivation, define, equal, equal_by_cases, relation, substitute
+from .sources import Source
+
+__all__ = [
+    "K",
+    "m",
+    "n",
+    "softplus",
+    "sigmoid",
+    "derive_margin",
+    "derive_derivatives",
+    "derive_asymptotes",
+    "derive_score_identity",
+    "SOURCES",
+]
+
+K = sp.Symbol("K", integer=True, positive=True)
+m = sp.Symbol("m", real=True)
+n = sp.Symbol("n", integer=True, positive=True)
+
+softplus = sp.log(1 + sp.exp(m))
+sigmoid = 1 / (1 + sp.exp(-m))
+
+BRIDLE = Source(
+    "bridle1990",
+    "John S. Bridle",
+    "Probabilistic interpretation of feedforward classification network outputs, "
+    "with relationships to statistical pattern recognition",
+    "Neurocomputing: Algorithms, Architectures and Applications, NATO ASI Series F68, Springer",
+    1990,
+    doi="10.1007/978-3-642-76153-9_28",
+    kind="inproceedings",
+)
+GOODFELLOW = Source(
+    "goodfellow2016",
+    "Ian Goodfellow and Yoshua Bengio and Aaron Courville",
+    "Deep Learning",
+    "MIT Press",
+    2016,
+    url="https://www.deeplearningbook.org",
+    kind="book",
+)
+BLANCHARD = Source(
+    "blanchard2021",
+    "Pierre Blanchard and Desmond J. Higham and Nicholas J. Higham",
+    "Accurately computing the log-sum-exp and softmax functions",
+    "IMA Journal of Numerical Analysis 41(4), 2311-2330",
+    2021,
+    doi="10.1093/imanum/draa038",
+)
+MAECHLER = Source(
+    "maechler2012",
+    "Martin Mächler",
+    "Accurately computing log(1 - exp(-|a|)) assessed by the Rmpfr package",
+    "Rmpfr package vignette, CRAN",
+    2012,
+    url="https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf",
+    kind="misc",
+)
+CASELLA = Source(
+    "casella2002",
+    "George Casella and Roger L. Berger",
+    "Statistical Inference (2nd edition)",
+    "Duxbury, Pacific Grove, CA",
+    2002,
+    url="https://isbnsearch.org/isbn/9780534243128",
+    kind="book",
+)
+SOURCES = (BRIDLE, GOODFELLOW, BLANCHARD, MAECHLER, CASELLA)
+
+
+@cache
+def derive_margin() -> Derivation:
+    r"""Softmax cross-entropy of the correct class as a function of the margins.
+
+    With equal margins :math:`z_j - z_y = m` for the :math:`K-1` wrong classes,
+    :math:`L = \ln(1 + (K-1) e^m)`; :math:`K = 2` gives :math:`\ln(1 + e^m)`.
+
+    >>> derive_margin().closed_form
+    log((K - 1)*exp(m) + 1)
+    """
+    z_y = sp.Symbol("z_y", real=True)
+    S = sp.Symbol("S", positive=True)  # sum of e^{z_j} over the K-1 wrong classes
+    L, p_y = sp.symbols("L p_y")
+    j = sp.Symbol("j", integer=True, positive=True)
+    z = sp.IndexedBase("z", real=True)  # logits of the wrong classes, relabelled j = 1..K-1
+    wrong_mass = sp.Sum(sp.exp(z[j]), (j, 1, K - 1))
+
+    step_quotient = equal(
+        -sp.log(sp.exp(z_y) / (sp.exp(z_y) + S)),
+        sp.log(1 + S * sp.exp(-z_y)),
+        "logarithm of a quotient, S > 0",
+    )
+    step_sum = substitute(step_quotient.rhs, {S: wrong_mass}, "S is the mass of the wrong classes")
+    step_shift = equal(
+        step_sum.rhs,
+        sp.log(1 + sp.Sum(sp.exp(z[j] - z_y), (j, 1, K - 1))),
+        "linearity of the finite sum",
+    )
+    step_margin = substitute(
+        step_shift.rhs,
+        {z[j]: z_y + m},
+        "equal margins",
+        condition="z_j - z_y = m for every wrong class j",
+    )
+    steps = [
+        define(L, -sp.log(p_y), "cross-entropy of the correct class y"),
+        substitute(
+            -sp.log(p_y),
+            {p_y: sp.exp(z_y) / (sp.exp(z_y) + S)},
+            "softmax, with S the sum of e^{z_j} over the wrong classes",
+        ),
+        step_quotient,
+        step_sum,
+        step_shift,
+        step_margin,
+        equal(step_margin.rhs, sp.log(1 + (K - 1) * sp.exp(m)), "K - 1 equal terms"),
+        equal(sp.Subs(sp.log(1 + (K - 1) * sp.exp(m)), K, 2), softplus, "two classes: softplus of the margin"),
+    ]
+    return Derivation(
+        "Cross-entropy as a margin loss",
+        steps,
+        (L, "=", sp.log(1 + (K - 1) * sp.exp(m))),
+        assumptions=("K >= 2 classes, logits z real", "all wrong classes have margin m = z_j - z_y"),
+    )
+
+
+@cache
+def derive_derivatives() -> Derivation:
+    r"""Derivatives of :math:`L(m) = \ln(1+e^m)`: :math:`L' = \sigma`, :math:`L'' = \sigma(1-\sigma) \in (0, 1/4]`,
+    and the multiclass gradient :math:`\nabla_z L = \operatorname{softmax}(z) - e_y`.
+
+    Also bounds the third and fourth derivatives (:math:`|L'''| \le \sqrt{3}/18`,
+    :math:`|L''''| \le 1/8`), which set the truncation error of the finite differences
+    that verify the claim.
+    """
+    s = sp.Symbol("s", real=True)  # s = sigma(m) in (0, 1)
+    u = sp.Symbol("u", real=True)  # u = sigma(1 - sigma) in (0, 1/4]
+    z_k, z_y = sp.symbols("z_k z_y", real=True)
+    R = sp.Symbol("R", positive=True)  # sum of e^{z_j} over the classes other than k (and y)
+    curvature = sigmoid * (1 - sigmoid)
+    order_n = sp.Derivative(softplus, (m, n))
+    by_order = sp.Piecewise((sp.Derivative(softplus, m), sp.Eq(n, 1)), (sp.Derivative(softplus, (m, 2)), True))
+    closed = sp.Piecewise((sigmoid, sp.Eq(n, 1)), (curvature, True))
+    steps = [
+        equal(sp.Derivative(softplus, m), sigmoid, "chain rule: L'(m) = sigma(m)"),
+        equal(sp.Derivative(softplus, (m, 2)), curvature, "derivative of the logistic function"),
+        relation(curvature, ">", 0, "both factors are positive, so L is strictly convex"),
+        relation(curvature, "<=", sp.Rational(1, 4), "L'' is at most 1/4", over=(m, sp.S.Reals)),
+        equal(sp.Subs(curvature, m, 0), sp.Rational(1, 4), "attained at m = 0"),
+        equal(sp.Derivative(softplus, (m, 3)), curvature * (1 - 2 * sigmoid), "third derivative"),
+        relation(
+            s * (1 - s) * (1 - 2 * s), "<=", sp.sqrt(3) / 18, "with s = sigma(m) in [0, 1]",
+            over=(s, sp.Interval(0, 1)),
+        ),
+        equal(
+            sp.Subs(sp.Derivative(softplus, (m, 3)), m, -m) + sp.Derivative(softplus, (m, 3)),
+            0,
+            "L''' is odd, so |L'''| <= sqrt(3)/18",
+        ),
+        equal(sp.Derivative(softplus, (m, 4)), curvature * (1 - 6 * curvature), "fourth derivative"),
+        relation(u * (1 - 6 * u), "<=", sp.Rational(1, 8), "with u = L'' in [0, 1/4]", over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), "so |L''''| <= 1/8", over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        equal(
+            sp.Derivative(sp.log(sp.exp(z_k) + R) - z_y, z_k),
+            sp.exp(z_k) / (sp.exp(z_k) + R),
+            "multiclass, wrong class k: dL/dz_k = softmax(z)_k, with L = ln sum_j e^{z_j} - z_y",
+        ),
+        equal(
+            sp.Derivative(sp.log(sp.exp(z_y) + R) - z_y, z_y),
+            sp.exp(z_y) / (sp.exp(z_y) + R) - 1,
+            "multiclass, correct class: dL/dz_y = softmax(z)_y - 1",
+        ),
+        define(order_n, by_order, "derivative of order n in {1, 2}"),
+        equal(by_order, closed, "steps 1 and 2"),
+    ]
+    return Derivation(
+        "Derivatives of the margin loss",
+        steps,
+        (order_n, "=", closed),
+        assumptions=("m real", "n in {1, 2}"),
+    )
+
+
+@cache
+def derive_asymptotes() -> Derivation:
+    r"""The gap to the hinge: :math:`L(m) - \max(m, 0) = \ln(1 + e^{-|m|}) \in (0, \ln 2]`,
+    with :math:`L(m) - m \to 0` as :math:`m \to \infty` and :math:`L(m) e^{-m} \to 1` as
+    :math:`m \to -\infty`.
+
+    The trap: the naive ``log(1 + exp(m))`` overflows for m > 709.78 and returns 0 for
+    m < -36.7 in float64 (all digits lost); ``max(m, 0) + log1p(exp(-|m|))`` is accurate
+    to a few ulp everywhere.
+    """
+    t = sp.Symbol("t", nonnegative=True)  # t = |m|
+    gap = sp.log(1 + sp.exp(-sp.Abs(m)))
+    steps = [
+        equal_by_cases(softplus - sp.Max(m, 0), gap, m, "factor out e^{max(m, 0)}"),
+        relation(sp.log(1 + sp.exp(-t)), ">", 0, "with t = |m|: e^{-t} > 0"),
+        relation(sp.log(1 + sp.exp(-t)), "<=", sp.log(2), "e^{-t} <= 1", over=(t, sp.Interval(0, sp.oo))),
+        equal(sp.Limit(softplus - m, m, sp.oo), 0, "upper asymptote: L(m) ~ m"),
+        equal(sp.Limit(softplus * sp.exp(-m), m, -sp.oo), 1, "lower asymptote: L(m) ~ e^m"),
+    ]
+    return Derivation(
+        "Asymptotes of the margin loss",
+        steps,
+        (softplus - sp.Max(m, 0), "=", gap),
+        assumptions=("m real",),
+    )
+
+
+@cache
+def derive_score_identity() -> Derivation:
+    r"""The score identity: for :math:`y \sim \operatorname{softmax}(z)`,
+    :math:`\mathbb{E}_y[\nabla_z L] = \mathbb{E}_y[\operatorname{softmax}(z) - e_y] = 0`.
+
+    Holds component by component for every logit vector z, hence also on average over
+    random logits and for a component chosen as a function of z (such as the most
+    probable class).
+    """
+    k = sp.Symbol("k", integer=True, positive=True)
+    r = sp.Symbol("r", integer=True, nonnegative=True)  # K = k + r, so that 1 <= k <= K
+    y = sp.Symbol("y", integer=True, positive=True)
+    p = sp.IndexedBase("p", real=True)
+    G = sp.Symbol(r"\mathbb{E}_y[g_k]")
+    expectation = sp.Sum(p[y] * (p[k] - sp.KroneckerDelta(y, k)), (y, 1, k + r))
+    total = sp.Sum(p[y], (y, 1, k + r))
+    separated = p[k] * total - p[k]
+    steps = [
+        define(G, expectation, "expectation of g = softmax(z) - e_y over y ~ p = softmax(z), K = k + r classes"),
+        equal(expectation, separated, "linearity; sum of p_y times the Kronecker delta picks p_k"),
+        substitute(separated, {total: 1}, "the softmax probabilities sum to one (normalisation)"),
+    ]
+    return Derivation(
+        "Score identity of the softmax cross-entropy",
+        steps,
+        (G, "=", sp.Integer(0)),
+        assumptions=("K >= 2 classes, any real logits z", "y drawn from softmax(z)"),
+    )

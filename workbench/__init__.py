@@ -1,0 +1,42 @@
+"""A symbolic-numeric workbench for deep learning theory.
+
+Each result is a :class:`Claim`: derived in SymPy (every step checked or cited),
+verified numerically by batched kernels with an honest statistical verdict.
+
+>>> import workbench as wb
+>>> wb.claim("xent.margin").closed_form
+log((K - 1)*exp(m) + 1)
+"""
+
+# Register the built-in claims first: importing the subpackage binds the attribute
+# ``workbench.claims`` to it, and the registry's claims() function below takes the name back.
+from . import claims as _builtin_claims  # noqa: F401  (isort: skip)
+
+from numerics import BackendUnavailable
+from proofs import Derivation, Source
+
+from .claim import Claim
+from .parameters import Parameter, choice, integer, real
+from .registry import UnknownClaim, claim, claims, register
+from .verdict import Verdict
+from .verify import verify, verify_many
+
+__all__ = [
+    "BackendUnavailable",
+    "Claim",
+    "Derivation",
+    "Parameter",
+    "Source",
+    "UnknownClaim",
+    "Verdict",
+    "choice",
+    "claim",
+    "claims",
+    "integer",
+    "real",
+    "register",
+    "verify",
+    "verify_many",
+]
+
+__version__ = "0.1.0"

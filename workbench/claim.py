@@ -1,0 +1,140 @@
+"""A Claim pairs a derivation (proofs layer) with an experiment (numerics layer).
+
+It holds nothing else: statistics live in :mod:`workbench.verify`, printing in
+:mod:`workbench.printing`, the command line in :mod:`workbench.cli`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from numerics import Estimate
+from proofs import Derivation, Source
+
+from .parameters import Parameter
+
+__all__ = ["Claim", "KINDS", "SCALES"]
+
+KINDS = ("exact", "statistical")
+SCALES = ("relative", "absolute")
+_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, eq=False)
+class Claim:
+    """A checkable result.
+
+    - ``id``: stable, citable, ``area.short-name`` stating the result (``xent.margin``);
+    - ``derive``: a function returning the :class:`~proofs.Derivation` whose conclusion's
+      right-hand side is the closed form, a SymPy expression in the parameters' symbols;
+    - ``experiment(xp, rng, budget, **params) -> Estimate`` measures the same quantity,
+      taking exactly the parameter names;
+    - ``kind``: ``exact`` (deterministic, a floating tolerance) or ``statistical`` (a
+      Monte Carlo mean over ``budget`` independent replicates);
+    - ``scale``: resolutions are ``relative`` to the expected value (``absolute`` for a
+      closed form that is zero, such as an expected gradient).
+    """
+
+    id: str
+    title: str
+    statement: str
+    kind: str
+    parameters: tuple[Parameter, ...]
+    derive: Callable[[], Derivation]
+    experiment: Callable[..., Estimate]
+    sources: tuple[Source, ...]
+    scale: str = "relative"
+    pilot: int = 4096
+    max_replicates: int = 50_000_000
+    closed_form_override: sp.Basic | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValueError(f"claim id {self.id!r} must read area.short-name (lower case, digits, hyphens)")
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: kind={self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.scale not in SCALES:
+            raise ValueError(f"claim {self.id}: scale={self.scale!r} is not one of {', '.join(SCALES)}")
+        if not self.sources:
+            raise ValueError(f"claim {self.id}: every claim cites at least one source")
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "sources", tuple(self.sources))
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"claim {self.id}: duplicate parameter names {names}")
+        self._check_experiment_signature(names)
+
+    def _check_experiment_signature(self, names: list[str]) -> None:
+        sig = inspect.signature(self.experiment)
+        params = list(sig.parameters.values())
+        head = [p.name for p in params[:3]]
+        if len(params) < 3 or any(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[:3]):
+            raise TypeError(f"claim {self.id}: experiment must take (xp, rng, budget, **params), got {head}")
+        rest = {p.name for p in params[3:] if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        if rest != set(names):
+            raise TypeError(
+                f"claim {self.id}: experiment takes parameters {sorted(rest)} but the claim declares {sorted(names)}"
+            )
+
+    # -- the mathematics ------------------------------------------------------------
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def derivation(self) -> Derivation:
+        return self.derive()
+
+    @property
+    def closed_form(self) -> sp.Basic:
+        """The closed form (the derivation's, unless deliberately replaced by :meth:`with_closed_form`)."""
+        return self.closed_form_override if self.closed_form_override is not None else self.derivation.closed_form
+
+    @property
+    def mutated(self) -> bool:
+        return self.closed_form_override is not None
+
+    def with_closed_form(self, expr: Any) -> Claim:
+        """A copy whose closed form is ``expr`` (for mutation tests: a wrong formula must be rejected)."""
+        return replace(self, closed_form_override=sp.sympify(expr))
+
+    # -- parameters -------------------------------------------------------------------
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise TypeError(f"unknown parameter {name!r} for {self.id}; its parameters: {self.parameter_names}")
+
+    @property
+    def parameter_names(self) -> str:
+        return ", ".join(p.name for p in self.parameters) or "none"
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+    def resolve(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults overridden by ``values``, each validated against its domain."""
+        values = dict(values or {})
+        for name in values:
+            self.parameter(name)  # raises TypeError for an unknown name
+        return {p.name: p.validate(values.get(p.name, p.default)) for p in self.parameters}
+
+    def __repr__(self) -> str:
+        return f"<Claim {self.id}: {self.title}>"
+
+    def __str__(self) -> str:
+        from .printing import claim_text
+
+        return claim_text(self)
+
+    def _repr_latex_(self) -> str:
+        from .printing import claim_latex
+
+        return claim_latex(self)

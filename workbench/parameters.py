@@ -1,0 +1,188 @@
+"""Typed parameters that describe themselves: name, symbol, domain, default, the range
+worth exploring, a Hypothesis strategy, and parsing from CLI text.
+
+Errors name the parameter and its domain, e.g. ``K=0 is outside the domain: integer >= 2``.
+A value of the wrong type is a ``TypeError``; a value outside the domain a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+__all__ = ["Parameter", "integer", "real", "choice"]
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _fmt(x: float | int) -> str:
+    return str(x) if isinstance(x, int) or not float(x).is_integer() else str(int(x))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a claim.
+
+    ``kind`` is ``"integer"``, ``"real"`` or ``"choice"``. The domain is
+    ``[low, high]`` (``None`` for unbounded, ``open_low`` / ``open_high`` for strict
+    bounds) or, for a choice, ``choices``. ``typical`` is the range property tests
+    draw from (defaults to the domain, clipped to finite floats).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    doc: str
+    latex: str = ""
+    low: float | int | None = None
+    high: float | int | None = None
+    open_low: bool = False
+    open_high: bool = False
+    choices: tuple = ()
+    typical: tuple[float, float] | None = None
+    assumptions: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"parameter name {self.name!r} must be an identifier")
+        if self.kind not in ("integer", "real", "choice"):
+            raise ValueError(f"parameter kind {self.kind!r} must be integer, real or choice")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"choice parameter {self.name!r} needs choices")
+        self.validate(self.default)
+
+    # -- description -------------------------------------------------------------
+    @property
+    def symbol(self) -> sp.Symbol:
+        """The SymPy symbol the derivations use for this parameter (matched by name)."""
+        return sp.Symbol(self.name, **self.assumptions)
+
+    @property
+    def tex(self) -> str:
+        return self.latex or sp.latex(sp.Symbol(self.name))
+
+    @property
+    def domain(self) -> str:
+        """The domain in words, as error messages and docs print it."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        what = "integer" if self.kind == "integer" else "finite real"
+        if self.low is not None and self.high is not None:
+            left = "<" if self.open_low else "<="
+            right = "<" if self.open_high else "<="
+            return f"{what} with {_fmt(self.low)} {left} {self.name} {right} {_fmt(self.high)}"
+        if self.low is not None:
+            return f"{what} {'>' if self.open_low else '>='} {_fmt(self.low)}"
+        if self.high is not None:
+            return f"{what} {'<' if self.open_high else '<='} {_fmt(self.high)}"
+        return what
+
+    # -- checking ----------------------------------------------------------------
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` (ints as ``int``, reals as ``float``) or raise TypeError/ValueError."""
+        if self.kind == "choice":
+            if isinstance(value, bool) or value not in self.choices:
+                raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{self.name}={value!r} must be a number ({self.domain})")
+        if self.kind == "integer":
+            if not isinstance(value, numbers.Integral):
+                raise TypeError(f"{self.name}={value!r} must be an integer ({self.domain})")
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+        if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
+            raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+        if self.high is not None and (value > self.high or (self.open_high and value == self.high)):
+            raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+        return value
+
+    def parse(self, text: str) -> Any:
+        """Parse CLI text with a typed parser (never ``eval``), then validate."""
+        raw = text.strip()
+        if self.kind == "integer" or (self.kind == "choice" and all(isinstance(c, int) for c in self.choices)):
+            try:
+                value: Any = int(raw, 10)
+            except ValueError:
+                raise ValueError(f"{self.name}={text!r} is not an integer ({self.domain})") from None
+        elif self.kind == "real":
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError(f"{self.name}={text!r} is not a real number ({self.domain})") from None
+        else:
+            value = raw
+        return self.validate(value)
+
+    # -- property testing -------------------------------------------------------------
+    def strategy(self):
+        """A Hypothesis strategy over the typical range (Hypothesis is a test extra)."""
+        from hypothesis import strategies as st
+
+        if self.kind == "choice":
+            return st.sampled_from(self.choices)
+        lo, hi = self.typical or (self.low, self.high)
+        if self.kind == "integer":
+            return st.integers(min_value=lo, max_value=hi)
+        return st.floats(
+            min_value=lo,
+            max_value=hi,
+            exclude_min=self.open_low and lo == self.low,
+            exclude_max=self.open_high and hi == self.high,
+            allow_nan=False,
+            allow_infinity=False,
+        )
+
+    def invalid_examples(self) -> list[Any]:
+        """Values just outside the domain (and of the wrong type), for error tests."""
+        bad: list[Any] = ["1", None]
+        if self.kind == "choice":
+            return bad + [object()]
+        if self.low is not None:
+            bad.append(self.low if self.open_low else self.low - (1 if self.kind == "integer" else 1e-9 * max(1, abs(self.low))))
+        if self.high is not None:
+            bad.append(self.high if self.open_high else self.high + (1 if self.kind == "integer" else 1e-9 * max(1, abs(self.high))))
+        if self.kind == "integer":
+            bad.append(2.5)
+        else:
+            bad += [math.nan, math.inf]
+        return bad
+
+
+def integer(name: str, default: int, doc: str, *, low: int | None = None, high: int | None = None, typical=None, latex: str = "") -> Parameter:
+    """An integer parameter, symbol with ``integer=True`` (and ``positive`` when low >= 1)."""
+    assumptions = {"integer": True}
+    if low is not None and low >= 1:
+        assumptions["positive"] = True
+    return Parameter(name, "integer", default, doc, latex, low, high, typical=typical, assumptions=assumptions)
+
+
+def real(
+    name: str,
+    default: float,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+    typical=None,
+    latex: str = "",
+) -> Parameter:
+    """A finite real parameter, symbol with ``real=True`` (and ``positive`` when low > 0 or low = 0 open)."""
+    assumptions = {"real": True}
+    if low is not None and (low > 0 or (low == 0 and open_low)):
+        assumptions["positive"] = True
+    return Parameter(name, "real", float(default), doc, latex, low, high, open_low, open_high, typical=typical, assumptions=assumptions)
+
+
+def choice(name: str, choices: tuple, default: Any, doc: str, *, latex: str = "", assumptions=None) -> Parameter:
+    return Parameter(name, "choice", default, doc, latex, choices=tuple(choices), assumptions=assumptions or {})

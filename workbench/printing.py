@@ -1,0 +1,73 @@
+"""Text and LaTeX for claims and verdicts (derivations print themselves, in proofs).
+
+Plain text entering LaTeX goes through :func:`proofs.latex_text`, the one escaping function.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from proofs import latex_text
+
+from .claim import Claim
+from .verdict import Verdict
+
+__all__ = ["number", "resolution_text", "parameters_text", "claim_text", "claim_latex", "verdict_text", "verdict_latex"]
+
+
+def number(x: float, digits: int = 10) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return f"{x:.{digits}g}"
+
+
+def resolution_text(v: Verdict) -> str:
+    if v.scale == "relative":
+        return f"{v.resolution:.2g} rel"
+    return f"{v.resolution:.2g} abs"
+
+
+def parameters_text(params: dict) -> str:
+    return ", ".join(f"{k}={number(v, 6) if isinstance(v, float) else v}" for k, v in params.items())
+
+
+def claim_text(c: Claim) -> str:
+    lines = [f"{c.id} ({c.kind}): {c.title}", f"  {c.statement}"]
+    lines.append(f"  closed form: {sp.sstr(c.closed_form)}" + ("  [MUTATED]" if c.mutated else ""))
+    for p in c.parameters:
+        lines.append(f"  parameter {p.name} = {p.default}: {p.doc} ({p.domain})")
+    lines += [f"  source: {s}" for s in c.sources]
+    return "\n".join(lines)
+
+
+def claim_latex(c: Claim) -> str:
+    d = c.derivation
+    statement = sp.latex(d.conclusion.lhs) + " = " + sp.latex(c.closed_form)
+    domains = ", ".join(rf"${p.tex}$: {latex_text(p.domain)}" for p in c.parameters)
+    return (
+        rf"\textbf{{{latex_text(c.id)}}} ({latex_text(c.title)}): "
+        rf"$\displaystyle {statement}$" + (rf" \quad for {domains}" if domains else "")
+    )
+
+
+def verdict_text(v: Verdict) -> str:
+    status = "PASS" if v.passed else "FAIL"
+    stat = f"stderr {number(v.stderr, 3)}, z {number(v.z, 3)}" if v.kind == "statistical" else f"tolerance {number(v.tolerance, 3)}"
+    return (
+        f"{status} {v.id} [{parameters_text(v.parameters)}]: expected {number(v.expected)}, "
+        f"estimate {number(v.estimate)} ({stat}); resolution {resolution_text(v)}; "
+        f"{v.replicates} replicate(s), {v.backend}, seed {v.seed}, {v.seconds:.2f} s"
+    )
+
+
+def verdict_latex(v: Verdict) -> str:
+    status = r"\checkmark" if v.passed else r"\times"
+    return (
+        rf"$\text{{{latex_text(v.id)}}}: \ {sp.latex(sp.Float(v.expected, 10))}"
+        rf" \text{{ vs }} {sp.latex(sp.Float(v.estimate, 10))} \pm {sp.latex(sp.Float(v.stderr, 3))}"
+        rf",\ \text{{resolution }} {sp.latex(sp.Float(v.resolution, 2))}\ {status}$"
+    )

@@ -1,0 +1,83 @@
+"""The outcome of verifying a claim at one parameter point."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Verdict"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Expected value (closed form) against the estimate, with how sharp the check was.
+
+    ``resolution``: the smallest deviation of the closed form (relative to the expected
+    value, or absolute when ``scale == "absolute"``) this run would have detected, with
+    probability >= 0.99 for statistical claims and with certainty for exact ones.
+    ``tolerance`` is the floating-point allowance (the whole tolerance of an exact check,
+    the floor under a statistical one).
+    """
+
+    id: str
+    kind: str
+    parameters: dict[str, Any]
+    expected: float
+    estimate: float
+    stderr: float
+    z: float
+    passed: bool
+    resolution: float
+    scale: str
+    tolerance: float
+    alpha: float
+    replicates: int
+    backend: str
+    dtype: str
+    seed: int
+    seconds: float
+    target_resolution: float | None = None
+    reference: str = ""
+    mutated: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def deviation(self) -> float:
+        return self.estimate - self.expected
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the keys of ``workbench verify --json`` (non-finite z becomes None)."""
+        return {
+            "id": self.id,
+            "parameters": dict(self.parameters),
+            "expected": self.expected,
+            "estimate": self.estimate,
+            "stderr": self.stderr,
+            "resolution": self.resolution,
+            "passed": self.passed,
+            "backend": self.backend,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "kind": self.kind,
+            "scale": self.scale,
+            "z": self.z if math.isfinite(self.z) else None,
+            "tolerance": self.tolerance,
+            "alpha": self.alpha,
+            "replicates": self.replicates,
+            "dtype": self.dtype,
+            "target_resolution": self.target_resolution,
+            "reference": self.reference,
+            "mutated": self.mutated,
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        from .printing import verdict_text
+
+        return verdict_text(self)
+
+    def _repr_latex_(self) -> str:
+        from .printing import verdict_latex
+
+        return verdict_latex(self)

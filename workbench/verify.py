@@ -1,0 +1,188 @@
+"""Verification: the closed form at a point against a measured estimate.
+
+Exact claims compare one deterministic result at the tolerance its kernel derives from
+the dtype. Statistical claims run a pilot batch, choose the number of independent
+replicates that reaches the requested resolution, spend it in chunks (merging the
+streaming estimates), and test with a two-sided z-test plus the dtype's floor.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import mpmath
+
+from numerics import Estimate, backend as make_backend, check_seed
+
+from .claim import Claim
+from .reference import reference_value
+from .registry import claim as lookup, select
+from .statistics import check_alpha, check_resolution, detectable, replicates_for, z_critical
+from .verdict import Verdict
+
+__all__ = ["verify", "verify_many", "plan", "run", "prepare"]
+
+Progress = Callable[[int, int], None]
+_CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
+_MIN_CHUNK = 256  # fewest: topping up by one or two replicates is not worth a call
+
+
+def _as_claim(c: Claim | str) -> Claim:
+    if isinstance(c, Claim):
+        return c
+    if isinstance(c, str):
+        return lookup(c)
+    raise TypeError(f"verify() takes a Claim or a claim id, not {type(c).__name__}")
+
+
+def prepare(c: Claim | str, params: Mapping[str, Any], *, backend: str, seed: int, resolution: float, alpha: float):
+    """Validate everything before any work: returns (claim, resolved parameters, settings)."""
+    c = _as_claim(c)
+    values = c.resolve(params)
+    check_seed(seed)
+    return c, values, (backend, seed, check_resolution(resolution), check_alpha(alpha))
+
+
+def verify(
+    claim: Claim | str,
+    *,
+    backend: str = "numpy",
+    seed: int = 0,
+    resolution: float = 0.01,
+    alpha: float = 1e-6,
+    progress: Progress | None = None,
+    **params: Any,
+) -> Verdict:
+    """Verify ``claim`` (a Claim or its id) at ``params`` (defaults for the rest).
+
+    >>> v = verify("xent.margin", K=2, m=3.0)
+    >>> v.passed, v.kind, v.expected
+    (True, 'exact', 3.048587351573742)
+    """
+    c, values, (backend, seed, resolution, alpha) = prepare(
+        claim, params, backend=backend, seed=seed, resolution=resolution, alpha=alpha
+    )
+    b = make_backend(backend, seed)
+    expected_mp, how = reference_value(c.closed_form, values)
+    expected = float(expected_mp)
+    relative = c.scale == "relative" and expected != 0
+    scale = abs(expected) if relative else 1.0
+    start = time.perf_counter()
+    if c.kind == "exact":
+        est = c.experiment(b.xp, b.rng, None, **values)
+        deviation = float(mpmath.mpf(est.mean) - expected_mp)
+        tolerance = est.atol
+        passed = abs(deviation) <= tolerance
+        z = deviation / tolerance if tolerance > 0 else (0.0 if deviation == 0 else math.copysign(math.inf, deviation))
+        achieved = (tolerance + abs(deviation)) / scale
+        target = None
+    else:
+        est = _spend(c, b, values, resolution * scale, alpha, progress)
+        deviation = float(mpmath.mpf(est.mean) - expected_mp)
+        tolerance = est.atol
+        passed = abs(deviation) <= z_critical(alpha) * est.stderr + tolerance
+        z = deviation / est.stderr if est.stderr > 0 else (0.0 if deviation == 0 else math.copysign(math.inf, deviation))
+        achieved = detectable(est.stderr, tolerance, alpha) / scale
+        target = resolution
+    notes = []
+    if target is not None and achieved > 1.05 * target:
+        notes.append(f"budget cap of {c.max_replicates} replicates reached before the requested resolution")
+    return Verdict(
+        id=c.id,
+        kind=c.kind,
+        parameters=values,
+        expected=expected,
+        estimate=est.mean,
+        stderr=est.stderr,
+        z=z,
+        passed=bool(passed),
+        resolution=achieved,
+        scale="relative" if relative else "absolute",
+        tolerance=tolerance,
+        alpha=alpha,
+        replicates=est.n,
+        backend=b.name,
+        dtype=est.dtype,
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        target_resolution=target,
+        reference=how,
+        mutated=c.mutated,
+        notes=tuple(notes),
+    )
+
+
+def _spend(c: Claim, b, values: dict, target: float, alpha: float, progress: Progress | None) -> Estimate:
+    """Pilot, then enough replicates for ``target`` (re-planned once the variance is better known)."""
+    est = c.experiment(b.xp, b.rng, c.pilot, **values)
+    for _ in range(3):
+        need = min(max(replicates_for(est.sd, target, alpha), est.n), c.max_replicates)
+        if need <= est.n:
+            break
+        while est.n < need:
+            if progress is not None:
+                progress(est.n, need)
+            chunk = min(_CHUNK, max(need - est.n, _MIN_CHUNK))
+            est = est.merge(c.experiment(b.xp, b.rng, chunk, **values))
+    if progress is not None:
+        progress(est.n, est.n)
+    return est
+
+
+def plan(
+    claims: Sequence[Claim | str] | None = None,
+    *,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    backend: str = "numpy",
+    seed: int = 0,
+    resolution: float = 0.01,
+    alpha: float = 1e-6,
+) -> list[tuple[Claim, dict[str, Any], float]]:
+    """Validate a run of several claims before any work: (claim, parameters, per-claim alpha).
+
+    The level ``alpha`` is Bonferroni-corrected over the claims of the run.
+    """
+    chosen = [_as_claim(c) for c in claims] if claims else select(None)
+    settings = dict(settings or {})
+    each = check_alpha(alpha) / len(chosen)
+    prepared = [prepare(c, settings.get(c.id, {}), backend=backend, seed=seed, resolution=resolution, alpha=each) for c in chosen]
+    make_backend(backend, seed)  # fail now if the backend is unusable
+    return [(c, values, each) for c, values, _ in prepared]
+
+
+def verify_many(
+    claims: Sequence[Claim | str] | None = None,
+    *,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    backend: str = "numpy",
+    seed: int = 0,
+    resolution: float = 0.01,
+    alpha: float = 1e-6,
+    progress: Callable[[Claim, int, int], None] | None = None,
+) -> list[Verdict]:
+    """Verify several claims (all registered ones by default) as one run, ``alpha``
+    Bonferroni-corrected over them; ``settings`` maps claim ids to parameters.
+
+    Every claim and parameter is validated before the first one runs.
+    """
+    steps = plan(claims, settings=settings, backend=backend, seed=seed, resolution=resolution, alpha=alpha)
+    return run(steps, backend=backend, seed=seed, resolution=resolution, progress=progress)
+
+
+def run(
+    steps: list[tuple[Claim, dict[str, Any], float]],
+    *,
+    backend: str,
+    seed: int,
+    resolution: float,
+    progress: Callable[[Claim, int, int], None] | None = None,
+) -> list[Verdict]:
+    """Carry out a validated :func:`plan`."""
+    out = []
+    for c, values, each in steps:
+        report = (lambda done, total, c=c: progress(c, done, total)) if progress else None
+        out.append(verify(c, backend=backend, seed=seed, resolution=resolution, alpha=each, progress=report, **values))
+    return out
