@@ -114,10 +114,11 @@ def margin_experiment(xp: Any, rng: Any, budget: int | None = None, *, K: int, m
     label = xp.asarray(y)
     loss = float(cross_entropy(xp, z, label))
     p = softmax(xp, z)
-    sensitivity = float(xp.sum(p)) - float(p[y]) if K > 1 else 0.0
+    sensitivity = float(xp.sum(xp.where(xp.arange(K) == y, 0.0, p)))  # 1 - p_y without cancellation
     eps = float(xp.finfo(xp.float64).eps)
     tiny = float(xp.finfo(xp.float64).smallest_subnormal)
-    atol = eps * ((K + 3) * abs(loss) + 3 * (abs(offset) + abs(m)) * sensitivity) + tiny
+    # eps first: (K + 3) * |L| itself overflows near the top of the float range
+    atol = (K + 3) * (eps * abs(loss)) + 3 * sensitivity * (eps * abs(offset) + eps * abs(m)) + tiny
     return Estimate.exact(loss, atol, backend=xp.__name__.split(".")[0], dtype="float64")
 
 

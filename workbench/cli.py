@@ -29,8 +29,10 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse would print usage + message, exit 2
-        if message.startswith("argument ") and ": " in message and "=" in message:
-            message = message.split(": ", 1)[1]  # our type parsers already name the option
+        if message.startswith("argument ") and ": " in message:
+            option, rest = message[len("argument "):].split(": ", 1)
+            if rest.startswith(option.split("/")[0] + "="):
+                message = rest  # our type parsers already name the option
         raise UsageError(message)
 
 
@@ -225,9 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"workbench: error: {message}", file=sys.stderr)
         return 2
-    if args.command == "verify":
-        return _cmd_verify(args, steps)
-    return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
+    try:
+        if args.command == "verify":
+            return _cmd_verify(args, steps)
+        return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

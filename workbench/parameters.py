@@ -21,7 +21,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _fmt(x: float | int) -> str:
-    return str(x) if isinstance(x, int) or not float(x).is_integer() else str(int(x))
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,10 @@ class Parameter:
             except ValueError:
                 raise ValueError(f"{self.name}={text!r} is not a real number ({self.domain})") from None
         else:
-            value = raw
+            matches = [c for c in self.choices if str(c) == raw]
+            if not matches:
+                raise ValueError(f"{self.name}={text!r} is outside the domain: {self.domain}")
+            value = matches[0]
         return self.validate(value)
 
     # -- property testing -------------------------------------------------------------

@@ -1,0 +1,300 @@
+"""The ``workbench`` command line: exit codes, one-line usage errors, JSON output.
+
+Most tests call :func:`workbench.cli.main` in-process (fast, output captured by
+``capsys``); one runs the real entry point in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+import workbench as wb
+import workbench.cli as cli
+from workbench.cli import main
+
+XENT_IDS = ["xent.margin", "xent.derivatives", "xent.asymptotes", "xent.score-identity"]
+VERDICT_KEYS = {"id", "parameters", "expected", "estimate", "stderr", "resolution", "passed", "backend", "seed", "seconds"}
+FAST = ["--resolution", "0.1"]  # keeps the statistical claim to its pilot batch
+
+
+def _run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _json(capsys, argv: list[str]) -> list[dict]:
+    code, out, err = _run(capsys, argv)
+    assert code == 0, err
+    assert err == ""
+    return json.loads(out)
+
+
+def _assert_one_line_usage_error(code: int, out: str, err: str, expected: str) -> None:
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("workbench: error:"), err
+    assert expected in lines[0], err
+    assert "Traceback" not in err
+
+
+# -- usage errors: every bad input in one table --------------------------------------------
+
+BAD_INPUTS = [
+    pytest.param(["verify", "xent.marginn"], "did you mean xent.margin", id="unknown-claim-suggests-closest"),
+    pytest.param(["verify", "xent.margin", "--set", "m=abc"], "m='abc' is not a real number", id="set-real-not-a-number"),
+    pytest.param(
+        ["verify", "xent.margin", "--set", "K=0"],
+        "K=0 is outside the domain: integer with 2 <= K <= 1000000",
+        id="set-outside-domain",
+    ),
+    pytest.param(["verify", "xent.margin", "--set", "K=2.5"], "K='2.5' is not an integer", id="set-integer-not-an-integer"),
+    pytest.param(["verify", "xent.derivatives", "--set", "n=3"], "n=3 is outside the domain: one of 1, 2", id="set-choice-outside"),
+    pytest.param(["verify", "xent.margin", "--set", "nosuch=1"], "unknown parameter 'nosuch'", id="set-unknown-parameter"),
+    pytest.param(["verify", "xent.asymptotes", "--set", "K=3"], "parameters of xent.asymptotes (m)", id="set-parameter-of-another-claim"),
+    pytest.param(["verify", "xent.margin", "--set", "m"], "must read NAME=VALUE", id="set-without-equals"),
+    pytest.param(["verify", "xent.margin", "--set", "=3"], "must read NAME=VALUE", id="set-without-name"),
+    pytest.param(["verify", "xent.margin", "--backend", "cupy"], "CuPy is not installed", id="cupy-not-installed"),
+    pytest.param(["verify", "xent.margin", "--backend", "gpu"], "invalid choice: 'gpu'", id="unknown-backend"),
+    pytest.param(["verify", "xent.margin", "--resolution", "-1"], "--resolution=-1 is outside the domain", id="resolution-negative"),
+    pytest.param(["verify", "xent.margin", "--resolution", "0"], "--resolution=0 is outside the domain", id="resolution-zero"),
+    pytest.param(["verify", "xent.margin", "--resolution", "nan"], "--resolution=nan is outside the domain", id="resolution-nan"),
+    pytest.param(["verify", "xent.margin", "--alpha", "2"], "--alpha=2 is outside the domain", id="alpha-above-one"),
+    pytest.param(["verify", "xent.margin", "--alpha", "1"], "--alpha=1 is outside the domain", id="alpha-one"),
+    pytest.param(["verify", "xent.margin", "--alpha", "much"], "--alpha='much' is not a real number", id="alpha-not-a-number"),
+    pytest.param(["verify", "xent.margin", "--seed", "x"], "--seed='x' is not an integer", id="seed-not-an-integer"),
+    pytest.param(["verify", "xent.margin", "--seed", "-3"], "--seed=-3 is outside the domain: integer >= 0", id="seed-negative"),
+    pytest.param(["derive", "xent.nope"], "unknown claim 'xent.nope'", id="derive-unknown-claim"),
+    pytest.param(["derive"], "required: id", id="derive-without-id"),
+    pytest.param(["list", "extra"], "unrecognized arguments: extra", id="list-extra-argument"),
+    pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-subcommand"),
+    pytest.param([], "required: command", id="no-subcommand"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_INPUTS)
+def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys, monkeypatch, argv, expected):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
+    code, out, err = _run(capsys, argv)
+    _assert_one_line_usage_error(code, out, err, expected)
+
+
+def test_unknown_claim_suggests_the_closest_id(capsys):
+    code, out, err = _run(capsys, ["verify", "xent.marginn"])
+    _assert_one_line_usage_error(code, out, err, "unknown claim 'xent.marginn'")
+    suggestions = err.split("did you mean", 1)[1]
+    assert suggestions.strip().startswith("xent.margin,") or suggestions.strip().startswith("xent.margin?")
+
+
+def test_a_bad_claim_is_reported_before_any_claim_runs(capsys, monkeypatch):
+    def fail(*args, **kwargs):  # pragma: no cover - must not be reached
+        raise AssertionError("run() was called before the input was validated")
+
+    monkeypatch.setattr(cli, "run", fail)
+    code, out, err = _run(capsys, ["verify", "xent.margin", "xent.nope"])
+    _assert_one_line_usage_error(code, out, err, "unknown claim 'xent.nope'")
+
+
+# -- CuPy: two failure modes and the auto fallback ---------------------------------------
+
+
+def _cupy_without_device() -> types.ModuleType:
+    fake = types.ModuleType("cupy")
+
+    def asarray(*args, **kwargs):
+        raise RuntimeError("no CUDA-capable device is detected")
+
+    fake.asarray = asarray
+    return fake
+
+
+def test_cupy_installed_without_a_device_is_a_distinct_usage_error(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", _cupy_without_device())
+    code, out, err = _run(capsys, ["verify", "xent.margin", "--backend", "cupy"])
+    _assert_one_line_usage_error(code, out, err, "CuPy is installed but no CUDA device is usable")
+    assert "no CUDA-capable device is detected" in err
+    assert "not installed" not in err
+
+
+@pytest.mark.parametrize("cupy", [None, _cupy_without_device()], ids=["cupy-missing", "cupy-without-device"])
+def test_auto_backend_falls_back_to_numpy_when_cupy_is_unusable(capsys, monkeypatch, cupy):
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    rows = _json(capsys, ["verify", "xent.margin", "--backend", "auto", "--json"])
+    assert [r["backend"] for r in rows] == ["numpy"]
+    assert rows[0]["passed"] is True
+
+
+# -- JSON output --------------------------------------------------------------------------
+
+
+def test_verify_json_is_a_list_of_one_object_per_claim_with_typed_fields(capsys):
+    rows = _json(capsys, ["verify", "xent.margin", "--json"])
+    assert isinstance(rows, list) and len(rows) == 1
+    row = rows[0]
+    assert VERDICT_KEYS <= set(row)
+    assert row["id"] == "xent.margin"
+    assert isinstance(row["parameters"], dict)
+    assert row["parameters"] == wb.claim("xent.margin").defaults
+    for key in ("expected", "estimate", "stderr", "resolution", "seconds"):
+        assert isinstance(row[key], float), key
+    assert isinstance(row["passed"], bool) and row["passed"] is True
+    assert isinstance(row["backend"], str) and row["backend"] == "numpy"
+    assert isinstance(row["seed"], int) and not isinstance(row["seed"], bool) and row["seed"] == 0
+    assert row["seconds"] >= 0
+
+
+def test_verify_an_area_gives_every_claim_of_that_area(capsys):
+    rows = _json(capsys, ["verify", "xent", "--json", *FAST])
+    assert [r["id"] for r in rows] == XENT_IDS
+    assert all(VERDICT_KEYS <= set(r) for r in rows)
+    assert all(r["passed"] is True for r in rows)
+
+
+def test_list_json_describes_every_claim(capsys):
+    rows = _json(capsys, ["list", "--json"])
+    assert [r["id"] for r in rows] == [c.id for c in wb.claims()]
+    for r in rows:
+        assert {"id", "title", "source", "parameters"} <= set(r)
+        assert isinstance(r["title"], str) and r["title"]
+        assert isinstance(r["source"], list) and r["source"]
+        assert isinstance(r["parameters"], dict)
+        for spec in r["parameters"].values():
+            assert {"default", "domain", "doc"} <= set(spec)
+
+
+def test_list_prints_a_table_of_the_claims(capsys):
+    code, out, err = _run(capsys, ["list"])
+    assert code == 0 and err == ""
+    for claim_id in XENT_IDS:
+        assert claim_id in out
+
+
+def test_set_applies_to_every_chosen_claim_that_has_the_parameter(capsys):
+    rows = {r["id"]: r for r in _json(capsys, ["verify", "xent", "--set", "K=3", "--json", *FAST])}
+    assert rows["xent.margin"]["parameters"]["K"] == 3
+    assert rows["xent.score-identity"]["parameters"]["K"] == 3
+    assert "K" not in rows["xent.asymptotes"]["parameters"]
+    assert "K" not in rows["xent.derivatives"]["parameters"]
+    assert rows["xent.margin"]["parameters"]["m"] == wb.claim("xent.margin").defaults["m"]
+
+
+def test_set_values_are_parsed_with_the_parameter_type(capsys):
+    rows = _json(capsys, ["verify", "xent.derivatives", "--set", "m=-2.5", "--set", "n=2", "--json"])
+    assert rows[0]["parameters"] == {"m": -2.5, "n": 2}
+    assert isinstance(rows[0]["parameters"]["n"], int)
+
+
+# -- exit status and the table ---------------------------------------------------------
+
+
+def _failed_verdict() -> wb.Verdict:
+    return wb.Verdict(
+        id="xent.margin",
+        kind="exact",
+        parameters={"K": 2, "m": 1.5},
+        expected=1.0,
+        estimate=2.0,
+        stderr=0.0,
+        z=float("inf"),
+        passed=False,
+        resolution=1e-15,
+        scale="relative",
+        tolerance=1e-15,
+        alpha=1e-6,
+        replicates=1,
+        backend="numpy",
+        dtype="float64",
+        seed=0,
+        seconds=0.0,
+    )
+
+
+def test_a_failed_claim_exits_1_and_the_table_says_fail(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run", lambda steps, **kwargs: [_failed_verdict()])
+    code, out, err = _run(capsys, ["verify", "xent.margin"])
+    assert code == 1
+    assert "FAIL" in out and "PASS" not in out
+    assert "xent.margin" in out
+    assert err == ""
+
+
+def test_a_failed_claim_exits_1_with_json_too(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "run", lambda steps, **kwargs: [_failed_verdict()])
+    code, out, err = _run(capsys, ["verify", "xent.margin", "--json"])
+    assert code == 1
+    (row,) = json.loads(out)
+    assert row["passed"] is False
+    assert row["z"] is None  # a non-finite z is written as null, keeping the output valid JSON
+
+
+def test_passing_claims_exit_0_and_the_table_says_pass(capsys):
+    code, out, err = _run(capsys, ["verify", "xent.margin", "xent.asymptotes"])
+    assert code == 0, err
+    assert out.count("PASS") == 2 and "FAIL" not in out
+
+
+# -- derive -------------------------------------------------------------------------------
+
+
+def test_derive_prints_the_derivation_checked_by_sympy(capsys):
+    code, out, err = _run(capsys, ["derive", "xent.margin"])
+    assert code == 0 and err == ""
+    assert out.startswith("xent.margin: ")
+    assert "checked by SymPy" in out
+
+
+def test_derive_latex_prints_an_aligned_environment(capsys):
+    code, out, err = _run(capsys, ["derive", "xent.margin", "--latex"])
+    assert code == 0 and err == ""
+    assert "\\begin{aligned}" in out
+
+
+# -- reproducibility ----------------------------------------------------------------------
+
+
+def _estimate(capsys, seed: int) -> float:
+    (row,) = _json(capsys, ["verify", "xent.score-identity", "--seed", str(seed), "--json", *FAST])
+    assert row["seed"] == seed
+    return row["estimate"]
+
+
+def test_the_same_seed_gives_the_same_estimate(capsys):
+    assert _estimate(capsys, 7) == _estimate(capsys, 7)
+
+
+def test_a_different_seed_gives_a_different_estimate(capsys):
+    assert _estimate(capsys, 7) != _estimate(capsys, 8)
+
+
+# -- the real entry point -----------------------------------------------------------------
+
+
+def test_the_module_entry_point_runs_and_returns_the_exit_status():
+    ok = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", "xent.margin", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    (row,) = json.loads(ok.stdout)
+    assert row["id"] == "xent.margin" and row["passed"] is True
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", "--seed", "-3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.splitlines() == ["workbench: error: --seed=-3 is outside the domain: integer >= 0"]

@@ -1,0 +1,178 @@
+"""xent.*: the derivations, the kernels, and the properties that link them."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+import workbench as wb
+from numerics import cross_entropy as kernels
+from proofs import cross_entropy as derivations
+
+EPS = np.finfo(np.float64).eps
+TINY = np.finfo(np.float64).smallest_subnormal
+FULL_RANGE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def softplus_reference(m: float) -> mpmath.mpf:
+    # log(1 + e^m) = max(m, 0) + log1p(e^-|m|), evaluated at a precision no float64 input can defeat
+    with mpmath.workdps(60):
+        x = mpmath.mpf(m)
+        return max(x, 0) + mpmath.log1p(mpmath.exp(-abs(x)))
+
+
+def ulps_apart(value: float, reference: mpmath.mpf) -> float:
+    return float(abs(mpmath.mpf(value) - reference)) / max(EPS * float(abs(reference)), TINY)
+
+
+# --- derivations ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "derive, closed_form",
+    [
+        (derivations.derive_margin, sp.log(1 + (derivations.K - 1) * sp.exp(derivations.m))),
+        (derivations.derive_asymptotes, sp.log(1 + sp.exp(-sp.Abs(derivations.m)))),
+        (derivations.derive_score_identity, sp.Integer(0)),
+    ],
+)
+def test_each_derivation_ends_in_its_closed_form(derive, closed_form):
+    assert derive().closed_form == closed_form
+
+
+def test_derivations_have_no_unchecked_mathematics():
+    for derive in (derivations.derive_margin, derivations.derive_derivatives, derivations.derive_asymptotes, derivations.derive_score_identity):
+        d = derive()
+        assert all(s.status in ("checked", "definition") for s in d.steps)
+        assert d.count("checked") >= 2
+
+
+def test_derivative_closed_form_is_sigmoid_then_its_derivative():
+    cf = derivations.derive_derivatives().closed_form
+    s = derivations.sigmoid
+    assert sp.simplify(cf.subs(derivations.n, 1) - s) == 0
+    assert sp.simplify(cf.subs(derivations.n, 2) - s * (1 - s)) == 0
+
+
+def test_finite_difference_bounds_in_numerics_are_the_derived_ones():
+    rhs = {step.rhs for step in derivations.derive_derivatives().steps if step.rel in ("<=", ">=")}
+    assert sp.sqrt(3) / 18 in rhs and sp.Rational(1, 8) in rhs
+    assert kernels.THIRD_DERIVATIVE_BOUND == pytest.approx(float(sp.sqrt(3) / 18), rel=EPS)
+    assert kernels.FOURTH_DERIVATIVE_BOUND == 1 / 8
+
+
+def test_margin_derivation_specialises_to_softplus_for_two_classes():
+    cf = derivations.derive_margin().closed_form
+    assert cf.subs(derivations.K, 2) == derivations.softplus
+
+
+# --- kernels against 60-digit references over the whole float64 range ----------------
+
+@given(FULL_RANGE)
+def test_stable_softplus_is_within_four_ulp_of_mpmath_for_any_float(m):
+    assert ulps_apart(float(kernels.softplus(np, np.float64(m))), softplus_reference(m)) <= 4
+
+
+@given(FULL_RANGE)
+def test_gap_to_the_hinge_is_accurate_and_within_zero_and_ln2(m):
+    gap = float(kernels.softplus_gap(np, np.float64(m)))
+    with mpmath.workdps(60):
+        ref = mpmath.log1p(mpmath.exp(-abs(mpmath.mpf(m))))
+    assert ulps_apart(gap, ref) <= 4
+    assert 0 <= gap <= math.log(2)
+    if abs(m) < 700:
+        assert gap > 0  # strictly positive wherever float64 can represent it
+
+
+@pytest.mark.parametrize("m", [-745.0, -300.0, -40.0, 0.0, 40.0, 709.0, 745.0, 1e300])
+def test_stable_softplus_at_the_edges_of_the_float_range(m):
+    assert ulps_apart(float(kernels.softplus(np, np.float64(m))), softplus_reference(m)) <= 4
+
+
+def test_naive_softplus_overflows_and_loses_all_digits():
+    with np.errstate(over="ignore"):
+        assert math.isinf(float(kernels.naive_softplus(np, np.float64(710.0))))
+    assert float(kernels.naive_softplus(np, np.float64(-40.0))) == 0.0
+    assert float(kernels.softplus(np, np.float64(-40.0))) > 4e-18
+
+
+@given(st.integers(2, 8), st.floats(-700, 700), st.integers(0, 7), st.floats(-5, 5))
+def test_multiclass_cross_entropy_is_relatively_accurate_even_when_tiny(K, m, y, offset):
+    y = y % K
+    z = kernels.margin_logits(np, K, m, offset, y)
+    loss = float(kernels.cross_entropy(np, z, np.asarray(y)))
+    with mpmath.workdps(60):
+        zs = [mpmath.mpf(float(v)) for v in z]
+        top = max(zs)
+        ref = (top - zs[y]) + mpmath.log1p(sum(mpmath.exp(v - top) for v in zs) - 1)
+    assert abs(mpmath.mpf(loss) - ref) <= EPS * ((K + 3) * abs(ref) + 4 * (abs(offset) + abs(m)) * 1) + TINY
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(2, 8).flatmap(
+        lambda K: st.tuples(
+            st.lists(st.floats(-30, 30), min_size=K, max_size=K), st.integers(0, K - 1)
+        )
+    )
+)
+def test_multiclass_gradient_is_softmax_minus_onehot_by_central_differences(case):
+    logits, y = case
+    z = np.array(logits)
+    grad = kernels.cross_entropy_grad(np, z, np.asarray(y))
+    # Along any coordinate L = log(e^{z_k} + R) - z_y, a shifted softplus: |L'''| <= sqrt(3)/18.
+    err = EPS * (4 * float(kernels.cross_entropy(np, z, np.asarray(y))) + 4 * np.abs(z).max() + 4)
+    h = 2.0 ** round(math.log2((3 * err / kernels.THIRD_DERIVATIVE_BOUND) ** (1 / 3)))
+    tol = h**2 * kernels.THIRD_DERIVATIVE_BOUND / 6 + (err + 2 * EPS * (np.abs(z).max() + h)) / h
+    for k in range(len(z)):
+        up, down = z.copy(), z.copy()
+        up[k] += h
+        down[k] -= h
+        fd = (float(kernels.cross_entropy(np, up, np.asarray(y))) - float(kernels.cross_entropy(np, down, np.asarray(y)))) / (2 * h)
+        assert abs(fd - grad[k]) <= tol
+
+
+def test_gradient_components_sum_to_zero():
+    z = np.random.default_rng(3).standard_normal((50, 7))
+    y = np.arange(50) % 7
+    np.testing.assert_allclose(kernels.cross_entropy_grad(np, z, y).sum(axis=-1), 0, atol=8 * EPS)
+
+
+# --- verdicts --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "claim_id, params, wrong",
+    [
+        # classic slip: K terms instead of K - 1 wrong classes
+        ("xent.margin", {"K": 5, "m": 0.5}, sp.log(1 + derivations.K * sp.exp(derivations.m))),
+        # a small wrong term, far below anything a plot would show
+        ("xent.margin", {"K": 2, "m": 3.0}, derivations.derive_margin().closed_form + sp.Rational(1, 10**12)),
+        # L'' put where L' belongs
+        ("xent.derivatives", {"m": 0.3, "n": 1}, derivations.sigmoid * (1 - derivations.sigmoid)),
+        # sigma(m)(1 - sigma(m)) written as sigma(m)^2(1 - sigma(m)) * 4: equal at m = 0 only
+        ("xent.derivatives", {"m": 1.0, "n": 2}, 4 * derivations.sigmoid**2 * (1 - derivations.sigmoid)),
+        # log instead of log1p-equivalent off by the 1: ln(e^{-|m|}) = -|m|
+        ("xent.asymptotes", {"m": -3.0}, sp.exp(-sp.Abs(derivations.m))),
+        # a plausible wrong mean: 1/K
+        ("xent.score-identity", {"K": 4, "s": 1.0}, 1 / derivations.K),
+    ],
+)
+def test_a_wrong_closed_form_is_rejected(claim_id, params, wrong):
+    c = wb.claim(claim_id)
+    assert wb.verify(c, **params).passed
+    assert not wb.verify(c.with_closed_form(wrong), **params).passed
+
+
+def test_score_identity_budget_reaches_the_requested_resolution():
+    v = wb.verify("xent.score-identity", resolution=0.02, K=5, s=3.0)
+    assert v.passed and v.scale == "absolute"
+    assert v.resolution <= 0.02 * 1.05
+    assert v.replicates >= wb.claim("xent.score-identity").pilot
+
+
+def test_exact_claims_at_the_ends_of_the_float_range_pass():
+    for m in (-1e308, -800.0, 800.0, 1e308):
+        assert wb.verify("xent.asymptotes", m=m).passed
+        assert wb.verify("xent.margin", K=7, m=m).passed

@@ -1,0 +1,38 @@
+"""README.md cannot go stale: its Python examples run as doctests and its commands run."""
+
+import doctest
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TEXT = README.read_text(encoding="utf-8")
+
+
+def _console_commands() -> list[str]:
+    blocks = re.findall(r"```console\n(.*?)```", TEXT, flags=re.S)
+    return [line[2:].strip() for block in blocks for line in block.splitlines() if line.startswith("$ ")]
+
+
+def test_readme_opens_with_the_two_commands():
+    first = _console_commands()[:2]
+    assert first == ["pip install -e . && workbench verify", 'pip install -e ".[test]" && pytest']
+
+
+def test_readme_python_examples_run():
+    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.attempted > 10 and result.failed == 0
+
+
+@pytest.mark.parametrize("command", [c for c in _console_commands() if c.startswith("workbench ")] + ["workbench verify"])
+def test_readme_workbench_commands_exit_zero(command):
+    argv = shlex.split(command)
+    proc = subprocess.run([sys.executable, "-m", "workbench", *argv[1:]], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "160"}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()

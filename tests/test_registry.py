@@ -1,0 +1,89 @@
+"""Properties over the whole registry: a claim is tested the day it is registered."""
+
+import math
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import workbench as wb
+
+CLAIMS = wb.claims()
+IDS = [c.id for c in CLAIMS]
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_closed_form_uses_only_the_claims_parameters(c):
+    names = {s.name for s in c.closed_form.free_symbols}
+    assert names <= {p.name for p in c.parameters}
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_every_claim_passes_at_its_defaults(c):
+    v = wb.verify(c)
+    assert v.passed, str(v)
+    assert v.resolution > 0
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_closed_form_off_by_twice_the_resolution_is_rejected(c):
+    """The mutation test: a verifier that cannot fail is a defect."""
+    v = wb.verify(c)
+    shift = 2 * v.resolution
+    wrong = c.closed_form * (1 + shift) if v.scale == "relative" else c.closed_form + shift
+    mutant = wb.verify(c.with_closed_form(wrong))
+    assert mutant.mutated and not mutant.passed, str(mutant)
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_verify_passes_for_any_parameters_in_the_domain(c, data):
+    params = {p.name: data.draw(p.strategy(), label=p.name) for p in c.parameters}
+    v = wb.verify(c, resolution=0.05, **params)
+    assert v.passed, str(v)
+    assert math.isfinite(v.tolerance) and math.isfinite(v.resolution)  # a check that could fail
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_every_claim_cites_a_source_with_an_identifier(c):
+    assert c.sources
+    for s in c.sources:
+        assert s.doi or s.arxiv or s.url
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_same_seed_gives_the_same_verdict(c):
+    a, b = wb.verify(c, seed=11), wb.verify(c, seed=11)
+    assert (a.estimate, a.stderr, a.replicates, a.passed) == (b.estimate, b.stderr, b.replicates, b.passed)
+
+
+def test_ids_read_area_dot_name_and_are_unique():
+    assert len(set(IDS)) == len(IDS)
+    assert all(i.count(".") == 1 for i in IDS)
+
+
+def test_registry_refuses_a_duplicate_id():
+    with pytest.raises(ValueError, match="already registered"):
+        wb.register(wb.claim("xent.margin"))
+
+
+def test_claim_refuses_an_experiment_whose_parameters_differ():
+    c = wb.claim("xent.margin")
+
+    def experiment(xp, rng, budget, *, K):  # m is missing
+        raise AssertionError
+
+    with pytest.raises(TypeError, match="experiment takes parameters"):
+        wb.Claim(c.id, c.title, c.statement, c.kind, c.parameters, c.derive, experiment, c.sources)
+
+
+def test_unknown_claim_suggests_close_ids():
+    with pytest.raises(wb.UnknownClaim, match="did you mean xent.margin"):
+        wb.claim("xent.margn")
+
+
+def test_mutated_claims_keep_the_derivation_but_not_its_closed_form():
+    c = wb.claim("xent.margin")
+    m = c.with_closed_form(sp.Integer(1))
+    assert m.closed_form == 1 and m.derivation is c.derivation and not c.mutated
