@@ -276,25 +276,17 @@ def test_a_different_seed_gives_a_different_estimate(capsys):
 # -- the real entry point -----------------------------------------------------------------
 
 
+def _run_module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_the_module_entry_point_runs_and_returns_the_exit_status():
-    ok = subprocess.run(
-        [sys.executable, "-m", "workbench", "verify", "xent.margin", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ok = _run_module("verify", "xent.margin", "--json")
     assert ok.returncode == 0, ok.stderr
     (row,) = json.loads(ok.stdout)
     assert row["id"] == "xent.margin" and row["passed"] is True
 
-    bad = subprocess.run(
-        [sys.executable, "-m", "workbench", "verify", "--seed", "-3"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    bad = _run_module("verify", "--seed", "-3")
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr.splitlines() == ["workbench: error: --seed=-3 is outside the domain: integer >= 0"]

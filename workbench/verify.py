@@ -76,7 +76,7 @@ def verify(
         deviation = float(mpmath.mpf(est.mean) - expected_mp)
         tolerance = est.atol
         passed = abs(deviation) <= tolerance
-        z = deviation / tolerance if tolerance > 0 else (0.0 if deviation == 0 else math.copysign(math.inf, deviation))
+        z = _standardised(deviation, tolerance)
         achieved = (tolerance + abs(deviation)) / scale
         target = None
     else:
@@ -84,7 +84,7 @@ def verify(
         deviation = float(mpmath.mpf(est.mean) - expected_mp)
         tolerance = est.atol
         passed = abs(deviation) <= z_critical(alpha) * est.stderr + tolerance
-        z = deviation / est.stderr if est.stderr > 0 else (0.0 if deviation == 0 else math.copysign(math.inf, deviation))
+        z = _standardised(deviation, est.stderr)
         achieved = detectable(est.stderr, tolerance, alpha) / scale
         target = resolution
     notes = []
@@ -113,6 +113,13 @@ def verify(
         mutated=c.mutated,
         notes=tuple(notes),
     )
+
+
+def _standardised(deviation: float, unit: float) -> float:
+    """``deviation / unit``; a zero unit gives 0 for no deviation and a signed infinity otherwise."""
+    if unit > 0:
+        return deviation / unit
+    return 0.0 if deviation == 0 else math.copysign(math.inf, deviation)
 
 
 def _spend(c: Claim, b, values: dict, target: float, alpha: float, progress: Progress | None) -> Estimate:
