@@ -18,7 +18,7 @@ from .derivation import (
     solutions,
     substitute,
 )
-from .printing import latex_text
+from .printing import latex_number, latex_text
 from .sources import Source
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "define",
     "equal",
     "equal_by_cases",
+    "latex_number",
     "latex_text",
     "relation",
     "solutions",

@@ -47,10 +47,12 @@ BRIDLE = Source(
     "John S. Bridle",
     "Probabilistic interpretation of feedforward classification network outputs, "
     "with relationships to statistical pattern recognition",
-    "Neurocomputing: Algorithms, Architectures and Applications, NATO ASI Series F68, Springer",
+    "Neurocomputing: Algorithms, Architectures and Applications (NATO ASI Series F68)",
     1990,
     doi="10.1007/978-3-642-76153-9_28",
     kind="inproceedings",
+    pages="227-236",
+    publisher="Springer",
 )
 GOODFELLOW = Source(
     "goodfellow2016",
@@ -65,9 +67,12 @@ BLANCHARD = Source(
     "blanchard2021",
     "Pierre Blanchard and Desmond J. Higham and Nicholas J. Higham",
     "Accurately computing the log-sum-exp and softmax functions",
-    "IMA Journal of Numerical Analysis 41(4), 2311-2330",
+    "IMA Journal of Numerical Analysis",
     2021,
     doi="10.1093/imanum/draa038",
+    volume="41",
+    number="4",
+    pages="2311-2330",
 )
 MAECHLER = Source(
     "maechler2012",
@@ -84,7 +89,7 @@ CASELLA = Source(
     "Statistical Inference (2nd edition)",
     "Duxbury, Pacific Grove, CA",
     2002,
-    url="https://isbnsearch.org/isbn/9780534243128",
+    isbn="978-0-534-24312-8",
     kind="book",
 )
 SOURCES = (BRIDLE, GOODFELLOW, BLANCHARD, MAECHLER, CASELLA)

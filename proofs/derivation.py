@@ -14,7 +14,7 @@ the claim's closed form.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -83,6 +83,14 @@ class Step:
     def __str__(self) -> str:
         cond = f"  [{self.condition}]" if self.condition else ""
         return f"{text_relation(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
+
+    def latex_reason(self, cite: Callable[[Source], str] | None = None) -> str:
+        """The justification in LaTeX text mode; a cited step is marked in bold and cites."""
+        if self.status != "cited":
+            return latex_text(self.justification)
+        ref = cite(self.source) if cite else latex_text(self.source.short)
+        text = rf"\textbf{{cited}}: {latex_text(self.how)}, {ref}"
+        return rf"{latex_text(self.reason)}; {text}" if self.reason else text
 
     def _latex(self, printer=None) -> str:
         return latex_relation(self.lhs, self.rel, self.rhs)
@@ -247,9 +255,10 @@ class Derivation:
 
     @property
     def summary(self) -> str:
+        definitions = self.count("definition")
         return (
-            f"{len(self.steps)} steps: {self.count('checked')} checked by SymPy, "
-            f"{self.count('cited')} cited, {self.count('definition')} definitions"
+            f"{len(self.steps)} step{'s' if len(self.steps) != 1 else ''}: {self.count('checked')} checked by SymPy, "
+            f"{self.count('cited')} cited, {definitions} definition{'s' if definitions != 1 else ''}"
         )
 
     def __str__(self) -> str:
@@ -261,20 +270,24 @@ class Derivation:
         lines.append(f"  ({self.summary})")
         return "\n".join(lines)
 
-    def _latex(self, printer=None) -> str:
+    def latex_rows(self, cite: Callable[[Source], str] | None = None) -> list[tuple[str, str, str]]:
+        """One ``(left, relation and right, reason)`` triple of LaTeX per step; the left side
+        is left empty where a step continues the chain of the one before. ``cite`` renders a
+        cited step's reference (``\\citet{key}`` in a paper); by default its author-year text."""
         rows = []
         previous = None
         for step in self.steps:
             head = "" if previous is not None and step.lhs == previous else sp.latex(step.lhs)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
-            cond = rf"\quad ({latex_text(step.condition)})" if step.condition else ""
-            reason = latex_text(step.justification)
-            if step.status == "cited":
-                reason = rf"\textbf{{cited}}: {reason}"
-            rows.append(rf"{head} &{rel} {sp.latex(step.rhs)}{cond} && \text{{{reason}}}")
+            cond = rf"\quad \text{{({latex_text(step.condition)})}}" if step.condition else ""
+            rows.append((head, rf"{rel} {sp.latex(step.rhs)}{cond}", step.latex_reason(cite)))
             previous = step.rhs
-        body = " \\\\\n".join(rows)
-        return rf"\begin{{aligned}}{body}\end{{aligned}}"
+        return rows
+
+    def _latex(self, printer=None) -> str:
+        """The steps as one ``aligned`` block with the reasons on the right (for notebooks)."""
+        rows = [rf"{head} &{body} && \text{{{reason}}}" for head, body, reason in self.latex_rows()]
+        return r"\begin{aligned}" + " \\\\\n".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self._latex()}$"

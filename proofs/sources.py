@@ -6,9 +6,17 @@ workbench prints can be traced to a real publication.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Source"]
+from .printing import latex_text
+
+__all__ = ["Source", "KINDS"]
+
+KINDS = ("article", "inproceedings", "book", "misc")
+_VENUE_FIELD = {"article": "journal", "inproceedings": "booktitle", "book": "publisher", "misc": "howpublished"}
+# Identifiers go into \url{} and \doi{} as they are: no spaces, braces, backslashes or comment signs.
+_IDENTIFIER = re.compile(r"^[^\s{}\\%]+$")
 
 
 @dataclass(frozen=True)
@@ -29,12 +37,25 @@ class Source:
     arxiv: str | None = None
     url: str | None = None
     kind: str = "article"  # BibTeX entry type: article, book, inproceedings, misc
+    volume: str | None = None
+    number: str | None = None
+    pages: str | None = None  # "2311-2330"
+    publisher: str | None = None  # for inproceedings (a book's publisher is its venue)
+    isbn: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.key or not self.key.replace("-", "").replace("_", "").isalnum():
+        if not self.key or not self.key.replace("-", "").replace("_", "").isascii() or not self.key.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"source key {self.key!r} must be alphanumeric (with - or _)")
         if not (self.authors and self.title and self.venue):
             raise ValueError(f"source {self.key!r} needs authors, title and venue")
+        if self.kind not in KINDS:
+            raise ValueError(f"source {self.key!r}: kind={self.kind!r} is not one of {', '.join(KINDS)}")
+        if not isinstance(self.year, int) or not 1000 <= self.year <= 9999:
+            raise ValueError(f"source {self.key!r}: year={self.year!r} must be a four-digit integer")
+        for name in ("doi", "arxiv", "url", "isbn"):
+            value = getattr(self, name)
+            if value is not None and not _IDENTIFIER.match(value):
+                raise ValueError(f"source {self.key!r}: {name}={value!r} may not contain spaces, braces, backslashes or %")
 
     @property
     def surnames(self) -> list[str]:
@@ -54,12 +75,46 @@ class Source:
 
     @property
     def locator(self) -> str:
-        """DOI or arXiv id or URL, whichever identifies the work, for plain-text reports."""
+        """DOI, arXiv id, ISBN or URL, whichever identifies the work, for plain-text reports."""
         if self.doi:
             return f"doi:{self.doi}"
         if self.arxiv:
             return f"arXiv:{self.arxiv}"
+        if self.isbn and not self.url:
+            return f"ISBN {self.isbn}"
         return self.url or self.venue
 
     def __str__(self) -> str:
         return f"{self.short}, {self.title}. {self.venue}. {self.locator}"
+
+    @property
+    def bibtex(self) -> str:
+        """The BibTeX entry; text fields escaped for LaTeX, the title's capitals protected.
+
+        >>> print(Source("x2020", "A. B", "On {X}", "J", 2020, doi="10.1/x", pages="1-9").bibtex)
+        @article{x2020,
+          author = {A. B},
+          title = {{On \\textbraceleft{}X\\textbraceright{}}},
+          journal = {J},
+          year = {2020},
+          pages = {1--9},
+          doi = {10.1/x},
+        }
+        """
+        fields = [
+            ("author", latex_text(self.authors).replace(" and{} ", " and ")),
+            ("title", "{" + latex_text(self.title) + "}"),
+            (_VENUE_FIELD[self.kind], latex_text(self.venue)),
+            ("publisher", latex_text(self.publisher) if self.publisher else None),
+            ("year", str(self.year)),
+            ("volume", latex_text(self.volume) if self.volume else None),
+            ("number", latex_text(self.number) if self.number else None),
+            ("pages", re.sub(r"\s*-+\s*", "--", self.pages) if self.pages else None),
+            ("isbn", self.isbn),
+            ("doi", self.doi),
+            ("eprint", self.arxiv),
+            ("archiveprefix", "arXiv" if self.arxiv else None),
+            ("url", self.url or (f"https://arxiv.org/abs/{self.arxiv}" if self.arxiv else None)),
+        ]
+        body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields if value)
+        return f"@{self.kind}{{{self.key},\n{body}}}"

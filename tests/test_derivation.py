@@ -98,4 +98,4 @@ def test_rendering_in_text_and_latex():
 
 def test_latex_text_escapes_specials_in_reasons():
     d = Derivation("escape", [define(x, sp.Integer(1), "50% of a_i & {b}")], (x, "=", 1))
-    assert r"50\% of a\_i \& \{b\}" in d._latex()
+    assert r"50\% of a\_i \& \textbraceleft{}b\textbraceright{}" in d._latex()

@@ -49,7 +49,7 @@ def test_verify_passes_for_any_parameters_in_the_domain(c, data):
 def test_every_claim_cites_a_source_with_an_identifier(c):
     assert c.sources
     for s in c.sources:
-        assert s.doi or s.arxiv or s.url
+        assert s.doi or s.arxiv or s.url or s.isbn
 
 
 @pytest.mark.parametrize("c", CLAIMS, ids=IDS)

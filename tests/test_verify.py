@@ -8,8 +8,8 @@ import sympy as sp
 from scipy.stats import binom
 
 import workbench as wb
-from numerics import Accumulator, Estimate
-from proofs import Derivation, Source, equal
+from user_claim import user_claim
+from numerics import Accumulator
 from workbench.reference import ReferenceError, reference_value
 from workbench.statistics import detectable, replicates_for, z_critical
 
@@ -131,38 +131,7 @@ def test_reference_needs_every_symbol():
         reference_value(m + q, {"m": 1.0})
 
 
-# --- a claim defined in a notebook ------------------------------------------------------
-
-SOURCE = Source("stein1981", "Charles M. Stein", "Estimation of the mean of a multivariate normal distribution",
-                "The Annals of Statistics 9(6), 1135-1151", 1981, doi="10.1214/aos/1176345632")
-
-
-def derive_second_moment() -> Derivation:
-    x = sp.Symbol("x", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
-    density = sp.exp(-x**2 / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
-    moment = sp.Integral(x**2 * density, (x, -sp.oo, sp.oo))
-    steps = [equal(moment, sigma**2, "Gaussian integral")]
-    return Derivation("Second moment of a centred Gaussian", steps, (moment, "=", sigma**2))
-
-
-def second_moment_experiment(xp, rng, budget, *, sigma):
-    acc = Accumulator()
-    acc.add((sigma * rng.standard_normal(budget)) ** 2)
-    return acc.estimate()
-
-
-def user_claim():
-    return wb.Claim(
-        id="user.gaussian-second-moment",
-        title="E[X^2] = sigma^2",
-        statement="For X ~ N(0, sigma^2), E[X^2] = sigma^2.",
-        kind="statistical",
-        parameters=(wb.real("sigma", 1.5, "standard deviation", low=0.0, open_low=True, high=1e3),),
-        derive=derive_second_moment,
-        experiment=second_moment_experiment,
-        sources=(SOURCE,),
-    )
+# --- a claim defined in a notebook (tests/user_claim.py) -----------------------------------
 
 
 def test_a_user_defined_claim_is_verified_like_a_built_in_one():

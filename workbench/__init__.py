@@ -15,7 +15,10 @@ from . import claims as _builtin_claims  # noqa: F401  (isort: skip)
 from numerics import BackendUnavailable
 from proofs import Derivation, Source
 
+from ._version import __version__  # noqa: F401  (the package version)
 from .claim import Claim
+from .export import latex
+from .figures import figure
 from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
 from .verdict import Verdict
@@ -32,11 +35,11 @@ __all__ = [
     "choice",
     "claim",
     "claims",
+    "figure",
     "integer",
+    "latex",
     "real",
     "register",
     "verify",
     "verify_many",
 ]
-
-__version__ = "0.1.0"

@@ -38,7 +38,10 @@ class Claim:
     - ``kind``: ``exact`` (deterministic, a floating tolerance) or ``statistical`` (a
       Monte Carlo mean over ``budget`` independent replicates);
     - ``scale``: resolutions are ``relative`` to the expected value (``absolute`` for a
-      closed form that is zero, such as an expected gradient).
+      closed form that is zero, such as an expected gradient);
+    - ``plot(ctx) -> matplotlib Figure`` draws the claim's figure (see
+      :mod:`workbench.figures`); without one, a default figure plots the closed form
+      against the first numeric parameter.
     """
 
     id: str
@@ -53,6 +56,7 @@ class Claim:
     pilot: int = 4096
     max_replicates: int = 50_000_000
     closed_form_override: sp.Basic | None = None
+    plot: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -125,6 +129,14 @@ class Claim:
         for name in values:
             self.parameter(name)  # raises TypeError for an unknown name
         return {p.name: p.validate(values.get(p.name, p.default)) for p in self.parameters}
+
+    # -- figures ---------------------------------------------------------------------
+    def figure(self, *, seed: int = 0, backend: str = "numpy", **params: Any):
+        """The claim's figure at ``params``: closed form as curves, verifier runs as points
+        with error bars (a :class:`matplotlib.figure.Figure`)."""
+        from .figures import figure
+
+        return figure(self, seed=seed, backend=backend, **params)
 
     def __repr__(self) -> str:
         return f"<Claim {self.id}: {self.title}>"

@@ -1,7 +1,8 @@
-"""The ``workbench`` command: list, derive, verify.
+"""The ``workbench`` command: list, derive, verify, latex, plot.
 
-Exit status: 0 all claims passed, 1 some claim failed, 2 a usage error (one line on
-stderr, no traceback). Every input is validated before any work starts.
+Exit status: 0 all claims passed, 1 some claim failed, 2 a usage error or a LaTeX
+compilation error (one line on stderr, no traceback). Every input (claim ids, parameters,
+output paths, the LaTeX installation for ``--pdf``) is validated before any work starts.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def _real_arg(name: str, low: float, high: float, closed_high: bool):
     return parse
 
 
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
+    p.add_argument("--backend", default="numpy", choices=BACKENDS)
+    p.add_argument("--seed", type=_int_arg("--seed"), default=0)
+    p.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
+    p.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="workbench", description="Derive and verify deep learning theory claims.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -77,12 +86,26 @@ def _parser() -> _Parser:
 
     vf = sub.add_parser("verify", help="verify claims numerically (all claims by default)")
     vf.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (e.g. xent)")
-    vf.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
-    vf.add_argument("--backend", default="numpy", choices=BACKENDS)
-    vf.add_argument("--seed", type=_int_arg("--seed"), default=0)
-    vf.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
-    vf.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
+    _run_options(vf)
     vf.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
+
+    lx = sub.add_parser("latex", help="write LaTeX (theorem, proof, verification table, figure, BibTeX) for claims")
+    lx.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (all claims by default)")
+    lx.add_argument("-o", "--output", metavar="OUT.tex", help="write OUT.tex, OUT.bib and figures (default: print the LaTeX)")
+    lx.add_argument("--fragment", action="store_true", help="no preamble: a file to \\input (prints the packages it needs)")
+    lx.add_argument("--verify", action="store_true", help="add a verification table per claim from a real run")
+    lx.add_argument("--pdf", action="store_true", help="compile OUT.tex to OUT.pdf with latexmk (or pdflatex + bibtex)")
+    lx.add_argument("--no-figures", dest="figures", action="store_false", help="leave out the figures")
+    lx.add_argument("--force", action="store_true", help="overwrite files the workbench did not write")
+    _run_options(lx)
+
+    pl = sub.add_parser("plot", help="draw a claim's figure (closed form against measured points)")
+    pl.add_argument("id", help="claim id, e.g. xent.margin")
+    pl.add_argument("-o", "--output", required=True, metavar="FILE", help="figure file: .pdf, .png, .svg or .eps")
+    pl.add_argument("--force", action="store_true", help="overwrite a file the workbench did not write")
+    pl.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
+    pl.add_argument("--backend", default="numpy", choices=BACKENDS)
+    pl.add_argument("--seed", type=_int_arg("--seed"), default=0)
     return p
 
 
@@ -124,7 +147,6 @@ def _cmd_list(args) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Registered claims")
@@ -190,7 +212,6 @@ def _cmd_verify(args, steps: list) -> int:
     if args.json:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
     else:
-        from rich.console import Console
         from rich.table import Table
 
         each = args.alpha / len(chosen)
@@ -213,23 +234,96 @@ def _cmd_verify(args, steps: list) -> int:
     return 0 if all(v.passed for v in verdicts) else 1
 
 
+def _plan_latex(args):
+    from .export import plan_latex
+
+    chosen = select(args.ids)
+    return plan_latex(
+        args.ids, args.output, fragment=args.fragment, verify=args.verify, pdf=args.pdf, figures=args.figures,
+        force=args.force, seed=args.seed, backend=args.backend, resolution=args.resolution, alpha=args.alpha,
+        settings=_settings(chosen, args.sets),
+    )
+
+
+def _cmd_latex(plan) -> int:
+    from .export import LatexError, write_latex
+    from .tex import PREAMBLE
+
+    progress = _LazyProgress()
+    try:
+        result = write_latex(plan, progress=progress)
+    except LatexError as exc:
+        print(f"workbench: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        progress.close()
+    if plan.out is None:
+        print(result.text, end="")
+    else:
+        for path in result.files:
+            print(f"wrote {path}")
+        if plan.fragment:
+            print("The fragment needs in the preamble of the document that \\inputs it:")
+            print(PREAMBLE)
+        for warning in result.warnings:
+            print(f"workbench: LaTeX warning: {warning}", file=sys.stderr)
+    return 0 if all(v.passed for v in result.verdicts) else 1
+
+
+def _plan_plot(args):
+    from .files import check_target
+    from .figures import FORMATS
+    from .files import OutputError
+
+    c = all_claims_by_id(args.id)
+    params = _settings([c], args.sets)[c.id]
+    c.resolve(params)
+    fmt = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    if fmt not in FORMATS:
+        raise OutputError(f"cannot write {args.output}: unknown figure format; use one of " + ", ".join("." + f for f in FORMATS))
+    check_target(args.output, force=args.force)
+    from numerics import backend as make_backend, check_seed
+
+    check_seed(args.seed)
+    make_backend(args.backend, args.seed)
+    return c, params
+
+
+def _cmd_plot(args, planned) -> int:
+    from .figures import save
+
+    c, params = planned
+    fig = c.figure(seed=args.seed, backend=args.backend, **params)
+    print(f"wrote {save(fig, args.output, force=args.force)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line. Bad input is found before any work starts, and only then
     reported as a usage error: an exception raised while working is a bug and keeps its
     traceback."""
     try:
         args = _parser().parse_args(argv)
+        planned = None
         if args.command == "verify":
-            steps = _plan_verify(args)
+            planned = _plan_verify(args)
+        elif args.command == "latex":
+            planned = _plan_latex(args)
+        elif args.command == "plot":
+            planned = _plan_plot(args)
         elif args.command == "derive":
             all_claims_by_id(args.id)
-    except (UsageError, ValueError, TypeError, BackendUnavailable) as exc:
+    except (UsageError, ValueError, TypeError, BackendUnavailable, ImportError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"workbench: error: {message}", file=sys.stderr)
         return 2
     try:
         if args.command == "verify":
-            return _cmd_verify(args, steps)
+            return _cmd_verify(args, planned)
+        if args.command == "latex":
+            return _cmd_latex(planned)
+        if args.command == "plot":
+            return _cmd_plot(args, planned)
         return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()

@@ -15,6 +15,8 @@ from typing import Any
 
 import sympy as sp
 
+from proofs import latex_number, latex_text
+
 __all__ = ["Parameter", "integer", "real", "choice"]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -81,6 +83,26 @@ class Parameter:
         if self.high is not None:
             return f"{what} {'<' if self.open_high else '<='} {_fmt(self.high)}"
         return what
+
+    @property
+    def domain_latex(self) -> str:
+        r"""The domain in LaTeX math: ``K \in \{2, 3, \dots, 10^{6}\}``, ``0 < s \le 100``."""
+        sym = self.tex
+        if self.kind == "choice":
+            items = ", ".join(latex_number(c) if isinstance(c, (int, float)) else rf"\text{{{latex_text(c)}}}" for c in self.choices)
+            return rf"{sym} \in \{{{items}\}}"
+        if self.kind == "integer":
+            if self.low is None:
+                return rf"{sym} \in \mathbb{{Z}}" + (rf", {sym} \le {latex_number(self.high)}" if self.high is not None else "")
+            first = f"{latex_number(self.low)}, {latex_number(self.low + 1)}"
+            last = rf", \dots, {latex_number(self.high)}" if self.high is not None else r", \dots"
+            return rf"{sym} \in \{{{first}{last}\}}"
+        lt, le = "<", r"\le"
+        left = f"{latex_number(float(self.low))} {lt if self.open_low else le} " if self.low is not None else ""
+        right = f" {lt if self.open_high else le} {latex_number(float(self.high))}" if self.high is not None else ""
+        if not left and not right:
+            return rf"{sym} \in \mathbb{{R}}"
+        return f"{left}{sym}{right}"
 
     # -- checking ----------------------------------------------------------------
     def validate(self, value: Any) -> Any:

@@ -45,12 +45,13 @@ def claim_text(c: Claim) -> str:
 
 
 def claim_latex(c: Claim) -> str:
-    d = c.derivation
-    statement = sp.latex(d.conclusion.lhs) + " = " + sp.latex(c.closed_form)
-    domains = ", ".join(rf"${p.tex}$: {latex_text(p.domain)}" for p in c.parameters)
+    """The claim for a notebook: id, title, and the theorem's formula with its domains."""
+    from .tex import statement_math
+
+    domains = ", ".join(p.domain_latex for p in c.parameters)
     return (
         rf"\textbf{{{latex_text(c.id)}}} ({latex_text(c.title)}): "
-        rf"$\displaystyle {statement}$" + (rf" \quad for {domains}" if domains else "")
+        rf"$\displaystyle {statement_math(c)}$" + (rf" \quad for ${domains}$" if domains else "")
     )
 
 

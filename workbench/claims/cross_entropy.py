@@ -6,6 +6,7 @@ from numerics import cross_entropy as kernels
 from proofs import cross_entropy as derivations
 
 from ..claim import Claim
+from ..figures.cross_entropy import asymptotes_plot, derivatives_plot, margin_plot, score_identity_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -35,6 +36,7 @@ MARGIN = register(
         derive=_S.derive_margin,
         experiment=kernels.margin_experiment,
         sources=(_S.BRIDLE, _S.GOODFELLOW),
+        plot=margin_plot,
     )
 )
 
@@ -54,6 +56,7 @@ DERIVATIVES = register(
         derive=_S.derive_derivatives,
         experiment=kernels.derivatives_experiment,
         sources=(_S.GOODFELLOW, _S.BRIDLE),
+        plot=derivatives_plot,
     )
 )
 
@@ -71,6 +74,7 @@ ASYMPTOTES = register(
         derive=_S.derive_asymptotes,
         experiment=kernels.asymptotes_experiment,
         sources=(_S.BLANCHARD, _S.MAECHLER),
+        plot=asymptotes_plot,
     )
 )
 
@@ -92,5 +96,6 @@ SCORE_IDENTITY = register(
         experiment=kernels.score_identity_experiment,
         sources=(_S.CASELLA, _S.GOODFELLOW),
         scale="absolute",
+        plot=score_identity_plot,
     )
 )

@@ -1,0 +1,236 @@
+"""Figures: every claim draws one, its points are the verifier's runs, and saving is safe."""
+
+import os
+import subprocess
+import sys
+from functools import cache
+
+import numpy as np
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+
+import workbench as wb
+from user_claim import user_claim
+from workbench.figures import FORMATS, save
+from workbench.files import MARKER, OutputError, owned
+
+CLAIMS = wb.claims()
+
+
+@cache
+def figure_of(claim_id: str, seed: int = 0, **params) -> Figure:
+    return wb.claim(claim_id).figure(seed=seed, **params)
+
+
+def errorbar_series(ax) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(x, y, half-width of the error bar) of every errorbar drawn on ``ax``, in drawing order."""
+    out = []
+    for container in ax.containers:
+        if isinstance(container, ErrorbarContainer):
+            data_line, _, (bars,) = container.lines
+            x, y = (np.asarray(v, dtype=float) for v in data_line.get_data())
+            half = np.array([abs(seg[1, 1] - seg[0, 1]) / 2 for seg in bars.get_segments()])
+            out.append((x, y, half))
+    return out
+
+
+def assert_bars(y, half, expected):
+    """Error bars equal ``expected``, up to the rounding of y +- error in the drawn segments."""
+    np.testing.assert_allclose(half, expected, rtol=1e-12, atol=4 * np.finfo(float).eps * np.max(np.abs(y)))
+
+
+def plotted_data(fig: Figure) -> list[np.ndarray]:
+    return [np.asarray(line.get_xydata()) for ax in fig.axes for line in ax.get_lines()]
+
+
+# --- every registered claim ------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_every_claim_draws_a_labelled_figure_with_latex_axis_labels(claim):
+    fig = figure_of(claim.id)
+    assert isinstance(fig, Figure) and fig.axes
+    caption = fig.get_label()
+    assert caption and "\n" not in caption and caption.endswith(".")
+    assert all(ax.get_ylabel() for ax in fig.axes)
+    assert "$" in fig.axes[0].get_ylabel()
+    xlabels = [ax.get_xlabel() for ax in fig.axes if ax.get_xlabel()]
+    assert xlabels and all("$" in label for label in xlabels)
+    assert any(errorbar_series(ax) for ax in fig.axes), "the verifier's estimates are drawn as error bars"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_every_built_in_claim_has_its_own_plot(claim):
+    assert claim.plot is not None and claim.plot.__module__ == "workbench.figures.cross_entropy"
+
+
+def test_importing_the_workbench_does_not_import_matplotlib():
+    code = "import sys, workbench; sys.exit(any(m.split('.')[0] == 'matplotlib' for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- the points are the verifier's runs ----------------------------------------------------
+
+def test_margin_points_are_the_verifier_estimates():
+    fig = figure_of("xent.margin", K=3)
+    (x, y, half), = errorbar_series(fig.axes[0])
+    assert x.size == 17 and x[0] == -8 and x[-1] == 8
+    verdicts = [wb.verify("xent.margin", seed=i, K=3, m=float(m)) for i, m in enumerate(x)]
+    np.testing.assert_array_equal(y, [v.estimate for v in verdicts])
+    assert_bars(y, half, [v.tolerance for v in verdicts])
+    (_, residual, _), = errorbar_series(fig.axes[1])
+    np.testing.assert_allclose(residual, [(v.estimate - v.expected) / v.expected for v in verdicts], rtol=1e-12, atol=0)
+    assert "K = 3" in fig.get_label()
+
+
+def test_margin_window_follows_the_knee_for_many_classes():
+    (x, _, _), = errorbar_series(figure_of("xent.margin", K=1_000_000).axes[0])
+    assert x.min() < -np.log(1_000_000 - 1) < x.max()
+
+
+def test_derivative_points_are_finite_differences_for_both_orders():
+    fig = figure_of("xent.derivatives")
+    first, second = errorbar_series(fig.axes[0])
+    for n, (x, y, half) in ((1, first), (2, second)):
+        verdicts = [wb.verify("xent.derivatives", seed=i, m=float(m), n=n) for i, m in enumerate(x)]
+        np.testing.assert_array_equal(y, [v.estimate for v in verdicts])
+        assert_bars(y, half, [v.tolerance for v in verdicts])
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "$L'$ (finite differences)" in legend and "$L''$ (finite differences)" in legend
+    assert [len(errorbar_series(ax)) for ax in fig.axes] == [2, 1, 1]
+
+
+def test_asymptote_points_and_the_naive_kernel_trap():
+    fig = figure_of("xent.asymptotes")
+    top, bottom = fig.axes
+    (x, y, _), = errorbar_series(top)
+    np.testing.assert_array_equal(y, [wb.verify("xent.asymptotes", seed=i, m=float(m)).estimate for i, m in enumerate(x)])
+    assert top.get_yscale() == bottom.get_yscale() == "log"
+    # the closed form is drawn at high precision: no float64 underflow to 0 at |m| = 60
+    curve = top.get_lines()[0].get_ydata()
+    assert np.all(curve > 0) and curve[0] == pytest.approx(np.exp(-60.0), rel=1e-14)
+    texts = " ".join(t.get_text() for t in bottom.texts)
+    assert "overflow" in texts and "returns 0" in texts
+    assert any(np.allclose(line.get_ydata(), np.finfo(float).eps) for line in bottom.get_lines())
+
+
+def test_score_identity_points_carry_one_standard_error():
+    fig = figure_of("xent.score-identity")
+    (x, y, half), = errorbar_series(fig.axes[0])
+    np.testing.assert_array_equal(x, [0.25, 0.5, 1, 2, 4, 8, 16])
+    verdicts = [wb.verify("xent.score-identity", seed=i, resolution=0.02, K=10, s=float(s)) for i, s in enumerate(x)]
+    np.testing.assert_array_equal(y, [v.estimate for v in verdicts])
+    assert_bars(y, half, [v.stderr for v in verdicts])
+    assert fig.axes[0].get_xscale() == "log"
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+def test_a_figure_is_deterministic_for_a_seed(tmp_path):
+    a, b = (wb.claim("xent.score-identity").figure(seed=5, K=3) for _ in range(2))
+    for u, v in zip(plotted_data(a), plotted_data(b), strict=True):
+        np.testing.assert_array_equal(u, v)
+    assert a.get_label() == b.get_label()
+    c = wb.claim("xent.score-identity").figure(seed=6, K=3)
+    assert not all(np.array_equal(u, v) for u, v in zip(plotted_data(a), plotted_data(c), strict=True))
+    assert save(a, tmp_path / "a.png").read_bytes() == save(b, tmp_path / "b.png").read_bytes()
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_save_writes_each_format_atomically_with_the_marker(tmp_path, fmt):
+    path = tmp_path / f"fig.{fmt}"
+    assert save(figure_of("xent.margin"), path) == path
+    assert path.stat().st_size > 1000 and owned(path)
+    assert sorted(os.listdir(tmp_path)) == [path.name]  # no temporary file left behind
+    save(figure_of("xent.margin"), path)  # its own file is overwritten without force
+    assert owned(path)
+
+
+def test_save_content_matches_its_suffix(tmp_path):
+    heads = {"pdf": b"%PDF", "png": b"\x89PNG", "svg": b"<?xml", "eps": b"%!PS"}
+    for fmt, head in heads.items():
+        assert save(figure_of("xent.margin"), tmp_path / f"f.{fmt.upper()}").read_bytes().startswith(head)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = save(figure_of("xent.margin"), tmp_path / "fig.png")
+    before = path.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        save(figure_of("xent.derivatives"), path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["fig.png"]
+
+
+def test_save_refuses_a_file_it_did_not_write_unless_forced(tmp_path):
+    path = tmp_path / "mine.pdf"
+    path.write_text("a figure made by hand\n")
+    with pytest.raises(OutputError, match="not written by the workbench"):
+        save(figure_of("xent.margin"), path)
+    assert path.read_text() == "a figure made by hand\n"
+    save(figure_of("xent.margin"), path, force=True)
+    assert owned(path) and MARKER not in "a figure made by hand"
+
+
+def test_save_refuses_an_unknown_suffix_and_a_file_for_a_directory(tmp_path):
+    with pytest.raises(OutputError, match=r"unknown figure format '\.xyz'"):
+        save(figure_of("xent.margin"), tmp_path / "fig.xyz")
+    with pytest.raises(OutputError, match="unknown figure format"):
+        save(figure_of("xent.margin"), tmp_path / "fig")
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "plain").write_text("not a directory\n")
+    with pytest.raises(OutputError, match="is not a directory"):
+        save(figure_of("xent.margin"), tmp_path / "plain" / "fig.pdf")
+    assert sorted(os.listdir(tmp_path)) == ["plain"]
+
+
+def test_save_creates_a_missing_directory(tmp_path):
+    path = save(figure_of("xent.margin"), tmp_path / "new" / "deeper" / "fig.pdf")
+    assert owned(path) and os.listdir(path.parent) == ["fig.pdf"]
+
+
+# --- bad parameters --------------------------------------------------------------------------
+
+BAD = [
+    ("xent.margin", {"K": 1}, ValueError, "K=1 is outside the domain"),
+    ("xent.margin", {"K": 2.5}, TypeError, "K=2.5 must be an integer"),
+    ("xent.margin", {"m": "a"}, TypeError, "m='a' must be a number"),
+    ("xent.margin", {"nosuch": 1}, TypeError, "unknown parameter 'nosuch' for xent.margin"),
+    ("xent.derivatives", {"n": 3}, ValueError, "n=3 is outside the domain: one of 1, 2"),
+    ("xent.score-identity", {"s": -1.0}, ValueError, "s=-1.0 is outside the domain"),
+    ("xent.margin", {"seed": -1}, ValueError, "seed=-1 is outside the domain"),
+    ("xent.margin", {"backend": "tpu"}, ValueError, "backend='tpu' is not one of"),
+]
+
+
+@pytest.mark.parametrize("claim_id, kwargs, error, message", BAD)
+def test_bad_parameters_raise_one_clear_error_naming_the_parameter(claim_id, kwargs, error, message):
+    with pytest.raises(error) as info:
+        wb.claim(claim_id).figure(**kwargs)
+    assert message in str(info.value)
+
+
+# --- a claim without a plot of its own ---------------------------------------------------------
+
+def test_default_plot_draws_a_user_claim_against_its_parameter():
+    c = user_claim(low=0.5, high=3.0)
+    fig = c.figure()
+    top, bottom = fig.axes
+    (x, y, half), = errorbar_series(top)
+    assert x.min() == 0.5 and x.max() == 3.0
+    verdicts = [wb.verify(c, seed=i, sigma=float(s)) for i, s in enumerate(x)]
+    np.testing.assert_array_equal(y, [v.estimate for v in verdicts])
+    assert_bars(y, half, [v.stderr for v in verdicts])
+    assert bottom.get_xlabel() == r"$\sigma$"
+    assert "user.gaussian-second-moment" in fig.get_label()
+
+
+def test_default_plot_stays_inside_an_open_bound():
+    fig = user_claim(low=0.0, open_low=True, high=3.0).figure()
+    (x, _, _), = errorbar_series(fig.axes[0])
+    assert 0.0 < x.min() < 0.01 and x.max() == 3.0

@@ -1,0 +1,500 @@
+"""LaTeX export: escaping, theorem/proof/table text, BibTeX, safe files, and real compiles.
+
+Tests that compile need pdflatex: they skip without it locally, and fail in CI
+(``CI=true``), where `.ci/run` installs TeX Live.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import workbench as wb
+from proofs import Source, latex_text
+from workbench import tex
+from workbench.export import LatexError, LatexUnavailable, compile_pdf, first_error, latex
+from workbench.files import MARKER, OutputError, atomic_write, check_target, owned
+
+HAVE_LATEX = shutil.which("pdflatex") is not None
+HAVE_PDFTOTEXT = shutil.which("pdftotext") is not None
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _need_latex():
+    if not HAVE_LATEX or not HAVE_PDFTOTEXT:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have pdflatex and pdftotext: .ci/run installs TeX Live and poppler-utils")
+        pytest.skip("pdflatex/pdftotext not installed")
+
+
+def _compile_body(tmp_path: Path, body: str, name: str = "t") -> str:
+    """Compile ``body`` in a minimal document with the fragment preamble; return the log."""
+    path = tmp_path / f"{name}.tex"
+    path.write_text(
+        "\\documentclass{article}\n" + tex.PREAMBLE + "\n\\begin{document}\n" + body + "\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", path.name],
+        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120,
+    )
+    log = (tmp_path / f"{name}.log").read_text(errors="replace")
+    assert proc.returncode == 0, first_error(log)
+    return log
+
+
+def _pdftext(pdf: Path) -> str:
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text
+
+
+def _squash(text: str) -> str:
+    """Letters and digits only (pdftotext breaks lines, hyphenates and changes quotes and minus signs)."""
+    return re.sub(r"[^0-9A-Za-z]", "", text)
+
+
+# -- the one escaping function ---------------------------------------------------------
+
+SPECIALS = "&%$#_{}~^\\<>[]|\"'`-"
+NASTY = st.text(
+    alphabet=st.one_of(st.sampled_from(SPECIALS), st.characters(codec="utf-8", exclude_categories=("Cs",))),
+    max_size=40,
+)
+
+
+def _structurally_safe(escaped: str) -> bool:
+    """No special character is left bare: every & % $ # _ ^ is escaped, braces balance
+    (a bare ~ is the tie a no-break space becomes)."""
+    depth = 0
+    for i, ch in enumerate(escaped):
+        before = escaped[i - 1] if i else ""
+        if ch in "&%$#_" and before != "\\":
+            return False
+        if ch == "^" and before != "\\":
+            return False
+        if ch == "{" and before != "\\":
+            depth += 1
+        elif ch == "}" and before != "\\":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and "\n" not in escaped
+
+
+@given(NASTY)
+@settings(max_examples=400, deadline=None)
+def test_latex_text_leaves_no_special_bare(text):
+    escaped = latex_text(text)
+    assert _structurally_safe(escaped), escaped
+
+
+def test_latex_text_examples():
+    assert latex_text("a_b & 50%") == r"a\_b \& 50\%"
+    assert latex_text("x--y") == "x-{}-y"  # no en-dash ligature
+    assert latex_text("line\nbreak\x00") == "line break "
+    assert latex_text("σ ≤ 1") == r"\ensuremath{\sigma} \ensuremath{\le} 1"
+    assert latex_text("Mächler") == "Mächler"
+    assert latex_text("☃") == "[U+2603]"
+
+
+@given(st.lists(NASTY, min_size=1, max_size=12))
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_arbitrary_text_compiles_in_every_context(tmp_path_factory, texts):
+    """Arbitrary text, escaped, compiles as running text, a theorem title, math \\text{},
+    a caption and a table cell."""
+    _need_latex()
+    tmp = tmp_path_factory.mktemp("escape")
+    parts = []
+    for t in texts:
+        e = latex_text(t)
+        parts.append(
+            f"{e}\n\n\\begin{{theorem}}[{{{e}}}]{e}\\end{{theorem}}\n$x = \\text{{{e}}}$\n"
+            f"\\begin{{table}}[H]\\caption{{{e}}}\\begin{{tabular}}{{ll}}{e} & {e}\\\\\\end{{tabular}}\\end{{table}}"
+        )
+    _compile_body(tmp, "\n\n".join(parts))
+
+
+def test_every_code_point_to_u024f_and_greek_compiles(tmp_path):
+    _need_latex()
+    chars = [chr(c) for c in range(0x20, 0x250)] + [chr(c) for c in range(0x370, 0x400)] + list("≤≥≠→∞∑√☃😀ﬁ")
+    _compile_body(tmp_path, "\n\n".join(latex_text(ch) for ch in chars))
+
+
+# -- theorem, proof, table, bibliography -----------------------------------------------
+
+CLAIMS = wb.claims()
+IDS = [c.id for c in CLAIMS]
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_theorem_states_closed_form_domains_and_sources(c):
+    t = tex.theorem(c)
+    assert rf"\label{{thm:{c.id}}}" in t
+    assert tex.statement_math(c) in t
+    for p in c.parameters:
+        assert p.domain_latex in t
+    for s in c.sources:
+        assert s.key in t
+
+
+@pytest.mark.parametrize("c", CLAIMS, ids=IDS)
+def test_proof_has_every_step_with_its_reason(c):
+    d = c.derivation
+    p = tex.proof(d)
+    assert p.count(r"\shortintertext") == len(d.steps)
+    assert p.count("checked by SymPy (") == d.count("checked")
+    assert p.count(r"\textbf{cited}") == d.count("cited")
+    for s in d.steps:
+        if s.status == "cited":
+            assert rf"\citet{{{s.source.key}}}" in p
+
+
+def test_cited_step_is_marked_and_cites():
+    import sympy as sp
+
+    from proofs import Derivation, cite
+
+    src = Source("weyl1912", "Hermann Weyl", "Das asymptotische Verteilungsgesetz der Eigenwerte", "Math. Ann.", 1912, doi="10.1007/BF01456804")
+    x = sp.Symbol("x")
+    d = Derivation("cited", [cite(x, "<=", sp.Integer(1), "Weyl's inequality", src)], (x, "<=", 1))
+    p = tex.proof(d)
+    assert r"\textbf{cited}: Weyl\textquotesingle{}s inequality" not in p  # apostrophes stay apostrophes
+    assert r"\textbf{cited}: Weyl's inequality, \citet{weyl1912}" in p
+
+
+def test_verification_table_holds_the_run():
+    c = wb.claim("xent.score-identity")
+    v = wb.verify(c, seed=3)
+    t = tex.verification_table(c, v)
+    for text in (r"\toprule", r"\midrule", r"\bottomrule", "seed", "replicates", "backend", "resolution"):
+        assert text in t
+    from proofs import latex_number
+
+    for x in (v.expected, v.estimate, v.replicates, v.seed):
+        assert latex_number(x) in t
+    assert latex_number(v.stderr, 3) in t
+
+
+def test_bibliography_has_a_correct_entry_for_every_source():
+    bib = tex.bibliography(CLAIMS)
+    assert bib.startswith("% " + MARKER)
+    assert bib.count("{") == bib.count("}")
+    for c in CLAIMS:
+        assert c.sources, f"{c.id} cites no source"
+        for s in tex.sources_of([c]):
+            entry = bib[bib.index(f"{{{s.key},"):]
+            entry = entry[: entry.index("\n}")]
+            for fieldname in ("author", "title", "year"):
+                assert f"  {fieldname} = {{" in entry
+            assert any(f"  {k} = {{" in entry for k in ("journal", "booktitle", "publisher", "howpublished"))
+            assert any(f"  {k} = {{" in entry for k in ("doi", "eprint", "url", "isbn"))
+            assert f"year = {{{s.year}}}" in entry
+
+
+def test_sources_with_one_key_must_agree():
+    a = Source("k2020", "A. B", "T", "V", 2020, doi="10.1/a")
+    b = Source("k2020", "A. B", "Other", "V", 2020, doi="10.1/b")
+    base = wb.claim("xent.margin")
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="k2020"):
+        tex.sources_of([replace(base, sources=(a,)), replace(wb.claim("xent.asymptotes"), sources=(b,))])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"year": 99}, "year"),
+        ({"doi": "10.1/a b"}, "doi"),
+        ({"url": "http://x/{y}"}, "url"),
+        ({"kind": "thesis"}, "kind"),
+    ],
+)
+def test_bad_sources_are_refused(kwargs, match):
+    base = {"key": "k", "authors": "A. B", "title": "T", "venue": "V", "year": 2020}
+    with pytest.raises(ValueError, match=match):
+        Source(**{**base, **kwargs})
+
+
+def test_repr_latex_reuses_the_theorem_formula():
+    c = wb.claim("xent.margin")
+    assert tex.statement_math(c) in c._repr_latex_()
+    assert c.derivation._repr_latex_().startswith(r"$\displaystyle \begin{aligned}")
+    assert "resolution" in wb.verify(c)._repr_latex_()
+
+
+def test_mutated_claim_is_flagged_in_its_theorem():
+    c = wb.claim("xent.margin").with_closed_form("log(1 + exp(m))")
+    assert "deliberately altered" in tex.theorem(c)
+
+
+# -- files: atomic, never over a file the workbench did not write -------------------------
+
+
+def test_check_target_refuses_foreign_files_and_bad_directories(tmp_path):
+    mine = tmp_path / "claims.tex"
+    atomic_write(mine, tex.header("test"))
+    assert owned(mine) and check_target(mine) == mine
+    foreign = tmp_path / "paper.tex"
+    foreign.write_text("my own paper")
+    with pytest.raises(OutputError, match="not written by the workbench.*--force"):
+        check_target(foreign)
+    assert check_target(foreign, force=True) == foreign
+    assert check_target(tmp_path / "new" / "dir" / "x.tex")  # created when written
+    assert not (tmp_path / "new").exists()
+    atomic_write(tmp_path / "new" / "dir" / "x.tex", "made")
+    assert (tmp_path / "new" / "dir" / "x.tex").read_text() == "made"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="not a directory"):
+        check_target(tmp_path / "file" / "x.tex")
+    with pytest.raises(OutputError, match="not a directory"):
+        check_target(tmp_path / "file" / "deeper" / "x.tex")
+    (tmp_path / "dir.tex").mkdir()
+    with pytest.raises(OutputError, match="not a regular file"):
+        check_target(tmp_path / "dir.tex")
+
+
+def _writable(directory: Path) -> bool:
+    import tempfile
+
+    try:
+        tempfile.TemporaryFile(dir=directory).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path):
+    """A directory this process cannot write to: a read-only one of ours, or (as root,
+    who may write anywhere) a read-only file system such as /sys."""
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if not _writable(locked):
+        yield locked
+    elif Path("/sys").is_dir() and not _writable(Path("/sys")):
+        yield Path("/sys")
+    else:
+        pytest.skip("no unwritable directory available")
+    locked.chmod(0o700)
+
+
+def test_unwritable_directory_is_refused(unwritable_dir):
+    with pytest.raises(OutputError, match="not writable"):
+        check_target(unwritable_dir / "claims.tex")
+    with pytest.raises(OutputError, match="not writable"):
+        latex("xent.margin", unwritable_dir / "claims.tex")
+
+
+def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch):
+    path = tmp_path / "claims.tex"
+    atomic_write(path, "old")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, "new")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["claims.tex"]  # no temporary file left behind
+
+
+def test_foreign_tex_is_not_overwritten_and_nothing_is_written(tmp_path):
+    out = tmp_path / "claims.tex"
+    out.write_text("my own paper")
+    with pytest.raises(OutputError, match="not written by the workbench"):
+        latex("xent.margin", out, figures=False)
+    assert out.read_text() == "my own paper"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.tex"]
+    result = latex("xent.margin", out, figures=False, force=True)
+    assert owned(out) and result.tex == out and result.bib == tmp_path / "claims.bib"
+
+
+def test_foreign_bib_or_figure_blocks_the_whole_export(tmp_path):
+    (tmp_path / "claims.bib").write_text("@misc{mine, title={mine}}")
+    with pytest.raises(OutputError, match="claims.bib"):
+        latex("xent.margin", tmp_path / "claims.tex", figures=False)
+    assert not (tmp_path / "claims.tex").exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"ids": "xent.nope"}, ValueError, "unknown claim"),
+        ({"out": "claims.txt"}, OutputError, r"must end in \.tex"),
+        ({"pdf": True}, ValueError, "needs an output path"),
+        ({"pdf": True, "fragment": True, "out": "c.tex"}, ValueError, "fragment"),
+        ({"settings": {"xent.margin": {"K": 1}}}, ValueError, "K=1 is outside the domain"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"backend": "tpu"}, ValueError, "backend"),
+    ],
+)
+def test_bad_input_is_refused_before_any_work(tmp_path, monkeypatch, kwargs, error, match):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=match):
+        latex(**{"ids": "xent", **kwargs})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_latex_is_a_clear_error_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(LatexUnavailable, match="apt-get install"):
+        latex("xent.margin", tmp_path / "claims.tex", pdf=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- compiling -----------------------------------------------------------------------------
+
+
+def test_first_error_is_one_line():
+    log = "This is pdfTeX\n./claims.tex:12: Undefined control sequence.\nl.12 \\foo\n"
+    assert first_error(log) == "claims.tex:12: Undefined control sequence."
+    assert first_error("! Missing $ inserted.\n<inserted text>\nl.7 a_b\n") == "Missing $ inserted. (line 7)"
+    assert first_error("all fine") is None
+
+
+def test_compile_failure_reports_the_first_error_and_keeps_the_old_pdf(tmp_path):
+    _need_latex()
+    bad = tmp_path / "bad.tex"
+    bad.write_text(tex.header("test") + "\\documentclass{article}\\begin{document}\n\\undefinedmacro\n\\end{document}\n")
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF old")
+    with pytest.raises(LatexError) as info:
+        compile_pdf(bad)
+    message = str(info.value)
+    assert "\n" not in message and "bad.tex:3: Undefined control sequence" in message
+    assert (tmp_path / "bad.pdf").read_bytes() == b"%PDF old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pdf", "bad.tex"]  # build directory removed
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    """The whole document, verified and compiled, as a user gets it."""
+    _need_latex()
+    out = tmp_path_factory.mktemp("paper") / "claims.tex"
+    result = latex(out=out, verify=True, pdf=True, seed=1)
+    return result, _pdftext(result.pdf)
+
+
+def test_document_compiles_without_errors_or_undefined_references(paper):
+    result, _ = paper
+    assert result.pdf.exists() and owned(result.pdf)
+    assert result.warnings == (), result.warnings
+    assert {p.name for p in result.figures} == {f"claims-{c.id.replace('.', '-')}.pdf" for c in CLAIMS}
+    for p in result.figures:
+        assert p.parent == result.tex.parent and owned(p)
+        assert f"{{{p.name}}}" in result.text
+
+
+def test_pdf_holds_every_theorem_title_and_the_tables_numbers(paper):
+    from proofs import latex_number
+
+    result, text = paper
+    squashed = _squash(text)
+    for c in CLAIMS:
+        assert _squash(c.title) in squashed, c.title
+    for v in result.verdicts:
+        for x in (v.expected, v.estimate, v.stderr if v.kind == "statistical" else v.tolerance):
+            mantissa = latex_number(x, 10 if x in (v.expected, v.estimate) else 3).split(r"\times")[0]
+            assert _squash(mantissa) in squashed, (v.id, mantissa)
+        assert f"{v.replicates}" in text
+    for s in tex.sources_of(CLAIMS):
+        assert _squash(s.title)[:40] in squashed
+    assert "References" in text
+
+
+def test_fragment_inputs_into_a_users_document(tmp_path):
+    _need_latex()
+    result = latex("xent", tmp_path / "claims.tex", fragment=True, verify=True, figures=True)
+    assert r"\documentclass" not in result.text
+    for line in tex.PREAMBLE.splitlines():
+        assert f"%   {line}" in result.text  # the needs are written in the fragment itself
+    main = tmp_path / "paper.tex"
+    main.write_text("\\documentclass{article}\n" + tex.PREAMBLE + "\n\\begin{document}\nSee Theorem~\\ref{thm:xent.margin}.\n\\input{claims}\n\\end{document}\n")
+    compile_pdf(main)
+    assert "Softmax cross" in _pdftext(tmp_path / "paper.pdf")
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_cli_latex_prints_to_stdout_without_output():
+    proc = _cli("latex", "xent.margin", "--fragment")
+    assert proc.returncode == 0, proc.stderr
+    assert r"\label{thm:xent.margin}" in proc.stdout and proc.stderr == ""
+
+
+def test_cli_latex_writes_files_and_prints_the_fragment_preamble(tmp_path):
+    proc = _cli("latex", "xent.asymptotes", "-o", "out.tex", "--fragment", "--no-figures", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote out.tex" in proc.stdout and r"\usepackage{booktabs}" in proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bib", "out.tex"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["latex", "xent.nope"], "unknown claim 'xent.nope'"),
+        (["latex", "-o", "x.txt"], "must end in .tex"),
+        (["latex", "--pdf"], "needs an output path"),
+        (["latex", "--set", "K=one", "xent.margin"], "K='one' is not an integer"),
+        (["plot", "xent.margin", "-o", "f.xyz"], "unknown figure format"),
+        (["plot", "xent.margin", "-o", "f.pdf", "--set", "m=nan"], "m=nan is outside the domain"),
+        (["plot", "xent.nope", "-o", "f.pdf"], "unknown claim"),
+        (["plot", "xent.margin"], "the following arguments are required: -o/--output"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    proc = _cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_unwritable_directory_is_exit_2(unwritable_dir, tmp_path):
+    proc = _cli("latex", "-o", str(unwritable_dir / "x.tex"), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not writable" in proc.stderr
+
+
+def test_cli_refuses_to_overwrite_a_users_file(tmp_path):
+    (tmp_path / "claims.tex").write_text("mine")
+    proc = _cli("latex", "xent.margin", "-o", "claims.tex", "--no-figures", cwd=tmp_path)
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert (tmp_path / "claims.tex").read_text() == "mine"
+    proc = _cli("latex", "xent.margin", "-o", "claims.tex", "--no-figures", "--force", cwd=tmp_path)
+    assert proc.returncode == 0 and owned(tmp_path / "claims.tex")
+
+
+def test_cli_pdf_without_latex_is_exit_2(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    proc = subprocess.run([sys.executable, "-m", "workbench", "latex", "-o", "c.tex", "--pdf"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2 and "neither latexmk nor pdflatex is installed" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_plot_writes_the_figure(tmp_path):
+    proc = _cli("plot", "xent.margin", "-o", "m.png", "--set", "K=4", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert owned(tmp_path / "m.png")
+
+
+def test_pdflatex_and_bibtex_compile_without_latexmk(tmp_path, monkeypatch):
+    _need_latex()
+    from workbench import export
+
+    monkeypatch.setattr(export, "latex_tools", lambda: "pdflatex")
+    result = latex("xent.margin", tmp_path / "c.tex", figures=False, pdf=True)
+    assert result.warnings == (), result.warnings
+    text = _pdftext(result.pdf)
+    assert "References" in text and "Bridle" in text

@@ -1,0 +1,281 @@
+"""``wb.latex(...)`` / ``workbench latex``: write the .tex, the .bib and the figures, and
+compile them to PDF.
+
+Everything is validated before any work starts (claim ids, output paths, a LaTeX
+installation when a PDF is asked for); then verification runs, figures are drawn, and
+each file is written atomically. Compilation happens in a temporary directory beside the
+output, so a failed run leaves the previous PDF in place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .claim import Claim
+from .files import OutputError, atomic_write, check_target
+from .registry import select
+from .tex import PREAMBLE, bibliography, claim_section, document
+from .verdict import Verdict
+
+__all__ = ["latex", "plan_latex", "write_latex", "LatexPlan", "LatexExport", "LatexError", "LatexUnavailable", "compile_pdf", "first_error"]
+
+COMPILE_TIMEOUT = 300  # seconds
+
+
+class LatexUnavailable(ValueError):
+    """A PDF was asked for but no LaTeX is installed."""
+
+
+class LatexError(RuntimeError):
+    """LaTeX failed to compile the document; the message is its first error, on one line."""
+
+
+@dataclass
+class LatexExport:
+    """What :func:`latex` produced: the LaTeX text and the files it wrote."""
+
+    text: str
+    bibtex: str
+    claims: tuple[Claim, ...]
+    verdicts: tuple[Verdict, ...] = ()
+    tex: Path | None = None
+    bib: Path | None = None
+    figures: tuple[Path, ...] = ()
+    pdf: Path | None = None
+    packages: str = PREAMBLE
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.tex, self.bib, *self.figures, self.pdf) if p is not None)
+
+
+def _figure_name(stem: str, c: Claim) -> str:
+    return f"{stem}-{c.id.replace('.', '-')}.pdf"
+
+
+def latex_tools() -> str:
+    """``latexmk`` or ``pdflatex`` (with ``bibtex``), whichever is installed; else LatexUnavailable."""
+    if shutil.which("latexmk") and shutil.which("pdflatex"):
+        return "latexmk"
+    if shutil.which("pdflatex") and shutil.which("bibtex"):
+        return "pdflatex"
+    raise LatexUnavailable(
+        "a PDF needs LaTeX, and neither latexmk nor pdflatex is installed (Debian/Ubuntu: apt-get install "
+        "texlive-latex-base texlive-latex-recommended texlive-fonts-recommended latexmk)"
+    )
+
+
+@dataclass(frozen=True)
+class LatexPlan:
+    """A validated :func:`latex` call: nothing has been run or written yet."""
+
+    claims: tuple[Claim, ...]
+    steps: tuple
+    out: Path | None
+    fragment: bool
+    verify: bool
+    pdf: bool
+    figures: bool
+    force: bool
+    seed: int
+    backend: str
+    resolution: float
+    settings: Mapping[str, Mapping[str, Any]]
+
+
+def plan_latex(
+    ids: str | Sequence[str] | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    fragment: bool = False,
+    verify: bool = False,
+    pdf: bool = False,
+    figures: bool = True,
+    force: bool = False,
+    seed: int = 0,
+    backend: str = "numpy",
+    resolution: float = 0.01,
+    alpha: float = 1e-6,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> LatexPlan:
+    """Validate a :func:`latex` call before any work (ids, parameters, output paths, LaTeX)."""
+    from .verify import plan
+
+    chosen = select([ids] if isinstance(ids, str) else ids)
+    settings = {k: dict(v) for k, v in (settings or {}).items()}
+    steps = plan(chosen, settings=settings, backend=backend, seed=seed, resolution=resolution, alpha=alpha)
+    if pdf and fragment:
+        raise ValueError("a fragment has no preamble and cannot be compiled on its own; leave out --fragment (fragment=False) to get a PDF")
+    if out is None:
+        if pdf:
+            raise ValueError("compiling a PDF needs an output path (-o FILE.tex, out=FILE.tex)")
+        figures = False
+    else:
+        out = Path(out).expanduser()
+        if out.suffix != ".tex":
+            raise OutputError(f"output {str(out)!r} must end in .tex")
+        targets = [out, out.with_suffix(".bib")]
+        if figures:
+            targets += [out.with_name(_figure_name(out.stem, c)) for c in chosen]
+        if pdf:
+            latex_tools()
+            targets.append(out.with_suffix(".pdf"))
+        for t in targets:
+            check_target(t, force=force)
+    if figures:
+        import matplotlib  # noqa: F401  (figures need it: fail before any work)
+    return LatexPlan(tuple(chosen), tuple(steps), out, fragment, verify, pdf, figures, force, seed, backend, resolution, settings)
+
+
+def write_latex(p: LatexPlan, progress: Callable | None = None) -> LatexExport:
+    """Carry out a validated :func:`plan_latex`: verify, draw, write, compile."""
+    from .verify import run
+
+    verdicts = run(list(p.steps), backend=p.backend, seed=p.seed, resolution=p.resolution, progress=progress) if p.verify else []
+    by_id = {v.id: v for v in verdicts}
+    stem = p.out.stem if p.out is not None else "claims"
+    written: list[Path] = []
+    sections = []
+    for c in p.claims:
+        included = None
+        if p.figures:
+            from .figures import figure, save
+
+            fig = figure(c, seed=p.seed, backend=p.backend, **p.settings.get(c.id, {}))
+            name = _figure_name(stem, c)
+            written.append(save(fig, p.out.with_name(name), force=p.force))
+            included = (name, fig.get_label())
+        sections.append(claim_section(c, by_id.get(c.id), included))
+    bib = bibliography(p.claims)
+    text = document(p.claims, sections, bib=stem, fragment=p.fragment)
+    result = LatexExport(text=text, bibtex=bib, claims=p.claims, verdicts=tuple(verdicts), figures=tuple(written))
+    if p.out is None:
+        return result
+    result.bib = atomic_write(p.out.with_suffix(".bib"), bib)
+    result.tex = atomic_write(p.out, text)
+    if p.pdf:
+        result.pdf, result.warnings = compile_pdf(p.out)
+    return result
+
+
+def latex(
+    ids: str | Sequence[str] | None = None,
+    out: str | os.PathLike | None = None,
+    *,
+    fragment: bool = False,
+    verify: bool = False,
+    pdf: bool = False,
+    figures: bool = True,
+    force: bool = False,
+    seed: int = 0,
+    backend: str = "numpy",
+    resolution: float = 0.01,
+    alpha: float = 1e-6,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Callable | None = None,
+) -> LatexExport:
+    """LaTeX for the claims ``ids`` (ids or areas; all claims when None).
+
+    Without ``out`` the LaTeX is returned as text (no figures, nothing written). With
+    ``out`` (a ``.tex`` path) it writes ``out``, the ``.bib`` beside it, one PDF figure per
+    claim (unless ``figures=False``) and, with ``pdf=True``, compiles ``out`` to PDF.
+    ``verify=True`` adds a verification table per claim from a real verifier run
+    (``settings`` maps a claim id to parameter values). Existing files the workbench did
+    not write are never overwritten unless ``force=True``.
+
+    >>> r"\\label{thm:xent.margin}" in latex("xent.margin", fragment=True).text
+    True
+    """
+    p = plan_latex(
+        ids, out, fragment=fragment, verify=verify, pdf=pdf, figures=figures, force=force, seed=seed,
+        backend=backend, resolution=resolution, alpha=alpha, settings=settings,
+    )
+    return write_latex(p, progress)
+
+
+_ERROR_LINE = re.compile(r"^(?:(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)|! (?P<bare>.+))$", re.MULTILINE)
+_WARNING = re.compile(r"^(?:LaTeX|Package \w+) Warning: (.+?)(?:\.$|$)", re.MULTILINE)
+
+
+def first_error(log: str) -> str | None:
+    """The first error in a LaTeX log, on one line (``claims.tex:12: Undefined control sequence``)."""
+    m = _ERROR_LINE.search(log)
+    if m is None:
+        return None
+    if m.group("bare"):
+        line = re.search(r"^l\.(\d+)", log[m.end():], re.MULTILINE)
+        return m.group("bare").strip() + (f" (line {line.group(1)})" if line else "")
+    return f"{Path(m.group('file')).name}:{m.group('line')}: {m.group('msg').strip()}"
+
+
+def _warnings(log: str) -> tuple[str, ...]:
+    found = [w.replace("\n", " ") for w in _WARNING.findall(log)]
+    return tuple(w for w in found if "undefined" in w.lower() or "rerun" in w.lower())
+
+
+_EXTRA_PASSES = 3
+
+
+def _run_tex(cmd: list[str], cwd: Path, env: dict, log_path: Path, name: str) -> str:
+    """Run one TeX tool; return the log, or raise LatexError with the first error."""
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise LatexError(f"LaTeX did not finish within {COMPILE_TIMEOUT} s compiling {name}") from None
+    log = log_path.read_text(errors="replace") if log_path.exists() else ""
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()
+        error = first_error(log) or first_error(proc.stdout) or (tail[-1] if tail else f"exit status {proc.returncode}")
+        raise LatexError(f"LaTeX failed: {error}" + ("" if name in error else f" (compiling {name})"))
+    return log
+
+
+def compile_pdf(tex: Path) -> tuple[Path, tuple[str, ...]]:
+    """Compile ``tex`` (with its .bib and figures beside it) to ``tex.with_suffix('.pdf')``.
+
+    Runs ``latexmk -pdf`` (or pdflatex, bibtex, pdflatex twice) in a temporary directory
+    beside ``tex``; raises :class:`LatexError` with the first LaTeX error. Returns the PDF's
+    path and the warnings about undefined references or citations that remain."""
+    tool = latex_tools()
+    given = Path(tex)
+    tex = given.resolve()
+    build = Path(tempfile.mkdtemp(dir=tex.parent, prefix=".workbench-latex-"))
+    try:
+        env = {
+            **os.environ,
+            "BIBINPUTS": f"{tex.parent}{os.pathsep}",
+            "TEXINPUTS": f"{tex.parent}{os.pathsep}",
+            "max_print_line": "100000",  # one log line per message, so the first error reads whole
+        }
+        flags = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+        pdflatex = ["pdflatex", f"-output-directory={build}", *flags, tex.name]
+        if tool == "latexmk":
+            commands = [["latexmk", "-pdf", "-quiet", f"-outdir={build}", *flags, tex.name]]
+        else:
+            commands = [pdflatex, ["bibtex", tex.stem], pdflatex, pdflatex]
+        log = ""
+        for cmd in commands:
+            log = _run_tex(cmd, build if cmd[0] == "bibtex" else tex.parent, env, build / f"{tex.stem}.log", tex.name)
+        for _ in range(_EXTRA_PASSES):  # latexmk sometimes stops one pass short (file times within a second)
+            if "Rerun to get" not in log:
+                break
+            log = _run_tex(pdflatex, tex.parent, env, build / f"{tex.stem}.log", tex.name)
+        produced = build / f"{tex.stem}.pdf"
+        if not produced.exists():
+            raise LatexError(f"LaTeX produced no PDF for {tex.name}")
+        os.replace(produced, tex.with_suffix(".pdf"))
+        return given.with_suffix(".pdf"), _warnings(log)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)

@@ -1,0 +1,204 @@
+"""Figures: the closed form as a curve, the verifier's estimates as points with error bars.
+
+A claim may name its own ``plot(ctx) -> Figure`` (the area modules here, such as
+:mod:`workbench.figures.cross_entropy`); otherwise :func:`default_plot` draws the closed
+form against the claim's first numeric parameter. Every point is a real
+:func:`~workbench.verify` run (point ``i`` with seed ``seed + i``), so a figure shows exactly
+what the verifier measured. Error bars are one standard error for statistical claims and
+the kernel's derived tolerance for exact ones.
+
+>>> import workbench as wb
+>>> fig = wb.claim("xent.margin").figure(K=3)
+>>> [ax.get_ylabel() for ax in fig.axes][:1]
+['$L(m)$']
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from numerics import backend as make_backend, check_seed
+
+from ..files import MARKER, OutputError, atomic_write, check_target
+from .style import new_figure, styled
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..claim import Claim
+
+__all__ = ["PlotContext", "Points", "figure", "default_plot", "save", "FORMATS"]
+
+FORMATS = ("pdf", "png", "svg", "eps")
+
+
+@dataclass(frozen=True)
+class Points:
+    """Verifier runs along one parameter: ``x``, closed form, estimate, error bar, verdict."""
+
+    x: np.ndarray
+    expected: np.ndarray
+    estimate: np.ndarray
+    error: np.ndarray
+    passed: np.ndarray
+    verdicts: tuple
+
+    @property
+    def residual(self) -> np.ndarray:
+        return self.estimate - self.expected
+
+
+@dataclass(frozen=True)
+class PlotContext:
+    """What a plot function gets: the claim, its validated parameters, seed and backend."""
+
+    claim: Claim
+    params: dict[str, Any]
+    seed: int = 0
+    backend: str = "numpy"
+
+    def closed_form(self, vary: str, xs: Sequence[float], **overrides: Any) -> np.ndarray:
+        """The closed form evaluated (float64) along ``vary``, other parameters from the context."""
+        import sympy as sp
+
+        values = {**self.params, **overrides}
+        fixed = {p.symbol: values[p.name] for p in self.claim.parameters if p.name != vary}
+        expr = self.claim.closed_form.subs(fixed)
+        f = sp.lambdify(self.claim.parameter(vary).symbol, expr, modules="numpy")
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(f(np.asarray(xs, dtype=float)), dtype=float), np.shape(xs)).copy()
+
+    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float = 0.01, **overrides: Any) -> Points:
+        """One :func:`~workbench.verify` run per value of ``vary`` (seed ``seed + i``)."""
+        from ..verify import verify
+
+        values = {**self.params, **overrides}
+        verdicts = tuple(
+            verify(self.claim, backend=self.backend, seed=self.seed + i, resolution=resolution, **{**values, vary: x})
+            for i, x in enumerate(xs)
+        )
+        error = [v.stderr if v.kind == "statistical" else v.tolerance for v in verdicts]
+        return Points(
+            x=np.array([float(x) for x in xs]),
+            expected=np.array([v.expected for v in verdicts]),
+            estimate=np.array([v.estimate for v in verdicts]),
+            error=np.array(error),
+            passed=np.array([v.passed for v in verdicts]),
+            verdicts=verdicts,
+        )
+
+    @property
+    def error_label(self) -> str:
+        return r"$\pm 1$ s.e." if self.claim.kind == "statistical" else "tolerance"
+
+
+def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
+    """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure."""
+    from ..verify import _as_claim
+
+    c = _as_claim(claim)
+    values = c.resolve(params)
+    check_seed(seed)
+    make_backend(backend, seed)  # an unusable backend fails here, before any work
+    plot = c.plot or default_plot
+    with styled():
+        fig = plot(PlotContext(c, values, seed, backend))
+    if not fig.get_label():
+        fig.set_label(f"Closed form of {c.id} (line) against the verifier's estimates (points).")
+    return fig
+
+
+def _axis_values(p, count: int) -> np.ndarray:
+    """Values of parameter ``p`` to plot along: its typical range where that is moderate,
+    otherwise a range around its default."""
+    low, high = p.typical if p.typical else (p.low, p.high)
+    finite = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+    if not finite or high - low > 1e3 * max(1.0, abs(p.default)):
+        width = max(1.0, abs(p.default))
+        low, high = p.default - 2 * width, p.default + 2 * width
+        low = max(low, p.low) if p.low is not None else low
+        high = min(high, p.high) if p.high is not None else high
+    margin = 1e-3 * max(1.0, abs(high - low))
+    if p.low is not None and p.open_low and low <= p.low:
+        low = p.low + margin  # an open bound is not itself in the domain
+    if p.high is not None and p.open_high and high >= p.high:
+        high = p.high - margin
+    xs = np.linspace(low, high, count)
+    if p.kind == "integer":
+        xs = np.unique(np.round(xs).astype(int))
+    return xs
+
+
+def default_plot(ctx: PlotContext) -> Figure:
+    """Closed form against the first numeric parameter (top), residuals with error bars (bottom)."""
+    numeric = [p for p in ctx.claim.parameters if p.kind in ("real", "integer")]
+    if not numeric:
+        raise ValueError(f"{ctx.claim.id} has no numeric parameter to plot against; give the claim a plot function")
+    p = next((q for q in numeric if q.kind == "real"), numeric[0])
+    xs = _axis_values(p, 9)
+    fig, (top, bottom) = new_figure(2, height=3.0, ratios=(2.2, 1))
+    dense = np.linspace(xs.min(), xs.max(), 200) if p.kind == "real" else xs
+    top.plot(dense, ctx.closed_form(p.name, dense), color="C0", label="closed form")
+    pts = ctx.measure(p.name, xs)
+    draw_points(top, pts, pts.estimate, ctx.error_label)
+    residual_panel(bottom, pts, ctx.claim.scale)
+    bottom.set_xlabel(f"${p.tex}$")
+    top.set_ylabel("closed form")
+    top.legend()
+    return fig
+
+
+def draw_points(ax, pts: Points, y: np.ndarray, label: str, **style: Any) -> None:
+    """Estimates as points with error bars; a failed verdict is drawn as a red cross."""
+    style = {"fmt": "o", "color": "C1", "ms": 3, "elinewidth": 0.8, **style}
+    ax.errorbar(pts.x, y, yerr=pts.error, label=f"estimate ({label})", **style)
+    if not pts.passed.all():
+        ax.plot(pts.x[~pts.passed], y[~pts.passed], "x", color="red", ms=6, label="failed")
+
+
+def residual_panel(ax, pts: Points, scale: str) -> None:
+    """Estimate minus closed form (relative to it when the claim's scale is relative)."""
+    relative = scale == "relative" and np.all(pts.expected != 0)
+    unit = np.abs(pts.expected) if relative else 1.0
+    ax.axhline(0.0, color="C0", lw=0.8)
+    ax.errorbar(pts.x, pts.residual / unit, yerr=pts.error / unit, fmt="o", color="C1", ms=3, elinewidth=0.8)
+    ax.set_ylabel("rel. error" if relative else "error")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+
+
+def _metadata(fmt: str) -> dict[str, str]:
+    from .._version import __version__
+
+    creator = f"{MARKER} by workbench {__version__}"
+    return {"png": {"Software": creator}}.get(fmt, {"Creator": creator})
+
+
+def save(fig: Figure, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``fig`` atomically to ``path`` (format from its suffix), never over a file the
+    workbench did not write unless ``force``."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise OutputError(f"cannot write {path}: unknown figure format {path.suffix!r}; use one of " + ", ".join("." + f for f in FORMATS))
+    check_target(path, force=force)
+    buffer = io.BytesIO()
+    fonttools = logging.getLogger("fontTools")  # it logs the font files' odd timestamps while embedding them
+    level = fonttools.level
+    fonttools.setLevel(logging.ERROR)
+    try:
+        with styled():
+            fig.savefig(buffer, format=fmt, metadata=_metadata(fmt))
+    finally:
+        fonttools.setLevel(level)
+    return atomic_write(path, buffer.getvalue())
+
+
+PlotFunction = Callable[[PlotContext], "Figure"]

@@ -1,0 +1,256 @@
+r"""LaTeX for papers: a theorem per claim, its proof step by step, a verification table,
+figures and the bibliography.
+
+Everything here returns text; :mod:`workbench.export` writes the files and compiles them.
+Plain text (titles, statements, reasons, parameter values, file names) goes through
+:func:`proofs.latex_text`, the one escaping function; mathematics comes from SymPy.
+
+>>> import workbench as wb
+>>> print(theorem(wb.claim("xent.margin")).splitlines()[0])
+\begin{theorem}[{Softmax cross-entropy is the margin loss ln(1 + e\textasciicircum{}m)} \citep{bridle1990,goodfellow2016}]\label{thm:xent.margin}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sympy as sp
+
+from proofs import Derivation, Source, latex_number, latex_text
+
+from ._version import __version__
+from .claim import Claim
+from .figures.style import COLUMN_WIDTH
+from .files import MARKER
+from .verdict import Verdict
+
+__all__ = [
+    "PREAMBLE",
+    "header",
+    "theorem",
+    "proof",
+    "statement_math",
+    "verification_table",
+    "figure_block",
+    "claim_section",
+    "document",
+    "bibliography",
+    "sources_of",
+]
+
+# What a fragment needs in the preamble of the document that \input's it.
+PREAMBLE = r"""\usepackage[T1]{fontenc}
+\usepackage{lmodern}
+\usepackage{amsmath,amssymb,amsthm,mathtools}
+\usepackage{booktabs}
+\usepackage{graphicx}
+\usepackage{float}
+\usepackage[numbers]{natbib}
+\usepackage{url}
+\theoremstyle{plain}
+\newtheorem{theorem}{Theorem}
+\providecommand{\doi}[1]{doi:\,\url{#1}}
+\allowdisplaybreaks"""
+
+
+def header(what: str) -> str:
+    """The first line of every file the workbench writes: its ownership marker."""
+    return f"% {MARKER} by workbench {__version__}: {what}. Regenerate it rather than editing it by hand.\n"
+
+
+def _cite(keys: Iterable[str], command: str = "citep") -> str:
+    keys = list(dict.fromkeys(keys))
+    return rf"\{command}{{{','.join(keys)}}}" if keys else ""
+
+
+def _citet(source: Source) -> str:
+    return _cite([source.key], "citet")
+
+
+def statement_math(c: Claim) -> str:
+    """``lhs = closed form`` in LaTeX (the derivation's conclusion, or the mutated form)."""
+    d = c.derivation
+    rel = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[d.conclusion.rel]
+    return f"{sp.latex(d.conclusion.lhs)} {rel} {sp.latex(c.closed_form)}"
+
+
+def _domains(c: Claim) -> str:
+    parts = [f"${p.domain_latex}$" for p in c.parameters]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def theorem(c: Claim) -> str:
+    """The claim as a theorem, labelled ``thm:<id>``: its statement, the domains of its
+    parameters, the derivation's assumptions, and the closed form displayed."""
+    cites = _cite(s.key for s in c.sources)
+    lines = [rf"\begin{{theorem}}[{{{latex_text(c.title)}}} {cites}]\label{{thm:{c.id}}}"]
+    lines.append(rf"(\texttt{{{latex_text(c.id)}}}) {latex_text(c.statement)}")
+    assumptions = c.derivation.assumptions
+    if assumptions:
+        lines.append("Assume " + "; ".join(latex_text(a) for a in assumptions) + ".")
+    domains = _domains(c)
+    lines.append((f"For {domains}," if domains else "Then") + r" \[ " + statement_math(c) + r". \]")
+    if c.mutated:
+        lines.append(r"\textbf{This closed form was deliberately altered (a mutation test); it is not the derived one.}")
+    lines.append(r"\end{theorem}")
+    return "\n".join(lines)
+
+
+def proof(d: Derivation) -> str:
+    """The derivation as a proof: each step's reason (how SymPy checked it, or the cited
+    reference) above the step, the steps aligned as one chain, then the conclusion."""
+    rows = []
+    for i, (head, body, reason) in enumerate(d.latex_rows(cite=_citet), 1):
+        rows.append(rf"\shortintertext{{\small ({i}) {reason}:}}")
+        rows.append(rf"{head} &{body} \\")
+    c = d.conclusion
+    rel = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[c.rel]
+    return "\n".join(
+        [
+            r"\begin{proof}",
+            rf"{latex_text(d.title)}. {latex_text(d.summary)}.",
+            r"\begin{align*}",
+            *rows,
+            r"\end{align*}",
+            rf"Therefore $\displaystyle {sp.latex(c.lhs)} {rel} {sp.latex(c.rhs)}$ ({latex_text(c.how)}).",
+            r"\end{proof}",
+        ]
+    )
+
+
+def _math(x: float | int | None, digits: int = 10) -> str:
+    return "--" if x is None else f"${latex_number(x, digits)}$"
+
+
+def _parameters(c: Claim, values: dict) -> str:
+    cells = []
+    for name, value in values.items():
+        p = c.parameter(name)
+        shown = latex_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else rf"\text{{{latex_text(value)}}}"
+        cells.append(f"${p.tex} = {shown}$")
+    return ", ".join(cells) or "none"
+
+
+def verification_table(c: Claim, v: Verdict) -> str:
+    """A booktabs table of one verifier run, labelled ``tab:verify:<id>``."""
+    scale = "relative" if v.scale == "relative" else "absolute"
+    stat = ("standard error", _math(v.stderr, 3)) if v.kind == "statistical" else ("tolerance (exact check)", _math(v.tolerance, 3))
+    verdict = r"\textbf{pass}" if v.passed else r"\textbf{FAIL}"
+    rows = [
+        ("parameters", _parameters(c, v.parameters)),
+        ("expected (closed form)", _math(v.expected)),
+        ("estimate", _math(v.estimate)),
+        stat,
+        ("resolution", f"{_math(v.resolution, 2)} ({scale})"),
+        ("replicates", _math(v.replicates)),
+        ("backend", latex_text(f"{v.backend} ({v.dtype})")),
+        ("seed", _math(v.seed)),
+        ("verdict", rf"{verdict} at $\alpha = {latex_number(v.alpha, 3)}$"),
+    ]
+    body = "\n".join(rf"{k} & {val} \\" for k, val in rows)
+    return "\n".join(
+        [
+            r"\begin{table}[H]",
+            r"\centering\small",
+            rf"\caption{{Verification of Theorem~\ref{{thm:{c.id}}} (\texttt{{{latex_text(c.id)}}}): "
+            rf"{latex_text(v.reference or 'closed form')} against the {latex_text(c.kind)} check.}}",
+            rf"\label{{tab:verify:{c.id}}}",
+            r"\begin{tabular}{@{}ll@{}}",
+            r"\toprule",
+            r"quantity & value \\",
+            r"\midrule",
+            body,
+            r"\bottomrule",
+            r"\end{tabular}",
+            r"\end{table}",
+        ]
+    )
+
+
+def figure_block(c: Claim, filename: str, caption: str) -> str:
+    """An ``\\includegraphics`` of a figure file beside the .tex, labelled ``fig:<id>``."""
+    return "\n".join(
+        [
+            r"\begin{figure}[H]",
+            r"\centering",
+            rf"\includegraphics[width=\ifdim\linewidth<{COLUMN_WIDTH}in \linewidth\else {COLUMN_WIDTH}in\fi]{{{filename}}}",
+            rf"\caption{{Theorem~\ref{{thm:{c.id}}}: {latex_text(caption)}}}",
+            rf"\label{{fig:{c.id}}}",
+            r"\end{figure}",
+        ]
+    )
+
+
+def claim_section(c: Claim, verdict: Verdict | None = None, figure: tuple[str, str] | None = None) -> str:
+    """Theorem, proof, and (when given) the verification table and the figure of one claim."""
+    parts = [theorem(c), proof(c.derivation)]
+    if verdict is not None:
+        parts.append(verification_table(c, verdict))
+    if figure is not None:
+        parts.append(figure_block(c, *figure))
+    return "\n\n".join(parts)
+
+
+def sources_of(claims: Sequence[Claim]) -> list[Source]:
+    """Every source the claims cite (their own and their derivations' cited steps), once each."""
+    seen: dict[str, Source] = {}
+    for c in claims:
+        for s in (*c.sources, *c.derivation.sources):
+            if s.key in seen and seen[s.key] != s:
+                raise ValueError(f"two different sources share the citation key {s.key!r}")
+            seen.setdefault(s.key, s)
+    return list(seen.values())
+
+
+def bibliography(claims: Sequence[Claim]) -> str:
+    """The .bib file: one entry per cited source."""
+    return header("bibliography") + "\n" + "\n\n".join(s.bibtex for s in sources_of(claims)) + "\n"
+
+
+def document(
+    claims: Sequence[Claim],
+    sections: Sequence[str],
+    *,
+    bib: str,
+    fragment: bool = False,
+    title: str = "Claims derived and verified by the workbench",
+) -> str:
+    """The whole .tex: preamble, one section per claim, bibliography (``bib`` is the .bib
+    file's name without extension). A fragment has no preamble and no document environment."""
+    ids = ", ".join(c.id for c in claims)
+    intro = (
+        rf"This document states {len(claims)} claim{'s' if len(claims) != 1 else ''} ({latex_text(ids)}). "
+        r"Each proof step was either checked by SymPy (the reason says how) or is marked "
+        r"\textbf{cited} with its reference; each verification table is a real run of the workbench's verifier."
+    )
+    body = "\n\n".join(sections)
+    biblio = r"\bibliographystyle{plainnat}" + "\n" + rf"\bibliography{{{bib}}}"
+    if fragment:
+        needs = "".join(f"%   {line}\n" for line in PREAMBLE.splitlines())
+        return header("LaTeX fragment") + "% \\input it in a document whose preamble has:\n" + needs + "\n" + body + "\n\n" + biblio + "\n"
+    return "\n".join(
+        [
+            header("LaTeX document").rstrip("\n"),
+            r"\documentclass[11pt]{article}",
+            r"\usepackage[margin=2.5cm]{geometry}",
+            PREAMBLE,
+            r"\ifdefined\pdfobjcompresslevel\pdfobjcompresslevel=0\fi % keep the PDF's Info (its marker) readable",
+            r"\usepackage{hyperref}",
+            rf"\hypersetup{{pdfcreator={{{MARKER} by workbench {__version__}}}, pdftitle={{{latex_text(title)}}}}}",
+            rf"\title{{{latex_text(title)}}}",
+            rf"\author{{workbench {__version__}}}",
+            r"\begin{document}",
+            r"\maketitle",
+            intro,
+            "",
+            body,
+            "",
+            biblio,
+            r"\end{document}",
+            "",
+        ]
+    )
