@@ -156,8 +156,9 @@ def verification_table(c: Claim, v: Verdict) -> str:
         [
             r"\begin{table}[H]",
             r"\centering\small",
-            rf"\caption{{Verification of Theorem~\ref{{thm:{c.id}}} (\texttt{{{latex_text(c.id)}}}): "
-            rf"{latex_text(v.reference or 'closed form')} against the {latex_text(c.kind)} check.}}",
+            rf"\caption{{Verification of Theorem~\ref{{thm:{c.id}}} (\texttt{{{latex_text(c.id)}}}): the "
+            rf"{'Monte Carlo' if c.kind == 'statistical' else 'exact'} check against the closed form"
+            + (rf" (evaluated by {latex_text(v.reference)})" if v.reference else "") + ".}",
             rf"\label{{tab:verify:{c.id}}}",
             r"\begin{tabular}{@{}ll@{}}",
             r"\toprule",
@@ -175,7 +176,7 @@ def figure_block(c: Claim, filename: str, caption: str) -> str:
     """An ``\\includegraphics`` of a figure file beside the .tex, labelled ``fig:<id>``."""
     return "\n".join(
         [
-            r"\begin{figure}[H]",
+            r"\begin{figure}[!htbp]",
             r"\centering",
             rf"\includegraphics[width=\ifdim\linewidth<{COLUMN_WIDTH}in \linewidth\else {COLUMN_WIDTH}in\fi]{{{filename}}}",
             rf"\caption{{Theorem~\ref{{thm:{c.id}}}: {latex_text(caption)}}}",
