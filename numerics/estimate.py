@@ -36,6 +36,7 @@ class Estimate:
     backend: str = "numpy"
     dtype: str = "float64"
     atol: float = 0.0
+    events: tuple[tuple[str, int], ...] = ()  # counts of named events among the replicates
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -65,7 +66,10 @@ class Estimate:
         m2 = self._m2 + other._m2 + delta**2 * self.n * other.n / n
         stderr = math.sqrt(m2 / (n - 1) / n) if n > 1 else 0.0
         atol = (self.atol * self.n + other.atol * other.n) / n
-        return replace(self, mean=mean, stderr=stderr, n=n, atol=atol)
+        counts = dict(self.events)
+        for name, k in other.events:
+            counts[name] = counts.get(name, 0) + k
+        return replace(self, mean=mean, stderr=stderr, n=n, atol=atol, events=tuple(sorted(counts.items())))
 
 
 class Accumulator:
@@ -86,6 +90,11 @@ class Accumulator:
         self.mean = 0.0
         self.m2 = 0.0
         self.abs_mean = 0.0
+        self.events: dict[str, int] = {}
+
+    def count(self, name: str, k: int) -> None:
+        """Record ``k`` more replicates in which the event ``name`` happened (reported, never hidden)."""
+        self.events[name] = self.events.get(name, 0) + int(k)
 
     def add(self, values: Any) -> None:
         """Merge a 1-D batch of replicate statistics (any array namespace, any device)."""
@@ -110,4 +119,4 @@ class Accumulator:
 
         stderr = math.sqrt(self.m2 / (self.n - 1) / self.n)
         floor = FLOOR_ULPS * float(np.finfo(self.dtype).eps) * self.abs_mean
-        return Estimate(self.mean, stderr, self.n, self.backend, self.dtype, floor)
+        return Estimate(self.mean, stderr, self.n, self.backend, self.dtype, floor, tuple(sorted(self.events.items())))

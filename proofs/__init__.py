@@ -12,13 +12,14 @@ from .derivation import (
     Step,
     cite,
     define,
+    recurrence,
     equal,
     equal_by_cases,
     relation,
     solutions,
     substitute,
 )
-from .printing import latex_number, latex_text
+from .printing import latex_expr, latex_number, latex_text
 from .sources import Source
 
 __all__ = [
@@ -31,8 +32,10 @@ __all__ = [
     "define",
     "equal",
     "equal_by_cases",
+    "latex_expr",
     "latex_number",
     "latex_text",
+    "recurrence",
     "relation",
     "solutions",
     "substitute",

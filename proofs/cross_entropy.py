@@ -20,7 +20,7 @@ from functools import cache
 import sympy as sp
 
 from .derivation import Derivation, define, equal, equal_by_cases, relation, substitute
-from .sources import Source
+from .sources import CASELLA, Source
 
 __all__ = [
     "K",
@@ -82,15 +82,6 @@ MAECHLER = Source(
     2012,
     url="https://cran.r-project.org/package=Rmpfr/vignettes/log1mexp-note.pdf",
     kind="misc",
-)
-CASELLA = Source(
-    "casella2002",
-    "George Casella and Roger L. Berger",
-    "Statistical Inference (2nd edition)",
-    "Duxbury, Pacific Grove, CA",
-    2002,
-    isbn="978-0-534-24312-8",
-    kind="book",
 )
 SOURCES = (BRIDLE, GOODFELLOW, BLANCHARD, MAECHLER, CASELLA)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .checks import StepNotChecked, confirm_equal, confirm_relation, confirm_solutions
-from .printing import latex_relation, latex_text, text_relation
+from .printing import latex_expr, latex_relation, latex_text, text_relation
 from .sources import Source
 
 __all__ = [
@@ -164,6 +164,29 @@ def relation(
     return Step(lhs, rel, rhs, reason, "checked", how, condition=condition)
 
 
+def recurrence(
+    seq: sp.Function,
+    var: sp.Symbol,
+    rule: sp.Basic,
+    start: sp.Basic,
+    initial: sp.Basic,
+    solution: sp.Basic,
+    reason: str = "",
+) -> Step:
+    """The solution of a first-order recurrence, checked by induction: ``seq(var) = rule``
+    (an expression in ``seq(var - 1)``) for ``var > start`` with ``seq(start) = initial``
+    gives ``seq(var) = solution`` for every ``var >= start``.
+
+    >>> q, l = sp.Function("q"), sp.Symbol("l", integer=True, positive=True)
+    >>> recurrence(q, l, 3 * q(l - 1), 1, 2, 2 * 3 ** (l - 1)).how
+    'induction: base case identical; step expand'
+    """
+    solution = sp.sympify(solution)
+    base = confirm_equal(solution.subs(var, start), initial)
+    step = confirm_equal(solution, rule.subs(seq(var - 1), solution.subs(var, var - 1)))
+    return Step(seq(var), "=", solution, reason, "checked", f"induction: base case {base}; step {step}")
+
+
 def solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set, reason: str = "") -> Step:
     """A checked solution set: ``{var in domain : equation} = stated``."""
     how = confirm_solutions(equation, var, domain, stated)
@@ -270,17 +293,20 @@ class Derivation:
         lines.append(f"  ({self.summary})")
         return "\n".join(lines)
 
-    def latex_rows(self, cite: Callable[[Source], str] | None = None) -> list[tuple[str, str, str]]:
+    def latex_rows(
+        self, cite: Callable[[Source], str] | None = None, names: dict[str, str] | None = None
+    ) -> list[tuple[str, str, str]]:
         """One ``(left, relation and right, reason)`` triple of LaTeX per step; the left side
         is left empty where a step continues the chain of the one before. ``cite`` renders a
-        cited step's reference (``\\citet{key}`` in a paper); by default its author-year text."""
+        cited step's reference (``\\citet{key}`` in a paper); by default its author-year text.
+        ``names`` renames symbols in the LaTeX (``{"fan_in": "n"}``)."""
         rows = []
         previous = None
         for step in self.steps:
-            head = "" if previous is not None and step.lhs == previous else sp.latex(step.lhs)
+            head = "" if previous is not None and step.lhs == previous else latex_expr(step.lhs, names)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
             cond = rf"\quad \text{{({latex_text(step.condition)})}}" if step.condition else ""
-            rows.append((head, rf"{rel} {sp.latex(step.rhs)}{cond}", step.latex_reason(cite)))
+            rows.append((head, rf"{rel} {latex_expr(step.rhs, names)}{cond}", step.latex_reason(cite)))
             previous = step.rhs
         return rows
 

@@ -13,7 +13,7 @@ import unicodedata
 
 import sympy as sp
 
-__all__ = ["latex_text", "latex_number", "latex_relation", "text_relation"]
+__all__ = ["latex_text", "latex_number", "latex_expr", "latex_relation", "text_relation"]
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -119,6 +119,16 @@ def latex_number(x: float | int, digits: int = 10) -> str:
         return mantissa
     power = f"10^{{{int(exponent)}}}"
     return power if mantissa in ("1", "1.0") else ("-" + power if mantissa == "-1" else rf"{mantissa}\times {power}")
+
+
+def latex_expr(expr: sp.Basic, names: dict[str, str] | None = None) -> str:
+    """``sympy.latex`` with symbols renamed by name (``{"fan_in": "n"}``), whatever their
+    assumptions, and long floats (SELU's 32-digit constants) shown to ten digits."""
+    expr = sp.sympify(expr)
+    expr = expr.xreplace({f: sp.Float(f, 10) for f in expr.atoms(sp.Float) if f._prec > 34})  # ten digits to read
+    if not names:
+        return sp.latex(expr)
+    return sp.latex(expr, symbol_names={s: names[s.name] for s in expr.free_symbols if s.name in names})
 
 
 _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}

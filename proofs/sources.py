@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .printing import latex_text
 
-__all__ = ["Source", "KINDS"]
+__all__ = ["Source", "KINDS", "CASELLA"]
 
 KINDS = ("article", "inproceedings", "book", "misc")
 _VENUE_FIELD = {"article": "journal", "inproceedings": "booktitle", "book": "publisher", "misc": "howpublished"}
@@ -118,3 +118,15 @@ class Source:
         ]
         body = "".join(f"  {name} = {{{value}}},\n" for name, value in fields if value)
         return f"@{self.kind}{{{self.key},\n{body}}}"
+
+
+# Cited by several areas for textbook probability (linearity, independence, the tower property).
+CASELLA = Source(
+    "casella2002",
+    "George Casella and Roger L. Berger",
+    "Statistical Inference (2nd edition)",
+    "Duxbury, Pacific Grove, CA",
+    2002,
+    isbn="978-0-534-24312-8",
+    kind="book",
+)

@@ -3,45 +3,18 @@
 import os
 import subprocess
 import sys
-from functools import cache
 
 import numpy as np
 import pytest
-from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
 import workbench as wb
+from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
 from user_claim import user_claim
 from workbench.figures import FORMATS, save
 from workbench.files import MARKER, OutputError, owned
 
 CLAIMS = wb.claims()
-
-
-@cache
-def figure_of(claim_id: str, seed: int = 0, **params) -> Figure:
-    return wb.claim(claim_id).figure(seed=seed, **params)
-
-
-def errorbar_series(ax) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(x, y, half-width of the error bar) of every errorbar drawn on ``ax``, in drawing order."""
-    out = []
-    for container in ax.containers:
-        if isinstance(container, ErrorbarContainer):
-            data_line, _, (bars,) = container.lines
-            x, y = (np.asarray(v, dtype=float) for v in data_line.get_data())
-            half = np.array([abs(seg[1, 1] - seg[0, 1]) / 2 for seg in bars.get_segments()])
-            out.append((x, y, half))
-    return out
-
-
-def assert_bars(y, half, expected):
-    """Error bars equal ``expected``, up to the rounding of y +- error in the drawn segments."""
-    np.testing.assert_allclose(half, expected, rtol=1e-12, atol=4 * np.finfo(float).eps * np.max(np.abs(y)))
-
-
-def plotted_data(fig: Figure) -> list[np.ndarray]:
-    return [np.asarray(line.get_xydata()) for ax in fig.axes for line in ax.get_lines()]
 
 
 # --- every registered claim ------------------------------------------------------------------
@@ -61,7 +34,9 @@ def test_every_claim_draws_a_labelled_figure_with_latex_axis_labels(claim):
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
 def test_every_built_in_claim_has_its_own_plot(claim):
-    assert claim.plot is not None and claim.plot.__module__ == "workbench.figures.cross_entropy"
+    """Each area's figures live in the figures module named like its claims module."""
+    area_module = claim.experiment.__module__.rsplit(".", 1)[-1]  # numerics.initialization -> initialization
+    assert claim.plot is not None and claim.plot.__module__ == f"workbench.figures.{area_module}"
 
 
 def test_importing_the_workbench_does_not_import_matplotlib():

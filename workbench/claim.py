@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,7 +41,11 @@ class Claim:
       closed form that is zero, such as an expected gradient);
     - ``plot(ctx) -> matplotlib Figure`` draws the claim's figure (see
       :mod:`workbench.figures`); without one, a default figure plots the closed form
-      against the first numeric parameter.
+      against the first numeric parameter;
+    - ``constraint(values)`` returns why a combination of parameters is refused (or None),
+      for domains that are not a product of the parameters' own;
+    - ``remarks(values)`` returns lines every verdict carries (e.g. how a derived value
+      compares with a convention).
     """
 
     id: str
@@ -57,6 +61,8 @@ class Claim:
     max_replicates: int = 50_000_000
     closed_form_override: sp.Basic | None = None
     plot: Callable[..., Any] | None = None
+    constraint: Callable[[dict[str, Any]], str | None] | None = None
+    remarks: Callable[[dict[str, Any]], Sequence[str]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -128,7 +134,16 @@ class Claim:
         values = dict(values or {})
         for name in values:
             self.parameter(name)  # raises TypeError for an unknown name
-        return {p.name: p.validate(values.get(p.name, p.default)) for p in self.parameters}
+        resolved = {p.name: p.validate(values.get(p.name, p.default)) for p in self.parameters}
+        if self.constraint is not None:
+            problem = self.constraint(resolved)
+            if problem:
+                raise ValueError(f"{self.id}: {problem}")
+        return resolved
+
+    def symbolic(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Resolved values as the closed form takes them (choices replaced by their codes)."""
+        return {p.name: p.symbolic(values[p.name]) for p in self.parameters if p.name in values}
 
     # -- figures ---------------------------------------------------------------------
     def figure(self, *, seed: int = 0, backend: str = "numpy", **params: Any):

@@ -230,7 +230,11 @@ def _cmd_verify(args, steps: list) -> int:
                 f"{v.seconds:.2f}",
                 "[green]PASS[/green]" if v.passed else "[bold red]FAIL[/bold red]",
             )
-        _console().print(table)
+        console = _console()
+        console.print(table)
+        for v in verdicts:
+            for note in v.notes:
+                console.print(f"{v.id}: {note}", markup=False, highlight=False)
     return 0 if all(v.passed for v in verdicts) else 1
 
 

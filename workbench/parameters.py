@@ -46,7 +46,9 @@ class Parameter:
     open_low: bool = False
     open_high: bool = False
     choices: tuple = ()
-    typical: tuple[float, float] | None = None
+    typical: tuple | None = None
+    codes: tuple = ()  # a choice's integer codes in the closed form (activation "tanh" -> 4)
+    setting: bool = False  # how the check is computed (a method), not part of the mathematics
     assumptions: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +58,8 @@ class Parameter:
             raise ValueError(f"parameter kind {self.kind!r} must be integer, real or choice")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"choice parameter {self.name!r} needs choices")
+        if self.codes and len(self.codes) != len(self.choices):
+            raise ValueError(f"choice parameter {self.name!r} needs one code per choice")
         self.validate(self.default)
 
     # -- description -------------------------------------------------------------
@@ -103,6 +107,10 @@ class Parameter:
         if not left and not right:
             return rf"{sym} \in \mathbb{{R}}"
         return f"{left}{sym}{right}"
+
+    def symbolic(self, value: Any) -> Any:
+        """The value as the closed form sees it: a choice's code, else the value itself."""
+        return self.codes[self.choices.index(value)] if self.codes else value
 
     # -- checking ----------------------------------------------------------------
     def validate(self, value: Any) -> Any:
@@ -153,7 +161,7 @@ class Parameter:
         from hypothesis import strategies as st
 
         if self.kind == "choice":
-            return st.sampled_from(self.choices)
+            return st.sampled_from(self.typical or self.choices)
         lo, hi = self.typical or (self.low, self.high)
         if self.kind == "integer":
             return st.integers(min_value=lo, max_value=hi)
@@ -209,5 +217,15 @@ def real(
     return Parameter(name, "real", float(default), doc, latex, low, high, open_low, open_high, typical=typical, assumptions=assumptions)
 
 
-def choice(name: str, choices: tuple, default: Any, doc: str, *, latex: str = "", assumptions=None) -> Parameter:
-    return Parameter(name, "choice", default, doc, latex, choices=tuple(choices), assumptions=assumptions or {})
+def choice(
+    name: str, choices: tuple, default: Any, doc: str, *, latex: str = "", assumptions=None, typical=None, codes=(),
+    setting: bool = False,
+) -> Parameter:
+    """One of ``choices``. ``typical`` (a subset) is what property tests draw; ``codes`` are
+    the integers that stand for the choices in a closed form (for choices that are names);
+    a ``setting`` chooses how a check is computed and is left out of the theorem."""
+    return Parameter(
+        name, "choice", default, doc, latex, choices=tuple(choices), typical=tuple(typical) if typical else None,
+        assumptions=assumptions or ({"integer": True, "positive": True} if codes else {}), codes=tuple(codes),
+        setting=setting,
+    )

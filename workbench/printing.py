@@ -62,6 +62,7 @@ def verdict_text(v: Verdict) -> str:
         f"{status} {v.id} [{parameters_text(v.parameters)}]: expected {number(v.expected)}, "
         f"estimate {number(v.estimate)} ({stat}); resolution {resolution_text(v)}; "
         f"{v.replicates} replicate(s), {v.backend}, seed {v.seed}, {v.seconds:.2f} s"
+        + "".join(f"\n  note: {n}" for n in v.notes)
     )
 
 

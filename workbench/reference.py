@@ -47,6 +47,31 @@ def _interval_arg(value: Any) -> Any:
     return value if isinstance(value, int) else iv.mpf(value)
 
 
+def _quadrature(expr: sp.Basic, values: dict[str, Any], how: str = "mpmath quadrature") -> tuple[mpmath.mpf, str]:
+    return _evalf(expr, how, str(values))
+
+
+@lru_cache(maxsize=128)
+def _integral(integral: sp.Integral) -> sp.Float:
+    """One definite integral to 50 digits (cached: a mutated closed form reuses it)."""
+    return integral.evalf(50, maxn=400, strict=True)
+
+
+def _evalf(expr: sp.Basic, how: str, values: str) -> tuple[mpmath.mpf, str]:
+    """A closed form that keeps an integral with no elementary antiderivative (such as
+    E[tanh(z)^2]), or a function mpmath's interval arithmetic cannot enclose (erf): SymPy's
+    evalf at 50 digits (mpmath quadrature and series), which checks its own error estimate
+    (an estimate, not an enclosure, and the verdict says so)."""
+    try:
+        expr = expr.xreplace({i: _integral(i) for i in expr.atoms(sp.Integral)})
+        value = expr.evalf(50, maxn=400, strict=True)
+    except (sp.core.evalf.PrecisionExhausted, ValueError, TypeError) as exc:
+        raise ReferenceError(f"the closed form {expr} could not be integrated to 50 digits at {values}: {exc}") from None
+    if not value.is_Number:
+        raise ReferenceError(f"the closed form {expr} did not evaluate to a number at {values}")
+    return mpmath.mpf(sp.Float(value, 50)._mpf_), f"{how}, 50 digits (error estimate)"
+
+
 @contextmanager
 def _interval_digits(dps: int):
     """mpmath's interval context has no workdps; set and restore its precision."""
@@ -73,12 +98,18 @@ def reference_value(expr: sp.Basic, values: dict[str, Any]) -> tuple[mpmath.mpf,
     missing = [s.name for s in symbols if s.name not in values]
     if missing:
         raise ReferenceError(f"the closed form needs values for {', '.join(missing)}")
+    if expr.has(sp.Integral):
+        concrete = expr.subs({s: values[s.name] for s in symbols})
+        if concrete.has(sp.Integral):
+            return _quadrature(concrete, values)
     f = _compile(expr, symbols)
     for dps in _PRECISIONS:
         with _interval_digits(dps):
             args = [_interval_arg(values[s.name]) for s in symbols]
             try:
                 r = f(*args)
+            except mpmath.libmp.libhyper.NoConvergence:  # a function mpmath's intervals cannot enclose (erf)
+                return _quadrature(expr.subs({s: values[s.name] for s in symbols}), values, "SymPy evalf")
             except (TypeError, ValueError, ZeroDivisionError, AttributeError) as exc:
                 raise ReferenceError(f"the closed form {expr} cannot be evaluated at {values}: {exc}") from exc
             r = iv.mpf(r) if not isinstance(r, type(iv.mpf(0))) else r

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import sympy as sp
 
-from proofs import Derivation, Source, latex_number, latex_text
+from proofs import Derivation, Source, latex_expr, latex_number, latex_text
 
 from ._version import __version__
 from .claim import Claim
@@ -67,15 +67,37 @@ def _citet(source: Source) -> str:
     return _cite([source.key], "citet")
 
 
+def display_names(c: Claim) -> dict[str, str]:
+    """LaTeX for the claim's parameter symbols, by name (``fan_in`` -> ``n``, ``depth`` -> ``L``)."""
+    return {p.name: p.latex for p in c.parameters if p.latex}
+
+
+def math(c: Claim, expr: sp.Basic) -> str:
+    r"""``expr`` in LaTeX with the parameters' own symbols, and choices by name rather than
+    code (``\phi = \text{tanh}``, not ``activation = 4``)."""
+    expr = sp.sympify(expr)
+    labels = {}
+    for p in c.parameters:
+        for choice, code in zip(p.choices, p.codes):
+            label = sp.Symbol(f"zz_{p.name}_{choice}")  # sorts after the parameter, so it prints on the right
+            labels[label] = rf"\text{{{latex_text(choice)}}}"
+            expr = expr.xreplace({sp.Eq(sym, code): sp.Eq(sym, label) for sym in expr.free_symbols if sym.name == p.name})
+    expr = expr.xreplace({f: sp.Float(f, 10) for f in expr.atoms(sp.Float) if f._prec > 34})  # ten digits to read
+    names = display_names(c)
+    symbol_names = {s: names[s.name] for s in expr.free_symbols if s.name in names}
+    symbol_names.update({s: labels[s] for s in expr.free_symbols if s in labels})
+    return sp.latex(expr, symbol_names=symbol_names)
+
+
 def statement_math(c: Claim) -> str:
     """``lhs = closed form`` in LaTeX (the derivation's conclusion, or the mutated form)."""
     d = c.derivation
     rel = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[d.conclusion.rel]
-    return f"{sp.latex(d.conclusion.lhs)} {rel} {sp.latex(c.closed_form)}"
+    return f"{math(c, d.conclusion.lhs)} {rel} {math(c, c.closed_form)}"
 
 
 def _domains(c: Claim) -> str:
-    parts = [f"${p.domain_latex}$" for p in c.parameters]
+    parts = [f"${p.domain_latex}$" for p in c.parameters if not p.setting]
     if not parts:
         return ""
     if len(parts) == 1:
@@ -100,11 +122,12 @@ def theorem(c: Claim) -> str:
     return "\n".join(lines)
 
 
-def proof(d: Derivation) -> str:
+def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
     """The derivation as a proof: each step's reason (how SymPy checked it, or the cited
-    reference) above the step, the steps aligned as one chain, then the conclusion."""
+    reference) above the step, the steps aligned as one chain, then the conclusion.
+    ``names`` maps symbol names to their LaTeX (a claim's parameters)."""
     rows = []
-    for i, (head, body, reason) in enumerate(d.latex_rows(cite=_citet), 1):
+    for i, (head, body, reason) in enumerate(d.latex_rows(cite=_citet, names=names), 1):
         rows.append(rf"\shortintertext{{\small ({i}) {reason}:}}")
         rows.append(rf"{head} &{body} \\")
     c = d.conclusion
@@ -116,7 +139,7 @@ def proof(d: Derivation) -> str:
             r"\begin{align*}",
             *rows,
             r"\end{align*}",
-            rf"Therefore $\displaystyle {sp.latex(c.lhs)} {rel} {sp.latex(c.rhs)}$ ({latex_text(c.how)}).",
+            rf"Therefore $\displaystyle {latex_expr(c.lhs, names)} {rel} {latex_expr(c.rhs, names)}$ ({latex_text(c.how)}).",
             r"\end{proof}",
         ]
     )
@@ -151,6 +174,7 @@ def verification_table(c: Claim, v: Verdict) -> str:
         ("seed", _math(v.seed)),
         ("verdict", rf"{verdict} at $\alpha = {latex_number(v.alpha, 3)}$"),
     ]
+    rows += [("note", rf"\parbox[t]{{0.6\linewidth}}{{\raggedright {latex_text(n)}}}") for n in v.notes]
     body = "\n".join(rf"{k} & {val} \\" for k, val in rows)
     return "\n".join(
         [
@@ -188,7 +212,7 @@ def figure_block(c: Claim, filename: str, caption: str) -> str:
 
 def claim_section(c: Claim, verdict: Verdict | None = None, figure: tuple[str, str] | None = None) -> str:
     """Theorem, proof, and (when given) the verification table and the figure of one claim."""
-    parts = [theorem(c), proof(c.derivation)]
+    parts = [theorem(c), proof(c.derivation, display_names(c))]
     if verdict is not None:
         parts.append(verification_table(c, verdict))
     if figure is not None:

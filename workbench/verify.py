@@ -66,7 +66,7 @@ def verify(
         claim, params, backend=backend, seed=seed, resolution=resolution, alpha=alpha
     )
     b = make_backend(backend, seed)
-    expected_mp, how = reference_value(c.closed_form, values)
+    expected_mp, how = reference_value(c.closed_form, c.symbolic(values))
     expected = float(expected_mp)
     relative = c.scale == "relative" and expected != 0
     scale = abs(expected) if relative else 1.0
@@ -87,7 +87,8 @@ def verify(
         z = _standardised(deviation, est.stderr)
         achieved = detectable(est.stderr, tolerance, alpha) / scale
         target = resolution
-    notes = []
+    notes = [f"{name}: {k} of {est.n} replicates" for name, k in est.events]
+    notes += list(c.remarks(values)) if c.remarks else []
     if target is not None and achieved > 1.05 * target:
         notes.append(f"budget cap of {c.max_replicates} replicates reached before the requested resolution")
     return Verdict(

@@ -1,5 +1,5 @@
 """Built-in claims, one module per area of theory; importing registers them."""
 
-from . import cross_entropy  # noqa: F401
+from . import cross_entropy, initialization  # noqa: F401
 
-AREAS = ("xent",)
+AREAS = ("xent", "init")

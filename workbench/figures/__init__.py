@@ -69,7 +69,7 @@ class PlotContext:
         """The closed form evaluated (float64) along ``vary``, other parameters from the context."""
         import sympy as sp
 
-        values = {**self.params, **overrides}
+        values = self.claim.symbolic({**self.params, **overrides})
         fixed = {p.symbol: values[p.name] for p in self.claim.parameters if p.name != vary}
         expr = self.claim.closed_form.subs(fixed)
         f = sp.lambdify(self.claim.parameter(vary).symbol, expr, modules="numpy")

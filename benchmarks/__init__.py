@@ -1,0 +1,90 @@
+"""Benchmarks of the workbench's kernels, one module per area: ``python -m benchmarks``.
+
+Each area module has ``run(*, quick=False) -> dict`` returning its measurements and a list
+of ``rows`` (``benchmark``, ``value``, ``unit``, ``target``, ``ok``) for the table. A missed
+target is reported, never an error: timings depend on the machine, which the report
+describes (:func:`machine_info`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+from typing import Any
+
+__all__ = ["AREAS", "machine_info", "run_all"]
+
+AREAS = ("initialization",)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> dict[str, Any]:
+    """The BLAS numpy uses: threadpoolctl's live view where installed, else numpy's build config."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        pass
+    else:
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            return {"source": "threadpoolctl", "libraries": pools}
+    import numpy as np
+
+    try:
+        config = np.show_config(mode="dicts")
+    except TypeError:  # numpy < 1.25 has no mode
+        return {"source": "unknown"}
+    deps = config.get("Build Dependencies", {})
+    blas = deps.get("blas", {})
+    return {
+        "source": "numpy.show_config",
+        "name": blas.get("name"),
+        "version": blas.get("version"),
+        "configuration": blas.get("openblas configuration"),
+        "lapack": deps.get("lapack", {}).get("name"),
+    }
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the numbers were taken: platform, CPUs, Python, NumPy and its BLAS."""
+    import numpy as np
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count()
+    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "blas": _blas(),
+        "thread_environment": threads,
+    }
+
+
+def run_all(*, quick: bool = False, areas: tuple[str, ...] = AREAS) -> dict[str, Any]:
+    """Every area's benchmark (or those named), with the machine and versions."""
+    from workbench._version import __version__
+
+    results = {}
+    for area in areas:
+        module = importlib.import_module(f"{__name__}.{area}")
+        results[area] = module.run(quick=quick)
+    return {"workbench": __version__, "quick": quick, "machine": machine_info(), "areas": results}

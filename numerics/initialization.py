@@ -1,0 +1,231 @@
+r"""Random ReLU networks at initialization: the kernels behind the ``init.*`` claims.
+
+One replicate is one independent network. Two methods give the same distribution:
+
+- ``dense`` simulates real networks: ``B`` networks at once as stacked float32 weights
+  ``(B, width, fan_in)``, one batched ``matmul`` per layer applied to the input and the
+  tangent together, streamed over depth (one layer's weights in memory at a time),
+  statistics accumulated in float64. Each column is rescaled to unit mean square after
+  every layer and the scale kept as a float64 logarithm, so no depth overflows float32.
+- ``gram`` samples the exact law of the Gram matrix of (input, tangent) layer by layer
+  (:func:`proofs.initialization.derive_gram_reduction`): a Binomial(n, 1/2) count of
+  active units and chi-square variables, O(1) work per layer instead of n^2.
+
+Shapes: ``B`` networks, widths all ``fan_in`` except the last layer's ``width_out``.
+The input is ``x = sqrt(q0) (1, ..., 1)``, the tangent ``u = (1, 0, ..., 0)``; by the rotation
+invariance of Gaussian weights neither direction matters.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .estimate import Accumulator, Estimate
+
+__all__ = [
+    "METHODS",
+    "ACTIVATIONS",
+    "relu_network",
+    "activate",
+    "he_forward_experiment",
+    "he_backward_experiment",
+    "relu_critical_experiment",
+    "xavier_experiment",
+    "gain_experiment",
+    "dense_batch",
+]
+
+METHODS = ("gram", "dense")
+ACTIVATIONS = ("relu", "leaky_relu", "linear", "tanh", "selu")
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+_DENSE_FLOATS = 1 << 24  # most float32 weights drawn at once (64 MiB)
+
+
+def dense_batch(fan_in: int, width: int) -> int:
+    """Networks per batch of the dense method: one layer's weights within 64 MiB."""
+    return max(1, _DENSE_FLOATS // (fan_in * max(fan_in, width)))
+
+
+def _dense(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c: float, q0: float, last_relu: bool):
+    """``b`` real networks: (||h^L||^2 / width_L, ||v^L||^2, inactive-layer flags), float64."""
+    f32 = "float32"
+    state = xp.zeros((b, fan_in, 2), dtype=f32)
+    state[:, :, 0] = 1.0  # input direction, unit mean square; its scale q0 is in log_scale
+    state[:, 0, 1] = math.sqrt(fan_in)  # tangent u = e_1, stored at unit mean square
+    log_scale = xp.zeros((b, 2), dtype="float64")
+    log_scale[:, 0] = math.log(q0)
+    log_scale[:, 1] = -math.log(fan_in)
+    gain = math.sqrt(c / fan_in)
+    dead = xp.zeros(b, dtype=bool)
+    for layer in range(depth):
+        width = width_out if layer == depth - 1 else fan_in
+        weights = rng.standard_normal((b, width, fan_in), dtype=f32)
+        out = xp.matmul(weights, state)  # (b, width, 2): pre-activation and tangent together
+        del weights
+        if layer < depth - 1 or last_relu:
+            out = out * (out[:, :, :1] > 0)  # relu on h; the same mask D^l on the tangent
+        sq = xp.sum(out.astype("float64") ** 2, axis=1)  # (b, 2), float64 accumulation
+        alive = sq > 0
+        dead |= ~alive[:, 0]
+        mean_sq = xp.where(alive, sq / width, 1.0)
+        log_scale = log_scale + xp.log(mean_sq) + 2 * math.log(gain)
+        log_scale = xp.where(alive, log_scale, -xp.inf)
+        state = (out / xp.sqrt(mean_sq).astype(f32)[:, None, :]).astype(f32)
+    value = xp.exp(log_scale)  # mean square of each column after the last layer
+    return value[:, 0], value[:, 1] * width_out, dead
+
+
+def _gram(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c: float, q0: float, last_relu: bool):
+    """The same statistics from the exact Gram-matrix chain (A, B, C) = (||x||^2, x.v, ||v||^2)."""
+    a = xp.full(b, q0 * fan_in, dtype="float64")
+    cross = xp.full(b, math.sqrt(q0), dtype="float64")  # x . u with u = e_1
+    cc = xp.ones(b, dtype="float64")
+    s = c / fan_in
+    dead = xp.zeros(b, dtype=bool)
+    for layer in range(depth):
+        width = width_out if layer == depth - 1 else fan_in
+        if layer < depth - 1 or last_relu:
+            k = rng.binomial(width, 0.5, size=b)
+            chi_k = 2.0 * rng.standard_gamma(k / 2.0)
+            chi_k1 = 2.0 * rng.standard_gamma(xp.maximum(k - 1, 0) / 2.0)
+            zeta = rng.standard_normal(b) * (k > 0)
+            alive = a > 0
+            safe_a = xp.where(alive, a, 1.0)
+            rho = xp.where(alive, cross / safe_a, 0.0)
+            var_e = s * xp.maximum(cc - cross * rho, 0.0)
+            a_new = s * a * chi_k
+            root = xp.sqrt(a_new * var_e)
+            cross_new = rho * a_new + root * zeta
+            cc_new = rho**2 * a_new + 2 * rho * root * zeta + var_e * (zeta**2 + chi_k1)
+            a, cross, cc = a_new, xp.where(alive, cross_new, 0.0), xp.where(alive, cc_new, 0.0)
+            dead |= a == 0
+        else:  # linear last layer: each of the width rows is a fresh centred Gaussian
+            a = s * a * 2.0 * rng.standard_gamma(xp.full(b, width / 2.0))
+            cc = s * cc * 2.0 * rng.standard_gamma(xp.full(b, width / 2.0))
+    return a / width_out, cc, dead
+
+
+def relu_network(
+    xp: Any,
+    rng: Any,
+    b: int,
+    *,
+    fan_in: int,
+    depth: int,
+    c: float,
+    q0: float = 1.0,
+    width_out: int | None = None,
+    last_relu: bool = False,
+    method: str = "gram",
+):
+    """Statistics of ``b`` independent random ReLU networks: per network the output's mean
+    squared pre-activation ``||h^L||^2 / width_out``, the squared norm of the Jacobian
+    applied to a unit vector ``||J u||^2``, and whether some layer was wholly inactive.
+
+    Each statistic has its exact law under either method. With ``gram`` and a linear last
+    layer the two are drawn independently there, so their *joint* law is not a network's:
+    use one statistic per experiment (as every claim does)."""
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
+    width_out = fan_in if width_out is None else width_out
+    kernel = _dense if method == "dense" else _gram
+    return kernel(xp, rng, b, fan_in, width_out, depth, c, q0, last_relu)
+
+
+def _network_estimate(xp, rng, budget, statistic: int, method: str, **network) -> Estimate:
+    dtype = "float32" if method == "dense" else "float64"
+    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype=dtype)
+    per_batch = dense_batch(network["fan_in"], network.get("width_out") or network["fan_in"]) if method == "dense" else budget
+    done = 0
+    while done < budget:
+        b = min(per_batch, budget - done)
+        out = relu_network(xp, rng, b, method=method, **network)
+        acc.add(out[statistic])
+        acc.count("networks with an inactive layer", int(out[2].sum()))
+        done += b
+    return acc.estimate()
+
+
+def he_forward_experiment(xp: Any, rng: Any, budget: int, *, fan_in: int, depth: int, c: float, q0: float, method: str) -> Estimate:
+    """Mean over ``budget`` networks of ||h^L||^2 / n_L (the last layer linear)."""
+    return _network_estimate(xp, rng, budget, 0, method, fan_in=fan_in, depth=depth, c=c, q0=q0)
+
+
+def he_backward_experiment(
+    xp: Any, rng: Any, budget: int, *, fan_in: int, fan_out: int, depth: int, c: float, method: str
+) -> Estimate:
+    """Mean over ``budget`` networks of ||J u||^2 for a unit vector u (the last layer linear)."""
+    return _network_estimate(xp, rng, budget, 1, method, fan_in=fan_in, depth=depth, c=c, width_out=fan_out)
+
+
+def relu_critical_experiment(xp: Any, rng: Any, budget: int, *, fan_in: int, depth: int, c: float, method: str) -> Estimate:
+    """Mean over ``budget`` networks of ||delta^L||^2 / ||delta^0||^2, every layer ReLU."""
+    return _network_estimate(xp, rng, budget, 1, method, fan_in=fan_in, depth=depth, c=c, last_relu=True)
+
+
+def xavier_experiment(xp: Any, rng: Any, budget: int, *, n_in: int, n_out: int, method: str) -> Estimate:
+    """Mean over ``budget`` replicates of (forward factor) x (backward factor), each from its
+    own Glorot-initialised layer: independent, so the mean is the product. ``dense`` draws
+    float32 layers and multiplies; ``gram`` draws ||W x||^2 / ||x||^2 = Var[W] chi2(n_out) and
+    ||W^T d||^2 / ||d||^2 = Var[W] chi2(n_in) directly (Gaussian rows)."""
+    sd = math.sqrt(2.0 / (n_in + n_out))
+    if method == "gram":
+        acc = Accumulator(backend=xp.__name__.split(".")[0])
+        done = 0
+        while done < budget:
+            b = min(1 << 20, budget - done)
+            forward = 2.0 * rng.standard_gamma(xp.full(b, n_out / 2.0)) * n_in / n_out
+            backward = 2.0 * rng.standard_gamma(xp.full(b, n_in / 2.0)) * n_out / n_in
+            acc.add(forward * backward * sd**4)
+            done += b
+        return acc.estimate()
+    if method != "dense":
+        raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
+    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype="float32")
+    per_batch = max(1, _DENSE_FLOATS // (2 * n_in * n_out))
+    done = 0
+    while done < budget:
+        b = min(per_batch, budget - done)
+        x = rng.standard_normal((b, n_in, 1), dtype="float32")
+        d = rng.standard_normal((b, n_out, 1), dtype="float32")
+        forward = xp.matmul(rng.standard_normal((b, n_out, n_in), dtype="float32"), x)
+        backward = xp.matmul(xp.swapaxes(rng.standard_normal((b, n_out, n_in), dtype="float32"), 1, 2), d)
+        ratio_f = (xp.sum(forward.astype("float64") ** 2, axis=(1, 2)) / n_out) / (xp.sum(x.astype("float64") ** 2, axis=(1, 2)) / n_in)
+        ratio_b = (xp.sum(backward.astype("float64") ** 2, axis=(1, 2)) / n_in) / (xp.sum(d.astype("float64") ** 2, axis=(1, 2)) / n_out)
+        acc.add(ratio_f * ratio_b * sd**4)
+        done += b
+    return acc.estimate()
+
+
+def activate(xp: Any, name: str, z: Any, negative_slope: float = 0.01) -> Any:
+    """The activation functions as deep-learning libraries define them."""
+    if name == "relu":
+        return xp.maximum(z, 0)
+    if name == "leaky_relu":
+        return xp.where(z >= 0, z, negative_slope * z)
+    if name == "linear":
+        return z
+    if name == "tanh":
+        return xp.tanh(z)
+    if name == "selu":
+        return SELU_LAMBDA * xp.where(z > 0, z, SELU_ALPHA * xp.expm1(xp.minimum(z, 0)))
+    raise ValueError(f"activation={name!r} is not one of {', '.join(ACTIVATIONS)}")
+
+
+def gain_experiment(xp: Any, rng: Any, budget: int, *, activation: str, negative_slope: float) -> Estimate:
+    """The gain 1/sqrt(E[phi(z)^2]) from ``budget`` draws z ~ N(0, 1), with its standard
+    error by the delta method (a smooth function of a mean)."""
+    acc = Accumulator(backend=xp.__name__.split(".")[0])
+    chunk = 1 << 20
+    done = 0
+    while done < budget:
+        b = min(chunk, budget - done)
+        acc.add(activate(xp, activation, rng.standard_normal(b), negative_slope) ** 2)
+        done += b
+    m = acc.estimate()
+    gain = 1.0 / math.sqrt(m.mean)
+    # d/dm m^(-1/2) = -(1/2) m^(-3/2): the delta method's standard error and floor
+    slope = 0.5 * m.mean**-1.5
+    return Estimate(gain, slope * m.stderr, m.n, m.backend, m.dtype, slope * m.atol, m.events)

@@ -1,0 +1,283 @@
+"""Initialization: derivations, the two network kernels (real networks and the exact
+reduction) against each other and the closed forms, mutation tests, bad input."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+from scipy import integrate, stats
+
+import workbench as wb
+from numerics import initialization as K
+from proofs import initialization as P
+from workbench.claims.initialization import variance_constraint
+from workbench.statistics import z_critical
+
+Z = z_critical(1e-6)  # two-sided, the verifier's default level: these tests are not flaky
+
+
+def _agree(a, b, expected=None):
+    """Two independent estimates agree (and with ``expected``) within Z standard errors."""
+    assert abs(a.mean - b.mean) <= Z * math.hypot(a.stderr, b.stderr) + a.atol + b.atol, (a, b)
+    if expected is not None:
+        for e in (a, b):
+            assert abs(e.mean - expected) <= Z * e.stderr + e.atol, (e, expected)
+
+
+# -- derivations ------------------------------------------------------------------------
+
+
+def test_he_forward_closed_form_and_its_recurrence():
+    d = P.derive_he_forward()
+    L, c, q0 = P.depth, P.c, P.q0
+    assert sp.simplify(d.closed_form - c * q0 * (c / 2) ** (L - 1)) == 0
+    assert sp.simplify(d.closed_form.subs(L, L + 1) / d.closed_form - c / 2) == 0  # one layer: times c/2
+    assert d.closed_form.subs({c: 2, q0: 1}) == 2  # c = 2 preserves it at every depth
+    assert any("induction" in s.how for s in d.steps)
+    assert d.count("checked") >= 4 and all(s.source for s in d.steps if s.status == "cited")
+
+
+def test_he_backward_closed_form_has_the_width_ratio_and_no_half_for_the_last_layer():
+    d = P.derive_he_backward()
+    expected = P.c * (P.c / 2) ** (P.depth - 1) * P.fan_out / P.fan_in
+    assert sp.simplify(d.closed_form - expected) == 0
+    assert any("inactive" in a for a in d.assumptions)  # the dead-layer event is stated, not hidden
+
+
+def test_masked_gaussian_lemma_is_checked_by_integration():
+    steps = P._masked_gaussian_lemma()
+    assert all(s.status == "checked" and "evaluate" in s.how for s in steps)
+
+
+def test_relu_critical_line_is_solved_exactly():
+    d = P.derive_relu_critical()
+    assert d.closed_form == (P.c / 2) ** P.depth
+    solved = [s for s in d.steps if s.how == "solveset"]
+    assert solved and solved[0].rhs == sp.FiniteSet(2)
+
+
+def test_xavier_product_is_at_most_one_with_equality_iff_equal_widths():
+    d = P.derive_xavier()
+    hows = {s.rel: s.how for s in d.steps if s.status == "checked"}
+    assert ">=" in hows and "solveset" in [s.how for s in d.steps]
+    f = sp.lambdify((P.n_in, P.n_out), d.closed_form)
+    assert f(7, 7) == 1 and f(3, 12) < 1
+
+
+def test_gain_values_against_independent_quadrature():
+    g = P.derive_gain().closed_form
+    from workbench.reference import reference_value
+
+    def gain(name, a=0.0):
+        return float(reference_value(g, {"activation": P.ACTIVATIONS[name], "negative_slope": a})[0])
+
+    density = stats.norm.pdf
+    for name, phi in (("tanh", np.tanh), ("selu", lambda z: K.activate(np, "selu", np.asarray(z)))):
+        moment = integrate.quad(lambda z: phi(z) ** 2 * density(z), -np.inf, np.inf, epsabs=1e-13)[0]
+        assert gain(name) == pytest.approx(1 / math.sqrt(moment), rel=1e-9)
+    assert gain("relu") == pytest.approx(math.sqrt(2), rel=1e-15)
+    assert gain("linear") == 1.0
+    assert gain("leaky_relu", 0.3) == pytest.approx(math.sqrt(2 / 1.09), rel=1e-15)
+
+
+def test_gram_reduction_is_derived():
+    d = P.derive_gram_reduction()
+    assert d.count("checked") >= 3
+
+
+# -- kernels: real networks and the exact reduction agree ---------------------------------
+
+CASES = [
+    dict(fan_in=16, depth=4, c=2.2),
+    dict(fan_in=8, depth=3, c=1.6),
+    dict(fan_in=2, depth=3, c=2.0),  # many networks have an inactive layer
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"n{c['fan_in']}-L{c['depth']}")
+def test_dense_and_gram_agree_on_the_forward_statistic(case):
+    dense = K.he_forward_experiment(np, np.random.default_rng(1), 20_000, q0=1.3, method="dense", **case)
+    gram = K.he_forward_experiment(np, np.random.default_rng(2), 200_000, q0=1.3, method="gram", **case)
+    c, L = case["c"], case["depth"]
+    _agree(dense, gram, c * 1.3 * (c / 2) ** (L - 1))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"n{c['fan_in']}-L{c['depth']}")
+def test_dense_and_gram_agree_on_the_jacobian(case):
+    dense = K.he_backward_experiment(np, np.random.default_rng(3), 20_000, fan_out=3, method="dense", **case)
+    gram = K.he_backward_experiment(np, np.random.default_rng(4), 200_000, fan_out=3, method="gram", **case)
+    c, L, n = case["c"], case["depth"], case["fan_in"]
+    _agree(dense, gram, c * (c / 2) ** (L - 1) * 3 / n)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"n{c['fan_in']}-L{c['depth']}")
+def test_dense_and_gram_agree_on_perturbation_growth(case):
+    dense = K.relu_critical_experiment(np, np.random.default_rng(5), 20_000, method="dense", **case)
+    gram = K.relu_critical_experiment(np, np.random.default_rng(6), 200_000, method="gram", **case)
+    _agree(dense, gram, (case["c"] / 2) ** case["depth"])
+
+
+def test_dense_and_gram_agree_on_xavier():
+    dense = K.xavier_experiment(np, np.random.default_rng(7), 20_000, n_in=24, n_out=6, method="dense")
+    gram = K.xavier_experiment(np, np.random.default_rng(8), 200_000, n_in=24, n_out=6, method="gram")
+    _agree(dense, gram, 4 * 24 * 6 / 30**2)
+
+
+def test_inactive_layers_are_counted_and_included():
+    """At width 2 about a quarter of the layers die; the identity holds with them included."""
+    e = K.he_backward_experiment(np, np.random.default_rng(9), 200_000, fan_in=2, fan_out=2, depth=4, c=2.0, method="gram")
+    (name, dead), = e.events
+    p_alive = (1 - 0.25) ** 3  # three hidden ReLU layers, each wholly inactive with probability 2^-2
+    assert "inactive" in name and abs(dead / e.n - (1 - p_alive)) < 5 * math.sqrt(p_alive * (1 - p_alive) / e.n)
+    assert abs(e.mean - 2.0) <= Z * e.stderr
+    v = wb.verify("init.he-backward", fan_in=8, fan_out=8, depth=3, resolution=0.05)
+    assert any("inactive layer" in n for n in v.notes)
+
+
+class _Recorder:
+    """A generator that records every normal draw's shape and dtype."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.calls = []
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        self.calls.append((size, np.dtype(dtype).name))
+        return self.rng.standard_normal(size, dtype=dtype)
+
+
+def test_dense_method_streams_over_depth_in_float32():
+    rec = _Recorder(0)
+    K.relu_network(np, rec, 5, fan_in=12, depth=7, c=2.0, width_out=3, method="dense")
+    assert rec.calls == [((5, 12, 12), "float32")] * 6 + [((5, 3, 12), "float32")]  # one layer at a time
+
+
+def test_dense_batch_keeps_one_layer_within_64_mib():
+    for n in (1, 64, 256, 4096):
+        assert dense_weights_bytes(n) <= 64 * 2**20
+
+
+def dense_weights_bytes(n):
+    return K.dense_batch(n, n) * n * n * 4
+
+
+@pytest.mark.parametrize("c", [4.0, 0.5])
+def test_extreme_depth_neither_overflows_nor_underflows(c):
+    """(c/2)^200 is 10^60 or 10^-120: beyond float32, yet both methods stay finite, positive
+    and agree in distribution (mean of log, a two-sample z-test)."""
+    logs = []
+    for seed, method in enumerate(K.METHODS):
+        forward, tangent, _ = K.relu_network(np, np.random.default_rng(seed), 400, fan_in=64, depth=200, c=c, method=method)
+        assert np.all(np.isfinite(forward)) and np.all(forward > 0) and np.all(np.isfinite(tangent))
+        logs.append(np.log(forward))
+    se = math.hypot(*(x.std(ddof=1) / math.sqrt(x.size) for x in logs))
+    assert abs(logs[0].mean() - logs[1].mean()) <= Z * se
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method='sparse'"):
+        K.relu_network(np, np.random.default_rng(0), 4, fan_in=4, depth=2, c=2.0, method="sparse")
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(4, 256), depth=st.integers(1, 8), c=st.floats(0.8, 3.0), q0=st.floats(0.1, 10.0))
+def test_gram_kernel_matches_the_closed_form_anywhere(n, depth, c, q0):
+    if variance_constraint({"fan_in": n, "depth": depth}):
+        return
+    e = K.he_forward_experiment(np, np.random.default_rng(n * 1000 + depth), 20_000, fan_in=n, depth=depth, c=c, q0=q0, method="gram")
+    expected = float(P.derive_he_forward().closed_form.subs({P.c: c, P.q0: q0, P.depth: depth}))
+    assert abs(e.mean - expected) <= Z * e.stderr + e.atol
+
+
+# -- claims: mutation tests and verdicts -----------------------------------------------------
+
+
+def test_lecun_variance_is_rejected_by_he_forward_at_depth_10():
+    """Claiming that LeCun's Var[W] = 1/n_in (c = 1) preserves the signal is rejected."""
+    c = wb.claim("init.he-forward")
+    lecun = c.with_closed_form(P.q0)  # what 'variance preserved' would predict
+    v = wb.verify(lecun, c=1.0, depth=10)
+    assert not v.passed and v.estimate < 0.01
+
+
+def test_forgetting_the_relu_half_is_rejected():
+    c = wb.claim("init.he-forward")
+    assert not wb.verify(c.with_closed_form(P.c**P.depth * P.q0), c=2.0, depth=10).passed
+
+
+def test_gain_off_by_the_resolution_is_rejected_and_the_tanh_convention_too():
+    c = wb.claim("init.gain")
+    v = wb.verify(c, activation="tanh")
+    assert v.passed
+    assert not wb.verify(c.with_closed_form(c.closed_form * (1 + 2 * v.resolution)), activation="tanh").passed
+    assert not wb.verify(c.with_closed_form(sp.Rational(5, 3)), activation="tanh").passed
+
+
+def test_gain_verdict_states_the_convention_honestly():
+    tanh = wb.verify("init.gain", activation="tanh")
+    assert any("5/3" in n and "+4.65%" in n for n in tanh.notes)
+    selu = wb.verify("init.gain", activation="selu")
+    assert any("3/4" in n and "-25.00%" in n for n in selu.notes)
+    relu = wb.verify("init.gain", activation="relu")
+    assert any("+0.00%" in n for n in relu.notes)
+
+
+@pytest.mark.parametrize("method", K.METHODS)
+def test_he_forward_verifies_with_either_method_and_says_which(method):
+    v = wb.verify("init.he-forward", fan_in=32, depth=4, method=method, resolution=0.05)
+    assert v.passed and v.parameters["method"] == method
+    assert v.dtype == ("float32" if method == "dense" else "float64")
+
+
+@pytest.mark.parametrize(
+    "claim_id, params, error, message",
+    [
+        ("init.he-forward", {"fan_in": 0}, ValueError, "fan_in=0 is outside the domain: integer with 1 <= fan_in <= 4096"),
+        ("init.he-forward", {"depth": -1}, ValueError, "depth=-1 is outside the domain"),
+        ("init.he-forward", {"c": -1.0}, ValueError, "c=-1.0 is outside the domain: finite real with 0.5 <= c <= 4"),
+        ("init.he-forward", {"fan_in": 2.5}, TypeError, "fan_in=2.5 must be an integer"),
+        ("init.he-forward", {"method": "sparse"}, ValueError, "method='sparse' is outside the domain: one of gram, dense"),
+        ("init.he-forward", {"fan_in": 8, "depth": 50}, ValueError, "depth=50 is too deep for fan_in=8"),
+        ("init.he-backward", {"fan_out": 0}, ValueError, "fan_out=0 is outside the domain"),
+        ("init.gain", {"activation": "gelu"}, ValueError, "activation='gelu' is outside the domain: one of relu"),
+        ("init.gain", {"negative_slope": 2.0}, ValueError, "negative_slope=2.0 is outside the domain"),
+        ("init.xavier", {"n_in": 0}, ValueError, "n_in=0 is outside the domain"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, message):
+    with pytest.raises(error) as info:
+        wb.verify(claim_id, **params)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "fan_in=0"], "fan_in=0 is outside the domain"),
+        (["--set", "depth=-1"], "depth=-1 is outside the domain"),
+        (["--set", "c=-1"], "c=-1.0 is outside the domain"),
+        (["--set", "fan_in=2.5"], "fan_in='2.5' is not an integer"),
+        (["--set", "fan_in=4", "--set", "depth=100"], "too deep for fan_in=4"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, message):
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", "init.he-forward", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+
+
+def test_the_whole_area_verifies_from_the_command_line():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", "init", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    verdicts = json.loads(proc.stdout)
+    assert {v["id"] for v in verdicts} == {c.id for c in wb.claims("init")}
+    assert all(v["passed"] for v in verdicts)
