@@ -163,3 +163,23 @@ def confirm_solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated
     ):
         raise StepNotChecked(f"solveset gives {found}, not the stated {stated}")
     return "solveset"
+
+
+def confirm_critical_set(gradient: list[sp.Expr], variables: tuple[sp.Symbol, ...], families: list[dict], member) -> str:
+    """Confirm that the zeros of ``gradient`` are exactly the union of ``families``.
+
+    Soundness: the gradient vanishes identically on every family (each a substitution
+    ``{symbol: value}`` leaving the other variables free). Completeness: every solution
+    ``sympy.solve`` finds satisfies ``member(solution) -> bool`` (lies in the union).
+    """
+    for family in families:
+        for component in gradient:
+            if _is_zero(sp.sympify(component).subs(family)) is None:
+                raise StepNotChecked(f"the gradient does not vanish on the family {family}")
+    found = sp.solve(gradient, variables, dict=True)
+    if not found:
+        raise StepNotChecked("SymPy found no critical points")
+    for solution in found:
+        if not member(solution):
+            raise StepNotChecked(f"the critical point {solution} lies outside the stated set")
+    return f"solve ({len(found)} solution families), each in the stated set; gradient zero on each stated family"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .checks import StepNotChecked, confirm_equal, confirm_relation, confirm_solutions
+from .checks import StepNotChecked, confirm_critical_set, confirm_equal, confirm_relation, confirm_solutions
 from .printing import latex_expr, latex_relation, latex_text, text_relation
 from .sources import Source
 
@@ -185,6 +185,13 @@ def recurrence(
     base = confirm_equal(solution.subs(var, start), initial)
     step = confirm_equal(solution, rule.subs(seq(var - 1), solution.subs(var, var - 1)))
     return Step(seq(var), "=", solution, reason, "checked", f"induction: base case {base}; step {step}")
+
+
+def critical_set(lhs: sp.Basic, rhs: sp.Basic, gradient, variables, families, member, reason: str = "") -> Step:
+    """A checked critical set ``lhs = rhs``: the gradient vanishes on each of ``families``,
+    and every solution SymPy finds of ``gradient = 0`` satisfies ``member``."""
+    how = confirm_critical_set(list(gradient), tuple(variables), list(families), member)
+    return Step(sp.sympify(lhs), "=", sp.sympify(rhs), reason, "checked", how)
 
 
 def solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set, reason: str = "") -> Step:

@@ -98,6 +98,12 @@ def reference_value(expr: sp.Basic, values: dict[str, Any]) -> tuple[mpmath.mpf,
     missing = [s.name for s in symbols if s.name not in values]
     if missing:
         raise ReferenceError(f"the closed form needs values for {', '.join(missing)}")
+    if all(isinstance(values[s.name], int) for s in symbols):  # integers only: try exact rationals first
+        exact = expr.subs({s: values[s.name] for s in symbols})
+        if exact.is_Rational:
+            return mpmath.mpf(exact.p) / exact.q, "exact rational arithmetic"
+        if exact.is_number and expr.has(sp.binomial, sp.factorial):  # functions mpmath intervals lack
+            return _quadrature(exact, values, "SymPy evalf")
     if expr.has(sp.Integral):
         concrete = expr.subs({s: values[s.name] for s in symbols})
         if concrete.has(sp.Integral):

@@ -87,7 +87,7 @@ def verify(
         z = _standardised(deviation, est.stderr)
         achieved = detectable(est.stderr, tolerance, alpha) / scale
         target = resolution
-    notes = [f"{name}: {k} of {est.n} replicates" for name, k in est.events]
+    notes = [f"{name}: {k} of {est.n} replicates" if est.n > 1 else f"{name}: {k}" for name, k in est.events]
     notes += list(c.remarks(values)) if c.remarks else []
     if target is not None and achieved > 1.05 * target:
         notes.append(f"budget cap of {c.max_replicates} replicates reached before the requested resolution")

@@ -1,5 +1,5 @@
 """Built-in claims, one module per area of theory; importing registers them."""
 
-from . import cross_entropy, initialization  # noqa: F401
+from . import cross_entropy, deep_linear, initialization  # noqa: F401
 
-AREAS = ("xent", "init")
+AREAS = ("xent", "init", "deeplinear")

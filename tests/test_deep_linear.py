@@ -1,0 +1,150 @@
+"""Deep linear networks, critical points: derivations, exact-stencil Hessians, Baldi-Hornik."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+import workbench as wb
+from numerics import deep_linear as K
+from proofs import StepNotChecked, critical_set
+from proofs import deep_linear as P
+
+# -- derivations -------------------------------------------------------------------------
+
+
+def test_scalar_derivation_checks_every_depth():
+    d = P.derive_scalar()
+    assert d.count("cited") == 0 and d.count("checked") >= 20
+    crit = [s for s in d.steps if s.how.startswith("solve (")]
+    assert len(crit) == len(P.DEPTHS)
+    for n in P.DEPTHS:
+        value = d.closed_form.subs(P.N, n)
+        assert sp.simplify(value - (-(sp.Abs(P.t) ** (n - 2)))) == 0
+    assert d.closed_form.subs({P.N: 2, P.t: 0}) == -1 and d.closed_form.subs({P.N: 3, P.t: 0}) == 0
+
+
+def test_a_wrong_critical_set_is_refused():
+    loss, w = P.scalar_loss(3)
+    gradient = [sp.diff(loss, x) for x in w]
+    product = sp.Mul(*w)
+    only_minima = lambda sol: sp.simplify(product.subs(sol) - 1) == 0  # noqa: E731  (forgets the saddles)
+    with pytest.raises(StepNotChecked, match="outside the stated set"):
+        critical_set(sp.Symbol("C"), sp.Symbol("S"), gradient, w, [{w[2]: 1 / (w[0] * w[1])}], only_minima)
+    one_zero = [{w[0]: 0}]  # a single zero weight is not critical
+    with pytest.raises(StepNotChecked, match="does not vanish"):
+        critical_set(sp.Symbol("C"), sp.Symbol("S"), gradient, w, one_zero, lambda sol: True)
+
+
+def test_baldi_hornik_counts_the_saddles():
+    d = P.derive_baldi_hornik()
+    assert d.closed_form == sp.binomial(P.d_y, P.k) - 1
+    assert {s.source.key for s in d.steps if s.status == "cited"} == {"baldi1989"}
+
+
+# -- exact finite-difference stencils ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("degree", range(1, 11))
+def test_stencils_are_exact_for_their_degree(degree):
+    c2, c1 = K.second_derivative_weights(degree), K.first_derivative_weights(degree)
+    m2, m1 = (len(c2) - 1) // 2, (len(c1) - 1) // 2
+    for p in range(degree + 1):  # d^2/dx^2 x^p at 0 is 2 [p == 2]; d/dx x^p at 0 is [p == 1]
+        assert sum(w * j**p for w, j in zip(c2, range(-m2, m2 + 1))) == (2 if p == 2 else 0)
+        assert sum(w * j**p for w, j in zip(c1, range(-m1, m1 + 1))) == (1 if p == 1 else 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(1, 5))
+def test_polynomial_hessian_is_exact_up_to_its_rounding_bound(seed, p):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((p, p))
+    a = a + a.T
+    b = rng.standard_normal(p)
+    x = rng.standard_normal(p)
+
+    def f(z):  # quartic: (z.b)^4 / 12 + z^T a z / 2; Hessian (z.b)^2 b b^T + a
+        return (z @ b) ** 4 / 12 + np.einsum("bi,ij,bj->b", z, a, z) / 2
+
+    hessian, error = K.polynomial_hessian(f, x, degree=4)
+    exact = (x @ b) ** 2 * np.outer(b, b) + a
+    assert np.linalg.norm(hessian - exact) <= error + 1e-300
+    grad, gerr = K.polynomial_gradient(f, x, degree=4)
+    assert np.abs(grad - ((x @ b) ** 3 * b / 3 + a @ x)).max() <= gerr
+
+
+@pytest.mark.parametrize("N", P.DEPTHS)
+@pytest.mark.parametrize("t", [0.0, 0.5, -1.3, 2.0])
+def test_scalar_kernel_against_the_closed_form(N, t):
+    e = K.scalar_experiment(np, None, None, N=N, t=t)
+    assert abs(e.mean - (-(abs(t) ** (N - 2)))) <= e.atol
+
+
+# -- Baldi-Hornik on random data ------------------------------------------------------------
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), d_x=st.integers(1, 6), data=st.data())
+def test_critical_points_vanish_and_only_the_top_k_is_a_minimum(seed, d_x, data):
+    d_y = data.draw(st.integers(1, d_x), label="d_y")
+    k = data.draw(st.integers(1, d_y), label="k")
+    points = K.critical_points(np.random.default_rng(seed), d_x=d_x, d_y=d_y, k=k, n=4 * d_x + 20)
+    assert len(points) == sp.binomial(d_y, k)
+    for p in points:
+        assert p["gradient"] <= p["gradient_tolerance"]
+        assert p["loss"] == pytest.approx(p["closed_form_loss"], rel=1e-9, abs=1e-12)
+        assert (p["negative"] == 0) == p["is_top"]
+    # the Hessian's index is the number of pairs i in I, j outside I with lambda_j > lambda_i
+    for p in points:
+        inversions = sum(j > i for i in p["subset"] for j in range(d_y) if j not in p["subset"])
+        assert p["negative"] == inversions
+
+
+def test_a_spurious_extra_minimum_is_rejected():
+    c = wb.claim("deeplinear.baldi-hornik")
+    v = wb.verify(c)
+    assert v.passed and v.expected == 5
+    assert not wb.verify(c.with_closed_form(sp.binomial(P.d_y, P.k) - 2)).passed  # claims two minima
+    assert not wb.verify(c.with_closed_form(sp.binomial(P.d_y, P.k))).passed  # claims no minimum
+
+
+def test_a_wrong_saddle_curvature_is_rejected():
+    c = wb.claim("deeplinear.scalar")
+    for n in P.DEPTHS:
+        assert wb.verify(c, N=n, t=0.7).passed
+    wrong = sp.Piecewise(*[(-(sp.Abs(P.t) ** (n - 1)), sp.Eq(P.N, n)) for n in P.DEPTHS])  # off by one power
+    assert not wb.verify(c.with_closed_form(wrong), N=3, t=0.7).passed
+
+
+@pytest.mark.parametrize(
+    "claim_id, params, message",
+    [
+        ("deeplinear.scalar", {"N": 1}, "N=1 is outside the domain: one of 2, 3, 4, 5"),
+        ("deeplinear.scalar", {"t": 3.0}, "t=3.0 is outside the domain"),
+        ("deeplinear.baldi-hornik", {"d_x": 0}, "d_x=0 is outside the domain"),
+        ("deeplinear.baldi-hornik", {"k": 0}, "k=0 is outside the domain"),
+        ("deeplinear.baldi-hornik", {"k": 5}, "k=5 exceeds d_y=4"),
+        ("deeplinear.baldi-hornik", {"d_y": 6}, "d_y=6 exceeds d_x=5"),
+        ("deeplinear.baldi-hornik", {"n": 5}, "singular data covariance"),
+    ],
+)
+def test_bad_input_names_the_parameter(claim_id, params, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        wb.verify(claim_id, **params)
+
+
+def test_cli_singular_covariance_is_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", "deeplinear.baldi-hornik", "--set", "n=3"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "singular data covariance" in proc.stderr
+
+
+def test_every_subset_is_enumerated_once():
+    points = K.critical_points(np.random.default_rng(1), d_x=5, d_y=4, k=2, n=100)
+    assert sorted(p["subset"] for p in points) == list(itertools.combinations(range(4), 2))
