@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["Estimate", "Accumulator", "FLOOR_ULPS"]
+__all__ = ["Estimate", "Accumulator", "FLOOR_ULPS", "clopper_pearson_upper"]
 
 # A replicate statistic computed in a dtype carries a relative rounding error of a few
 # units in the last place; averaging cannot remove a bias of that size, so a verdict
@@ -120,3 +120,12 @@ class Accumulator:
         stderr = math.sqrt(self.m2 / (self.n - 1) / self.n)
         floor = FLOOR_ULPS * float(np.finfo(self.dtype).eps) * self.abs_mean
         return Estimate(self.mean, stderr, self.n, self.backend, self.dtype, floor, tuple(sorted(self.events.items())))
+
+
+def clopper_pearson_upper(k: int, n: int, confidence: float = 0.999999) -> float:
+    """One-sided Clopper-Pearson upper confidence bound on a fraction after ``k`` events in ``n`` trials."""
+    from scipy.stats import beta
+
+    if not 0 <= k <= n or n < 1:
+        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    return 1.0 if k == n else float(beta.ppf(confidence, k + 1, n - k))

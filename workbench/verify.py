@@ -16,6 +16,7 @@ from typing import Any
 import mpmath
 
 from numerics import Estimate, backend as make_backend, check_seed
+from numerics.estimate import clopper_pearson_upper
 
 from .claim import Claim
 from .reference import reference_value
@@ -87,7 +88,7 @@ def verify(
         z = _standardised(deviation, est.stderr)
         achieved = detectable(est.stderr, tolerance, alpha) / scale
         target = resolution
-    notes = [f"{name}: {k} of {est.n} replicates" if est.n > 1 else f"{name}: {k}" for name, k in est.events]
+    notes = [_event_note(name, k, est.n, alpha) for name, k in est.events]
     notes += list(c.remarks(values)) if c.remarks else []
     if target is not None and achieved > 1.05 * target:
         notes.append(f"budget cap of {c.max_replicates} replicates reached before the requested resolution")
@@ -114,6 +115,14 @@ def verify(
         mutated=c.mutated,
         notes=tuple(notes),
     )
+
+
+def _event_note(name: str, k: int, n: int, alpha: float) -> str:
+    """``name: k of n replicates``, with the one-sided upper confidence bound (level 1 - alpha) on the
+    event's rate when it was counted over many replicates."""
+    if n <= 1:
+        return f"{name}: {k}"
+    return f"{name}: {k} of {n} replicates (rate <= {clopper_pearson_upper(k, n, 1 - alpha):.2g} at confidence 1 - {alpha:g})"
 
 
 def _standardised(deviation: float, unit: float) -> float:

@@ -1,0 +1,399 @@
+r"""Gradient descent on deep linear networks: the kernels behind ``deeplinear.saxe-dynamics``
+and ``deeplinear.no-bad-minima``.
+
+**Saxe dynamics** (:func:`saxe_network`, :func:`gd_error_bound`): one real two-layer network
+``W2 W1`` (float64) trained by full-batch gradient descent on data with whitened inputs
+(``X X^T / N = I`` exactly) and input-output correlation ``Sigma_31 = A diag(strengths) B^T``
+with random orthonormal ``A, B``; a balanced start along the modes, ``W1 = R diag(sqrt(u0)) B^T``,
+``W2 = A diag(sqrt(u0)) R^T`` with a random orthonormal hidden basis ``R``. The mode strengths
+``u_k = a^T W2 W1 b`` are recorded after every step. The gradient-descent trajectory differs from
+the ODE's solution by a discretisation error, bounded a posteriori by the telescoping
+("Lady Windermere's fan") bound of :func:`proofs.deep_linear_training.derive_saxe_dynamics`:
+each step's local error against the exact flow, carried to time ``t`` by the flow's largest
+sensitivity on the segment, plus a rounding allowance per step.
+
+**No bad minima** (:func:`make_data`, :func:`train`, :func:`no_bad_minima_experiment`): ``B``
+independent runs stacked, one float32 tensor per layer of shape ``(B, out, in)``, one batched
+matmul per layer forward, two backward; each run with its own random data (Gaussian inputs,
+least-squares fit with prescribed singular values ``(3/4)^(i-1)`` in the whitened metric, residual
+loss 1/16) and its own random initialisation. Final losses are evaluated in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .estimate import FLOOR_ULPS, Accumulator, Estimate
+
+__all__ = [
+    "RESIDUAL",
+    "SPECTRUM_RATIO",
+    "critical_gap",
+    "critical_point",
+    "final_loss",
+    "gd_error_bound",
+    "gd_step",
+    "init_weights",
+    "loss_and_gradient",
+    "make_data",
+    "minimum_loss",
+    "no_bad_minima_experiment",
+    "no_bad_minima_runs",
+    "numeric_minimum",
+    "saxe_experiment",
+    "saxe_network",
+    "saxe_steps",
+    "spectrum",
+    "tail_estimate",
+    "train",
+    "widths_of",
+    "workspace",
+]
+
+RESIDUAL = 1.0 / 16.0  # the loss of the part of Y orthogonal to the rows of X
+SPECTRUM_RATIO = 0.75  # singular values of the whitened least-squares fit: 1, 3/4, 9/16, ...
+EPS64 = 2.0**-52
+STEPS = 2000  # gradient steps per no-bad-minima run
+CHECK_EVERY = 50  # loss checkpoints for the convergence (tail) estimate
+EXTRA_ROUNDS = 7  # a run still descending gets up to 7 more rounds of STEPS
+STILL_DESCENDING = 0.9  # successive decreases shrinking slower than this: the run has not converged
+RUNS_PER_BATCH = 1 << 12
+
+
+def _orthonormal(xp: Any, rng: Any, shape: tuple[int, ...]) -> Any:
+    """Random matrices with orthonormal columns (QR of Gaussians, signs fixed): shape (..., n, k), k <= n."""
+    q, r = xp.linalg.qr(rng.standard_normal(shape))
+    d = xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))
+    d = xp.where(d == 0, 1.0, d)
+    return q * d[..., None, :]
+
+
+# --- Saxe dynamics ---------------------------------------------------------------------------
+
+
+def saxe_steps(t: float, lr: float) -> list[float]:
+    """Step lengths: ``ceil(t/lr)`` steps of ``lr``, the last shortened so that they add up to ``t``."""
+    n = math.ceil(t / lr - 1e-9) if t > 0 else 0
+    if n == 0:
+        return []
+    return [lr] * (n - 1) + [t - (n - 1) * lr]
+
+
+def saxe_network(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
+    """Train a two-layer linear network from a balanced start; returns the mode strengths after
+    every step, shape ``(len(steps) + 1, modes)``, float64 (row 0 is the start)."""
+    d = len(strengths)
+    samples = 4 * d
+    a = _orthonormal(xp, rng, (d, d))
+    b = _orthonormal(xp, rng, (d, d))
+    hidden = _orthonormal(xp, rng, (d, d))
+    x = math.sqrt(samples) * _orthonormal(xp, rng, (samples, d)).T  # X X^T / N = I exactly (up to rounding)
+    s = xp.asarray(strengths, dtype="float64")
+    sigma31 = (a * s) @ b.T
+    y = sigma31 @ x
+    root = math.sqrt(u0)
+    w1 = root * hidden @ b.T
+    w2 = root * a @ hidden.T
+    out = xp.empty((len(steps) + 1, d), dtype="float64")
+    out[0] = xp.sum(a * (w2 @ w1 @ b), axis=0)
+    for k, step in enumerate(steps):
+        grad = (y - w2 @ (w1 @ x)) @ x.T / samples  # -dL/d(W2 W1) = Sigma_31 - W2 W1
+        w1, w2 = w1 + step * (w2.T @ grad), w2 + step * (grad @ w1.T)
+        out[k + 1] = xp.sum(a * (w2 @ w1 @ b), axis=0)
+    return out
+
+
+def gd_error_bound(u, steps, s: float, t: float, dim: int, u_max=None) -> float:
+    """A posteriori bound on |u_n - u(t)| for a gradient-descent trajectory ``u`` (NumPy, float64).
+
+    ``sum_k (|u_(k+1) - phi_(h_k)(u_k)| + rho_k) * max phi'_(t - t_(k+1))`` over the segment between
+    ``u_(k+1)`` and ``phi_(h_k)(u_k)``, where ``phi_T`` is the ODE's exact flow and its sensitivity
+    ``phi'_T(v) = s^2 e^(2sT) / (s + v (e^(2sT) - 1))^2`` is largest at the left end (it decreases in v).
+    ``rho_k = FLOOR_ULPS * dim * eps * (u_k + u_max_k)`` allows for the rounding of one step of the
+    network (entries of size sqrt(u), sums over ``dim`` terms), plus the same for the final readout."""
+    import numpy as np
+
+    u = np.asarray(u, dtype=float)
+    h = np.asarray(steps, dtype=float)
+    if h.size == 0:
+        return FLOOR_ULPS * dim * EPS64 * abs(float(u[-1]))
+    u_max = u if u_max is None else np.asarray(u_max, dtype=float)
+    start, after = u[:-1], u[1:]
+    grow = np.expm1(2 * s * h)
+    exact = start + start * grow * (s - start) / (s + start * grow)  # phi_h(u_k), increment written to avoid cancellation
+    local = np.abs(after - exact)
+    remaining = np.maximum(t - np.cumsum(h), 0.0)
+    left = np.minimum(after, exact)
+    big = np.expm1(2 * s * remaining)
+    sensitivity = s**2 * (1 + big) / (s + left * big) ** 2
+    rounding = FLOOR_ULPS * dim * EPS64 * (start + u_max[:-1] + after)
+    return float(np.sum((local + rounding) * sensitivity) + FLOOR_ULPS * dim * EPS64 * abs(float(u[-1])))
+
+
+def _modes(s: float) -> tuple[float, ...]:
+    """The measured mode s and two weaker ones, learned alongside (the modes decouple)."""
+    return (s, s / 2, s / 4)
+
+
+def saxe_experiment(xp: Any, rng: Any, budget: Any, *, s: float, u0: float, t: float, lr: float) -> Estimate:
+    """The strength of the mode ``s`` after gradient descent up to time ``t = steps * lr``, with the
+    derived discretisation bound (plus rounding) as its tolerance."""
+    import numpy as np
+
+    steps = saxe_steps(t, lr)
+    modes = _modes(s)
+    traj = saxe_network(xp, rng, modes, u0, steps)
+    traj = np.asarray(traj.get() if hasattr(traj, "get") else traj)
+    bound = gd_error_bound(traj[:, 0], steps, s, t, len(modes), traj.max(axis=1))
+    return Estimate.exact(float(traj[-1, 0]), bound, backend=xp.__name__.split(".")[0])
+
+
+# --- no bad minima ----------------------------------------------------------------------------
+
+
+def widths_of(depth: int, width: int, n_in: int, n_out: int) -> list[int]:
+    """Layer widths n_in, width, ..., width, n_out: ``depth`` weight layers."""
+    return [n_in] + [width] * (depth - 1) + [n_out]
+
+
+def spectrum(n_in: int, n_out: int) -> list[float]:
+    """Singular values (3/4)^(i-1), i = 1..min(n_in, n_out), of the whitened least-squares fit."""
+    return [SPECTRUM_RATIO**i for i in range(min(n_in, n_out))]
+
+
+def minimum_loss(width: int, n_in: int, n_out: int) -> float:
+    """RESIDUAL + (1/2) sum_{i > r} sigma_i^2 (float64; the closed form's value)."""
+    r = min(width, n_in, n_out)
+    return RESIDUAL + 0.5 * sum(x * x for x in spectrum(n_in, n_out)[r:])
+
+
+def critical_gap(width: int, n_in: int, n_out: int) -> float:
+    """Distance from the global minimum to the nearest other critical value, (sigma_r^2 - sigma_(r+1)^2)/2."""
+    sig = spectrum(n_in, n_out) + [0.0]
+    r = min(width, n_in, n_out)
+    return 0.5 * (sig[r - 1] ** 2 - sig[r] ** 2)
+
+
+def make_data(xp: Any, rng: Any, b: int, n_in: int, n_out: int, samples: int):
+    """``b`` data sets (float64): X ~ N(0, 1) of shape (b, n_in, N), Y = W_ls X + Z with Z X^T = 0,
+    ||Z||^2 / (2N) = RESIDUAL and W_ls C^(1/2) = A diag(sigma) B^T (A, B random orthonormal)."""
+    if samples <= n_in:
+        raise ValueError(f"samples={samples} must exceed n_in={n_in}: X X^T would be singular")
+    m = min(n_in, n_out)
+    x = rng.standard_normal((b, n_in, samples))
+    cov = x @ x.transpose(0, 2, 1) / samples
+    lam, vec = xp.linalg.eigh(cov)
+    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.transpose(0, 2, 1)
+    a = _orthonormal(xp, rng, (b, n_out, m))
+    bb = _orthonormal(xp, rng, (b, n_in, m))
+    sig = xp.asarray(spectrum(n_in, n_out))
+    w_ls = (a * sig) @ bb.transpose(0, 2, 1) @ inv_root
+    noise = rng.standard_normal((b, n_out, samples))
+    inv = (vec / lam[:, None, :]) @ vec.transpose(0, 2, 1)
+    noise = noise - (noise @ x.transpose(0, 2, 1)) @ inv @ x / samples  # project out the rows of X
+    norm = xp.sum(noise**2, axis=(1, 2))
+    noise = noise * xp.sqrt(2 * samples * RESIDUAL / norm)[:, None, None]
+    return x, w_ls @ x + noise
+
+
+def numeric_minimum(xp: Any, x: Any, y: Any, r: int) -> Any:
+    """The global minimum over products of rank <= r, from the data alone (float64): the least-squares
+    residual plus the tail of the singular values of M = W_ls C^(1/2) (Eckart-Young)."""
+    n = x.shape[-1]
+    cov = x @ x.transpose(0, 2, 1) / n
+    cross = y @ x.transpose(0, 2, 1) / n
+    lam, vec = xp.linalg.eigh(cov)
+    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.transpose(0, 2, 1)
+    m = cross @ inv_root  # W_ls C^(1/2) = B_ C^(-1) C^(1/2)
+    sv = xp.linalg.svd(m, compute_uv=False)
+    w_ls = m @ inv_root
+    resid = y - w_ls @ x
+    return 0.5 * xp.sum(resid**2, axis=(1, 2)) / n + 0.5 * xp.sum(sv[:, r:] ** 2, axis=1)
+
+
+def init_weights(xp: Any, rng: Any, b: int, widths) -> list:
+    """Independent random semi-orthogonal layers (Saxe et al. 2014's orthogonal initialisation: every
+    singular value 1, directions uniformly random), float32, one (b, out, in) tensor per layer."""
+    weights = []
+    for fan_in, out in zip(widths[:-1], widths[1:], strict=True):
+        if out >= fan_in:
+            w = _orthonormal(xp, rng, (b, out, fan_in))
+        else:
+            w = _orthonormal(xp, rng, (b, fan_in, out)).transpose(0, 2, 1)
+        weights.append(xp.ascontiguousarray(w.astype("float32")))
+    return weights
+
+
+def workspace(xp: Any, weights: list, x: Any) -> dict:
+    """Preallocated buffers for :func:`gd_step` (activations, errors, gradients): a step allocates nothing."""
+    b, n = x.shape[0], x.shape[-1]
+    return {
+        "acts": [xp.empty((b, w.shape[1], n), dtype=x.dtype) for w in weights],
+        "deltas": [xp.empty((b, w.shape[1], n), dtype=x.dtype) for w in weights],
+        "grads": [xp.empty_like(w) for w in weights],
+    }
+
+
+def gd_step(xp: Any, weights: list, x: Any, y: Any, lr: float, work: dict | None = None) -> Any:
+    """One full-batch gradient step on every run at once (in place); returns the residuals P X - Y.
+
+    Forward one batched matmul per layer, backward two (the gradient and the back-propagated error,
+    skipped below the first layer), all into the preallocated buffers of ``work``."""
+    work = work if work is not None else workspace(xp, weights, x)
+    n = x.shape[-1]
+    acts = [x] + work["acts"]
+    for layer, w in enumerate(weights):
+        xp.matmul(w, acts[layer], out=acts[layer + 1])
+    deltas, grads = work["deltas"], work["grads"]
+    delta = xp.subtract(acts[-1], y, out=deltas[-1])
+    for layer in range(len(weights) - 1, -1, -1):
+        grad = xp.matmul(delta, acts[layer].transpose(0, 2, 1), out=grads[layer])
+        if layer:
+            delta = xp.matmul(weights[layer].transpose(0, 2, 1), delta, out=deltas[layer - 1])
+        grad *= lr / n
+        weights[layer] -= grad
+    return deltas[-1]
+
+
+def final_loss(xp: Any, weights: list, x64: Any, y64: Any) -> Any:
+    """The loss of each run in float64: ||Y - W_L ... W_1 X||^2 / (2N) from float64 copies of the weights."""
+    p = weights[0].astype("float64")
+    for w in weights[1:]:
+        p = w.astype("float64") @ p
+    resid = y64 - p @ x64
+    return 0.5 * xp.sum(resid**2, axis=(1, 2)) / x64.shape[-1]
+
+
+def tail_estimate(xp: Any, history: Any):
+    """Remaining decrease of each run from its last three loss checkpoints (float64, shape (3, b)):
+    the geometric tail d1 q/(1 - q) of successive decreases d0, d1 with ratio q = d1/d0 (Aitken).
+    Runs whose decreases do not shrink (q >= STILL_DESCENDING) get no allowance (their excess counts
+    against the claim) and are flagged; a run that no longer decreases gets 0."""
+    d0 = history[1] - history[0]
+    d1 = history[2] - history[1]
+    d0, d1 = -d0, -d1  # decreases are positive
+    q = xp.where(d0 > 0, d1 / xp.where(d0 > 0, d0, 1.0), 0.0)
+    converging = (d1 > 0) & (q < STILL_DESCENDING)
+    tail = xp.where(converging, d1 * q / (1 - xp.where(converging, q, 0.0)), 0.0)
+    descending = (d1 > 0) & (q >= STILL_DESCENDING)
+    return tail, descending
+
+
+def default_lr(depth: int, n_in: int, samples: int) -> float:
+    """A step size well inside the stable range: the largest input-covariance eigenvalue is at most
+    about (1 + sqrt(n_in/N))^2 and each of the ``depth`` layers adds a Hessian term of that size."""
+    top = (1 + math.sqrt(n_in / samples)) ** 2
+    return 0.5 / (depth * top)
+
+
+def train(xp: Any, rng: Any, weights: list, x32: Any, y32: Any, x64: Any, y64: Any, *, lr: float, steps: int = STEPS):
+    """``steps`` gradient steps; returns float64 losses at the last three checkpoints, shape (3, b)."""
+    marks = {steps - 2 * CHECK_EVERY, steps - CHECK_EVERY, steps}
+    history = []
+    work = workspace(xp, weights, x32)
+    for k in range(1, steps + 1):
+        gd_step(xp, weights, x32, y32, lr, work)
+        if k in marks:
+            history.append(final_loss(xp, weights, x64, y64))
+    return xp.stack(history)
+
+
+def no_bad_minima_runs(xp: Any, rng: Any, b: int, *, depth: int, width: int, n_in: int, n_out: int, samples: int,
+                       steps: int = STEPS, rounds: int = EXTRA_ROUNDS):
+    """``b`` independent runs: final float64 losses, tail estimates, and still-descending flags.
+
+    Every run takes ``steps`` gradient steps; a run whose loss is still descending then (successive
+    decreases not shrinking, as when leaving a saddle) takes ``steps`` more, up to ``rounds`` times.
+    The rule looks only at the run's own losses, never at the minimum."""
+    x64, y64 = make_data(xp, rng, b, n_in, n_out, samples)
+    x32, y32 = x64.astype("float32"), y64.astype("float32")
+    weights = init_weights(xp, rng, b, widths_of(depth, width, n_in, n_out))
+    lr = default_lr(depth, n_in, samples)
+    history = train(xp, rng, weights, x32, y32, x64, y64, lr=lr, steps=steps)
+    loss = history[-1]
+    tail, descending = tail_estimate(xp, history)
+    idx = xp.nonzero(descending)[0]
+    weights = [w[idx] for w in weights]
+    x32, y32, x64, y64 = x32[idx], y32[idx], x64[idx], y64[idx]
+    for _ in range(rounds):
+        if int(idx.size) == 0:
+            break
+        history = train(xp, rng, weights, x32, y32, x64, y64, lr=lr, steps=steps)
+        more_tail, more_descending = tail_estimate(xp, history)
+        loss[idx], tail[idx], descending[idx] = history[-1], more_tail, more_descending
+        keep = xp.nonzero(more_descending)[0]
+        idx, weights = idx[keep], [w[keep] for w in weights]
+        x32, y32, x64, y64 = x32[keep], y32[keep], x64[keep], y64[keep]
+    return loss, tail, descending
+
+
+def no_bad_minima_experiment(
+    xp: Any, rng: Any, budget: int, *, depth: int, width: int, n_in: int, n_out: int, samples: int
+) -> Estimate:
+    """Mean final loss over ``budget`` independent runs; tolerance = float32 floor + mean tail estimate.
+
+    Events: runs nearer another critical value than the global minimum (final loss more than half the
+    gap above it), and runs still descending at the last step."""
+    best, gap = minimum_loss(width, n_in, n_out), critical_gap(width, n_in, n_out)
+    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype="float32")
+    tails = 0.0
+    done = 0
+    while done < budget:
+        b = min(RUNS_PER_BATCH, budget - done)
+        loss, tail, descending = no_bad_minima_runs(xp, rng, b, depth=depth, width=width, n_in=n_in, n_out=n_out,
+                                                    samples=samples)
+        acc.add(loss)
+        tails += float(xp.sum(tail))
+        acc.count("runs stuck above the global minimum (nearer another critical value)", int(xp.sum(loss - best > gap / 2)))
+        acc.count(f"runs still descending after {(EXTRA_ROUNDS + 1) * STEPS} steps", int(xp.sum(descending)))
+        done += b
+    est = acc.estimate()
+    return Estimate(est.mean, est.stderr, est.n, est.backend, est.dtype, est.atol + tails / est.n, est.events)
+
+
+# --- critical points and the Hessian (float64, one run) ------------------------------------------
+
+
+def loss_and_gradient(weights: list, x, y):
+    """Loss ||Y - W_L...W_1 X||^2/(2N) and its gradient for one run (NumPy float64 matrices)."""
+    import numpy as np
+
+    n = x.shape[-1]
+    acts = [x]
+    for w in weights:
+        acts.append(w @ acts[-1])
+    resid = acts[-1] - y
+    delta = resid / n
+    grads = [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        grads[layer] = delta @ acts[layer].T
+        delta = weights[layer].T @ delta
+    return 0.5 * float(np.sum(resid**2)) / n, grads
+
+
+def critical_point(x, y, widths, keep, rng):
+    """Weights of a critical point whose product keeps the modes ``keep`` (indices into the singular
+    values of M = W_ls C^(1/2)): P = M_S C^(-1/2) factored as a balanced product through random
+    orthonormal hidden bases (Baldi-Hornik style). ``keep`` may be empty (all weights zero)."""
+    import numpy as np
+
+    n = x.shape[-1]
+    cov = x @ x.T / n
+    lam, vec = np.linalg.eigh(cov)
+    inv_root = (vec / np.sqrt(lam)) @ vec.T
+    m = (y @ x.T / n) @ inv_root
+    left, sv, right_t = np.linalg.svd(m)
+    keep = list(keep)
+    k = len(keep)
+    depth = len(widths) - 1
+    if k > min(widths[1:-1], default=k):
+        raise ValueError("more kept modes than the narrowest hidden width")
+    root = sv[keep] ** (1.0 / depth) if k else np.zeros(0)
+    bases = [None] + [np.linalg.qr(rng.standard_normal((w, w)))[0][:, :k] for w in widths[1:-1]] + [None]
+    weights = []
+    for layer in range(depth):
+        into = left[:, keep] if layer == depth - 1 else bases[layer + 1]
+        out_of = (right_t[keep] @ inv_root) if layer == 0 else bases[layer].T
+        weights.append((into * root) @ out_of)
+    return weights
