@@ -16,6 +16,7 @@ from numerics import BackendUnavailable
 from proofs import Derivation, Source
 
 from ._version import __version__  # noqa: F401  (the package version)
+from .asymptotics import Limit
 from .claim import Claim
 from .export import latex
 from .figures import figure
@@ -28,6 +29,7 @@ __all__ = [
     "BackendUnavailable",
     "Claim",
     "Derivation",
+    "Limit",
     "Parameter",
     "Source",
     "UnknownClaim",

@@ -17,11 +17,12 @@ import sympy as sp
 from numerics import Estimate
 from proofs import Derivation, Source
 
+from .asymptotics import Limit
 from .parameters import Parameter
 
 __all__ = ["Claim", "KINDS", "SCALES"]
 
-KINDS = ("exact", "statistical")
+KINDS = ("exact", "statistical", "asymptotic")
 SCALES = ("relative", "absolute")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -35,8 +36,10 @@ class Claim:
       right-hand side is the closed form, a SymPy expression in the parameters' symbols;
     - ``experiment(xp, rng, budget, **params) -> Estimate`` measures the same quantity,
       taking exactly the parameter names;
-    - ``kind``: ``exact`` (deterministic, a floating tolerance) or ``statistical`` (a
-      Monte Carlo mean over ``budget`` independent replicates);
+    - ``kind``: ``exact`` (deterministic, a floating tolerance), ``statistical`` (a
+      Monte Carlo mean over ``budget`` independent replicates) or ``asymptotic`` (a limit:
+      the experiment is statistical at each value of ``limit.name``, which it takes as one
+      more keyword; the verifier sweeps it and extrapolates, see :mod:`workbench.asymptotics`);
     - ``scale``: resolutions are ``relative`` to the expected value (``absolute`` for a
       closed form that is zero, such as an expected gradient);
     - ``plot(ctx) -> matplotlib Figure`` draws the claim's figure (see
@@ -63,6 +66,7 @@ class Claim:
     plot: Callable[..., Any] | None = None
     constraint: Callable[[dict[str, Any]], str | None] | None = None
     remarks: Callable[[dict[str, Any]], Sequence[str]] | None = None
+    limit: Limit | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -78,6 +82,12 @@ class Claim:
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"claim {self.id}: duplicate parameter names {names}")
+        if (self.kind == "asymptotic") != (self.limit is not None):
+            raise ValueError(f"claim {self.id}: an asymptotic claim, and only one, takes a limit=Limit(...)")
+        if self.limit is not None:
+            if self.limit.name in names:
+                raise ValueError(f"claim {self.id}: the limit {self.limit.name!r} is swept, so it is not also a parameter")
+            names = [*names, self.limit.name]
         self._check_experiment_signature(names)
 
     def _check_experiment_signature(self, names: list[str]) -> None:
@@ -113,6 +123,13 @@ class Claim:
     def with_closed_form(self, expr: Any) -> Claim:
         """A copy whose closed form is ``expr`` (for mutation tests: a wrong formula must be rejected)."""
         return replace(self, closed_form_override=sp.sympify(expr))
+
+    def with_sweep(self, sweep: Sequence[float], **changes: Any) -> Claim:
+        """A copy of an asymptotic claim swept over other values of its limit (and, through
+        ``changes``, another ``order``, ``terms``...): ``c.with_sweep((64, 128, 256, 512))``."""
+        if self.limit is None:
+            raise TypeError(f"{self.id} is a {self.kind} claim; only asymptotic claims have a sweep")
+        return replace(self, limit=replace(self.limit, sweep=tuple(sweep), **changes))
 
     # -- parameters -------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:

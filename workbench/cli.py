@@ -224,7 +224,7 @@ def _cmd_verify(args, steps: list) -> int:
                 parameters_text(v.parameters),
                 number(v.expected),
                 number(v.estimate),
-                number(v.stderr, 3) if v.kind == "statistical" else "exact",
+                number(v.stderr, 3) if v.kind != "exact" else "exact",
                 resolution_text(v),
                 str(v.replicates),
                 f"{v.seconds:.2f}",

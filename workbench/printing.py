@@ -40,6 +40,14 @@ def claim_text(c: Claim) -> str:
     lines.append(f"  closed form: {sp.sstr(c.closed_form)}" + ("  [MUTATED]" if c.mutated else ""))
     for p in c.parameters:
         lines.append(f"  parameter {p.name} = {p.default}: {p.doc} ({p.domain})")
+    if c.limit is not None:
+        lim = c.limit
+        order = "fitted order" if lim.order is None else ", ".join(lim.correction_text(k, lim.order) for k in range(1, lim.terms + 1))
+        lines.append(
+            f"  limit {lim.name} -> {'oo' if lim.towards == 'infinity' else '0'}"
+            + (f" ({lim.description})" if lim.description else "")
+            + f": swept over {', '.join(str(x) for x in lim.sweep)}, corrections {order}"
+        )
     lines += [f"  source: {s}" for s in c.sources]
     return "\n".join(lines)
 
@@ -57,7 +65,7 @@ def claim_latex(c: Claim) -> str:
 
 def verdict_text(v: Verdict) -> str:
     status = "PASS" if v.passed else "FAIL"
-    stat = f"stderr {number(v.stderr, 3)}, z {number(v.z, 3)}" if v.kind == "statistical" else f"tolerance {number(v.tolerance, 3)}"
+    stat = f"stderr {number(v.stderr, 3)}, z {number(v.z, 3)}" if v.kind != "exact" else f"tolerance {number(v.tolerance, 3)}"
     return (
         f"{status} {v.id} [{parameters_text(v.parameters)}]: expected {number(v.expected)}, "
         f"estimate {number(v.estimate)} ({stat}); resolution {resolution_text(v)}; "

@@ -158,10 +158,13 @@ def _parameters(c: Claim, values: dict) -> str:
     return ", ".join(cells) or "none"
 
 
+_CHECK = {"exact": "exact", "statistical": "Monte Carlo", "asymptotic": "extrapolated Monte Carlo"}
+
+
 def verification_table(c: Claim, v: Verdict) -> str:
     """A booktabs table of one verifier run, labelled ``tab:verify:<id>``."""
     scale = "relative" if v.scale == "relative" else "absolute"
-    stat = ("standard error", _math(v.stderr, 3)) if v.kind == "statistical" else ("tolerance (exact check)", _math(v.tolerance, 3))
+    stat = ("standard error", _math(v.stderr, 3)) if v.kind != "exact" else ("tolerance (exact check)", _math(v.tolerance, 3))
     verdict = r"\textbf{pass}" if v.passed else r"\textbf{FAIL}"
     rows = [
         ("parameters", _parameters(c, v.parameters)),
@@ -174,6 +177,14 @@ def verification_table(c: Claim, v: Verdict) -> str:
         ("seed", _math(v.seed)),
         ("verdict", rf"{verdict} at $\alpha = {latex_number(v.alpha, 3)}$"),
     ]
+    if c.limit is not None:  # the sweep the limit was extrapolated from
+        arrow = r"\infty" if c.limit.towards == "infinity" else "0"
+        rows[2] = ("estimate", rf"{_math(v.estimate)} (extrapolated to ${c.limit.tex} \to {arrow}$)")
+        rows[3:3] = [
+            (rf"at ${c.limit.tex} = {latex_number(p['x'])}$",
+             rf"${latex_number(p['estimate'], 8)} \pm {latex_number(p['stderr'], 2)}$ ({p['replicates']} replicates)")
+            for p in v.sweep
+        ]
     rows += [("note", rf"\parbox[t]{{0.6\linewidth}}{{\raggedright {latex_text(n)}}}") for n in v.notes]
     body = "\n".join(rf"{k} & {val} \\" for k, val in rows)
     return "\n".join(
@@ -181,7 +192,7 @@ def verification_table(c: Claim, v: Verdict) -> str:
             r"\begin{table}[H]",
             r"\centering\small",
             rf"\caption{{Verification of Theorem~\ref{{thm:{c.id}}} (\texttt{{{latex_text(c.id)}}}): the "
-            rf"{'Monte Carlo' if c.kind == 'statistical' else 'exact'} check against the closed form"
+            rf"{_CHECK[c.kind]} check against the closed form"
             + (rf" (evaluated by {latex_text(v.reference)})" if v.reference else "") + ".}",
             rf"\label{{tab:verify:{c.id}}}",
             r"\begin{tabular}{@{}ll@{}}",

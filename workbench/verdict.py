@@ -41,6 +41,8 @@ class Verdict:
     reference: str = ""
     mutated: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sweep: tuple[dict[str, Any], ...] = ()  # asymptotic claims: (x, estimate, stderr, replicates, tolerance) per point
+    fit: dict[str, Any] | None = None  # asymptotic claims: the fitted expansion (workbench.asymptotics.Fit)
 
     @property
     def deviation(self) -> float:
@@ -70,6 +72,7 @@ class Verdict:
             "reference": self.reference,
             "mutated": self.mutated,
             "notes": list(self.notes),
+            **({"sweep": [dict(p) for p in self.sweep], "fit": dict(self.fit)} if self.fit is not None else {}),
         }
 
     def __str__(self) -> str:

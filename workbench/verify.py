@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import mpmath
+import numpy as np
 
 from numerics import Estimate, backend as make_backend, check_seed
 from numerics.estimate import clopper_pearson_upper
@@ -28,6 +29,7 @@ __all__ = ["verify", "verify_many", "plan", "run", "prepare"]
 
 Progress = Callable[[int, int], None]
 _CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
+_TINY = 1e-300  # a point measured without spread (an exact sweep) still gets a finite weight
 _MIN_CHUNK = 256  # fewest: topping up by one or two replicates is not worth a call
 
 
@@ -80,6 +82,8 @@ def verify(
         z = _standardised(deviation, tolerance)
         achieved = (tolerance + abs(deviation)) / scale
         target = None
+    elif c.kind == "asymptotic":
+        return _verify_limit(c, b, values, expected_mp, scale, relative, resolution, alpha, seed, how, progress, start)
     else:
         est = _spend(c, b, values, resolution * scale, alpha, progress)
         deviation = float(mpmath.mpf(est.mean) - expected_mp)
@@ -114,6 +118,75 @@ def verify(
         reference=how,
         mutated=c.mutated,
         notes=tuple(notes),
+    )
+
+
+def _verify_limit(c: Claim, b, values: dict, expected_mp, scale: float, relative: bool, resolution: float,
+                  alpha: float, seed: int, how: str, progress: Progress | None, start: float) -> Verdict:
+    """An asymptotic claim: the experiment at every sweep value, then the fitted limit against the
+    closed form. Half of ``alpha`` goes to the z-test of the limit, half to the fit's chi-square."""
+    from .asymptotics import extrapolation_weights, fit
+
+    lim = c.limit
+    expected = float(expected_mp)
+    half = alpha / 2
+    # each point's target so that the extrapolated limit reaches the requested resolution
+    amplification = float(np.linalg.norm(extrapolation_weights(lim, lim.sweep)))
+    points, events = [], {}
+    for i, x in enumerate(lim.sweep):
+        report = None
+        if progress is not None:
+            report = (lambda done, total, i=i: progress(i * total + done, len(lim.sweep) * total))
+        est = _spend(c, b, {**values, lim.name: x}, resolution * scale / amplification, half, report)
+        points.append(est)
+        for name, k in est.events:
+            events[name] = events.get(name, 0) + k
+    total = sum(e.n for e in points)
+    f = fit(lim, lim.sweep, [e.mean for e in points], [max(e.stderr, _TINY) for e in points], [e.atol for e in points])
+    deviation = float(mpmath.mpf(f.limit) - expected_mp)
+    fit_ok = f.p_value >= half
+    passed = abs(deviation) <= z_critical(half) * f.stderr + f.floor and fit_ok
+    corrections = ", ".join(
+        f"{bk:.4g} +- {sk:.2g} x {lim.correction_text(k + 1, f.order)}"
+        for k, (bk, sk) in enumerate(zip(f.corrections, f.correction_stderrs, strict=True))
+    )
+    order = f" (fitted order {f.order:.3g} +- {f.order_stderr:.2g})" if f.order_stderr is not None else ""
+    notes = [
+        f"limit {lim.name} -> {'oo' if lim.towards == 'infinity' else '0'} extrapolated from {lim.name} = "
+        f"{', '.join(str(x) for x in lim.sweep)}; fitted corrections {corrections}{order}",
+        f"fit chi2 = {f.chi2:.3g} on {f.dof} dof (p = {f.p_value:.2g})"
+        + ("" if fit_ok else f": the assumed expansion does not fit the sweep (p < {half:g}), so the limit is not verified"),
+    ]
+    notes += [_event_note(name, k, total, alpha) for name, k in sorted(events.items())]
+    notes += list(c.remarks(values)) if c.remarks else []
+    sweep = tuple(
+        {"x": x, "estimate": e.mean, "stderr": e.stderr, "replicates": e.n, "tolerance": e.atol}
+        for x, e in zip(lim.sweep, points, strict=True)
+    )
+    return Verdict(
+        id=c.id,
+        kind=c.kind,
+        parameters=values,
+        expected=expected,
+        estimate=f.limit,
+        stderr=f.stderr,
+        z=_standardised(deviation, f.stderr),
+        passed=bool(passed),
+        resolution=detectable(f.stderr, f.floor, half) / scale,
+        scale="relative" if relative else "absolute",
+        tolerance=f.floor,
+        alpha=alpha,
+        replicates=total,
+        backend=b.name,
+        dtype=points[0].dtype,
+        seed=seed,
+        seconds=time.perf_counter() - start,
+        target_resolution=resolution,
+        reference=how,
+        mutated=c.mutated,
+        notes=tuple(notes),
+        sweep=sweep,
+        fit=f.to_dict(),
     )
 
 

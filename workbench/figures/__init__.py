@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ..claim import Claim
 
-__all__ = ["PlotContext", "Points", "figure", "default_plot", "save", "FORMATS"]
+__all__ = ["PlotContext", "Points", "asymptotic_panel", "figure", "default_plot", "save", "FORMATS"]
 
 FORMATS = ("pdf", "png", "svg", "eps")
 
@@ -85,7 +85,7 @@ class PlotContext:
             verify(self.claim, backend=self.backend, seed=self.seed + i, resolution=resolution, **{**values, vary: x})
             for i, x in enumerate(xs)
         )
-        error = [v.stderr if v.kind == "statistical" else v.tolerance for v in verdicts]
+        error = [v.stderr if v.kind != "exact" else v.tolerance for v in verdicts]
         return Points(
             x=np.array([float(x) for x in xs]),
             expected=np.array([v.expected for v in verdicts]),
@@ -97,7 +97,7 @@ class PlotContext:
 
     @property
     def error_label(self) -> str:
-        return r"$\pm 1$ s.e." if self.claim.kind == "statistical" else "tolerance"
+        return r"$\pm 1$ s.e." if self.claim.kind != "exact" else "tolerance"
 
 
 def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
@@ -137,8 +137,50 @@ def _axis_values(p, count: int) -> np.ndarray:
     return xs
 
 
+def asymptotic_panel(ax, ctx: PlotContext, **overrides: Any):
+    """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
+    quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
+    limit at 0 (+-1 s.e.) and the closed form. Returns the :class:`~workbench.Verdict` drawn."""
+    from ..verify import verify
+
+    lim = ctx.claim.limit
+    if lim is None:
+        raise TypeError(f"{ctx.claim.id} is not an asymptotic claim")
+    v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, **{**ctx.params, **overrides})
+    xs = np.array([pt["x"] for pt in v.sweep], dtype=float)
+    order = v.fit["order"]
+    u = lim.scale(xs) ** order
+    ax.errorbar(u, [pt["estimate"] for pt in v.sweep], yerr=[pt["stderr"] for pt in v.sweep], fmt="o", color="C1",
+                ms=3, elinewidth=0.8, label=rf"estimates at ${lim.tex} = {int(xs[0]) if lim.integer else xs[0]:g}"
+                rf", \ldots, {int(xs[-1]) if lim.integer else xs[-1]:g}$")
+    dense = np.linspace(0.0, 1.05 * u.max(), 200)
+    fitted = v.fit["limit"] + sum(b * dense ** (k + 1) for k, b in enumerate(v.fit["corrections"]))
+    ax.plot(dense, fitted, color="C1", lw=0.8, ls="--", label="fitted expansion")
+    ax.errorbar([0.0], [v.estimate], yerr=[v.stderr], fmt="D", color="C3", ms=3.5, elinewidth=1.0,
+                label="extrapolated limit")
+    ax.axhline(v.expected, color="C0", lw=1.0, label="closed form (limit)")
+    if not v.passed:
+        ax.plot([0.0], [v.estimate], "x", color="red", ms=7, label="failed")
+    power = "" if order == 1 else f"^{{{order:.3g}}}"
+    small = rf"1/{lim.tex}" if lim.towards == "infinity" else lim.tex
+    ax.set_xlabel(rf"$({small}){power}$" if power else rf"${small}$")
+    return v
+
+
 def default_plot(ctx: PlotContext) -> Figure:
-    """Closed form against the first numeric parameter (top), residuals with error bars (bottom)."""
+    """Closed form against the first numeric parameter (top), residuals with error bars (bottom);
+    for an asymptotic claim, the sweep and its extrapolation (:func:`asymptotic_panel`)."""
+    if ctx.claim.limit is not None:
+        fig, (ax,) = new_figure(1, height=2.5)
+        asymptotic_panel(ax, ctx)
+        ax.set_ylabel("estimate")
+        ax.legend()
+        fig.set_label(
+            f"{ctx.claim.id}: estimates along the sweep of {ctx.claim.limit.name} (points), the fitted expansion (dashed) "
+            f"and its value at {ctx.claim.limit.name} -> {'oo' if ctx.claim.limit.towards == 'infinity' else '0'} "
+            "(diamond) against the closed form (line)."
+        )
+        return fig
     numeric = [p for p in ctx.claim.parameters if p.kind in ("real", "integer")]
     if not numeric:
         raise ValueError(f"{ctx.claim.id} has no numeric parameter to plot against; give the claim a plot function")
