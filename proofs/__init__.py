@@ -16,15 +16,17 @@ from .derivation import (
     recurrence,
     equal,
     equal_by_cases,
+    equal_entrywise,
     relation,
     solutions,
     substitute,
 )
-from .printing import latex_expr, latex_number, latex_text
+from .printing import Notation, latex_expr, latex_number, latex_text
 from .sources import Source
 
 __all__ = [
     "Derivation",
+    "Notation",
     "DerivationError",
     "Source",
     "Step",
@@ -34,6 +36,7 @@ __all__ = [
     "define",
     "equal",
     "equal_by_cases",
+    "equal_entrywise",
     "latex_expr",
     "latex_number",
     "latex_text",

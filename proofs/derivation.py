@@ -30,6 +30,7 @@ __all__ = [
     "define",
     "equal",
     "equal_by_cases",
+    "equal_entrywise",
     "relation",
     "substitute",
     "solutions",
@@ -114,6 +115,22 @@ def equal(lhs: sp.Basic, rhs: sp.Basic, reason: str = "", *, condition: str | No
     """
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     return Step(lhs, "=", rhs, reason, "checked", confirm_equal(lhs, rhs), condition=condition)
+
+
+def equal_entrywise(lhs: sp.Basic, rhs: sp.Basic, reason: str = "", *, condition: str | None = None) -> Step:
+    """A checked matrix equality: both sides evaluated (``doit``), then every entry confirmed by
+    :func:`proofs.checks.confirm_equal` (SymPy's scalar confirmer); raises if any entry is not.
+
+    >>> a = sp.Symbol("a")
+    >>> equal_entrywise(sp.ImmutableMatrix([[a, 0]]) * 2, sp.ImmutableMatrix([[2 * a, 0]])).how
+    'entrywise, 2 entries: identical'
+    """
+    left, right = sp.ImmutableMatrix(sp.sympify(lhs).doit()), sp.ImmutableMatrix(sp.sympify(rhs).doit())
+    if left.shape != right.shape:
+        raise StepNotChecked(f"shapes differ: {left.shape} and {right.shape}")
+    methods = [confirm_equal(a, b) for a, b in zip(left, right, strict=True)]
+    how = f"entrywise, {len(methods)} entries: " + ", ".join(dict.fromkeys(methods))
+    return Step(sp.sympify(lhs), "=", sp.sympify(rhs), reason, "checked", how, condition=condition)
 
 
 def substitute(expr: sp.Basic, mapping: dict, reason: str = "", *, condition: str | None = None) -> Step:

@@ -28,6 +28,8 @@ from .sources import CASELLA, Source
 
 __all__ = [
     "ACTIVATIONS",
+    "gaussian_density",
+    "masked_gaussian_lemma",
     "SELU_LAMBDA",
     "SELU_ALPHA",
     "derive_he_forward",
@@ -129,7 +131,8 @@ PYTORCH = Source(
 SOURCES = (HE, GLOROT, POOLE, SCHOENHOLZ, KLAMBAUER, PYTORCH, CASELLA)
 
 
-def _gaussian(t: sp.Symbol, variance: sp.Basic) -> sp.Basic:
+def gaussian_density(t: sp.Symbol, variance: sp.Basic) -> sp.Basic:
+    """The centred Gaussian density of ``variance`` at ``t``."""
     return sp.exp(-(t**2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
 
 
@@ -147,18 +150,18 @@ def _relu_moment_lemma() -> list:
     """E[relu(h)^2] = v/2 for h ~ N(0, v)."""
     return [
         equal(
-            sp.Integral(z**2 * _gaussian(z, v), (z, 0, sp.oo)),
+            sp.Integral(z**2 * gaussian_density(z, v), (z, 0, sp.oo)),
             v / 2,
             "E[relu(h)^2] for h ~ N(0, v): only h > 0 contributes",
         )
     ]
 
 
-def _masked_gaussian_lemma() -> list:
+def masked_gaussian_lemma() -> list:
     """E[g^2 1{h>0}] = E[g^2] / 2 for a centred Gaussian pair, g = beta h + e, e independent."""
     g = beta * h + e
-    masked = sp.Integral(g**2 * _gaussian(h, v) * _gaussian(e, sigma_e**2), (e, -sp.oo, sp.oo), (h, 0, sp.oo))
-    full = sp.Integral(g**2 * _gaussian(h, v) * _gaussian(e, sigma_e**2), (e, -sp.oo, sp.oo), (h, -sp.oo, sp.oo))
+    masked = sp.Integral(g**2 * gaussian_density(h, v) * gaussian_density(e, sigma_e**2), (e, -sp.oo, sp.oo), (h, 0, sp.oo))
+    full = sp.Integral(g**2 * gaussian_density(h, v) * gaussian_density(e, sigma_e**2), (e, -sp.oo, sp.oo), (h, -sp.oo, sp.oo))
     return [
         equal(masked, (beta**2 * v + sigma_e**2) / 2, "E[g^2 1{h>0}], writing g = beta h + e with e independent of h"),
         equal(full, beta**2 * v + sigma_e**2, "E[g^2] over the whole line"),
@@ -195,7 +198,7 @@ def derive_he_backward() -> Derivation:
     steps = [
         define(r(l), E(sp.Symbol("|v^l|^2")), "v^l = D^l W^l v^(l-1), v^0 = u with ||u|| = 1, D^l = diag(1{h^l > 0})"),
     ]
-    steps += _masked_gaussian_lemma()
+    steps += masked_gaussian_lemma()
     hidden = fan_in * (c / fan_in * r(l - 1)) / 2
     steps += [
         cite(r(l), "=", hidden, "each of the n rows gives E[g_i^2 1{h_i > 0}] = E[g_i^2]/2 (lemma), "
@@ -225,7 +228,7 @@ def derive_he_backward() -> Derivation:
 def derive_relu_critical() -> Derivation:
     """chi_1 = c/2: perturbations grow by (c/2)^L, critical at c = 2."""
     chi = sp.Symbol("chi_1", positive=True)
-    slope = c * sp.Integral(_gaussian(z, v), (z, 0, sp.oo))
+    slope = c * sp.Integral(gaussian_density(z, v), (z, 0, sp.oo))
     growth = sp.Function("G")
     steps = [
         cite(chi, "=", c * E(sp.Symbol("relu'(h)^2")), "slope of the correlation map at c = 1 (mean-field signal propagation)", SCHOENHOLZ),
@@ -234,7 +237,7 @@ def derive_relu_critical() -> Derivation:
         solutions(sp.Eq(c / 2, 1), c, sp.Interval.open(0, sp.oo), sp.FiniteSet(2),
                   "the critical line chi_1 = 1: ordered (shrinking perturbations) below, chaotic above"),
     ]
-    steps += _masked_gaussian_lemma()
+    steps += masked_gaussian_lemma()
     steps += [
         cite(growth(l), "=", c / 2 * growth(l - 1), "every layer is a ReLU layer: each row keeps half of E[g_i^2] "
              "= (c/n)||delta^(l-1)||^2 (lemma), dead layers included", CASELLA),
@@ -283,14 +286,14 @@ def _gain_values() -> dict[str, sp.Basic]:
     """The gain 1/sqrt(E[phi(z)^2]) of each activation, z ~ N(0, 1)."""
     a = negative_slope
     lam, alpha = sp.symbols("lambda alpha", positive=True)
-    leaky = sp.Integral(z**2 * _gaussian(z, 1), (z, 0, sp.oo)) + sp.Integral(a**2 * z**2 * _gaussian(z, 1), (z, -sp.oo, 0))
-    selu = sp.Integral(lam**2 * z**2 * _gaussian(z, 1), (z, 0, sp.oo)) + sp.Integral(
-        lam**2 * alpha**2 * (sp.exp(z) - 1) ** 2 * _gaussian(z, 1), (z, -sp.oo, 0)
+    leaky = sp.Integral(z**2 * gaussian_density(z, 1), (z, 0, sp.oo)) + sp.Integral(a**2 * z**2 * gaussian_density(z, 1), (z, -sp.oo, 0))
+    selu = sp.Integral(lam**2 * z**2 * gaussian_density(z, 1), (z, 0, sp.oo)) + sp.Integral(
+        lam**2 * alpha**2 * (sp.exp(z) - 1) ** 2 * gaussian_density(z, 1), (z, -sp.oo, 0)
     )
     return {
         "leaky": leaky,
         "selu": selu,
-        "tanh": sp.Integral(sp.tanh(z) ** 2 * _gaussian(z, 1), (z, -sp.oo, sp.oo)),
+        "tanh": sp.Integral(sp.tanh(z) ** 2 * gaussian_density(z, 1), (z, -sp.oo, sp.oo)),
         "lam": lam,
         "alpha": alpha,
     }

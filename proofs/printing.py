@@ -13,7 +13,7 @@ import unicodedata
 
 import sympy as sp
 
-__all__ = ["latex_text", "latex_number", "latex_expr", "latex_relation", "text_relation"]
+__all__ = ["Notation", "latex_text", "latex_number", "latex_expr", "latex_relation", "text_relation"]
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -140,3 +140,32 @@ def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
 
 def text_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
     return f"{sp.sstr(lhs)} {rel} {sp.sstr(rhs)}"
+
+
+class Notation(sp.Basic):
+    r"""A SymPy object shown in compact notation: ``Notation(value, r"\frac{\partial y}{\partial x}")``.
+
+    It prints as its LaTeX (and as ``text`` in plain text) but *is* ``value`` to every check:
+    ``doit()`` returns ``value.doit()``, so a step confirmed on it is confirmed on ``value``.
+
+    >>> n = Notation(sp.Integer(2) + 3, "two plus three", "2 + 3")
+    >>> n.doit(), sp.latex(n), str(n)
+    (5, 'two plus three', '2 + 3')
+    """
+
+    def __new__(cls, value: sp.Basic, latex: str, text: str | None = None):
+        return super().__new__(cls, sp.sympify(value), sp.Symbol(latex), sp.Symbol(text or latex))
+
+    @property
+    def value(self) -> sp.Basic:
+        return self.args[0]
+
+    def doit(self, **hints):
+        return self.value.doit(**hints) if hints.get("deep", True) else self.value
+
+    def _latex(self, printer=None, exp=None) -> str:
+        text = self.args[1].name
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _sympystr(self, printer=None) -> str:
+        return self.args[2].name

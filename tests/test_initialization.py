@@ -14,20 +14,12 @@ from hypothesis import given, settings, strategies as st
 from scipy import integrate, stats
 
 import workbench as wb
+from estimates import Z, Recorder, agree
 from numerics import initialization as K
 from proofs import initialization as P
 from workbench.claims.initialization import variance_constraint
-from workbench.statistics import z_critical
-
-Z = z_critical(1e-6)  # two-sided, the verifier's default level: these tests are not flaky
 
 
-def _agree(a, b, expected=None):
-    """Two independent estimates agree (and with ``expected``) within Z standard errors."""
-    assert abs(a.mean - b.mean) <= Z * math.hypot(a.stderr, b.stderr) + a.atol + b.atol, (a, b)
-    if expected is not None:
-        for e in (a, b):
-            assert abs(e.mean - expected) <= Z * e.stderr + e.atol, (e, expected)
 
 
 # -- derivations ------------------------------------------------------------------------
@@ -51,7 +43,7 @@ def test_he_backward_closed_form_has_the_width_ratio_and_no_half_for_the_last_la
 
 
 def test_masked_gaussian_lemma_is_checked_by_integration():
-    steps = P._masked_gaussian_lemma()
+    steps = P.masked_gaussian_lemma()
     assert all(s.status == "checked" and "evaluate" in s.how for s in steps)
 
 
@@ -105,7 +97,7 @@ def test_dense_and_gram_agree_on_the_forward_statistic(case):
     dense = K.he_forward_experiment(np, np.random.default_rng(1), 20_000, q0=1.3, method="dense", **case)
     gram = K.he_forward_experiment(np, np.random.default_rng(2), 200_000, q0=1.3, method="gram", **case)
     c, L = case["c"], case["depth"]
-    _agree(dense, gram, c * 1.3 * (c / 2) ** (L - 1))
+    agree(dense, gram, c * 1.3 * (c / 2) ** (L - 1))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"n{c['fan_in']}-L{c['depth']}")
@@ -113,20 +105,20 @@ def test_dense_and_gram_agree_on_the_jacobian(case):
     dense = K.he_backward_experiment(np, np.random.default_rng(3), 20_000, fan_out=3, method="dense", **case)
     gram = K.he_backward_experiment(np, np.random.default_rng(4), 200_000, fan_out=3, method="gram", **case)
     c, L, n = case["c"], case["depth"], case["fan_in"]
-    _agree(dense, gram, c * (c / 2) ** (L - 1) * 3 / n)
+    agree(dense, gram, c * (c / 2) ** (L - 1) * 3 / n)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"n{c['fan_in']}-L{c['depth']}")
 def test_dense_and_gram_agree_on_perturbation_growth(case):
     dense = K.relu_critical_experiment(np, np.random.default_rng(5), 20_000, method="dense", **case)
     gram = K.relu_critical_experiment(np, np.random.default_rng(6), 200_000, method="gram", **case)
-    _agree(dense, gram, (case["c"] / 2) ** case["depth"])
+    agree(dense, gram, (case["c"] / 2) ** case["depth"])
 
 
 def test_dense_and_gram_agree_on_xavier():
     dense = K.xavier_experiment(np, np.random.default_rng(7), 20_000, n_in=24, n_out=6, method="dense")
     gram = K.xavier_experiment(np, np.random.default_rng(8), 200_000, n_in=24, n_out=6, method="gram")
-    _agree(dense, gram, 4 * 24 * 6 / 30**2)
+    agree(dense, gram, 4 * 24 * 6 / 30**2)
 
 
 def test_inactive_layers_are_counted_and_included():
@@ -140,20 +132,9 @@ def test_inactive_layers_are_counted_and_included():
     assert any("inactive layer" in n for n in v.notes)
 
 
-class _Recorder:
-    """A generator that records every normal draw's shape and dtype."""
-
-    def __init__(self, seed):
-        self.rng = np.random.default_rng(seed)
-        self.calls = []
-
-    def standard_normal(self, size=None, dtype=np.float64):
-        self.calls.append((size, np.dtype(dtype).name))
-        return self.rng.standard_normal(size, dtype=dtype)
-
 
 def test_dense_method_streams_over_depth_in_float32():
-    rec = _Recorder(0)
+    rec = Recorder(0)
     K.relu_network(np, rec, 5, fan_in=12, depth=7, c=2.0, width_out=3, method="dense")
     assert rec.calls == [((5, 12, 12), "float32")] * 6 + [((5, 3, 12), "float32")]  # one layer at a time
 

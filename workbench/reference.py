@@ -9,6 +9,8 @@ is not silently rounded to 0 the way a fixed 50-digit evaluation would round it.
 
 from __future__ import annotations
 
+import builtins
+
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -39,6 +41,13 @@ def _interval_namespace() -> dict[str, Any]:
 @lru_cache(maxsize=256)
 def _compile(expr: sp.Basic, symbols: tuple[sp.Symbol, ...]):
     return sp.lambdify(symbols, expr, modules=[_interval_namespace(), "mpmath"])
+
+
+@lru_cache(maxsize=256)
+def _outside_intervals(f) -> bool:
+    """Whether the compiled closed form calls a function mpmath's interval context lacks."""
+    inside = _interval_namespace()
+    return any(name not in inside and not hasattr(builtins, name) for name in f.__code__.co_names)
 
 
 def _interval_arg(value: Any) -> Any:
@@ -109,6 +118,8 @@ def reference_value(expr: sp.Basic, values: dict[str, Any]) -> tuple[mpmath.mpf,
         if concrete.has(sp.Integral):
             return _quadrature(concrete, values)
     f = _compile(expr, symbols)
+    if _outside_intervals(f):  # e.g. polygamma: mpmath would evaluate it at 53 bits inside the interval
+        return _quadrature(expr.subs({s: values[s.name] for s in symbols}), values, "SymPy evalf")
     for dps in _PRECISIONS:
         with _interval_digits(dps):
             args = [_interval_arg(values[s.name]) for s in symbols]

@@ -1,5 +1,12 @@
 """Built-in claims, one module per area of theory; importing registers them."""
 
-from . import cross_entropy, deep_linear, deep_linear_training, initialization  # noqa: F401
+from . import (  # noqa: F401
+    cross_entropy,
+    deep_linear,
+    deep_linear_training,
+    initialization,
+    random_matrices,
+    residual,
+)
 
-AREAS = ("xent", "init", "deeplinear")
+AREAS = ("xent", "init", "deeplinear", "residual", "rmt")

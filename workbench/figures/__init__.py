@@ -72,7 +72,7 @@ class PlotContext:
         values = self.claim.symbolic({**self.params, **overrides})
         fixed = {p.symbol: values[p.name] for p in self.claim.parameters if p.name != vary}
         expr = self.claim.closed_form.subs(fixed)
-        f = sp.lambdify(self.claim.parameter(vary).symbol, expr, modules="numpy")
+        f = sp.lambdify(self.claim.parameter(vary).symbol, expr, modules=["scipy", "numpy"])  # scipy: digamma, erf...
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(f(np.asarray(xs, dtype=float)), dtype=float), np.shape(xs)).copy()
 
@@ -137,7 +137,7 @@ def _axis_values(p, count: int) -> np.ndarray:
     return xs
 
 
-def asymptotic_panel(ax, ctx: PlotContext, **overrides: Any):
+def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float = 0.01, **overrides: Any):
     """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
     quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
     limit at 0 (+-1 s.e.) and the closed form. Returns the :class:`~workbench.Verdict` drawn."""
@@ -146,7 +146,7 @@ def asymptotic_panel(ax, ctx: PlotContext, **overrides: Any):
     lim = ctx.claim.limit
     if lim is None:
         raise TypeError(f"{ctx.claim.id} is not an asymptotic claim")
-    v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, **{**ctx.params, **overrides})
+    v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, resolution=resolution, **{**ctx.params, **overrides})
     xs = np.array([pt["x"] for pt in v.sweep], dtype=float)
     order = v.fit["order"]
     u = lim.scale(xs) ** order

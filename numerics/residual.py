@@ -1,0 +1,424 @@
+r"""Residual stacks: the kernels behind the ``residual.*`` claims.
+
+Three measurements, each batched over independent stacks (stacked weights, one ``matmul``
+per block, streamed over depth: one block's weights in memory at a time):
+
+- :func:`jacobian_check`: real ReLU blocks :math:`x + W_2\,\mathrm{relu}(W_1 x + b_1) + b_2` in
+  float64; the chain-rule product :math:`(I + J_L)\cdots(I + J_1)\,u` against the central
+  difference of the network's output along u, with a rigorous bound on the rounding of both;
+- :func:`singular_extremes`: the extreme singular values of :math:`\prod (I + J_l)` over random
+  stacks with :math:`\|J_l\|_2 = \epsilon` and the stack that attains the bound, in float64 with
+  a posteriori rounding bounds;
+- :func:`gradient_gain`: :math:`\|P_L u\|^2` for independent Gaussian :math:`J_l` (the exact
+  reduction to two scalars per block, or dense float32 matrices) or real residual ReLU blocks.
+
+Rounding bounds use the standard model of floating-point arithmetic: a dot product of length
+k computed in any order is off by at most :math:`\gamma_k |a|^T|b|` with
+:math:`\gamma_k = k u/(1 - k u)` and u the unit roundoff (Higham 2002, section 3.5,
+doi:10.1137/1.9780898718027), and :math:`\|\,|W|\,\|_2 \le \beta(W) = \sqrt{\|W\|_1 \|W\|_\infty}`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .estimate import Accumulator, Estimate
+
+__all__ = [
+    "METHODS",
+    "BOUNDS",
+    "FD_EXPONENTS",
+    "GRID",
+    "JACOBIAN_STACKS",
+    "BRANCH_LIPSCHITZ",
+    "SINGULAR_STACKS",
+    "FORMULAS",
+    "jacobian_check",
+    "jacobian_experiment",
+    "singular_extremes",
+    "singular_bounds_experiment",
+    "gradient_gain",
+    "vanishing_experiment",
+]
+
+METHODS = ("reduced", "gaussian", "relu-mlp")
+BOUNDS = ("upper", "lower")
+FORMULAS = ("product", "no-identity", "first-order")
+FD_EXPONENTS = tuple(range(6, 35, 4))  # steps h = 2^-6, 2^-10, ..., 2^-34
+GRID = 2.0**-12  # inputs and directions are multiples of GRID, |x| < 2^6: x +- h u is exact for h >= 2^-34
+JACOBIAN_STACKS = 8
+BRANCH_LIPSCHITZ = 2.0  # residual.jacobian's branches have Lipschitz constant at most 1/(BRANCH_LIPSCHITZ L)
+SINGULAR_STACKS = 8
+_DENSE_FLOATS = 1 << 24  # most float32 weights drawn at once (64 MiB)
+
+
+def _name(xp: Any) -> str:
+    return xp.__name__.split(".")[0]
+
+
+def _unit_roundoff(xp: Any, dtype: str = "float64") -> float:
+    return float(xp.finfo(dtype).eps) / 2
+
+
+def _gamma(k: int, u: float) -> float:
+    """:math:`\\gamma_k = k u / (1 - k u)`, the bound on k rounding errors compounded."""
+    return k * u / (1 - k * u)
+
+
+def _beta(xp: Any, w: Any) -> Any:
+    """sqrt(||W||_1 ||W||_inf) per matrix of a stack (B, m, n): an upper bound on ||W||_2 and on || |W| ||_2."""
+    a = xp.abs(w)
+    return xp.sqrt(a.sum(axis=-2).max(axis=-1) * a.sum(axis=-1).max(axis=-1))
+
+
+def _norm2(xp: Any, x: Any, axis: int = 1) -> Any:
+    return xp.sqrt(xp.sum(x * x, axis=axis))
+
+
+def _dyadic(xp: Any, rng: Any, shape: tuple[int, ...], nonzero: bool = False) -> Any:
+    """Standard normals rounded to multiples of GRID, |x| <= 63 (a nonzero vector if asked)."""
+    x = xp.round(xp.clip(rng.standard_normal(shape), -63.0, 63.0) / GRID)
+    if nonzero:
+        x = xp.where(x == 0, 1.0, x)
+    return x * GRID
+
+
+# --- residual.jacobian ----------------------------------------------------------------------------
+
+
+def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = JACOBIAN_STACKS) -> dict[str, Any]:
+    r"""``stacks`` random residual ReLU stacks of ``depth`` blocks on :math:`R^{width}`: the chain-rule
+    product :math:`v = (I + J_L)\cdots(I + J_1) u` against the central difference
+    :math:`(y(x + hu) - y(x - hu))/(2h)` of the network's output, both in float64.
+
+    Blocks: :math:`W_1 \sim N(0, 2/n)` (He), biases :math:`N(0, 0.1^2)`, and :math:`W_2` Gaussian
+    scaled so that :math:`\beta(W_2)\beta(W_1) = 1/(2L)`: every branch has
+    :math:`\|J_F\|_2 \le 1/(2L)`, so rounding errors grow by at most :math:`(1 + 1/(2L))^L < e^{1/2}`
+    through the stack, and (``residual.singular-bounds``) every singular value of the stack's
+    Jacobian lies in :math:`[(1 - 1/(2L))^L, (1 + 1/(2L))^L] \subset [1/2, e^{1/2}]`: the
+    relative discrepancy is well conditioned.
+
+    The step: x and u lie on a dyadic grid, so :math:`x \pm hu` is exact for :math:`h = 2^{-k}`,
+    k in :data:`FD_EXPONENTS`. The largest h is taken for which every pre-activation of every block
+    has, at x - hu, x and x + hu, the same sign *certified* (its magnitude exceeds the bound on its
+    rounding error); then no ReLU changes sign on the segment, the stack is affine there with
+    Jacobian :math:`P_L` (proofs.residual.derive_jacobian), and the central difference has no
+    truncation error at all. What is left is rounding, bounded rigorously: per block, the local
+    error :math:`\rho \le \gamma_{n+1}(\beta_2(\beta_1\|\hat x\| + \|b_1\|) + \beta_2\|\hat r\| + \|b_2\|)
+    + \gamma_1\|\hat x'\|` (2-norms) propagated by :math:`e' \le (1 + \beta_1\beta_2) e + \rho`; the
+    same for the tangent. A stack with a pre-activation within its rounding bound of 0 at x itself
+    (probability about n L 1e-13) is excluded and counted.
+
+    Returns per stack (arrays of length ``stacks``): ``discrepancy`` (dict formula ->
+    :math:`\|C_h - v\|_\infty/\|v\|_\infty` for each of :data:`FORMULAS`: the product, the product
+    without the identity :math:`J_L \cdots J_1 u`, and the first-order :math:`(I + \sum_l J_l) u`),
+    ``tolerance`` (the bound for the product), ``step`` (h), ``valid``.
+    """
+    n, L, B = width, depth, stacks
+    u = _unit_roundoff(xp)
+    g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
+    steps = [2.0**-k for k in FD_EXPONENTS]
+    K = len(steps)
+    x0 = _dyadic(xp, rng, (B, n))
+    d = _dyadic(xp, rng, (B, n), nonzero=True)
+    hs = xp.asarray(steps, dtype="float64")
+    # columns: x, x + h_k d (k = 0..K-1), x - h_k d; all exact (dyadic, < 53 significant bits)
+    state = xp.concatenate([x0[:, :, None], x0[:, :, None] + hs[None, None, :] * d[:, :, None],
+                            x0[:, :, None] - hs[None, None, :] * d[:, :, None]], axis=2)
+    err = xp.zeros((B, 1 + 2 * K), dtype="float64")  # bounds on ||x_hat - x_exact||_2 per column
+    # tangents: [product v, no identity w, the input u (for the first-order sum)]
+    tangent = xp.stack([d, d, d], axis=2)
+    first_order = d.copy()
+    terr = xp.zeros(B, dtype="float64")
+    centre_ok = xp.ones(B, dtype=bool)
+    step_ok = xp.ones((B, K), dtype=bool)
+    for _ in range(L):
+        w1 = rng.standard_normal((B, n, n)) * math.sqrt(2.0 / n)
+        b1 = 0.1 * rng.standard_normal((B, n))
+        w2 = rng.standard_normal((B, n, n))
+        b2 = 0.1 * rng.standard_normal((B, n))
+        beta1 = _beta(xp, w1) * (1 + gn1)
+        w2 = w2 / (BRANCH_LIPSCHITZ * L * beta1 * _beta(xp, w2))[:, None, None]
+        beta2 = _beta(xp, w2) * (1 + gn1)
+        lip = beta1 * beta2 * (1 + g1)
+        rows1 = xp.sqrt(xp.max(xp.sum(w1 * w1, axis=2), axis=1)) * (1 + gn1)  # largest row 2-norm of W1
+        nb1, nb2 = _norm2(xp, b1), _norm2(xp, b2)
+        nb1_inf = xp.max(xp.abs(b1), axis=1)
+        pre = xp.matmul(w1, state) + b1[:, :, None]  # (B, n, 1 + 2K)
+        # |pre_hat - pre_exact| <= gamma_(n+1)(|W1||x_hat| + |b1|) + |W1 (x_hat - x)|, by rows (Cauchy-Schwarz)
+        margin = gn1 * (rows1[:, None] * _norm2(xp, state) + nb1_inf[:, None]) + rows1[:, None] * err
+        certified = xp.all(xp.abs(pre) > margin[:, None, :], axis=1)  # (B, 1 + 2K)
+        positive = pre > 0
+        same = xp.all(positive[:, :, 1:] == positive[:, :, :1], axis=1)  # (B, 2K): pattern of x
+        centre_ok &= certified[:, 0]
+        step_ok &= certified[:, 1:K + 1] & certified[:, K + 1:] & same[:, :K] & same[:, K:]
+        act = xp.maximum(pre, 0.0)
+        new = state + (xp.matmul(w2, act) + b2[:, :, None])
+        rho = gn1 * (beta2[:, None] * (beta1[:, None] * _norm2(xp, state) + nb1[:, None]) + beta2[:, None] * _norm2(xp, act)
+                     + nb2[:, None]) + g1 * _norm2(xp, new)
+        err = (1 + lip[:, None]) * err + rho
+        mask = positive[:, :, :1]
+        inner = xp.matmul(w1, tangent) * mask  # D W1 [v, w, u], the pattern of x
+        branch = xp.matmul(w2, inner)
+        v_new = tangent[:, :, 0] + branch[:, :, 0]
+        rho_v = gn * (beta2 * beta1 * _norm2(xp, tangent[:, :, 0]) + beta2 * _norm2(xp, inner[:, :, 0])) + g1 * _norm2(xp, v_new)
+        terr = (1 + lip) * terr + rho_v
+        first_order = first_order + branch[:, :, 2]
+        tangent = xp.stack([v_new, branch[:, :, 1], d], axis=2)
+        state = new
+    valid = centre_ok & xp.any(step_ok, axis=1)
+    k = xp.argmax(step_ok, axis=1)  # the largest certified step (the first True)
+    rows = xp.arange(B)
+    h = hs[k]
+    central = (state[rows, :, 1 + k] - state[rows, :, 1 + K + k]) / (2 * h)[:, None]
+    v = tangent[:, :, 0]
+    scale = xp.max(xp.abs(v), axis=1)
+    fd_error = (err[rows, 1 + k] + err[rows, 1 + K + k]) / (2 * h) + g1 * xp.max(xp.abs(central), axis=1)
+    # the bound's own arithmetic: about 24 operations per block on non-negative numbers
+    safety = 1 + _gamma(24 * (L + 1), u)
+    tolerance = (fd_error + terr) * (1 + _gamma(3, u)) * safety / scale
+    discrepancy = {
+        "product": xp.max(xp.abs(central - v), axis=1) / scale,
+        "no-identity": xp.max(xp.abs(central - tangent[:, :, 1]), axis=1) / scale,
+        "first-order": xp.max(xp.abs(central - first_order), axis=1) / scale,
+    }
+    return {"discrepancy": discrepancy, "tolerance": tolerance, "step": h, "valid": valid}
+
+
+def jacobian_experiment(xp: Any, rng: Any, budget: int | None = None, *, width: int, depth: int) -> Estimate:
+    r"""The relative discrepancy :math:`\|C_h - P_L u\|_\infty / \|P_L u\|_\infty` of the stack, among
+    :data:`JACOBIAN_STACKS` random ReLU stacks the one that comes closest to its tolerance (the
+    largest discrepancy/tolerance), with that stack's rigorous rounding bound as the tolerance.
+    Exact: the closed form is 0."""
+    out = jacobian_check(xp, rng, width=width, depth=depth)
+    valid = out["valid"]
+    excluded = int((~valid).sum())
+    if excluded == valid.shape[0]:
+        raise RuntimeError("every stack had a pre-activation within rounding of 0 at its input; use another seed")
+    disc, tol = out["discrepancy"]["product"], out["tolerance"]
+    ratio = xp.where(valid, disc / tol, -1.0)
+    worst = int(xp.argmax(ratio))
+    events = (("stacks excluded: a pre-activation within its rounding bound of 0 at the input", excluded),)
+    return Estimate(float(disc[worst]), 0.0, 1, _name(xp), "float64", float(tol[worst]), events)
+
+
+# --- residual.singular-bounds ------------------------------------------------------------------------
+
+
+def _fro(xp: Any, a: Any) -> Any:
+    """Frobenius norm of each matrix of a stack (B, n, n), scaled so that no square overflows."""
+    top = xp.max(xp.abs(a), axis=(1, 2))
+    safe = xp.where(top > 0, top, 1.0)
+    return top * xp.sqrt(xp.sum((a / safe[:, None, None]) ** 2, axis=(1, 2)))
+
+
+def _spectral_norms(xp: Any, a: Any) -> Any:
+    """Largest singular value of each matrix of a stack (B, n, n)."""
+    return xp.linalg.svd(a, compute_uv=False)[:, 0]
+
+
+def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, bound: str,
+                      stacks: int = SINGULAR_STACKS) -> dict[str, Any]:
+    r"""The extreme singular value of :math:`P_L = (I + J_L)\cdots(I + J_1)` for ``stacks`` random
+    stacks (:math:`J_l` Gaussian scaled to :math:`\|J_l\|_2 = \epsilon`) and, as stack 0, the one
+    that attains the bound (:math:`J_l = \epsilon I` for ``upper``, :math:`-\epsilon I` for ``lower``).
+
+    ``upper``: :math:`\sigma_{\max}(P_L)` from the product. ``lower``: :math:`\sigma_{\min}(P_L) =
+    1/\sigma_{\max}(P_L^{-1})` with :math:`P_L^{-1} = M_1^{-1} \cdots M_L^{-1}`, which keeps its
+    relative accuracy however small :math:`\sigma_{\min}` is (the product of the inverses is as
+    well conditioned as the product itself).
+
+    Tolerances, per stack, a posteriori: a product :math:`\mathrm{fl}(AB)` is off by at most
+    :math:`\gamma_n \|A\|_F \|B\|_F` in the 2-norm, errors carried forward by the computed
+    :math:`\|M_l\|_2` (resp. :math:`\|M_l^{-1}\|_2 \le \|X\|_2/(1 - r)`, with
+    :math:`r \ge \|I - MX\|_2` the computed residual plus its own rounding bound, and
+    :math:`\|X - M^{-1}\|_2 \le \|X\|_2\,r/(1 - r)`), so no inequality under test is used; a
+    singular value from the SVD is within :math:`n\,\varepsilon\,\sigma_{\max}` (LAPACK's error
+    bound, :math:`\varepsilon` the machine epsilon). :math:`\eta` is the rounding of the scaling and of
+    I + J (each stack exactly admissible for :math:`\epsilon + \eta`), and ``admissible`` is what it
+    moves the bound by.
+
+    Returns ``value`` (per stack), ``tolerance`` (per stack), ``admissible`` (float) and the
+    exact ``bound_value`` :math:`(1 \pm \epsilon)^L` in float64.
+    """
+    if bound not in BOUNDS:
+        raise ValueError(f"bound={bound!r} is not one of {', '.join(BOUNDS)}")
+    n, L, R = width, depth, stacks + 1
+    u = _unit_roundoff(xp)
+    machine = 2 * u
+    g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
+    eta = eps * ((1 + u) * (1 + u * math.sqrt(n)) / (1 - n * machine) - 1) + 2 * u * (1 + eps)
+    sign = 1.0 if bound == "upper" else -1.0
+    eye = xp.eye(n, dtype="float64")
+    acc = xp.broadcast_to(eye, (R, n, n)).copy()
+    err = xp.zeros(R, dtype="float64")
+    svd_factor = 1 + n * machine
+    broken = xp.zeros(R, dtype=bool)
+    for _ in range(L):
+        gauss = rng.standard_normal((stacks, n, n))
+        scaled = gauss * (eps / _spectral_norms(xp, gauss))[:, None, None]
+        jac = xp.concatenate([(sign * eps) * eye[None], scaled], axis=0)
+        m = eye[None] + jac
+        fro_m, fro_acc = _fro(xp, m), _fro(xp, acc)
+        if bound == "upper":
+            grow = _spectral_norms(xp, m) * svd_factor  # ||M_l||_2, computed: no inequality under test is used
+            acc = xp.matmul(m, acc)  # P_l = M_l P_(l-1)
+            err = grow * err + gn * fro_m * fro_acc
+        else:
+            inv = xp.linalg.inv(m)
+            fro_inv = _fro(xp, inv)
+            # r >= ||I - M X||_2 from the computed residual and its own rounding bound; then
+            # ||M^-1||_2 <= ||X||_2/(1 - r) and ||X - M^-1||_2 <= ||X||_2 r/(1 - r) (M X = I - R)
+            r = _fro(xp, eye[None] - xp.matmul(m, inv)) * (1 + g1) + gn1 * fro_m * fro_inv
+            norm_x = _spectral_norms(xp, inv) * svd_factor
+            room = xp.where(r < 1, 1 - r, 0.0)
+            broken |= room <= 0  # the residual certifies nothing: the stack's tolerance is infinite
+            safe = xp.where(room > 0, room, 1.0)
+            grow = norm_x / safe
+            inv_error = xp.where(room > 0, norm_x * r / safe, 0.0)
+            acc = xp.matmul(acc, inv)  # Q_l = Q_(l-1) M_l^-1
+            err = grow * err + fro_acc * inv_error + gn * fro_acc * fro_inv
+    top = _spectral_norms(xp, acc)
+    spread = err * (1 + _gamma(16 * (L + 1), u)) + n * machine * top  # |computed - exact sigma_max|
+    if bound == "upper":
+        value, tolerance = top, spread
+        exact = math.exp(L * math.log1p(eps))
+        admissible = exact * math.expm1(L * math.log1p(eta / (1 + eps)))
+    else:
+        value = 1.0 / top
+        room = xp.maximum(top - spread, 0.0)
+        tolerance = xp.where(room > 0, (spread / top) / xp.where(room > 0, room, 1.0), math.inf) + g1 * value
+        exact = math.exp(L * math.log1p(-eps))
+        admissible = -exact * math.expm1(L * math.log1p(-eta / (1 - eps)))
+    tolerance = xp.where(broken, math.inf, tolerance)
+    return {"value": value, "tolerance": tolerance, "admissible": admissible, "bound_value": exact}
+
+
+def singular_bounds_experiment(
+    xp: Any, rng: Any, budget: int | None = None, *, width: int, depth: int, eps: float, bound: str
+) -> Estimate:
+    r"""The largest :math:`\sigma_{\max}(P_L)` (``upper``) or smallest :math:`\sigma_{\min}(P_L)`
+    (``lower``) over the attaining stack and :data:`SINGULAR_STACKS` random admissible stacks. Exact:
+    it equals the bound :math:`(1 \pm \epsilon)^L` when the bound holds for every stack and is
+    attained; the tolerance is the largest rounding bound plus what the admissibility slack moves
+    the bound by. Reports how many random stacks fell outside the bound beyond rounding, and how
+    close the closest one came."""
+    out = singular_extremes(xp, rng, width=width, depth=depth, eps=eps, bound=bound)
+    value, tolerance, exact = out["value"], out["tolerance"], out["bound_value"]
+    upper = bound == "upper"
+    # a stack whose rounding bound is as large as its value (a long product far smaller than the
+    # product of its factors' norms) certifies nothing: it is left out, and counted
+    certified = tolerance < value
+    if not bool(certified[0]):
+        raise RuntimeError(f"the attaining stack's rounding bound {float(tolerance[0]):.3g} exceeds its value")
+    pick = int(xp.argmax(xp.where(certified, value, -math.inf)) if upper else xp.argmin(xp.where(certified, value, math.inf)))
+    estimate = float(value[pick])
+    # |computed extreme - exact extreme| <= the largest tolerance of a stack, less how far that stack's
+    # computed value lies on the far side of the extreme (a stack far from it cannot be the exact extreme)
+    beyond = (estimate - value) if upper else (value - estimate)
+    atol = out["admissible"] + float(xp.max(xp.where(certified, tolerance - beyond, -math.inf)))
+    kept = certified[1:]
+    random_values, random_tol = value[1:][kept], tolerance[1:][kept]
+    stacks, left_out = int(value.shape[0]) - 1, int((~kept).sum())
+    if random_values.shape[0] == 0:
+        text = "none certified"
+        outside = 0
+    elif upper:
+        outside = int(xp.sum(random_values - random_tol > exact + out["admissible"]))
+        text = f"the closest: its largest singular value was {float(xp.max(random_values)) / exact:.3g} times (1 + eps)^L"
+    else:
+        outside = int(xp.sum(random_values + random_tol < exact - out["admissible"]))
+        text = f"the closest: its smallest singular value was {float(xp.min(random_values)) / exact:.3g} times (1 - eps)^L"
+    events = (
+        (f"random stacks outside the {bound} bound beyond rounding, of {stacks - left_out} certified ({text})", outside),
+        ("random stacks left out: rounding bound not below their value (a product far below the product of norms)", left_out),
+    )
+    return Estimate(estimate, 0.0, 1, _name(xp), "float64", atol, events)
+
+
+# --- residual.vanishing ----------------------------------------------------------------------------------
+
+
+def _dense_batch(width: int, matrices: int) -> int:
+    return max(1, _DENSE_FLOATS // (matrices * width * width))
+
+
+def gradient_gain(xp: Any, rng: Any, b: int, *, width: int, depth: int, sigma2: float, method: str = "reduced"):
+    r"""``||P_L u||^2`` for ``b`` independent stacks (float64 array of length b), and the number of
+    stacks with a wholly inactive ReLU block (``relu-mlp``; 0 otherwise).
+
+    - ``reduced``: each block multiplies :math:`\|v\|^2` by :math:`(1 + \sqrt{s} z)^2 + s\chi^2_{n-1}`,
+      :math:`s = \sigma^2/n`, independently (proofs.residual.derive_gaussian_reduction): O(1) per block;
+    - ``gaussian``: dense :math:`J_l` with iid :math:`N(0, s)` entries, float32 ``(b, n, n)``, the
+      tangent renormalised after every block and its scale kept as a float64 logarithm;
+    - ``relu-mlp``: real blocks :math:`x + W_2\,\mathrm{relu}(W_1 x)`, :math:`W_1 \sim N(0, 2/n)`,
+      :math:`W_2 \sim N(0, \sigma^2/n)`, input and tangent through one batched matmul per layer,
+      float32, both renormalised (the ReLU pattern is unchanged by positive scaling).
+
+    The input is :math:`x = (1, \dots, 1)`, the tangent :math:`u = e_1`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
+    n, s = width, sigma2 / width
+    if method == "reduced":
+        gain = xp.ones(b, dtype="float64")
+        root = math.sqrt(s)
+        for _ in range(depth):
+            z = rng.standard_normal(b)
+            chi = 2.0 * rng.standard_gamma(xp.full(b, (n - 1) / 2.0))
+            gain = gain * ((1.0 + root * z) ** 2 + s * chi)
+        return gain, 0
+    f32 = "float32"
+    log_scale = xp.zeros(b, dtype="float64")
+    if method == "gaussian":
+        v = xp.zeros((b, n, 1), dtype=f32)
+        v[:, 0, 0] = 1.0
+        for _ in range(depth):
+            jac = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(s))
+            w = v + xp.matmul(jac, v)
+            del jac
+            sq = xp.sum(w.astype("float64") ** 2, axis=(1, 2))
+            log_scale = log_scale + xp.log(sq)
+            v = (w / xp.sqrt(sq).astype(f32)[:, None, None]).astype(f32)
+        return xp.exp(log_scale), 0
+    state = xp.zeros((b, n, 2), dtype=f32)
+    state[:, :, 0] = 1.0 / math.sqrt(n)
+    state[:, 0, 1] = 1.0
+    inactive = xp.zeros(b, dtype=bool)
+    for _ in range(depth):
+        w1 = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(2.0 / n))
+        pre = xp.matmul(w1, state)
+        del w1
+        mask = pre[:, :, :1] > 0
+        inactive |= ~xp.any(mask[:, :, 0], axis=1)
+        w2 = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(s))
+        out = state + xp.matmul(w2, pre * mask)  # x + W2 relu(W1 x); v + W2 D W1 v
+        del w2
+        sq = xp.sum(out.astype("float64") ** 2, axis=1)  # (b, 2), float64 accumulation
+        log_scale = log_scale + xp.log(sq[:, 1])
+        state = (out / xp.sqrt(sq).astype(f32)[:, None, :]).astype(f32)
+    return xp.exp(log_scale), int(inactive.sum())
+
+
+def _f32(xp: Any, value: float) -> Any:
+    """A float32 scalar, so that scaling a float32 array keeps it float32 on every backend."""
+    return xp.asarray(value, dtype="float32")
+
+
+def vanishing_experiment(
+    xp: Any, rng: Any, budget: int, *, width: int, depth: int, sigma2: float, method: str
+) -> Estimate:
+    r"""Mean over ``budget`` independent stacks of :math:`\|P_L u\|^2` (:func:`gradient_gain`)."""
+    dtype = "float64" if method == "reduced" else "float32"
+    acc = Accumulator(backend=_name(xp), dtype=dtype)
+    per_batch = {"reduced": 1 << 20, "gaussian": _dense_batch(width, 1), "relu-mlp": _dense_batch(width, 2)}.get(method, 1)
+    done = 0
+    while done < budget:
+        b = min(per_batch, budget - done)
+        gain, inactive = gradient_gain(xp, rng, b, width=width, depth=depth, sigma2=sigma2, method=method)
+        acc.add(gain)
+        if method == "relu-mlp":
+            acc.count("stacks with a wholly inactive ReLU block (their branch is 0 there)", inactive)
+        done += b
+    return acc.estimate()
