@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["AREAS", "machine_info", "run_all"]
 
-AREAS = ("initialization", "deep_linear", "random_matrices")
+AREAS = ("initialization", "deep_linear", "random_matrices", "coding")
 
 
 def _cpu_model() -> str:

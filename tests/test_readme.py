@@ -37,7 +37,17 @@ def test_readme_workbench_commands_exit_zero(command, tmp_path):
         if os.environ.get("CI"):
             pytest.fail("CI must have LaTeX (.ci/run installs it)")
         pytest.skip("pdflatex not installed")
-    proc = subprocess.run([sys.executable, "-m", "workbench", *argv[1:]], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "160"}, timeout=300, cwd=tmp_path)
+    if "weights.npy" in argv or "weights.wbz" in argv:  # the compression examples: a user's tensor, compressed first
+        import numpy as np
+
+        np.save(tmp_path / "weights.npy", np.random.default_rng(0).standard_normal((64, 32)).astype(np.float32))
+        if argv[1] == "decompress":
+            _workbench("compress", "weights.npy", "--bits", "8", "-o", "weights.wbz", cwd=tmp_path)
+    proc = _workbench(*argv[1:], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
+
+
+def _workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "160"}, timeout=300, cwd=cwd)

@@ -1,4 +1,4 @@
-"""The ``workbench`` command: list, derive, verify, latex, plot.
+"""The ``workbench`` command: list, derive, verify, latex, plot, compress, decompress.
 
 Exit status: 0 all claims passed, 1 some claim failed, 2 a usage error or a LaTeX
 compilation error (one line on stderr, no traceback). Every input (claim ids, parameters,
@@ -65,6 +65,16 @@ def _real_arg(name: str, low: float, high: float, closed_high: bool):
     return parse
 
 
+def _bits_arg(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--bits={text!r} is not an integer (1 <= bits <= 16)") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"--bits={value} is outside the domain: integer with 1 <= bits <= 16")
+    return value
+
+
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
     p.add_argument("--backend", default="numpy", choices=BACKENDS)
@@ -106,6 +116,19 @@ def _parser() -> _Parser:
     pl.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
     pl.add_argument("--backend", default="numpy", choices=BACKENDS)
     pl.add_argument("--seed", type=_int_arg("--seed"), default=0)
+
+    cp = sub.add_parser("compress", help="quantise a float tensor (.npy) and Huffman-code it into a self-describing file")
+    cp.add_argument("weights", metavar="WEIGHTS.npy", help="a NumPy .npy file holding a float array")
+    cp.add_argument("--bits", type=_bits_arg, required=True, metavar="B", help="quantisation bits, 1 to 16")
+    cp.add_argument("-o", "--output", metavar="OUT", help="compressed file (default: WEIGHTS with suffix .wbz)")
+    cp.add_argument("--force", action="store_true", help="overwrite a file the workbench did not write")
+    cp.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    dc = sub.add_parser("decompress", help="restore the quantised tensor of a compressed file, exactly")
+    dc.add_argument("compressed", metavar="FILE.wbz", help="a file written by workbench compress")
+    dc.add_argument("-o", "--output", metavar="OUT.npy", help="output .npy (default: FILE with suffix .npy)")
+    dc.add_argument("--codes", action="store_true", help="write the integer quantisation codes, not the dequantised floats")
+    dc.add_argument("--force", action="store_true", help="overwrite an existing file")
     return p
 
 
@@ -302,6 +325,115 @@ def _cmd_plot(args, planned) -> int:
     return 0
 
 
+def _read(path: str) -> bytes:
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    try:
+        return p.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"cannot read {path}: it is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _plan_compress(args):
+    import io
+    from pathlib import Path
+
+    import numpy as np
+
+    from .files import check_target
+
+    data = _read(args.weights)
+    try:
+        weights = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{args.weights} is not a readable .npy array: {reason}") from None
+    if not isinstance(weights, np.ndarray):  # an .npz archive
+        raise UsageError(f"{args.weights} is an .npz archive, not a single .npy array")
+    if weights.dtype.kind != "f":
+        raise UsageError(f"{args.weights} holds {weights.dtype} values, not floats: only float tensors are quantised")
+    if not np.isfinite(weights).all():
+        raise UsageError(f"{args.weights} holds NaN or infinite values, which a uniform quantiser cannot represent")
+    out = Path(args.output) if args.output else Path(args.weights).expanduser().with_suffix(".wbz")
+    check_target(out, force=args.force)
+    return weights, out
+
+
+def _cmd_compress(args, planned) -> int:
+    from numerics.coding import compress_weights, weight_report
+
+    from ._version import __version__
+    from .files import MARKER, atomic_write
+
+    weights, out = planned
+    e = compress_weights(weights, args.bits)
+    data = e.to_bytes(generator=f"{MARKER} by workbench {__version__}")  # so a later run may overwrite it
+    report = weight_report(weights, e, len(data))
+    atomic_write(out, data)
+    report["output"] = str(out)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    n = report["weights"]
+    print(f"{args.weights}: {n} {report['dtype']} weights, shape {tuple(report['shape'])}, quantised to {args.bits} bits "
+          f"(uniform, per-tensor step {report['step']:.6g}), {report['symbols']} distinct levels")
+    if n:
+        print(f"entropy H = {report['entropy_bits']:.4f} bits/weight; Huffman L = {report['huffman_bits']:.4f} bits/weight "
+              f"(payload), {report['file_bits_per_weight']:.4f} with header, table, index and checksum")
+        ok = "holds" if report["within_bounds"] else "VIOLATED"
+        print(f"huffman.bounds: H <= L < H + 1 {ok}; huffman.gallager: L - H = {report['redundancy']:.4f} <= "
+              f"{report['gallager_bound']:.4f} (p_max = {report['p_max']:.4f})")
+        if report["gaussian_estimate"] is not None:
+            print(f"huffman.quantized-gaussian: (1/2) log2(2 pi e s^2) - log2(step) = {report['gaussian_estimate']:.4f} "
+                  f"bits for Gaussian weights of the same s = {report['weights_std']:.4g}")
+    ratio = report["ratio_vs_float32"]
+    print(f"wrote {out}: {report['file_bytes']} bytes" + (f", {ratio:.3f}x smaller than float32" if ratio else ""))
+    return 0
+
+
+def _plan_decompress(args):
+    from pathlib import Path
+
+    from numerics.huffman import Encoded, decode, dequantize
+
+    from .files import OutputError, check_target
+
+    data = _read(args.compressed)
+    e = Encoded.from_bytes(data)  # FormatError (a ValueError): truncated, corrupted or not ours
+    codes = decode(e)
+    quant = e.metadata.get("quantization")
+    if quant is not None and not args.codes:
+        try:
+            array = dequantize(codes, float(quant["offset"]), float(quant["step"]), quant["dtype"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"{args.compressed}: its quantisation metadata is not valid ({exc})") from None
+    else:
+        array = codes
+    out = Path(args.output) if args.output else Path(args.compressed).expanduser().with_suffix(".npy")
+    if (out.exists() or out.is_symlink()) and not args.force:
+        raise OutputError(f"{out} exists; overwrite it with --force (a .npy file carries no workbench marker)")
+    check_target(out, force=True)
+    return array, out
+
+
+def _cmd_decompress(args, planned) -> int:
+    import io
+
+    import numpy as np
+
+    from .files import atomic_write
+
+    array, out = planned
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    atomic_write(out, buffer.getvalue())
+    print(f"wrote {out}: {array.dtype} array of shape {array.shape}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line. Bad input is found before any work starts, and only then
     reported as a usage error: an exception raised while working is a bug and keeps its
@@ -315,6 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             planned = _plan_latex(args)
         elif args.command == "plot":
             planned = _plan_plot(args)
+        elif args.command == "compress":
+            planned = _plan_compress(args)
+        elif args.command == "decompress":
+            planned = _plan_decompress(args)
         elif args.command == "derive":
             all_claims_by_id(args.id)
     except (UsageError, ValueError, TypeError, BackendUnavailable, ImportError) as exc:
@@ -328,6 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_latex(planned)
         if args.command == "plot":
             return _cmd_plot(args, planned)
+        if args.command == "compress":
+            return _cmd_compress(args, planned)
+        if args.command == "decompress":
+            return _cmd_decompress(args, planned)
         return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()

@@ -1,6 +1,7 @@
 """Built-in claims, one module per area of theory; importing registers them."""
 
 from . import (  # noqa: F401
+    coding,
     cross_entropy,
     deep_linear,
     deep_linear_training,
@@ -9,4 +10,4 @@ from . import (  # noqa: F401
     residual,
 )
 
-AREAS = ("xent", "init", "deeplinear", "residual", "rmt")
+AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman")

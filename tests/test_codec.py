@@ -1,0 +1,368 @@
+"""The canonical Huffman codec, its file format, and ``workbench compress`` / ``decompress``."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from numerics import huffman as H
+from numerics.huffman import Encoded, FormatError, decode, dequantize, encode, entropy_bits, quantize
+from workbench.cli import main
+
+INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+def _roundtrip(x: np.ndarray) -> None:
+    e = encode(x)
+    y = decode(e)
+    assert y.dtype == x.dtype and y.shape == x.shape and np.array_equal(x, y)
+    z = decode(Encoded.from_bytes(e.to_bytes()))
+    assert z.dtype == x.dtype and z.shape == x.shape and np.array_equal(x, z)
+
+
+# --- round trips ----------------------------------------------------------------------------------
+
+@settings(max_examples=80, deadline=None)
+@given(hnp.arrays(st.sampled_from(INTEGER_DTYPES), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=40)))
+def test_any_integer_array_round_trips_bit_exactly(x):
+    _roundtrip(x)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(INTEGER_DTYPES), st.integers(1, 4000), st.floats(0.05, 3.0), st.integers(0, 2**32 - 1))
+def test_skewed_arrays_round_trip_through_many_lanes(dtype, n, scale, seed):
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    x = np.clip(np.rint(rng.standard_normal(n) / scale * 8), max(info.min, -(2**40)), min(info.max, 2**40)).astype(dtype)
+    old = H.LANE_BITS
+    try:
+        H.LANE_BITS = 64  # lanes of a few symbols: every lane boundary case
+        _roundtrip(x)
+    finally:
+        H.LANE_BITS = old
+    _roundtrip(x)
+
+
+@pytest.mark.parametrize("x", [
+    np.zeros(0, np.int16),
+    np.zeros((0, 5), np.uint8),
+    np.full(1, -7, np.int8),
+    np.full((3, 1000), 2**63 - 1, np.int64),
+    np.array(5, dtype=np.uint64),  # 0-d
+    np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max] * 10),
+    np.array([0, 2**64 - 1], dtype=np.uint64),
+    np.arange(-30000, 30000, dtype=np.int32),  # every symbol distinct
+    np.array([1, 2] * 1000 + [3], dtype=">i4"),  # big-endian input
+], ids=["empty", "empty-2d", "one-element", "one-symbol", "zero-d", "int64-extremes", "uint64-extremes", "distinct",
+        "big-endian"])
+def test_edge_cases_round_trip(x):
+    e = encode(x)
+    assert np.array_equal(decode(e), x) and decode(e).shape == x.shape
+    assert np.array_equal(decode(Encoded.from_bytes(e.to_bytes())), x)
+    if x.size and np.unique(x).size == 1:
+        assert e.bits == 0  # one symbol needs no bits
+
+
+def test_the_sparse_histogram_path_agrees_with_the_dense_one(monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.geometric(0.2, 5000).astype(np.int32) * 3 - 40
+    dense = encode(x)
+    monkeypatch.setattr(H, "_DENSE_SPAN", 0)
+    monkeypatch.setattr(H, "_histogram", _sparse_only)
+    sparse = encode(x)
+    assert sparse.bits == dense.bits and np.array_equal(sparse.symbols, dense.symbols)
+    assert sparse.to_bytes() == dense.to_bytes() and np.array_equal(decode(sparse), x)
+
+
+def _sparse_only(flat):
+    values, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    return values, counts, inverse.reshape(-1), None
+
+
+def test_non_integer_input_is_refused():
+    with pytest.raises(TypeError, match="takes an integer array, not float32"):
+        encode(np.zeros(3, np.float32))
+    with pytest.raises(TypeError, match="not bool"):
+        encode(np.zeros(3, bool))
+
+
+# --- compression: within 0.1% of ideal ---------------------------------------------------------------
+
+def test_bits_per_symbol_match_the_ideal_huffman_length_and_the_file_stays_within_a_tenth_of_a_percent():
+    rng = np.random.default_rng(0)
+    q, _, _ = quantize(rng.standard_normal(1 << 22).astype(np.float32), 8)  # header, table and index: ~0.07%
+    e = encode(q)
+    counts = e.counts
+    ideal = float((counts * e.lengths).sum()) / q.size  # the Huffman length of the data's own histogram
+    assert e.bits / q.size == ideal
+    H_ = entropy_bits(counts)
+    assert H_ <= ideal < H_ + 1
+    file_bits = 8 * len(e.to_bytes()) / q.size
+    assert file_bits <= ideal * 1.001, (file_bits, ideal)
+
+
+def test_expected_length_equals_bitarrays_canonical_huffman():
+    util = pytest.importorskip("bitarray.util")
+    rng = np.random.default_rng(2)
+    x = np.rint(rng.standard_normal(20000) * 6).astype(np.int16)
+    e = encode(x)
+    code, _, _ = util.canonical_huffman({int(v): int(c) for v, c in zip(e.symbols, e.counts)})
+    theirs = sum(len(code[int(v)]) * int(c) for v, c in zip(e.symbols, e.counts))
+    assert theirs == e.bits  # ties may give other codes; the total length is the same
+
+
+# --- the file format ------------------------------------------------------------------------------
+
+def _sample() -> tuple[np.ndarray, bytes]:
+    rng = np.random.default_rng(3)
+    x = np.rint(rng.standard_normal(3000) * 5).astype(np.int16)
+    return x, encode(x).to_bytes()
+
+
+def _with_crc(body: bytes) -> bytes:
+    return body[:-4] + struct.pack("<I", zlib.crc32(body[:-4]))
+
+
+def test_the_file_describes_itself_and_the_command_line_marks_its_own(tmp_path, capsys):
+    x, data = _sample()
+    head = json.loads(data[20: 20 + struct.unpack_from("<I", data, 16)[0]])
+    assert data.startswith(H.MAGIC) and head["generator"] == "numerics.huffman"
+    assert head["format"] == "workbench canonical Huffman" and head["dtype"] == "<i2" and head["shape"] == [3000]
+    np.save(tmp_path / "w.npy", np.linspace(-1, 1, 100, dtype=np.float32))
+    assert main(["compress", str(tmp_path / "w.npy"), "--bits", "3"]) == 0
+    assert b"workbench-generated" in (tmp_path / "w.wbz").read_bytes()
+
+
+@pytest.mark.parametrize("cut", [0, 5, 8, 23, 30, 200, -5, -1])
+def test_a_truncated_file_is_refused(cut):
+    _, data = _sample()
+    with pytest.raises(FormatError, match="truncated|magic"):
+        Encoded.from_bytes(data[:cut])
+
+
+@pytest.mark.parametrize("where", [30, 120, 400, -100, -3])
+def test_a_flipped_byte_fails_the_checksum(where):
+    _, data = _sample()
+    bad = bytearray(data)
+    bad[where] ^= 0x40
+    with pytest.raises(FormatError, match="checksum|header|sections"):
+        Encoded.from_bytes(bytes(bad))
+
+
+def test_trailing_bytes_and_foreign_files_are_refused():
+    _, data = _sample()
+    with pytest.raises(FormatError, match="after its end"):
+        Encoded.from_bytes(data + b"\0")
+    with pytest.raises(FormatError, match="magic"):
+        Encoded.from_bytes(b"\x93NUMPY" + data)
+
+
+def test_a_code_table_that_is_not_a_prefix_code_is_caught_even_with_a_valid_checksum():
+    x, data = _sample()
+    e = encode(x)
+    top = int(e.lengths.max())  # the table of the very file in `data`
+    hlen = struct.unpack_from("<I", data, 16)[0]
+    at = 20 + hlen + e.symbols.size * 2  # the length counts follow the symbols
+    counts = np.frombuffer(data, "<u4", top + 1, at).copy()
+    lengths = np.flatnonzero(counts)
+    shorter, longer = lengths[0], lengths[-1]
+    counts[longer] -= 1
+    counts[shorter] += 1  # one codeword shortened: Kraft sum > 1, some codeword a prefix of another
+    bad = data[:at] + counts.astype("<u4").tobytes() + data[at + 4 * (top + 1):]
+    with pytest.raises(FormatError, match="not form a complete prefix code"):
+        Encoded.from_bytes(_with_crc(bad))
+
+
+def test_a_corrupted_lane_index_is_caught_by_the_lane_boundaries():
+    rng = np.random.default_rng(4)
+    x = np.rint(rng.standard_normal(200_000) * 5).astype(np.int16)
+    e = encode(x)
+    assert e.lanes > 2
+    offsets = e.offsets.copy()
+    offsets[1] += 1
+    from dataclasses import replace
+
+    with pytest.raises(FormatError, match="lane boundaries"):
+        decode(replace(e, offsets=offsets))
+
+
+# --- quantisation -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bits", [1, 2, 8, 12, 16])
+def test_quantisation_spans_the_range_and_dequantises_within_half_a_step(bits):
+    rng = np.random.default_rng(bits)
+    w = rng.standard_normal(5000).astype(np.float32)
+    q, lo, step = quantize(w, bits)
+    assert q.min() == 0 and q.max() == (1 << bits) - 1
+    assert np.abs(dequantize(q, lo, step, np.float64) - w).max() <= step / 2 * (1 + 1e-6)
+
+
+def test_quantisation_of_constant_empty_and_bad_input():
+    q, lo, step = quantize(np.full(7, 3.5, np.float16), 4)
+    assert step == 0 and lo == 3.5 and not q.any()
+    assert quantize(np.zeros(0, np.float32), 8)[0].shape == (0,)
+    with pytest.raises(ValueError, match="bits=0 is outside the domain"):
+        quantize(np.zeros(3), 0)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        quantize(np.array([1.0, np.nan]), 8)
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def weights(tmp_path):
+    rng = np.random.default_rng(5)
+    path = tmp_path / "W.npy"
+    np.save(path, (0.02 * rng.standard_normal((64, 300))).astype(np.float32))
+    return path
+
+
+def _run(capsys, argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compress_then_decompress_restores_the_quantised_tensor_exactly(tmp_path, weights, capsys):
+    code, out, err = _run(capsys, ["compress", weights, "--bits", 6])
+    assert code == 0 and err == ""
+    assert "huffman.bounds: H <= L < H + 1 holds" in out and "smaller than float32" in out
+    packed = tmp_path / "W.wbz"
+    assert packed.exists()
+    code, out, _ = _run(capsys, ["decompress", packed, "-o", tmp_path / "back.npy"])
+    assert code == 0
+    w = np.load(weights)
+    q, lo, step = quantize(w, 6)
+    back = np.load(tmp_path / "back.npy")
+    assert back.dtype == np.float32 and np.array_equal(back, dequantize(q, lo, step, np.float32))
+    _run(capsys, ["decompress", packed, "-o", tmp_path / "codes.npy", "--codes"])
+    assert np.array_equal(np.load(tmp_path / "codes.npy"), q)
+    assert sorted(os.listdir(tmp_path)) == ["W.npy", "W.wbz", "back.npy", "codes.npy"]  # no temporary files
+
+
+def test_compress_json_report_has_the_bounds_and_the_ratio(weights, capsys):
+    code, out, _ = _run(capsys, ["compress", weights, "--bits", 8, "--json"])
+    report = json.loads(out)
+    assert code == 0
+    assert report["entropy_bits"] <= report["huffman_bits"] < report["entropy_bits"] + 1
+    assert report["redundancy"] <= report["gallager_bound"] and report["within_gallager"]
+    assert report["ratio_vs_float32"] == pytest.approx(32 * report["weights"] / (8 * report["file_bytes"]))
+    assert abs(report["gaussian_estimate"] - report["entropy_bits"]) < 0.05  # Gaussian weights, step << s
+
+
+def test_compress_overwrites_its_own_file_but_not_a_users(tmp_path, weights, capsys):
+    assert _run(capsys, ["compress", weights, "--bits", 4])[0] == 0
+    assert _run(capsys, ["compress", weights, "--bits", 5])[0] == 0  # its own file: no --force needed
+    mine = tmp_path / "mine.bin"
+    mine.write_bytes(b"precious")
+    code, _, err = _run(capsys, ["compress", weights, "--bits", 4, "-o", mine])
+    assert code == 2 and "not written by the workbench" in err and mine.read_bytes() == b"precious"
+    assert _run(capsys, ["compress", weights, "--bits", 4, "-o", mine, "--force"])[0] == 0
+
+
+def test_decompress_refuses_to_overwrite_without_force(tmp_path, weights, capsys):
+    _run(capsys, ["compress", weights, "--bits", 4])
+    code, _, err = _run(capsys, ["decompress", tmp_path / "W.wbz"])  # default output W.npy: the user's weights
+    assert code == 2 and "exists; overwrite it with --force" in err
+    assert np.load(weights).dtype == np.float32
+    assert _run(capsys, ["decompress", tmp_path / "W.wbz", "--force"])[0] == 0
+
+
+def _bad_files(tmp_path, weights):
+    np.save(tmp_path / "ints.npy", np.arange(10))
+    np.save(tmp_path / "nan.npy", np.array([1.0, np.nan], np.float32))
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.savez(tmp_path / "archive.npz", a=np.zeros(3))
+    (tmp_path / "text.npy").write_text("not numpy\n")
+    (tmp_path / "folder.npy").mkdir()
+    main(["compress", str(weights), "--bits", "4"])
+    data = (tmp_path / "W.wbz").read_bytes()
+    (tmp_path / "truncated.wbz").write_bytes(data[: len(data) // 2])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 1
+    (tmp_path / "flipped.wbz").write_bytes(bytes(flipped))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compress", "ints.npy", "--bits", "4"], "holds int64 values, not floats"),
+    (["compress", "nan.npy", "--bits", "4"], "NaN or infinite"),
+    (["compress", "objects.npy", "--bits", "4"], "is not a readable .npy array"),
+    (["compress", "archive.npz", "--bits", "4"], "is an .npz archive, not a single .npy array"),
+    (["compress", "text.npy", "--bits", "4"], "is not a readable .npy array"),
+    (["compress", "folder.npy", "--bits", "4"], "is a directory"),
+    (["compress", "missing.npy", "--bits", "4"], "cannot read missing.npy: No such file or directory"),
+    (["compress", "W.npy", "--bits", "0"], "--bits=0 is outside the domain: integer with 1 <= bits <= 16"),
+    (["compress", "W.npy", "--bits", "17"], "--bits=17 is outside the domain"),
+    (["compress", "W.npy", "--bits", "eight"], "--bits='eight' is not an integer"),
+    (["compress", "W.npy"], "the following arguments are required: --bits"),
+    (["compress", "W.npy", "--bits", "4", "-o", "text.npy/out.wbz"], "is not a directory"),
+    (["decompress", "truncated.wbz", "-o", "x.npy"], "the file is truncated"),
+    (["decompress", "flipped.wbz", "-o", "x.npy"], "the checksum does not match: the file is corrupted"),
+    (["decompress", "W.npy", "-o", "x.npy"], "not a workbench compressed file"),
+    (["decompress", "missing.wbz", "-o", "x.npy"], "cannot read missing.wbz"),
+])
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing_behind(tmp_path, weights, capsys, monkeypatch, argv, message):
+    _bad_files(tmp_path, weights)
+    capsys.readouterr()
+    before = sorted(os.listdir(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+    assert err.startswith("workbench: error:") and "Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_failed_write_leaves_no_partial_output(tmp_path, weights, capsys, monkeypatch):
+    def broken(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        main(["compress", str(weights), "--bits", "8"])
+    assert sorted(os.listdir(tmp_path)) == ["W.npy"]
+
+
+def test_the_commands_work_on_a_real_file_from_the_shell(tmp_path, weights):
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    run = [sys.executable, "-m", "workbench"]
+    proc = subprocess.run([*run, "compress", str(weights), "--bits", "8", "-o", str(tmp_path / "c.wbz")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([*run, "decompress", str(tmp_path / "c.wbz"), "-o", str(tmp_path / "d.npy")],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    q, lo, step = quantize(np.load(weights), 8)
+    assert np.array_equal(np.load(io.BytesIO((tmp_path / "d.npy").read_bytes())), dequantize(q, lo, step, np.float32))
+    proc = subprocess.run([*run, "decompress", str(weights)], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+# --- the benchmark, at a tiny size -------------------------------------------------------------------
+
+def test_the_coding_benchmark_reports_every_number_at_a_tiny_size():
+    import math
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import coding as bench
+
+    report = bench.run(bench.Size(n=5000, repeats=1))
+    assert report["area"] == "coding" and report["workbench"]["round_trip"]
+    assert all(peer["round_trip"] for peer in report["peers"].values())
+    assert report["workbench"]["bits_per_symbol"] == report["workbench"]["ideal_bits_per_symbol"]
+    for row in report["rows"]:
+        assert set(row) == {"benchmark", "value", "unit", "target", "ok"}
+        assert math.isfinite(row["value"]) and row["value"] > 0
+    assert bench.QUICK.n < bench.FULL.n == 10_000_000
