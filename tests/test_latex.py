@@ -12,14 +12,22 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
 from proofs import Source, latex_text
 from workbench import tex
-from workbench.export import LatexError, LatexUnavailable, compile_pdf, first_error, latex
+from workbench.export import (
+    LatexError,
+    LatexUnavailable,
+    compile_pdf,
+    first_error,
+    latex,
+)
 from workbench.files import MARKER, OutputError, atomic_write, check_target, owned
 
 HAVE_LATEX = shutil.which("pdflatex") is not None
@@ -375,11 +383,20 @@ def test_compile_failure_reports_the_first_error_and_keeps_the_old_pdf(tmp_path)
 
 
 @pytest.fixture(scope="module")
-def paper(tmp_path_factory):
-    """The whole document, verified and compiled, as a user gets it."""
-    _need_latex()
-    out = tmp_path_factory.mktemp("paper") / "claims.tex"
-    result = latex(out=out, verify=True, pdf=True, seed=1)
+def paper(paper_run):
+    """The whole document, verified and compiled, as a user gets it from README's command; its
+    verdicts are the verifier's at the same seed (the same run, reproduced)."""
+    proc, folder = paper_run
+    assert proc.returncode == 0, proc.stderr
+    tex_file = folder / "claims.tex"
+    result = SimpleNamespace(
+        tex=tex_file,
+        text=tex_file.read_text(encoding="utf-8"),
+        pdf=folder / "claims.pdf",
+        figures=sorted(folder.glob("claims-*.pdf")),
+        warnings=tuple(line for line in proc.stderr.splitlines() if "LaTeX warning" in line),
+        verdicts=wb.verify_many(jobs=None),
+    )
     return result, _pdftext(result.pdf)
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import PAPER_COMMAND
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TEXT = README.read_text(encoding="utf-8")
@@ -31,7 +32,12 @@ def test_readme_python_examples_run():
 
 
 @pytest.mark.parametrize("command", [c for c in _console_commands() if c.startswith("workbench ")] + ["workbench verify"])
-def test_readme_workbench_commands_exit_zero(command, tmp_path):
+def test_readme_workbench_commands_exit_zero(command, tmp_path, request):
+    if command == PAPER_COMMAND:  # the whole paper: built once per session (the LaTeX tests read it too)
+        proc, _ = request.getfixturevalue("paper_run")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip()
+        return
     argv = shlex.split(command)
     if "--pdf" in argv and not shutil.which("pdflatex"):
         if os.environ.get("CI"):

@@ -65,6 +65,16 @@ def _real_arg(name: str, low: float, high: float, closed_high: bool):
     return parse
 
 
+def _jobs_arg(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs={text!r} is not an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs={value} is outside the domain: integer >= 1")
+    return value
+
+
 def _bits_arg(text: str) -> int:
     try:
         value = int(text, 10)
@@ -81,6 +91,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_int_arg("--seed"), default=0)
     p.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
     p.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
+    p.add_argument("--jobs", type=_jobs_arg, default=None, metavar="N",
+                   help="claims verified side by side in N processes (default: every core; the verdicts are the same)")
 
 
 def _parser() -> _Parser:
@@ -229,7 +241,8 @@ def _cmd_verify(args, steps: list) -> int:
     chosen = [c for c, _, _ in steps]
     progress = _LazyProgress()
     try:
-        verdicts = run(steps, backend=args.backend, seed=args.seed, resolution=args.resolution, progress=progress)
+        verdicts = run(steps, backend=args.backend, seed=args.seed, resolution=args.resolution, progress=progress,
+                       jobs=args.jobs)
     finally:
         progress.close()
     if args.json:
@@ -268,7 +281,7 @@ def _plan_latex(args):
     return plan_latex(
         args.ids, args.output, fragment=args.fragment, verify=args.verify, pdf=args.pdf, figures=args.figures,
         force=args.force, seed=args.seed, backend=args.backend, resolution=args.resolution, alpha=args.alpha,
-        settings=_settings(chosen, args.sets),
+        settings=_settings(chosen, args.sets), jobs=args.jobs,
     )
 
 

@@ -93,6 +93,7 @@ class LatexPlan:
     backend: str
     resolution: float
     settings: Mapping[str, Mapping[str, Any]]
+    jobs: int = 1
 
 
 def plan_latex(
@@ -109,9 +110,13 @@ def plan_latex(
     resolution: float = 0.01,
     alpha: float = 1e-6,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int | None = 1,
 ) -> LatexPlan:
     """Validate a :func:`latex` call before any work (ids, parameters, output paths, LaTeX)."""
+    from .parallel import check_jobs
     from .verify import plan
+
+    jobs = check_jobs(jobs)
 
     chosen = select([ids] if isinstance(ids, str) else ids)
     settings = {k: dict(v) for k, v in (settings or {}).items()}
@@ -136,28 +141,40 @@ def plan_latex(
             check_target(t, force=force)
     if figures:
         import matplotlib  # noqa: F401  (figures need it: fail before any work)
-    return LatexPlan(tuple(chosen), tuple(steps), out, fragment, verify, pdf, figures, force, seed, backend, resolution, settings)
+    return LatexPlan(tuple(chosen), tuple(steps), out, fragment, verify, pdf, figures, force, seed, backend, resolution, settings,
+                     jobs)
 
 
 def write_latex(p: LatexPlan, progress: Callable | None = None) -> LatexExport:
-    """Carry out a validated :func:`plan_latex`: verify, draw, write, compile."""
+    """Carry out a validated :func:`plan_latex`: verify and draw (each claim in one of ``p.jobs``
+    processes), then write and compile."""
+    from .parallel import pmap
     from .verify import run
 
-    verdicts = run(list(p.steps), backend=p.backend, seed=p.seed, resolution=p.resolution, progress=progress) if p.verify else []
-    by_id = {v.id: v for v in verdicts}
     stem = p.out.stem if p.out is not None else "claims"
-    written: list[Path] = []
-    sections = []
-    for c in p.claims:
-        included = None
-        if p.figures:
-            from .figures import figure, save
 
-            fig = figure(c, seed=p.seed, backend=p.backend, **p.settings.get(c.id, {}))
-            name = _figure_name(stem, c)
-            written.append(save(fig, p.out.with_name(name), force=p.force))
-            included = (name, fig.get_label())
-        sections.append(claim_section(c, by_id.get(c.id), included))
+    def one(i: int) -> tuple[Any, Path | None, str | None]:
+        """Claim i's verdict (if asked) and its figure, saved beside the .tex (if asked)."""
+        c, values, each = p.steps[i]
+        verdict = None
+        if p.verify:
+            report = (lambda done, total, c=c: progress(c, done, total)) if progress and p.jobs == 1 else None
+            verdict = run([(c, values, each)], backend=p.backend, seed=p.seed, resolution=p.resolution, progress=report)[0]
+        if not p.figures:
+            return verdict, None, None
+        from .figures import figure, save
+
+        fig = figure(c, seed=p.seed, backend=p.backend, **p.settings.get(c.id, {}))
+        return verdict, save(fig, p.out.with_name(_figure_name(stem, c)), force=p.force), fig.get_label()
+
+    finished = (lambda i: progress(p.steps[i][0], 1, 1)) if progress and p.jobs > 1 else None
+    done = pmap(one, len(p.steps), p.jobs, p.backend, done=finished)
+    verdicts = [v for v, _, _ in done if v is not None]
+    written = [path for _, path, _ in done if path is not None]
+    sections = [
+        claim_section(c, verdict, (path.name, label) if path is not None else None)
+        for c, (verdict, path, label) in zip(p.claims, done, strict=True)
+    ]
     bib = bibliography(p.claims)
     text = document(p.claims, sections, bib=stem, fragment=p.fragment)
     result = LatexExport(text=text, bibtex=bib, claims=p.claims, verdicts=tuple(verdicts), figures=tuple(written))
@@ -185,6 +202,7 @@ def latex(
     alpha: float = 1e-6,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Callable | None = None,
+    jobs: int | None = 1,
 ) -> LatexExport:
     """LaTeX for the claims ``ids`` (ids or areas; all claims when None).
 
@@ -193,14 +211,15 @@ def latex(
     claim (unless ``figures=False``) and, with ``pdf=True``, compiles ``out`` to PDF.
     ``verify=True`` adds a verification table per claim from a real verifier run
     (``settings`` maps a claim id to parameter values). Existing files the workbench did
-    not write are never overwritten unless ``force=True``.
+    not write are never overwritten unless ``force=True``. ``jobs`` processes verify and draw
+    claims side by side (``None``: every core); the document is the same.
 
     >>> r"\\label{thm:xent.margin}" in latex("xent.margin", fragment=True).text
     True
     """
     p = plan_latex(
         ids, out, fragment=fragment, verify=verify, pdf=pdf, figures=figures, force=force, seed=seed,
-        backend=backend, resolution=resolution, alpha=alpha, settings=settings,
+        backend=backend, resolution=resolution, alpha=alpha, settings=settings, jobs=jobs,
     )
     return write_latex(p, progress)
 

@@ -252,14 +252,16 @@ def verify_many(
     resolution: float = 0.01,
     alpha: float = 1e-6,
     progress: Callable[[Claim, int, int], None] | None = None,
+    jobs: int | None = 1,
 ) -> list[Verdict]:
     """Verify several claims (all registered ones by default) as one run, ``alpha``
-    Bonferroni-corrected over them; ``settings`` maps claim ids to parameters.
+    Bonferroni-corrected over them; ``settings`` maps claim ids to parameters; ``jobs``
+    processes verify claims side by side (``None``: every core; the verdicts are the same).
 
     Every claim and parameter is validated before the first one runs.
     """
     steps = plan(claims, settings=settings, backend=backend, seed=seed, resolution=resolution, alpha=alpha)
-    return run(steps, backend=backend, seed=seed, resolution=resolution, progress=progress)
+    return run(steps, backend=backend, seed=seed, resolution=resolution, progress=progress, jobs=jobs)
 
 
 def run(
@@ -269,10 +271,18 @@ def run(
     seed: int,
     resolution: float,
     progress: Callable[[Claim, int, int], None] | None = None,
+    jobs: int | None = 1,
 ) -> list[Verdict]:
-    """Carry out a validated :func:`plan`."""
-    out = []
-    for c, values, each in steps:
-        report = (lambda done, total, c=c: progress(c, done, total)) if progress else None
-        out.append(verify(c, backend=backend, seed=seed, resolution=resolution, alpha=each, progress=report, **values))
-    return out
+    """Carry out a validated :func:`plan` (in ``jobs`` processes, see :mod:`workbench.parallel`)."""
+    from .parallel import check_jobs, pmap
+
+    jobs = check_jobs(jobs)
+    parallel = jobs > 1 and len(steps) > 1
+
+    def one(i: int) -> Verdict:
+        c, values, each = steps[i]
+        report = (lambda done, total: progress(c, done, total)) if progress and not parallel else None
+        return verify(c, backend=backend, seed=seed, resolution=resolution, alpha=each, progress=report, **values)
+
+    finished = (lambda i: progress(steps[i][0], 1, 1)) if progress and parallel else None
+    return pmap(one, len(steps), jobs, backend, done=finished)
