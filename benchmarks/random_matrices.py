@@ -219,7 +219,8 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
              f"< {TARGET_SECONDS:g} s", spectrum["meets_target"]),
         _row("QR steps per second (all workers)", spectrum["steps_per_second"], "steps/s"),
         _row(f"worst exponent's resolution (i = {spectrum['worst_resolution_index']})", spectrum["worst_resolution"],
-             "nats", f"<= {spectrum['target_resolution']:.3g}", spectrum["worst_resolution"] <= 1.05 * spectrum["target_resolution"]),
+             "nats", f"<= {1.05 * spectrum['target_resolution']:.3g} (the target {spectrum['target_resolution']:.3g} + 5%, "
+             "as the verifier's re-planning allows)", spectrum["worst_resolution"] <= 1.05 * spectrum["target_resolution"]),
         _row("largest |z| against Newman's formula", spectrum["max_abs_z"], "z", "within the Bonferroni level",
              spectrum["all_within"]),
         _row("kernel step, per chain", step["kernel_seconds_per_step"] * 1e3, "ms"),
