@@ -29,7 +29,8 @@ __all__ = ["verify", "verify_many", "plan", "run", "prepare"]
 
 Progress = Callable[[int, int], None]
 _CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
-_TINY = 1e-300  # a point measured without spread (an exact sweep) still gets a finite weight
+_TINY = 1e-150  # a point measured without spread still gets a finite weight (1/_TINY**2 is finite)
+_EPS64 = 2.0**-52
 _MIN_CHUNK = 256  # fewest: topping up by one or two replicates is not worth a call
 
 
@@ -142,7 +143,7 @@ def _verify_limit(c: Claim, b, values: dict, expected_mp, scale: float, relative
         for name, k in est.events:
             events[name] = events.get(name, 0) + k
     total = sum(e.n for e in points)
-    f = fit(lim, lim.sweep, [e.mean for e in points], [max(e.stderr, _TINY) for e in points], [e.atol for e in points])
+    f = fit(lim, lim.sweep, [e.mean for e in points], [max(e.stderr, _EPS64 * abs(e.mean), _TINY) for e in points], [e.atol for e in points])
     deviation = float(mpmath.mpf(f.limit) - expected_mp)
     fit_ok = f.p_value >= half
     passed = abs(deviation) <= z_critical(half) * f.stderr + f.floor and fit_ok
