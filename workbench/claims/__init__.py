@@ -5,9 +5,11 @@ from . import (  # noqa: F401
     cross_entropy,
     deep_linear,
     deep_linear_training,
+    double_descent,
     initialization,
     random_matrices,
     residual,
+    wide_networks,
 )
 
-AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman")
+AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman", "nngp", "ntk", "double-descent")

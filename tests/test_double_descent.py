@@ -1,0 +1,161 @@
+"""Double descent of min-norm least squares (double-descent.finite-n, double-descent.ridgeless): derivations,
+kernels, claims, mutations, bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+import workbench as wb
+from estimates import Z, agree
+from numerics import double_descent as K
+from proofs import double_descent as P
+from workbench.figures.double_descent import exact_curve, limit_curve
+
+
+def limit(gamma, sigma, r):
+    """The limiting risk, written independently of the derivation."""
+    return sigma**2 * gamma / (1 - gamma) if gamma < 1 else r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1)
+
+
+# -- derivations ---------------------------------------------------------------------------------
+
+
+def test_closed_forms_are_the_finite_risk_and_its_limit():
+    assert P.derive_finite().closed_form == P.finite_risk()
+    assert P.derive_ridgeless().closed_form == P.limiting_risk()
+    f = sp.lambdify((P.gamma, P.sigma, P.r), P.limiting_risk())
+    for g, s, r in [(0.3, 1.0, 2.0), (0.9, 0.5, 0.0), (1.1, 1.0, 1.0), (4.0, 2.0, 3.0)]:
+        assert f(g, s, r) == pytest.approx(limit(g, s, r), rel=1e-14)
+
+
+def test_derivations_check_the_inverse_chi_square_mean_and_the_limit_and_cite_the_wishart_means():
+    steps = P.derive_ridgeless().steps
+    checked = [s for s in steps if s.status == "checked"]
+    assert any(s.lhs.has(sp.Integral) for s in checked)  # E[1/chi^2_k] = 1/(k - 2)
+    assert sum(s.lhs.has(sp.Limit) for s in checked) >= 4  # the limit, the divergence at 1 from both sides, gamma -> oo
+    assert {s.source.key for s in steps if s.status == "cited"} == {"hastie2019", "muirhead1982"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(gamma=st.floats(0.05, 6.0).filter(lambda g: abs(g - 1) > 0.02), sigma=st.floats(0.1, 3.0),
+       r=st.floats(0.0, 3.0))
+def test_the_finite_n_risk_converges_to_the_limit_like_one_over_n(gamma, sigma, r):
+    ns = np.array([1e4, 1e5])
+    gap = np.abs(np.array([exact_curve(int(n), gamma, sigma, r) for n in ns]) - limit(gamma, sigma, r))
+    assert gap[1] <= gap[0] / 5 + 1e-12 * limit(gamma, sigma, r)
+    assert limit_curve(gamma, sigma, r) == pytest.approx(limit(gamma, sigma, r), rel=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(gamma=st.floats(0.05, 0.999), sigma=st.floats(0.1, 3.0), r=st.floats(0.0, 3.0))
+def test_the_risk_increases_towards_the_threshold_and_exceeds_the_null_risk_just_above_it(gamma, sigma, r):
+    assert limit(gamma, sigma, r) < limit((1 + gamma) / 2, sigma, r)
+    above = 1 + (1 - gamma) / 2
+    assert limit(above, sigma, r) >= sigma**2 / (above - 1)  # the noise term alone blows up
+
+
+# -- kernels ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, p", [(20, 6), (6, 20)])
+def test_conditional_and_simulated_risks_have_the_same_mean(n, p):
+    full = K.min_norm_risk(np, np.random.default_rng(1), 6000, n=n, p=p, r=1.5, sigma=0.7, conditional=False)
+    cond = K.min_norm_risk(np, np.random.default_rng(2), 3000, n=n, p=p, r=1.5, sigma=0.7)
+    exact = float(P.finite_risk(n, p, sp.Rational(7, 10), sp.Rational(3, 2)))
+    agree(full, cond, exact)
+    assert cond.stderr < full.stderr  # Rao-Blackwell: never more variance
+
+
+def test_without_noise_the_overparameterised_risk_is_the_projection_bias_exactly():
+    v = K.risk_batch(np, np.random.default_rng(0), 5, n=4, p=12, r=2.0, sigma=0.0)
+    assert np.allclose(v, 4.0 * (1 - 4 / 12), rtol=0, atol=1e-12)
+
+
+def test_randomised_rounding_interpolates_between_the_two_integers():
+    low, k_low, k_up = K.split_features(np.random.default_rng(0), 100_000, 10, 2.37)
+    assert low == 23 and k_low + k_up == 100_000 and abs(k_up / 1e5 - 0.7) < 0.01
+    assert K.split_features(np.random.default_rng(0), 10, 32, 0.5) == (16, 10, 0)
+
+
+# -- claims -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, p", [(40, 8), (12, 40)])
+def test_finite_n_risk_verifies_in_both_regimes(n, p):
+    v = wb.verify("double-descent.finite-n", n=n, p=p, sigma=0.8, r=1.2, resolution=0.03)
+    assert v.passed and v.kind == "statistical", str(v)
+
+
+def test_finite_n_rejects_the_risk_without_its_noise_term():
+    c = wb.claim("double-descent.finite-n")
+    bias_only = P.r**2 * (1 - P.n / P.p)
+    v = wb.verify(c.with_closed_form(bias_only), n=12, p=40, resolution=0.05)
+    assert not v.passed
+
+
+def test_ridgeless_verifies_below_the_threshold_and_fits_the_exact_correction():
+    v = wb.verify("double-descent.ridgeless", gamma=0.5, sigma=1.0, r=1.0, resolution=0.03)
+    assert v.passed and [pt["x"] for pt in v.sweep] == [32, 64, 128, 192], str(v)
+    b1, se1 = v.fit["corrections"][0], v.fit["correction_stderrs"][0]
+    assert abs(b1 - 2.0) <= Z * se1  # gamma/(1 - gamma - 1/n) = 1 + 2/n + ... at gamma = 1/2
+
+
+def test_ridgeless_rejects_the_risk_without_its_noise_term():
+    c = wb.claim("double-descent.ridgeless")
+    no_noise = sp.Piecewise((sp.Integer(0), P.gamma < 1), (P.r**2 * (1 - 1 / P.gamma), True))
+    assert not wb.verify(c.with_closed_form(no_noise), gamma=2.0, resolution=0.05).passed
+
+
+@pytest.mark.parametrize(
+    "claim_id, params, error, message",
+    [
+        ("double-descent.finite-n", {"n": 20, "p": 22}, ValueError, "p=22 is within 7 of n=20"),
+        ("double-descent.finite-n", {"n": 0}, ValueError, "n=0 is outside the domain"),
+        ("double-descent.finite-n", {"sigma": 0.0}, ValueError, "sigma=0.0 is outside the domain"),
+        ("double-descent.finite-n", {"r": -1.0}, ValueError, "r=-1.0 is outside the domain"),
+        ("double-descent.finite-n", {"p": 2.5}, TypeError, "p=2.5 must be an integer"),
+        ("double-descent.ridgeless", {"gamma": 1.1}, ValueError, "gamma=1.1 is within 0.3 of the interpolation threshold"),
+        ("double-descent.ridgeless", {"gamma": 5.0}, ValueError, "gamma=5.0 is outside the domain"),
+        ("double-descent.ridgeless", {"n": 64}, TypeError, "unknown parameter 'n' for double-descent.ridgeless"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, message):
+    with pytest.raises(error) as info:
+        wb.verify(claim_id, **params)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: K.min_norm_risk(np, np.random.default_rng(0), 10, n=10, p=11, r=1.0, sigma=1.0), ValueError,
+         "p=11 is within 1 of n=10"),
+        (lambda: K.min_norm_risk(np, np.random.default_rng(0), 10, n=10, p=3, r=-1.0, sigma=1.0), ValueError,
+         "r=-1.0 is outside"),
+        (lambda: K.ridgeless_experiment(np, np.random.default_rng(0), 10, gamma=0.0, sigma=1.0, r=1.0, n=32),
+         ValueError, "gamma=0.0 is outside"),
+        (lambda: K.ridgeless_experiment(np, np.random.default_rng(0), 10, gamma=2.0, sigma=1.0, r=1.0, n=32.0),
+         TypeError, "n=32.0 must be an integer"),
+    ],
+)
+def test_kernels_refuse_bad_input_by_name(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["double-descent.ridgeless", "--set", "gamma=1"], "gamma=1 is within 0.3"),
+        (["double-descent.finite-n", "--set", "n=10", "--set", "p=10"], "p=10 is within 7 of n=10"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, message):
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

@@ -1,0 +1,250 @@
+"""Wide ReLU networks (nngp.relu): the arc-cosine kernel, its iteration over depth, the kernels, the claim,
+mutations, bad input."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+from scipy import integrate
+
+import workbench as wb
+from estimates import Z, agree
+from numerics import wide_networks as K
+from proofs import wide_networks as P
+
+
+def arc_cosine_by_quadrature(t):
+    """E[relu(u) relu(v)] for unit-variance u, v with correlation cos t, by 2-D quadrature (independent of SymPy)."""
+    c, s = math.cos(t), math.sin(t)
+
+    def f(z2, z1):
+        u, v = z1, c * z1 + s * z2
+        return max(u, 0) * max(v, 0) * math.exp(-(z1 * z1 + z2 * z2) / 2) / (2 * math.pi)
+
+    return integrate.dblquad(f, 0, 12, -12, 12, epsabs=1e-11)[0]
+
+
+# -- derivations ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [0.0, 0.4, math.pi / 2, 2.5, math.pi])
+def test_arc_cosine_kernel_matches_quadrature(t):
+    value = float(P.arc_cosine(sp.Float(t)))
+    assert value == pytest.approx(arc_cosine_by_quadrature(t), abs=1e-7)  # the integrand has a kink
+    assert value == pytest.approx((math.sin(t) + (math.pi - t) * math.cos(t)) / (2 * math.pi), rel=1e-14, abs=1e-16)
+
+
+def test_derivation_checks_both_integrals_and_cites_polar_coordinates_and_the_nngp_limit():
+    d = P.derive_nngp()
+    checked = [s for s in d.steps if s.status == "checked"]
+    assert any(s.lhs.has(sp.Integral) for s in checked)
+    assert {s.source.key for s in d.steps if s.status == "cited"} == {"cho2009", "lee2018"}
+    assert d.closed_form == P.nngp_kernel()
+
+
+@settings(max_examples=60, deadline=None)
+@given(t=st.floats(0.0, math.pi), depth=st.integers(1, 5))
+def test_kernel_is_a_correlation_that_depth_pulls_towards_one(t, depth):
+    k_here = K.relu_correlation(t, depth)
+    k_next = K.relu_correlation(t, depth + 1)
+    assert 0.0 <= k_here <= 1.0 + 1e-15
+    assert k_next >= k_here - 1e-15  # kappa(c) >= c on [-1, 1]
+    assert k_here >= math.cos(t) - 1e-15
+    closed = float(P.nngp_kernel(depth, sp.Float(t)).evalf(30))
+    assert closed == pytest.approx(k_here, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(t=st.floats(0.0, math.pi))
+def test_the_naive_kernel_without_the_angular_weight_is_wrong_except_where_cos_or_pi_minus_theta_minus_one_vanish(t):
+    """The two kernels differ by cos(t) (pi - t - 1) / (2 pi): they agree only at t = pi/2 and t = pi - 1."""
+    naive = (math.sin(t) + math.cos(t)) / (2 * math.pi)
+    right = (math.sin(t) + (math.pi - t) * math.cos(t)) / (2 * math.pi)
+    assert math.isclose(right - naive, math.cos(t) * (math.pi - t - 1) / (2 * math.pi), abs_tol=1e-15)
+    if min(abs(t - math.pi / 2), abs(t - (math.pi - 1))) > 1e-3:
+        assert abs(right - naive) > 1e-5
+
+
+# -- kernels ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("L", [1, 3])
+def test_two_vector_layers_match_dense_weight_matrices_in_distribution(L):
+    fast = K.nngp_batch(np, np.random.default_rng(1), 3000, theta=1.2, L=L, N=24)
+    dense = K.nngp_dense_batch(np, np.random.default_rng(2), 3000, theta=1.2, L=L, N=24)
+    for a, b in zip(fast, dense, strict=True):  # covariance and both variances: same mean, same spread
+        ea, eb = (wb_estimate(x) for x in (a, b))
+        agree(ea, eb)
+        assert np.std(a) == pytest.approx(np.std(b), rel=0.15)
+
+
+def wb_estimate(values):
+    from numerics import Accumulator
+
+    acc = Accumulator()
+    acc.add(values)
+    return acc.estimate()
+
+
+def test_one_layer_is_exact_at_every_width_and_the_variance_is_one():
+    e = K.nngp_estimate(np, np.random.default_rng(0), 20000, theta=2.0, L=1, N=8)
+    assert abs(e.mean - K.relu_correlation(2.0, 1)) <= Z * e.stderr
+    _, q0, q1 = K.nngp_batch(np, np.random.default_rng(3), 20000, theta=2.0, L=4, N=8)
+    assert abs(q0.mean() - 1) <= Z * q0.std() / math.sqrt(q0.size)  # E q = 1 exactly, even narrow and deep
+
+
+def test_the_control_variate_keeps_the_mean_and_cuts_the_variance():
+    plain = K.nngp_estimate(np, np.random.default_rng(4), 20000, theta=0.7, L=3, N=32, control=False)
+    cv = K.nngp_estimate(np, np.random.default_rng(5), 20000, theta=0.7, L=3, N=32)
+    agree(plain, cv)
+    assert cv.stderr < plain.stderr / 5
+
+
+def test_a_narrow_deep_network_is_measurably_off_the_limit():
+    e = K.nngp_estimate(np, np.random.default_rng(6), 20000, theta=1.5, L=5, N=16)
+    assert e.mean < K.relu_correlation(1.5, 5) - Z * e.stderr  # the O(1/N) correction is negative here
+
+
+# -- the claim ----------------------------------------------------------------------------------------
+
+
+def test_nngp_verifies_and_one_layer_fits_no_correction():
+    v = wb.verify("nngp.relu", theta=1.0, L=1, resolution=0.02)
+    assert v.passed and v.kind == "asymptotic" and v.scale == "absolute", str(v)
+    assert abs(v.fit["corrections"][0]) <= Z * v.fit["correction_stderrs"][0]
+
+
+def test_nngp_rejects_the_kernel_without_the_angular_weight():
+    c = wb.claim("nngp.relu")
+    naive = (sp.sin(P.theta) + sp.cos(P.theta)) / sp.pi  # twice the naive kernel, one layer
+    v = wb.verify(c.with_closed_form(naive), theta=1.0, L=1, resolution=0.05)
+    assert not v.passed
+
+
+def test_nngp_rejects_the_input_correlation_as_the_kernel():
+    """'ReLU layers keep the correlation' (the linear-network answer) is wrong at depth."""
+    c = wb.claim("nngp.relu")
+    assert not wb.verify(c.with_closed_form(sp.cos(P.theta)), theta=1.5, L=2, resolution=0.05).passed
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"theta": 0.0}, ValueError, "theta=0.0 is outside the domain"),
+        ({"theta": 4.0}, ValueError, "theta=4.0 is outside the domain"),
+        ({"L": 0}, ValueError, "L=0 is outside the domain: integer with 1 <= L <= 5"),
+        ({"L": 6}, ValueError, "L=6 is outside the domain"),
+        ({"L": 2.5}, TypeError, "L=2.5 must be an integer"),
+        ({"N": 64}, TypeError, "unknown parameter 'N' for nngp.relu"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_its_domain(params, error, message):
+    with pytest.raises(error) as info:
+        wb.verify("nngp.relu", **params)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: K.nngp_estimate(np, np.random.default_rng(0), 10, theta=-0.1, L=1, N=4), ValueError, "theta=-0.1"),
+        (lambda: K.nngp_estimate(np, np.random.default_rng(0), 10, theta=1.0, L=0, N=4), ValueError, "L=0 is outside"),
+        (lambda: K.nngp_estimate(np, np.random.default_rng(0), 10, theta=1.0, L=1, N=4.0), TypeError, "N=4.0 must"),
+    ],
+)
+def test_kernels_refuse_bad_input_by_name(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_cli_bad_input_is_one_line_and_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", "nngp.relu", "--set", "L=9"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "L=9 is outside the domain" in proc.stderr
+
+
+# -- ntk.relu ---------------------------------------------------------------------------------------------
+
+
+def test_ntk_closed_form_adds_the_readout_and_hidden_parts():
+    for t in (0.0, 0.7, 2.0, 3.0):
+        all_, readout, hidden = (float(P.ntk_kernel(code, sp.Float(t))) for code in (1, 2, 3))
+        assert all_ == pytest.approx(readout + hidden, abs=1e-15)
+        assert readout == pytest.approx(K.relu_correlation(t, 1), abs=1e-14)
+        assert hidden == pytest.approx(math.cos(t) * (math.pi - t) / math.pi, abs=1e-15)
+    assert {s.source.key for s in P.derive_ntk().steps if s.status == "cited"} == {"jacot2018"}
+
+
+def test_empirical_ntk_gram_matches_finite_differences_of_the_network():
+    rng = np.random.default_rng(0)
+    n, d, N = 3, 5, 7
+    x, w, v = rng.standard_normal((n, d)), rng.standard_normal((N, d)), rng.standard_normal(N)
+
+    def f(w, v):
+        return math.sqrt(2 / N) * np.maximum(x @ w.T / math.sqrt(d), 0) @ v
+
+    jac = []
+    h = 1e-6
+    for k in range(N * d + N):
+        dw, dv = np.zeros(N * d), np.zeros(N)
+        (dw if k < N * d else dv)[k if k < N * d else k - N * d] = h
+        jac.append((f(w + dw.reshape(N, d), v + dv) - f(w - dw.reshape(N, d), v - dv)) / (2 * h))
+    jac = np.array(jac)  # (params, n)
+    assert np.allclose(K.ntk_dense_gram(np, x, w, v), jac.T @ jac, rtol=1e-6, atol=1e-8)
+
+
+def test_ntk_mean_is_exact_at_width_one_and_the_fluctuation_slope_is_minus_one_half():
+    e = K.ntk_experiment(np, np.random.default_rng(1), 200_000, theta=1.0, trained="all", N=1)
+    assert abs(e.mean - float(P.ntk_kernel(1, sp.Float(1.0)))) <= Z * e.stderr
+    r = K.ntk_fluctuation(np, np.random.default_rng(2), (16, 64, 256, 1024), 400, theta=1.0)
+    assert abs(r["slope"] + 0.5) <= Z * r["slope_stderr"]
+    assert abs(r["slope"] + 1.0) > Z * r["slope_stderr"]  # the mutation: exponent -1 is rejected
+    assert r["slope_stderr"] < 0.02
+
+
+@pytest.mark.parametrize("trained", ["all", "readout", "hidden"])
+def test_ntk_verifies_for_each_choice_of_trained_layers(trained):
+    v = wb.verify("ntk.relu", theta=2.0, trained=trained, N=64, resolution=0.02)
+    assert v.passed, str(v)
+
+
+def test_ntk_rejects_the_kernel_of_the_wrong_trained_layers():
+    c = wb.claim("ntk.relu")
+    readout_only = P.ntk_kernel(2)
+    assert not wb.verify(c.with_closed_form(readout_only), theta=1.0, trained="all", resolution=0.05).passed
+    naive_derivative = sp.cos(P.theta) / 2  # E[relu' relu'] taken as 1/4 at every angle
+    assert not wb.verify(c.with_closed_form(naive_derivative), theta=2.0, trained="hidden", resolution=0.05).passed
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"trained": "first"}, ValueError, "trained"),
+        ({"theta": 3.14}, ValueError, "theta=3.14 is outside the domain"),
+        ({"N": 0}, ValueError, "N=0 is outside the domain"),
+    ],
+)
+def test_ntk_bad_input_names_the_parameter(params, error, message):
+    with pytest.raises(error, match=message):
+        wb.verify("ntk.relu", **params)
+
+
+def test_benchmark_reports_every_number_at_a_tiny_size():
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import wide_networks as bench
+
+    report = bench.run(quick=True)
+    assert report["finite"] and report["ntk"]["blas_threads"] == "1"
+    assert report["ntk"]["ratio"] == pytest.approx(report["ntk"]["seconds"] / report["ntk"]["bare_seconds"])
+    for row in report["rows"]:
+        assert set(row) == {"benchmark", "value", "unit", "target", "ok"} and math.isfinite(row["value"])

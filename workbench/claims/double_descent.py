@@ -1,0 +1,116 @@
+"""The ``double-descent.*`` claims: the risk of min-norm least squares with isotropic Gaussian
+features, exactly at finite n (``double-descent.finite-n``) and in the proportional limit
+(``double-descent.ridgeless``, Hastie, Montanari, Rosset and Tibshirani 2019)."""
+
+from __future__ import annotations
+
+from numerics import double_descent as kernels
+from proofs import double_descent as derivations
+
+from ..asymptotics import Limit
+from ..claim import Claim
+from ..figures.double_descent import finite_plot, ridgeless_plot
+from ..parameters import integer, real
+from ..registry import register
+
+__all__ = ["FINITE", "RIDGELESS", "SAMPLES", "GAP", "BAND", "gap_constraint", "band_constraint"]
+
+_S = derivations
+SAMPLES = (32, 64, 128, 192)  # the sweep of double-descent.ridgeless
+GAP = 8  # |p - n| >= GAP: the risk's fourth moment is finite (E tr(W^-1)^k needs |p - n| >= 2k)
+BAND = 0.3  # |gamma - 1| >= BAND: at n = 32 that keeps |p - n| >= GAP and 1/(n |1 - gamma|) <= 0.11
+
+
+def gap_constraint(values: dict) -> str | None:
+    """The finite-n risk is finite for |p - n| >= 2; the z-test needs its fourth moment, |p - n| >= 8."""
+    n, p = values["n"], values["p"]
+    if abs(p - n) < GAP:
+        return (f"p={p} is within {GAP - 1} of n={n}: the risk diverges at p = n (infinite for |p - n| <= 1) and "
+                f"its Monte Carlo test needs |p - n| >= {GAP}")
+    return None
+
+
+def band_constraint(values: dict) -> str | None:
+    """The limit diverges at gamma = 1; the sweep is asymptotic only away from it."""
+    g = values["gamma"]
+    if abs(g - 1) < BAND:
+        return (f"gamma={g:g} is within {BAND:g} of the interpolation threshold gamma = 1, where the limiting risk "
+                f"diverges: use |gamma - 1| >= {BAND:g}")
+    return None
+
+
+def finite_remarks(values: dict) -> list[str]:
+    n, p = values["n"], values["p"]
+    regime = "under-parameterised (p < n): bias 0, variance sigma^2 p/(n - p - 1)" if p < n else (
+        "over-parameterised (p > n): bias r^2 (1 - n/p), variance sigma^2 n/(p - n - 1)")
+    return [
+        regime,
+        "a replicate is one independent design X; the noise and the direction of beta are averaged exactly given X "
+        "(Rao-Blackwell): r^2 (p - rank X)/p + sigma^2 tr(G^-1), G the smaller Gram matrix",
+    ]
+
+
+FINITE = register(
+    Claim(
+        id="double-descent.finite-n",
+        title="Exact finite-n risk of min-norm least squares with Gaussian features (inverse-Wishart means)",
+        statement=(
+            "For n samples with p iid N(0, 1) features, y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I), the "
+            "min-norm least-squares solution X^+ y has excess risk E||beta_hat - beta||^2 = sigma^2 p/(n - p - 1) for "
+            "p < n - 1 and r^2 (1 - n/p) + sigma^2 n/(p - n - 1) for p > n + 1, exactly at every n (the noise terms are "
+            "inverse-Wishart means; the bias term is E ||(I - P_X) beta||^2 with P_X a uniformly random projection)."
+        ),
+        kind="statistical",
+        parameters=(
+            integer("n", 40, "number of samples", low=1, high=256, typical=(1, 48)),
+            integer("p", 20, "number of features", low=1, high=512, typical=(1, 96)),
+            real("sigma", 1.0, "noise standard deviation", low=0.05, high=100.0, typical=(0.25, 2.0), latex=r"\sigma"),
+            real("r", 1.0, "signal norm ||beta||", low=0.0, high=100.0, typical=(0.0, 2.0)),
+        ),
+        derive=_S.derive_finite,
+        experiment=kernels.finite_experiment,
+        sources=(_S.HASTIE, _S.MUIRHEAD),
+        pilot=512,
+        constraint=gap_constraint,
+        remarks=finite_remarks,
+        plot=finite_plot,
+    )
+)
+
+
+def ridgeless_remarks(values: dict) -> list[str]:
+    return [
+        "p = gamma n by randomised rounding (p = floor(gamma n) + Bernoulli(frac(gamma n)) per data set), so the "
+        "sweep's mean is the finite-n risk interpolated linearly in p: no jagged O(1/n) rounding error",
+        "the finite-n risk is the limit with gamma - 1 shifted by -+1/n: a power series in 1/(n |1 - gamma|), fitted "
+        "to second order",
+    ]
+
+
+RIDGELESS = register(
+    Claim(
+        id="double-descent.ridgeless",
+        title="Double descent: the limiting risk of min-norm least squares diverges at gamma = p/n = 1",
+        statement=(
+            "With isotropic Gaussian features, p = gamma n and n -> oo, the excess risk of min-norm least squares "
+            "tends to sigma^2 gamma/(1 - gamma) for gamma < 1 and r^2 (1 - 1/gamma) + sigma^2/(gamma - 1) for gamma > 1 "
+            "(Hastie, Montanari, Rosset and Tibshirani 2019, isotropic case): it rises to infinity at the interpolation "
+            "threshold gamma = 1 and descends again towards the null risk r^2. Verified away from a band "
+            f"|gamma - 1| < {BAND:g} around the threshold."
+        ),
+        kind="asymptotic",
+        parameters=(
+            real("gamma", 3.0, "aspect ratio p/n", low=0.1, high=4.0, typical=(0.2, 3.0), latex=r"\gamma"),
+            real("sigma", 0.5, "noise standard deviation", low=0.05, high=100.0, typical=(0.25, 1.0), latex=r"\sigma"),
+            real("r", 1.0, "signal norm ||beta||", low=0.0, high=100.0, typical=(0.0, 2.0)),
+        ),
+        limit=Limit("n", sweep=SAMPLES, order=1, terms=2, description="number of samples", latex="n"),
+        derive=_S.derive_ridgeless,
+        experiment=kernels.ridgeless_experiment,
+        sources=(_S.HASTIE, _S.MUIRHEAD),
+        pilot=32,
+        constraint=band_constraint,
+        remarks=ridgeless_remarks,
+        plot=ridgeless_plot,
+    )
+)
