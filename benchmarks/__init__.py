@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["AREAS", "machine_info", "run_all"]
 
-AREAS = ("initialization", "deep_linear", "random_matrices", "coding")
+AREAS = ("initialization", "deep_linear", "random_matrices", "coding", "wide_networks", "sweep")
 
 
 def _cpu_model() -> str:

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 
@@ -31,3 +33,11 @@ def test_info_text_has_one_line_per_backend_and_the_blas():
     assert text.startswith("workbench ")
     for needle in ("  numpy: usable (cpu)", "  cupy: ", "  auto: chooses ", "BLAS: ", "cores available: ", "LaTeX: "):
         assert needle in text
+
+
+def test_cli_info_prints_text_and_json():
+    run = [sys.executable, "-m", "workbench", "info"]
+    text = subprocess.run(run, capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "backends:" in text and "numpy: usable" in text
+    d = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, timeout=120, check=True).stdout)
+    assert d["backends"]["numpy"]["usable"] is True

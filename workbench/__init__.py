@@ -22,6 +22,7 @@ from .export import latex
 from .figures import figure
 from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
+from .sweep import SweepResult, sweep
 from .verdict import Verdict
 from .verify import verify, verify_many
 
@@ -32,6 +33,7 @@ __all__ = [
     "Limit",
     "Parameter",
     "Source",
+    "SweepResult",
     "UnknownClaim",
     "Verdict",
     "choice",
@@ -42,6 +44,7 @@ __all__ = [
     "latex",
     "real",
     "register",
+    "sweep",
     "verify",
     "verify_many",
 ]

@@ -1,6 +1,6 @@
-"""The ``workbench`` command: list, derive, verify, latex, plot, compress, decompress.
+"""The ``workbench`` command: list, derive, verify, sweep, latex, plot, compress, decompress.
 
-Exit status: 0 all claims passed, 1 some claim failed, 2 a usage error or a LaTeX
+Exit status: 0 all claims passed (a sweep: its family-wise verdict), 1 some claim failed, 2 a usage error or a LaTeX
 compilation error (one line on stderr, no traceback). Every input (claim ids, parameters,
 output paths, the LaTeX installation for ``--pdf``) is validated before any work starts.
 """
@@ -95,9 +95,32 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    help="claims verified side by side in N processes (default: every core; the verdicts are the same)")
 
 
+def _workers_arg(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers={text!r} is not an integer >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers={value} is outside the domain: integer >= 1")
+    return value
+
+
+def _sweep_options(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument("--grid", action="append", default=[], required=required, metavar="K=V1,V2|A:B[:C]",
+                   help="a swept parameter: values by commas, or a range START:STOP[:STEP] (stop excluded); repeat per axis")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (tcp://host:8786), or 'serial'; default: a local cluster, one process per core")
+    p.add_argument("--workers", type=_workers_arg, metavar="N", help="processes of the local cluster (default: every core)")
+    p.add_argument("--store", metavar="DIR", help="reuse and keep results here (one JSON file per point): a rerun computes only what is missing")
+    p.add_argument("--family", default="holm", choices=("holm", "bonferroni"), help="family-wise correction across the grid points")
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="workbench", description="Derive and verify deep learning theory claims.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    inf = sub.add_parser("info", help="versions, usable backends (and why not), BLAS, cores, LaTeX")
+    inf.add_argument("--json", action="store_true", help="print a JSON object")
 
     ls = sub.add_parser("list", help="list the registered claims")
     ls.add_argument("--json", action="store_true", help="one JSON object per claim")
@@ -110,6 +133,18 @@ def _parser() -> _Parser:
     vf.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (e.g. xent)")
     _run_options(vf)
     vf.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
+
+    sw = sub.add_parser("sweep", help="verify one claim over a grid of parameters (on Dask where installed)")
+    sw.add_argument("id", help="claim id, e.g. init.he-forward")
+    _sweep_options(sw, required=True)
+    sw.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="fix a parameter")
+    sw.add_argument("--backend", default="numpy", choices=BACKENDS)
+    sw.add_argument("--seed", type=_int_arg("--seed"), default=0)
+    sw.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
+    sw.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
+    fmt = sw.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the sweep as JSON (family verdict and every point)")
+    fmt.add_argument("--csv", action="store_true", help="print the table as CSV")
 
     lx = sub.add_parser("latex", help="write LaTeX (theorem, proof, verification table, figure, BibTeX) for claims")
     lx.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (all claims by default)")
@@ -128,6 +163,10 @@ def _parser() -> _Parser:
     pl.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
     pl.add_argument("--backend", default="numpy", choices=BACKENDS)
     pl.add_argument("--seed", type=_int_arg("--seed"), default=0)
+    pl.add_argument("--sweep", action="store_true", help="draw a sweep over --grid instead of the claim's own figure")
+    _sweep_options(pl, required=False)
+    pl.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01, help="with --sweep")
+    pl.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6, help="with --sweep")
 
     cp = sub.add_parser("compress", help="quantise a float tensor (.npy) and Huffman-code it into a self-describing file")
     cp.add_argument("weights", metavar="WEIGHTS.npy", help="a NumPy .npy file holding a float array")
@@ -166,6 +205,14 @@ def _console():
     from rich.console import Console
 
     return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def _cmd_info(args) -> int:
+    from .info import info, info_text
+
+    d = info()
+    print(json.dumps(d, indent=2) if args.json else info_text(d))
+    return 0
 
 
 def _cmd_list(args) -> int:
@@ -310,12 +357,123 @@ def _cmd_latex(plan) -> int:
     return 0 if all(v.passed for v in result.verdicts) else 1
 
 
+def _plan_sweep(args):
+    """Everything a sweep needs, validated: (claim, grid, fixed parameters, store)."""
+    from .store import Store
+    from .sweep import parse_grid
+
+    c = all_claims_by_id(args.id)
+    if not args.grid:
+        raise UsageError("--sweep needs at least one --grid NAME=VALUES")
+    grid = parse_grid(c, args.grid)
+    fixed = _settings([c], args.sets)[c.id]
+    for name in fixed:
+        if name in grid:
+            raise UsageError(f"{name} is both swept (--grid) and fixed (--set)")
+    for combo in _product(grid):
+        c.resolve({**fixed, **combo})
+    if args.workers is not None and args.scheduler not in (None, "serial"):
+        raise UsageError("--workers sizes the local cluster; it does not go with --scheduler ADDRESS")
+    if args.store is not None:
+        Store(args.store).check(c.id)
+    if args.scheduler not in (None, "serial"):
+        from .sweep import _dask_available
+
+        if not _dask_available():
+            raise UsageError('--scheduler needs Dask: pip install "workbench[distributed]"')
+    from numerics import backend as make_backend, check_seed
+
+    check_seed(args.seed)
+    make_backend(args.backend, args.seed)
+    return c, grid, fixed
+
+
+def _product(grid: dict) -> list[dict]:
+    import itertools
+
+    return [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def _run_sweep(args, planned):
+    """Run a planned sweep with a progress bar; SchedulerUnreachable is left to the caller."""
+    import warnings
+
+    from .sweep import SerialFallback, sweep
+
+    c, grid, fixed = planned
+    progress = _LazyProgress()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SerialFallback)
+            result = sweep(c, grid, params=fixed, seed=args.seed, resolution=args.resolution, alpha=args.alpha,
+                           backend=args.backend, method=args.family, store=args.store, scheduler=args.scheduler,
+                           workers=args.workers, progress=lambda done, total: progress(c, done, total))
+    finally:
+        progress.close()
+    for w in caught:
+        print(f"workbench: hint: {w.message}", file=sys.stderr)
+    return result
+
+
+def _sweep_error(exc: Exception) -> int:
+    print(f"workbench: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+    return 2
+
+
+def _cmd_sweep(args, planned) -> int:
+    from .sweep import SchedulerUnreachable
+
+    try:
+        result = _run_sweep(args, planned)
+    except SchedulerUnreachable as exc:
+        return _sweep_error(exc)
+    rows = result.rows
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    elif args.csv:
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from rich.table import Table
+
+        table = Table(title=(
+            f"Sweep of {result.claim} over {' x '.join(f'{k} ({len(v)})' for k, v in result.grid.items())} = "
+            f"{len(rows)} points (backend {result.backend}, seed {result.seed}, {result.executor}); each point at alpha "
+            f"{result.alpha:g}, family-wise: {result.method.capitalize()} at alpha {result.alpha:g}"))
+        columns = [*result.grid, "expected", "estimate", "stderr", "resolution", "p", "point", result.method]
+        for col in columns:
+            table.add_column(col, justify="left" if col in ("point", result.method) else "right")
+        for v, row in zip(result.verdicts, rows, strict=True):
+            table.add_row(
+                *(str(row[k]) for k in result.grid),
+                number(v.expected), number(v.estimate), number(v.stderr, 3) if v.kind != "exact" else "exact",
+                resolution_text(v), f"{row['p_value']:.2g}",
+                "[green]PASS[/green]" if v.passed else "[bold red]FAIL[/bold red]",
+                "[green]PASS[/green]" if row["family_passed"] else "[bold red]FAIL[/bold red]",
+            )
+        console = _console()
+        console.print(table)
+        verdict = "[green]PASSED[/green]" if result.passed else "[bold red]FAILED[/bold red]"
+        console.print(f"{result.claim}: family-wise {verdict} ({sum(result.rejected)} of {len(rows)} points rejected by "
+                      f"{result.method.capitalize()} at alpha {result.alpha:g}); computed {result.computed}, reused "
+                      f"{result.reused} from the store" + (f", {result.recomputed} corrupted entries recomputed"
+                                                          if result.recomputed else ""))
+    return 0 if result.passed else 1
+
+
 def _plan_plot(args):
     from .files import check_target
     from .figures import FORMATS
     from .files import OutputError
 
     c = all_claims_by_id(args.id)
+    if args.sweep:
+        planned_sweep = _plan_sweep(args)
+    elif args.grid or args.store or args.scheduler or args.workers:
+        raise UsageError("--grid, --store, --scheduler and --workers go with --sweep")
     params = _settings([c], args.sets)[c.id]
     c.resolve(params)
     fmt = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
@@ -326,12 +484,21 @@ def _plan_plot(args):
 
     check_seed(args.seed)
     make_backend(args.backend, args.seed)
-    return c, params
+    return (planned_sweep, None) if args.sweep else (c, params)
 
 
 def _cmd_plot(args, planned) -> int:
     from .figures import save
 
+    if args.sweep:
+        from .sweep import SchedulerUnreachable, sweep_figure
+
+        try:
+            result = _run_sweep(args, planned[0])
+        except SchedulerUnreachable as exc:
+            return _sweep_error(exc)
+        print(f"wrote {save(sweep_figure(result), args.output, force=args.force)}")
+        return 0
     c, params = planned
     fig = c.figure(seed=args.seed, backend=args.backend, **params)
     print(f"wrote {save(fig, args.output, force=args.force)}")
@@ -456,6 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         planned = None
         if args.command == "verify":
             planned = _plan_verify(args)
+        elif args.command == "sweep":
+            planned = _plan_sweep(args)
         elif args.command == "latex":
             planned = _plan_latex(args)
         elif args.command == "plot":
@@ -473,6 +642,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "verify":
             return _cmd_verify(args, planned)
+        if args.command == "sweep":
+            return _cmd_sweep(args, planned)
         if args.command == "latex":
             return _cmd_latex(planned)
         if args.command == "plot":
@@ -481,6 +652,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_compress(args, planned)
         if args.command == "decompress":
             return _cmd_decompress(args, planned)
+        if args.command == "info":
+            return _cmd_info(args)
         return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
