@@ -37,14 +37,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _int_arg(name: str):
+def _int_arg(name: str, low: int = 0, high: int | None = None):
+    """An argparse type for ``name``: an integer in [low, high] (no upper end when ``high`` is None)."""
+    short = name.lstrip("-")
+    domain = f"integer >= {low}" if high is None else f"integer with {low} <= {short} <= {high}"
+
     def parse(text: str) -> int:
         try:
             value = int(text, 10)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}={text!r} is not an integer >= 0") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name}={value} is outside the domain: integer >= 0")
+            raise argparse.ArgumentTypeError(f"{name}={text!r} is not an integer ({domain})") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{name}={value} is outside the domain: {domain}")
         return value
 
     return parse
@@ -65,44 +69,14 @@ def _real_arg(name: str, low: float, high: float, closed_high: bool):
     return parse
 
 
-def _jobs_arg(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--jobs={text!r} is not an integer >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--jobs={value} is outside the domain: integer >= 1")
-    return value
-
-
-def _bits_arg(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--bits={text!r} is not an integer (1 <= bits <= 16)") from None
-    if not 1 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"--bits={value} is outside the domain: integer with 1 <= bits <= 16")
-    return value
-
-
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
     p.add_argument("--backend", default="numpy", choices=BACKENDS)
     p.add_argument("--seed", type=_int_arg("--seed"), default=0)
     p.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
     p.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
-    p.add_argument("--jobs", type=_jobs_arg, default=None, metavar="N",
+    p.add_argument("--jobs", type=_int_arg("--jobs", 1), default=None, metavar="N",
                    help="claims verified side by side in N processes (default: every core; the verdicts are the same)")
-
-
-def _workers_arg(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers={text!r} is not an integer >= 1") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--workers={value} is outside the domain: integer >= 1")
-    return value
 
 
 def _sweep_options(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -110,7 +84,7 @@ def _sweep_options(p: argparse.ArgumentParser, *, required: bool) -> None:
                    help="a swept parameter: values by commas, or a range START:STOP[:STEP] (stop excluded); repeat per axis")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address (tcp://host:8786), or 'serial'; default: a local cluster, one process per core")
-    p.add_argument("--workers", type=_workers_arg, metavar="N", help="processes of the local cluster (default: every core)")
+    p.add_argument("--workers", type=_int_arg("--workers", 1), metavar="N", help="processes of the local cluster (default: every core)")
     p.add_argument("--store", metavar="DIR", help="reuse and keep results here (one JSON file per point): a rerun computes only what is missing")
     p.add_argument("--family", default="holm", choices=("holm", "bonferroni"), help="family-wise correction across the grid points")
 
@@ -170,7 +144,7 @@ def _parser() -> _Parser:
 
     cp = sub.add_parser("compress", help="quantise a float tensor (.npy) and Huffman-code it into a self-describing file")
     cp.add_argument("weights", metavar="WEIGHTS.npy", help="a NumPy .npy file holding a float array")
-    cp.add_argument("--bits", type=_bits_arg, required=True, metavar="B", help="quantisation bits, 1 to 16")
+    cp.add_argument("--bits", type=_int_arg("--bits", 1, 16), required=True, metavar="B", help="quantisation bits, 1 to 16")
     cp.add_argument("-o", "--output", metavar="OUT", help="compressed file (default: WEIGHTS with suffix .wbz)")
     cp.add_argument("--force", action="store_true", help="overwrite a file the workbench did not write")
     cp.add_argument("--json", action="store_true", help="print the report as JSON")
