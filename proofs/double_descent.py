@@ -39,7 +39,7 @@ from functools import cache
 import sympy as sp
 
 from .derivation import Derivation, cite, define, equal, substitute
-from .sources import Source
+from .sources import MUIRHEAD, Source
 
 __all__ = [
     "gamma",
@@ -83,15 +83,6 @@ HASTIE = Source(
     volume="50",
     number="2",
     pages="949-986",
-)
-MUIRHEAD = Source(
-    "muirhead1982",
-    "Robb J. Muirhead",
-    "Aspects of Multivariate Statistical Theory",
-    "John Wiley & Sons, New York",
-    1982,
-    isbn="0-471-09442-0",
-    kind="book",
 )
 SOURCES = (HASTIE, MUIRHEAD)
 

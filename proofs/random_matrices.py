@@ -48,7 +48,7 @@ from functools import cache
 import sympy as sp
 
 from .derivation import Derivation, cite, define, equal, recurrence, substitute
-from .sources import CASELLA, Source
+from .sources import CASELLA, MUIRHEAD, Source
 
 __all__ = [
     "N",
@@ -164,15 +164,6 @@ BENETTIN = Source(
     volume="15",
     number="1",
     pages="9-20",
-)
-MUIRHEAD = Source(
-    "muirhead1982",
-    "Robb J. Muirhead",
-    "Aspects of Multivariate Statistical Theory",
-    "John Wiley & Sons, New York",
-    1982,
-    isbn="0-471-09442-0",
-    kind="book",
 )
 PENNINGTON = Source(
     "pennington2017",

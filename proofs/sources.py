@@ -130,3 +130,14 @@ CASELLA = Source(
     isbn="978-0-534-24312-8",
     kind="book",
 )
+
+# Cited by the random-matrix areas for Wishart and chi-distribution facts.
+MUIRHEAD = Source(
+    "muirhead1982",
+    "Robb J. Muirhead",
+    "Aspects of Multivariate Statistical Theory",
+    "John Wiley & Sons, New York",
+    1982,
+    isbn="0-471-09442-0",
+    kind="book",
+)
