@@ -14,9 +14,15 @@ import platform
 import sys
 from typing import Any
 
-__all__ = ["AREAS", "machine_info", "run_all"]
+__all__ = ["AREAS", "machine_info", "row", "run_all"]
 
-AREAS = ("initialization", "deep_linear", "random_matrices", "coding", "wide_networks", "sweep")
+AREAS = ("initialization", "deep_linear", "random_matrices", "coding", "wide_networks", "lazy_training", "sweep",
+         "backends")
+
+
+def row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
+    """One line of an area's table: a measurement, its unit, the target (text) and whether it is met."""
+    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}
 
 
 def _cpu_model() -> str:

@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--area NAME ...]``: run, print, write JSON.
+"""``python -m benchmarks [--quick] [--json PATH] [--markdown PATH] [--area NAME ...]``: run, print,
+write the JSON report (and the Markdown table that README's Performance section shows).
 
 Exits 0 whatever the numbers: a missed target is marked in the table and the report, not
 treated as a failure.
@@ -36,17 +37,9 @@ def print_report(report: dict[str, Any], console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
-    m = report["machine"]
-    blas = m["blas"]
-    blas_text = (
-        ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)" for p in blas["libraries"])
-        if blas.get("source") == "threadpoolctl"
-        else f"{blas.get('name')} {blas.get('version')}"
-    )
     console.print(
         f"[bold]workbench {report['workbench']} benchmarks[/bold]{' (quick)' if report['quick'] else ''}: "
-        f"{m['cpu']}, {m['cpus_usable']} of {m['cpu_count']} CPUs, {m['platform']}, Python {m['python']}, "
-        f"NumPy {m['numpy']}, BLAS {blas_text}"
+        f"{_machine_text(report['machine'])}"
     )
     for area, result in report["areas"].items():
         table = Table(title=f"{area}: {result.get('title', '')}", title_justify="left")
@@ -57,15 +50,46 @@ def print_report(report: dict[str, Any], console=None) -> None:
         table.add_column("", justify="center")
         for row in result["rows"]:
             value = row["value"]
-            text = _format(value, row["unit"]) if math.isfinite(value) else str(value)
+            text = _format(value, row["unit"]) if math.isfinite(value) else "n/a"
             table.add_row(row["benchmark"], text, row["unit"], row["target"] or "", _mark(row["ok"]))
         console.print(table)
+
+
+def _machine_text(m: dict[str, Any]) -> str:
+    blas = m["blas"]
+    if blas.get("source") == "threadpoolctl":
+        blas_text = ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
+                              for p in blas["libraries"])
+    else:
+        blas_text = f"{blas.get('name')} {blas.get('version')}"
+    return (f"{m['cpu']}, {m['cpus_usable']} of {m['cpu_count']} CPUs, {m['platform']}, Python {m['python']}, "
+            f"NumPy {m['numpy']}, BLAS {blas_text}")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as one Markdown table (area, benchmark, value, target, met), the machine named above it."""
+    lines = [
+        (f"Measured {report.get('created', '')[:10]} on {_machine_text(report['machine'])}"
+        f"{' (quick run)' if report['quick'] else ''}; `python -m benchmarks` "
+        f"({report.get('seconds', float('nan')):.0f} s)."),
+        "",
+        "| area | benchmark | value | target | met |",
+        "|---|---|---|---|---|",
+    ]
+    for area, result in report["areas"].items():
+        for r in result["rows"]:
+            value = r["value"]
+            text = f"{_format(value, r['unit'])} {r['unit']}" if math.isfinite(value) else "n/a"
+            met = "" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
+            lines.append(f"| {area} | {r['benchmark']} | {text} | {r['target'] or ''} | {met} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Benchmarks of the workbench's kernels.")
     parser.add_argument("--json", default=DEFAULT_JSON, metavar="PATH",
                         help=f"where to write the JSON report (default: {DEFAULT_JSON} in the current directory)")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the report as a Markdown table (for README)")
     parser.add_argument("--quick", action="store_true", help="a tiny run (seconds) to check that everything works")
     parser.add_argument("--area", action="append", choices=AREAS, help="run only this area (repeatable)")
     args = parser.parse_args(argv)
@@ -80,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     path = atomic_write(Path(args.json), json.dumps(report, indent=2, sort_keys=False) + "\n")
     print(f"report written to {path} ({report['seconds']:.1f} s)")
+    if args.markdown:
+        print(f"table written to {atomic_write(Path(args.markdown), markdown(report))}")
     return 0
 
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from . import row as _row
+
 __all__ = ["FULL", "QUICK", "Size", "run"]
 
 TARGET_BITS = 1.001  # file bits / ideal Huffman bits
@@ -198,10 +200,6 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
         "title": title,
         "rows": rows,
     }
-
-
-def _row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
-    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}
 
 
 if __name__ == "__main__":  # python -m benchmarks.coding [--quick]

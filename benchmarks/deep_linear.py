@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from . import row as _row
+
 __all__ = ["FULL", "QUICK", "Size", "flops_per_step", "gd_benchmark", "run"]
 
 TARGET_RATIO = 0.6
@@ -129,7 +131,3 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
         f"{size.samples} samples, {size.steps} steps, float32; best of {size.repeats}"
     )
     return {"area": "deep_linear", "size": asdict(size), "gd": gd, "title": title, "rows": rows}
-
-
-def _row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
-    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from . import row as _row
+
 __all__ = ["FULL", "QUICK", "Size", "dense_benchmark", "gram_benchmark", "run", "verify_benchmark"]
 
 CLAIM = "init.he-forward"
@@ -199,7 +201,3 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
         "title": title,
         "rows": rows,
     }
-
-
-def _row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
-    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}

@@ -36,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FULL", "QUICK", "Size", "run", "spectrum_benchmark", "step_benchmark", "spectrum_width"]
+from . import row as _row
+
+__all__ = ["FULL", "QUICK", "Size", "run", "spectrum_benchmark", "spectrum_width", "step_benchmark"]
 
 TARGET_SECONDS = 300.0  # the whole spectrum of N = 128 to 1% in under five minutes on two cores
-TARGET_RATIO = 1.5  # a kernel step within 50% of the bare QR of its shape
+TARGET_RATIO = 1.3  # a kernel step within 30% of the bare QR of its shape (issue 9; issue 7 asked 1.5)
 ALPHA = 1e-6  # the verifier's default level, Bonferroni-corrected over the N exponents
 
 
@@ -234,7 +236,3 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
     )
     return {"area": "random_matrices", "size": asdict(size), "spectrum": spectrum, "step": step, "title": title,
             "rows": rows}
-
-
-def _row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
-    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}

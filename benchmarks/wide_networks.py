@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Size", "FULL", "QUICK", "flops", "ntk_benchmark", "run"]
+from . import row as _row
+
+__all__ = ["FULL", "QUICK", "Size", "flops", "ntk_benchmark", "run"]
 
 TARGET_RATIO = 2.0  # kernel time / bare GEMM time: the elementwise work (relu, masks, products) may cost as much
 
@@ -109,7 +111,3 @@ def run(size: Size | None = None, *, quick: bool = False) -> dict[str, Any]:
              + ("" if nt else "; neural-tangents not installed (optional)"))
     return {"area": "wide_networks", "size": asdict(size), "ntk": ntk, "neural_tangents": nt, "title": title,
             "rows": rows, "finite": all(math.isfinite(r["value"]) for r in rows)}
-
-
-def _row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:
-    return {"benchmark": benchmark, "value": float(value), "unit": unit, "target": target, "ok": ok}

@@ -1,9 +1,17 @@
-"""Array backends: a name (``numpy``, ``cupy``, ``auto``) becomes an array namespace and a
-seeded generator.
+"""Array backends: a name becomes an array namespace and a seeded generator.
 
-Kernels receive ``xp`` and the generator as arguments; nothing here is global. CuPy is
-imported only when asked for, and its two failure modes give two distinct one-line
-messages (the probe runs a tiny computation, as SciPy's test configuration does).
+- ``numpy``: NumPy and its PCG64 generator (the default);
+- ``cupy``: CuPy on the current CUDA device (the ``gpu`` extra);
+- ``torch``: PyTorch tensors through ``array_api_compat.torch`` (the ``torch`` extra), on CUDA where
+  one is usable, else the CPU, with :class:`~numerics.generators.TorchGenerator`;
+- ``array-api-strict``: the standard's reference namespace, which refuses anything outside the
+  standard (NumPy draws handed over by :class:`~numerics.generators.HostGenerator`): a kernel that
+  verifies here uses only the standard, so it runs on any conforming library;
+- ``auto``: CuPy when a usable CUDA device exists, else NumPy.
+
+Kernels receive ``xp`` and the generator as arguments; nothing here is global. Optional
+libraries are imported only when asked for, and CuPy's two failure modes give two distinct
+one-line messages (the probe runs a tiny computation, as SciPy's test configuration does).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from typing import Any
 
 __all__ = ["BACKENDS", "Backend", "BackendUnavailable", "backend", "check_seed"]
 
-BACKENDS = ("numpy", "cupy", "auto")
+BACKENDS = ("numpy", "cupy", "torch", "array-api-strict", "auto")
 
 CUPY_MISSING = "CuPy is not installed: install the GPU extra with pip install 'workbench[gpu]'"
 CUPY_NO_DEVICE = "CuPy is installed but no CUDA device is usable"
+TORCH_MISSING = "PyTorch is not installed: install the torch extra with pip install 'workbench[torch]'"
+STRICT_MISSING = "array-api-strict is not installed: install the test extra with pip install 'workbench[test]'"
 
 
 class BackendUnavailable(RuntimeError):
@@ -61,6 +71,30 @@ def _cupy() -> ModuleType:
     return cupy
 
 
+def _import(module: str, missing: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailable(missing) from exc
+
+
+def _torch(seed: int) -> Backend:
+    from .generators import TorchGenerator
+
+    torch = _import("torch", TORCH_MISSING)
+    xp = _import("array_api_compat.torch", TORCH_MISSING)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    label = f"cuda:{torch.cuda.current_device()} {torch.cuda.get_device_name()}" if device == "cuda" else "cpu"
+    return Backend("torch", xp, TorchGenerator(torch, seed, device), label)
+
+
+def _strict(seed: int) -> Backend:
+    from .generators import HostGenerator
+
+    xp = _import("array_api_strict", STRICT_MISSING)
+    return Backend("array-api-strict", xp, HostGenerator(xp, seed), "cpu")
+
+
 def backend(name: str = "numpy", seed: int = 0) -> Backend:
     """Resolve ``name`` to a :class:`Backend` whose generator is seeded by ``seed``.
 
@@ -78,6 +112,10 @@ def backend(name: str = "numpy", seed: int = 0) -> Backend:
             return backend("cupy", seed)
         except BackendUnavailable:
             return backend("numpy", seed)
+    if name == "torch":
+        return _torch(seed)
+    if name == "array-api-strict":
+        return _strict(seed)
     if name == "cupy":
         cupy = _cupy()
         device = cupy.cuda.Device()

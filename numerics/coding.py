@@ -35,6 +35,7 @@ import numpy as np
 
 from .estimate import Estimate
 from .huffman import batch_code_lengths, canonical_codes, code_lengths, is_prefix_free
+from .namespaces import backend_name, bincount, to_host
 
 __all__ = [
     "GALLAGER_SIGMA",
@@ -73,13 +74,8 @@ NEAR = 1e-3  # "the bound approached within 0.001 bit", as the events count it
 _DIGITS = (50, 200, 1000)  # decimal digits of the fallback for rows within float64 rounding of a bound
 
 
-def _backend(xp: Any) -> str:
-    return xp.__name__.split(".")[0]
-
-
-def _host(x: Any) -> np.ndarray:
-    """An array on the host (CuPy arrays have ``.get()``)."""
-    return x.get() if hasattr(x, "get") else np.asarray(x)
+_backend = backend_name
+_host = to_host  # Huffman codes are built on the host (a heap), from counts made on the device
 
 
 # --- random distributions ------------------------------------------------------------------------
@@ -605,11 +601,11 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     lo_all, hi_all = [], []
     for start in range(0, groups, per_batch):
         b = min(per_batch, groups - start)
-        k = xp.rint(rng.standard_normal((b, SAMPLE)) * (sigma / Delta)).astype(xp.int64)
-        lo, hi = int(k.min()), int(k.max())
+        k = xp.astype(xp.round(rng.standard_normal((b, SAMPLE)) * (sigma / Delta)), xp.int64)
+        lo, hi = int(xp.min(k)), int(xp.max(k))
         width = hi - lo + 1
         flat = (k - lo) + xp.arange(b, dtype=xp.int64)[:, None] * width
-        counts = _host(xp.bincount(flat.ravel(), minlength=b * width).reshape(b, width))
+        counts = _host(xp.reshape(bincount(xp, xp.reshape(flat, (-1,)), minlength=b * width), (b, width)))
         hist.append(counts)
         lo_all.append(lo)
         hi_all.append(hi)

@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from array_api_compat import device as _device_of
+
 from .estimate import Accumulator, Estimate
+from .namespaces import backend_name, to_host
 
 __all__ = [
     "softplus",
@@ -42,6 +45,12 @@ __all__ = [
 # proofs.cross_entropy.derive_derivatives (tests compare the two).
 THIRD_DERIVATIVE_BOUND = math.sqrt(3) / 18
 FOURTH_DERIVATIVE_BOUND = 1 / 8
+SMALLEST_SUBNORMAL = math.ulp(0.0)  # 2^-1074: below it float64 holds nothing (not every finfo has it)
+
+
+def _device(rng: Any) -> Any:
+    """Where ``rng`` puts its draws (a ``TorchGenerator``'s device; None: the namespace's default)."""
+    return getattr(rng, "device", None)
 
 
 def naive_softplus(xp: Any, m: Any) -> Any:
@@ -76,7 +85,8 @@ def cross_entropy(xp: Any, z: Any, y: Any) -> Any:
     M = xp.take_along_axis(z, top[..., None], axis=-1)
     shifted = xp.exp(z - M)
     # The top term is exp(0) = 1 exactly; sum the others alone so tiny terms survive.
-    others = xp.where(xp.arange(z.shape[-1]) == top[..., None], 0.0, shifted)
+    classes = xp.arange(z.shape[-1], device=_device_of(z))
+    others = xp.where(classes == top[..., None], 0.0, shifted)
     rest = xp.sum(others, axis=-1)
     z_y = xp.take_along_axis(z, y[..., None], axis=-1)[..., 0]
     return (M[..., 0] - z_y) + xp.log1p(rest)
@@ -84,15 +94,15 @@ def cross_entropy(xp: Any, z: Any, y: Any) -> Any:
 
 def cross_entropy_grad(xp: Any, z: Any, y: Any) -> Any:
     """Gradient of :func:`cross_entropy` with respect to ``z``: ``softmax(z) - onehot(y)``."""
-    onehot = xp.arange(z.shape[-1]) == y[..., None]
-    return softmax(xp, z) - onehot
+    p = softmax(xp, z)
+    onehot = xp.arange(z.shape[-1], device=_device_of(z)) == y[..., None]
+    return p - xp.astype(onehot, p.dtype)
 
 
-def margin_logits(xp: Any, K: int, m: float, offset: float, y: int) -> Any:
-    """Logits with correct class ``y`` at ``offset`` and every wrong class at ``offset + m``."""
-    z = xp.full((K,), offset + m, dtype=xp.float64)
-    z[y] = offset
-    return z
+def margin_logits(xp: Any, K: int, m: float, offset: float, y: int, device: Any = None) -> Any:
+    """Logits with correct class ``y`` at ``offset`` and every wrong class at ``offset + m`` (float64)."""
+    wrong = xp.full((K,), offset + m, dtype=xp.float64, device=device)
+    return xp.where(xp.arange(K, device=device) == y, float(offset), wrong)
 
 
 def _draw_offset_and_label(rng: Any, K: int) -> tuple[float, int]:
@@ -110,16 +120,17 @@ def margin_experiment(xp: Any, rng: Any, budget: int | None = None, *, K: int, m
     sensitivity to them, :math:`1 - p_y` (computed by the kernel itself).
     """
     offset, y = _draw_offset_and_label(rng, K)
-    z = margin_logits(xp, K, m, offset, y)
-    label = xp.asarray(y)
-    loss = float(cross_entropy(xp, z, label))
+    device = _device(rng)
+    z = margin_logits(xp, K, m, offset, y, device=device)
+    label = xp.asarray(y, dtype=xp.int64, device=device)
+    loss_ = cross_entropy(xp, z, label)
     p = softmax(xp, z)
-    sensitivity = float(xp.sum(xp.where(xp.arange(K) == y, 0.0, p)))  # 1 - p_y without cancellation
+    sensitivity_ = xp.sum(xp.where(xp.arange(K, device=device) == y, 0.0, p))  # 1 - p_y without cancellation
+    loss, sensitivity = (float(v) for v in to_host(xp.stack([loss_, sensitivity_])))  # one transfer
     eps = float(xp.finfo(xp.float64).eps)
-    tiny = float(xp.finfo(xp.float64).smallest_subnormal)
     # eps first: (K + 3) * |L| itself overflows near the top of the float range
-    atol = (K + 3) * (eps * abs(loss)) + 3 * sensitivity * (eps * abs(offset) + eps * abs(m)) + tiny
-    return Estimate.exact(loss, atol, backend=xp.__name__.split(".")[0], dtype="float64")
+    atol = (K + 3) * (eps * abs(loss)) + 3 * sensitivity * (eps * abs(offset) + eps * abs(m)) + SMALLEST_SUBNORMAL
+    return Estimate.exact(loss, atol, backend=backend_name(xp), dtype="float64")
 
 
 def derivatives_experiment(xp: Any, rng: Any, budget: int | None = None, *, m: float, n: int) -> Estimate:
@@ -137,17 +148,18 @@ def derivatives_experiment(xp: Any, rng: Any, budget: int | None = None, *, m: f
     if n not in (1, 2):
         raise ValueError(f"n={n} is outside the domain: one of 1, 2")
     offset = float(rng.standard_normal())
+    device = _device(rng)
     eps = float(xp.finfo(xp.float64).eps)
-    L0 = float(softplus(xp, xp.asarray(float(m))))
+    L0 = float(softplus(xp, xp.asarray(float(m), dtype=xp.float64, device=device)))
     err = eps * (4 * abs(L0) + 4 * (abs(offset) + abs(m)) + 4)
     if n == 1:
         h = (3 * err / THIRD_DERIVATIVE_BOUND) ** (1 / 3)
     else:
         h = (48 * err / FOURTH_DERIVATIVE_BOUND) ** 0.25
     h = 2.0 ** round(math.log2(h))  # a power of two: exact scaling of the differences
-    margins = xp.asarray([m - h, m, m + h], dtype=xp.float64)
-    z = xp.stack([xp.full((3,), offset, dtype=xp.float64), offset + margins], axis=-1)
-    L = cross_entropy(xp, z, xp.zeros(3, dtype=xp.int64))
+    margins = xp.asarray([m - h, m, m + h], dtype=xp.float64, device=device)
+    z = xp.stack([xp.full((3,), offset, dtype=xp.float64, device=device), offset + margins], axis=-1)
+    L = to_host(cross_entropy(xp, z, xp.zeros(3, dtype=xp.int64, device=device)))  # one transfer, three losses
     # argument rounding (m +- h, offset + margin) moves each L by at most eps(|c|+|m|+h)
     err += 2 * eps * (abs(offset) + abs(m) + h)
     if n == 1:
@@ -156,7 +168,7 @@ def derivatives_experiment(xp: Any, rng: Any, budget: int | None = None, *, m: f
     else:
         value = float((L[2] - 2 * L[1] + L[0]) / (h * h))
         atol = h**2 * FOURTH_DERIVATIVE_BOUND / 12 + 4 * err / (h * h)
-    return Estimate.exact(value, atol, backend=xp.__name__.split(".")[0], dtype="float64")
+    return Estimate.exact(value, atol, backend=backend_name(xp), dtype="float64")
 
 
 def asymptotes_experiment(xp: Any, rng: Any, budget: int | None = None, *, m: float) -> Estimate:
@@ -166,10 +178,9 @@ def asymptotes_experiment(xp: Any, rng: Any, budget: int | None = None, *, m: fl
     condition number at most 1 here, so 4 ulp relative, plus the smallest subnormal
     (below it float64 holds nothing).
     """
-    gap = float(softplus_gap(xp, xp.asarray(float(m), dtype=xp.float64)))
-    info = xp.finfo(xp.float64)
-    atol = 4 * float(info.eps) * abs(gap) + float(info.smallest_subnormal)
-    return Estimate.exact(gap, atol, backend=xp.__name__.split(".")[0], dtype="float64")
+    gap = float(softplus_gap(xp, xp.asarray(float(m), dtype=xp.float64, device=_device(rng))))
+    atol = 4 * float(xp.finfo(xp.float64).eps) * abs(gap) + SMALLEST_SUBNORMAL
+    return Estimate.exact(gap, atol, backend=backend_name(xp), dtype="float64")
 
 
 def score_identity_experiment(xp: Any, rng: Any, budget: int, *, K: int, s: float) -> Estimate:
@@ -182,7 +193,7 @@ def score_identity_experiment(xp: Any, rng: Any, budget: int, *, K: int, s: floa
     """
     if budget < 2:
         raise ValueError(f"budget={budget} must be >= 2 replicates")
-    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype="float64")
+    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     batch = max(1, (1 << 20) // K)
     done = 0
     while done < budget:
@@ -193,6 +204,6 @@ def score_identity_experiment(xp: Any, rng: Any, budget: int, *, K: int, s: floa
         y = xp.argmax(z + gumbel, axis=-1)
         top = xp.argmax(z, axis=-1)
         p_top = xp.take_along_axis(softmax(xp, z), top[:, None], axis=-1)[:, 0]
-        acc.add(p_top - (y == top))
+        acc.add(p_top - xp.astype(y == top, p_top.dtype))
         done += b
     return acc.estimate()

@@ -17,8 +17,10 @@ from functools import cache
 from typing import Any, Callable
 
 import numpy as np
+from array_api_compat import device as _device_of
 
 from .estimate import Estimate
+from .namespaces import backend_name, namespace, to_host
 
 __all__ = [
     "second_derivative_weights",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 EVAL_ULPS = 64  # rounding of one low-degree polynomial loss evaluation, in units of eps * |terms|
+EPS64 = float(np.finfo(np.float64).eps)
 
 
 @cache
@@ -66,82 +69,144 @@ def first_derivative_weights(degree: int) -> tuple[Fraction, ...]:
     return _stencil(1, max(1, math.ceil(degree / 2)))
 
 
-def _directional(f: Callable, x: np.ndarray, directions: np.ndarray, weights, h: float, power: int):
-    """sum_j c_j f(x + j h v) / h^power for every direction v, and its rounding bound."""
+def _directional(f: Callable, x: Any, directions: Any, weights, h: float, power: int):
+    """sum_j c_j f(x + j h v) / h^power for every direction v (rows of ``directions``), and its rounding
+    bound (both arrays of ``x``'s namespace, shape (D,))."""
+    xp = namespace(x)
+    device = _device_of(x)
     m = (len(weights) - 1) // 2
-    offsets = np.arange(-m, m + 1, dtype=float) * h
+    offsets = xp.arange(-m, m + 1, dtype=xp.float64, device=device) * h
     points = x[None, None, :] + offsets[None, :, None] * directions[:, None, :]  # (D, 2m+1, p)
-    values = f(points.reshape(-1, x.size)).reshape(len(directions), len(offsets))
-    c = np.array([float(w) for w in weights])
-    estimate = values @ c / h**power
-    bound = EVAL_ULPS * np.finfo(float).eps * (np.abs(values) @ np.abs(c)) / h**power
+    values = xp.reshape(f(xp.reshape(points, (-1, x.shape[0]))), (directions.shape[0], offsets.shape[0]))
+    c = xp.asarray([float(w) for w in weights], dtype=xp.float64, device=device)
+    estimate = xp.matmul(values, c) / h**power
+    bound = EVAL_ULPS * EPS64 * xp.matmul(xp.abs(values), xp.abs(c)) / h**power
     return estimate, bound
 
 
-def polynomial_hessian(f: Callable, x: np.ndarray, degree: int, h: float = 0.5):
-    """Hessian of the polynomial ``f`` (batched: (B, p) -> (B,)) at ``x``, and a bound on the
-    Frobenius norm of its rounding error. Exact in exact arithmetic."""
-    x = np.asarray(x, dtype=float)
-    p = x.size
-    eye = np.eye(p)
-    pairs = list(itertools.combinations(range(p), 2))
-    directions = np.concatenate([eye] + ([np.array([eye[i] + eye[j] for i, j in pairs]),
-                                          np.array([eye[i] - eye[j] for i, j in pairs])] if pairs else []))
+def _as_point(x: Any) -> Any:
+    """``x`` as a float64 vector of its own namespace (a list or tuple becomes NumPy)."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x, dtype=float)
+    xp = namespace(x)
+    return xp.astype(xp.asarray(x), xp.float64)
+
+
+@cache
+def _pair_layout(p: int) -> tuple[np.ndarray, ...]:
+    """Host index tables (NumPy int64) of the polarised Hessian for p coordinates: the pairs i < j in
+    ``itertools.combinations`` order, and for every entry (i, j) of the Hessian the positions of its
+    plus and minus directional derivatives in ``[diagonal, e_i + e_j, e_i - e_j, 0]`` and its weight."""
+    first, second = np.triu_indices(p, 1)  # row-major: the order of itertools.combinations
+    pairs = first.size
+    zero = p + 2 * pairs  # the appended 0
+    plus = np.full((p, p), zero, dtype=np.int64)
+    minus = np.full((p, p), zero, dtype=np.int64)
+    scale = np.ones((p, p))
+    plus[np.arange(p), np.arange(p)] = np.arange(p)
+    index = np.arange(pairs)
+    for a, b in ((first, second), (second, first)):
+        plus[a, b] = p + index
+        minus[a, b] = p + pairs + index
+        scale[a, b] = 0.25
+    return first.astype(np.int64), second.astype(np.int64), plus.ravel(), minus.ravel(), scale
+
+
+def _hessian(f: Callable, x: Any, degree: int, h: float):
+    """Hessian of ``f`` at the float64 vector ``x`` and the Frobenius norm of its rounding bound (a 0-d
+    array), both in ``x``'s namespace: one batched evaluation of ``f`` at every stencil point of every
+    direction, and the polarisation as one gather (no per-pair work, no host transfer)."""
+    xp = namespace(x)
+    device = _device_of(x)
+    p = x.shape[0]
+    first, second, plus, minus, scale = _pair_layout(p)
+    eye = xp.eye(p, dtype=xp.float64, device=device)
+    if first.size:
+        i = xp.asarray(first, device=device)
+        j = xp.asarray(second, device=device)
+        ei, ej = xp.take(eye, i, axis=0), xp.take(eye, j, axis=0)
+        directions = xp.concat([eye, ei + ej, ei - ej], axis=0)
+    else:
+        directions = eye
     d2, bound = _directional(f, x, directions, second_derivative_weights(degree), h, 2)
-    hessian = np.diag(d2[:p])
-    error = np.diag(bound[:p])
-    for n, (i, j) in enumerate(pairs):
-        hessian[i, j] = hessian[j, i] = (d2[p + n] - d2[p + len(pairs) + n]) / 4
-        error[i, j] = error[j, i] = (bound[p + n] + bound[p + len(pairs) + n]) / 4
-    return hessian, float(np.linalg.norm(error))
+    zero = xp.zeros((1,), dtype=xp.float64, device=device)
+    d2, bound = xp.concat([d2, zero]), xp.concat([bound, zero])
+    plus, minus = xp.asarray(plus, device=device), xp.asarray(minus, device=device)
+    weight = xp.asarray(scale, dtype=xp.float64, device=device)
+    # H_ii = D^2_(e_i); H_ij = (D^2_(e_i+e_j) - D^2_(e_i-e_j)) / 4, the same floating-point operations as a loop
+    hessian = (xp.reshape(xp.take(d2, plus), (p, p)) - xp.reshape(xp.take(d2, minus), (p, p))) * weight
+    error = (xp.reshape(xp.take(bound, plus), (p, p)) + xp.reshape(xp.take(bound, minus), (p, p))) * weight
+    return hessian, xp.linalg.matrix_norm(error)
 
 
-def polynomial_gradient(f: Callable, x: np.ndarray, degree: int, h: float = 0.5):
+def polynomial_hessian(f: Callable, x: Any, degree: int, h: float = 0.5):
+    """Hessian of the polynomial ``f`` (batched: (B, p) -> (B,)) at ``x``, and a bound on the
+    Frobenius norm of its rounding error. Exact in exact arithmetic. The Hessian is an array of
+    ``x``'s namespace (``f`` receives arrays of it); the bound is a float."""
+    hessian, error = _hessian(f, _as_point(x), degree, h)
+    return hessian, float(error)
+
+
+def polynomial_gradient(f: Callable, x: Any, degree: int, h: float = 0.5):
     """Gradient of the polynomial ``f`` at ``x`` (exact up to rounding) and its rounding bound (max norm)."""
-    x = np.asarray(x, dtype=float)
-    grad, bound = _directional(f, x, np.eye(x.size), first_derivative_weights(degree), h, 1)
-    return grad, float(bound.max())
+    x = _as_point(x)
+    xp = namespace(x)
+    eye = xp.eye(x.shape[0], dtype=xp.float64, device=_device_of(x))
+    grad, bound = _directional(f, x, eye, first_derivative_weights(degree), h, 1)
+    return grad, float(xp.max(bound))
 
 
-def _smallest_eigenvalue(hessian: np.ndarray, error: float) -> tuple[float, float]:
+def _eigen_tolerance(xp: Any, hessian: Any, error: Any) -> Any:
+    """Weyl (||E||_2 <= ||E||_F) plus the symmetric eigensolver's backward error (a 0-d array)."""
+    return error + hessian.shape[0] * EPS64 * xp.linalg.matrix_norm(hessian)
+
+
+def _smallest_eigenvalue(hessian: Any, error: Any) -> tuple[float, float]:
     """Smallest eigenvalue and its tolerance: Weyl (||E||_2 <= ||E||_F) plus the solver's backward error."""
-    values = np.linalg.eigvalsh(hessian)
-    return float(values[0]), error + hessian.shape[0] * np.finfo(float).eps * float(np.linalg.norm(hessian))
+    xp = namespace(hessian)
+    values = xp.linalg.eigvalsh(hessian)
+    both = to_host(xp.stack([values[0], _eigen_tolerance(xp, hessian, xp.asarray(error, dtype=xp.float64,
+                                                                                    device=_device_of(hessian)))]))
+    return float(both[0]), float(both[1])
 
 
-def scalar_loss(w: np.ndarray) -> np.ndarray:
+def scalar_loss(w: Any) -> Any:
     """L = (1 - w_N ... w_1)^2 / 2, batched over rows of ``w``."""
-    return (1.0 - np.prod(w, axis=-1)) ** 2 / 2
+    xp = namespace(w)
+    return (1.0 - xp.prod(w, axis=-1)) ** 2 / 2
 
 
 def scalar_experiment(xp: Any, rng: Any, budget: int | None = None, *, N: int, t: float) -> Estimate:
     """Smallest Hessian eigenvalue of the scalar model at w = (0, 0, t, ..., t) (exact stencil)."""
-    point = np.array([0.0, 0.0] + [t] * (N - 2))
-    hessian, error = polynomial_hessian(scalar_loss, point, degree=2 * N)
+    point = xp.asarray([0.0, 0.0] + [float(t)] * (N - 2), dtype=xp.float64, device=getattr(rng, "device", None))
+    hessian, error = _hessian(scalar_loss, point, 2 * N, 0.5)
     value, atol = _smallest_eigenvalue(hessian, error)
-    return Estimate.exact(value, atol, backend="numpy")
+    return Estimate.exact(value, atol, backend=backend_name(xp))
 
 
 # -- two-layer linear regression (Baldi & Hornik) ------------------------------------------
 
 
 def regression_data(rng: Any, d_x: int, d_y: int, n: int, noise: float = 0.5):
-    """Covariances of random data Y = A X + noise: Sigma_xx, Sigma_xy (d_x x d_y), Sigma_yy."""
+    """Covariances of random data Y = A X + noise: Sigma_xx, Sigma_xy (d_x x d_y), Sigma_yy (arrays of the
+    generator's namespace)."""
     x = rng.standard_normal((d_x, n))
     y = rng.standard_normal((d_y, d_x)) @ x + noise * rng.standard_normal((d_y, n))
-    return x @ x.T / n, x @ y.T / n, y @ y.T / n
+    return x @ x.mT / n, x @ y.mT / n, y @ y.mT / n
 
 
-def _regression_loss(sxx, sxy, syy, d_x: int, d_y: int, k: int):
+def _regression_loss(xp: Any, sxx, sxy, syy, d_x: int, d_y: int, k: int):
     """L(W1, W2) = ||Y - W2 W1 X||^2 / (2n) through the covariances, batched over flat weights."""
+    half_trace = xp.sum(xp.linalg.diagonal(syy)) / 2
+    sxy_t = sxy.mT
 
-    def loss(theta: np.ndarray) -> np.ndarray:
-        w1 = theta[:, : k * d_x].reshape(-1, k, d_x)
-        w2 = theta[:, k * d_x :].reshape(-1, d_y, k)
-        product = w2 @ w1  # (B, d_y, d_x)
-        fit = np.einsum("bij,ji->b", product, sxy)  # tr(W Sigma_xy)
-        spread = np.einsum("bij,jk,bik->b", product, sxx, product)  # tr(W Sigma_xx W^T)
-        return np.trace(syy) / 2 - fit + spread / 2
+    def loss(theta: Any) -> Any:
+        w1 = xp.reshape(theta[:, : k * d_x], (-1, k, d_x))
+        w2 = xp.reshape(theta[:, k * d_x :], (-1, d_y, k))
+        product = xp.matmul(w2, w1)  # (B, d_y, d_x)
+        fit = xp.sum(product * sxy_t, axis=(-2, -1))  # tr(W Sigma_xy)
+        spread = xp.sum(xp.matmul(product, sxx) * product, axis=(-2, -1))  # tr(W Sigma_xx W^T)
+        return half_trace - fit + spread / 2
 
     return loss
 
@@ -149,32 +214,53 @@ def _regression_loss(sxx, sxy, syy, d_x: int, d_y: int, k: int):
 def critical_points(rng: Any, *, d_x: int, d_y: int, k: int, n: int) -> list[dict]:
     """Every rank-k critical point of two-layer regression on random data, from the closed
     form (one per k-subset I of eigenvectors of M = Sigma_yx Sigma_xx^-1 Sigma_xy), each with
-    its loss (numerical and closed form), gradient size and Hessian's negative eigenvalues."""
+    its loss (numerical and closed form), gradient size and Hessian's negative eigenvalues.
+
+    Computed in the namespace of ``rng``'s draws; the numbers of all the points reach the host in one
+    transfer at the end."""
     sxx, sxy, syy = regression_data(rng, d_x, d_y, n)
-    beta = np.linalg.solve(sxx, sxy)  # Sigma_xx^-1 Sigma_xy, (d_x, d_y)
-    lam, vecs = np.linalg.eigh(sxy.T @ beta)  # ascending eigenvalues of M
-    loss = _regression_loss(sxx, sxy, syy, d_x, d_y, k)
-    out = []
-    for subset in itertools.combinations(range(d_y), k):
-        u = vecs[:, subset]  # (d_y, k)
-        theta = np.concatenate([(u.T @ beta.T).ravel(), u.ravel()])  # W1 = U^T Sigma_yx Sigma_xx^-1, W2 = U
-        grad, grad_error = polynomial_gradient(loss, theta, degree=4)
-        hessian, error = polynomial_hessian(loss, theta, degree=4)
-        values = np.linalg.eigvalsh(hessian)
-        tol = error + hessian.shape[0] * np.finfo(float).eps * float(np.linalg.norm(hessian))
-        out.append(
-            {
-                "subset": subset,
-                "loss": float(loss(theta[None, :])[0]),
-                "closed_form_loss": float((np.trace(syy) - lam[list(subset)].sum()) / 2),
-                "gradient": float(np.abs(grad).max()),
-                "gradient_tolerance": grad_error,
-                "negative": int((values < -tol).sum()),
-                "smallest": float(values[0]),
-                "is_top": set(subset) == set(range(d_y - k, d_y)),
-            }
-        )
-    return out
+    xp = namespace(sxx)
+    device = _device_of(sxx)
+    beta = xp.linalg.solve(sxx, sxy)  # Sigma_xx^-1 Sigma_xy, (d_x, d_y)
+    lam, vecs = xp.linalg.eigh(xp.matmul(sxy.mT, beta))  # ascending eigenvalues of M
+    loss = _regression_loss(xp, sxx, sxy, syy, d_x, d_y, k)
+    trace_yy = xp.sum(xp.linalg.diagonal(syy))
+    subsets = list(itertools.combinations(range(d_y), k))
+    rows = []
+    for subset in subsets:
+        chosen = xp.asarray(subset, dtype=xp.int64, device=device)
+        u = xp.take(vecs, chosen, axis=1)  # (d_y, k)
+        # W1 = U^T Sigma_yx Sigma_xx^-1, W2 = U
+        theta = xp.concat([xp.reshape(xp.matmul(u.mT, beta.mT), (-1,)), xp.reshape(u, (-1,))])
+        grad, grad_error = _directional(loss, theta, xp.eye(theta.shape[0], dtype=xp.float64, device=device),
+                                        first_derivative_weights(4), 0.5, 1)
+        hessian, error = _hessian(loss, theta, 4, 0.5)
+        values = xp.linalg.eigvalsh(hessian)
+        tol = _eigen_tolerance(xp, hessian, error)
+        negative = xp.sum(xp.astype(values < -tol, xp.float64))
+        rows.append(xp.stack([
+            loss(theta[None, :])[0],
+            (trace_yy - xp.sum(xp.take(lam, chosen))) / 2,
+            xp.max(xp.abs(grad)),
+            xp.max(grad_error),
+            negative,
+            values[0],
+        ]))
+    table = to_host(xp.stack(rows))  # the one transfer
+    top = set(range(d_y - k, d_y))
+    return [
+        {
+            "subset": subset,
+            "loss": float(row[0]),
+            "closed_form_loss": float(row[1]),
+            "gradient": float(row[2]),
+            "gradient_tolerance": float(row[3]),
+            "negative": int(row[4]),
+            "smallest": float(row[5]),
+            "is_top": set(subset) == top,
+        }
+        for subset, row in zip(subsets, table, strict=True)
+    ]
 
 
 def baldi_hornik_experiment(xp: Any, rng: Any, budget: int | None = None, *, d_x: int, d_y: int, k: int, n: int) -> Estimate:
@@ -184,4 +270,4 @@ def baldi_hornik_experiment(xp: Any, rng: Any, budget: int | None = None, *, d_x
     saddles = sum(p["negative"] > 0 for p in points)
     not_critical = sum(p["gradient"] > p["gradient_tolerance"] for p in points)
     events = ((f"closed-form critical points (of {len(points)}) whose gradient did not vanish", not_critical),)
-    return Estimate(float(saddles), 0.0, 1, "numpy", "float64", 0.5, events)
+    return Estimate(float(saddles), 0.0, 1, backend_name(xp), "float64", 0.5, events)

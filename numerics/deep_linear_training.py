@@ -24,7 +24,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from array_api_compat import device as _device_of
+from array_api_compat import is_cupy_array, is_numpy_array
+
 from .estimate import FLOOR_ULPS, Accumulator, Estimate
+from .namespaces import backend_name, namespace, to_host
 
 __all__ = [
     "RESIDUAL",
@@ -64,7 +68,7 @@ RUNS_PER_BATCH = 1 << 12
 def _orthonormal(xp: Any, rng: Any, shape: tuple[int, ...]) -> Any:
     """Random matrices with orthonormal columns (QR of Gaussians, signs fixed): shape (..., n, k), k <= n."""
     q, r = xp.linalg.qr(rng.standard_normal(shape))
-    d = xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))
+    d = xp.sign(xp.linalg.diagonal(r))
     d = xp.where(d == 0, 1.0, d)
     return q * d[..., None, :]
 
@@ -82,53 +86,66 @@ def saxe_steps(t: float, lr: float) -> list[float]:
 
 def saxe_network(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
     """Train a two-layer linear network from a balanced start; returns the mode strengths after
-    every step, shape ``(len(steps) + 1, modes)``, float64 (row 0 is the start)."""
+    every step, shape ``(len(steps) + 1, modes)``, float64 (row 0 is the start), on the device of
+    ``rng``'s draws (nothing crosses to the host during training)."""
     d = len(strengths)
     samples = 4 * d
     a = _orthonormal(xp, rng, (d, d))
     b = _orthonormal(xp, rng, (d, d))
     hidden = _orthonormal(xp, rng, (d, d))
-    x = math.sqrt(samples) * _orthonormal(xp, rng, (samples, d)).T  # X X^T / N = I exactly (up to rounding)
-    s = xp.asarray(strengths, dtype="float64")
-    sigma31 = (a * s) @ b.T
+    x = math.sqrt(samples) * _orthonormal(xp, rng, (samples, d)).mT  # X X^T / N = I exactly (up to rounding)
+    s = xp.asarray([float(v) for v in strengths], dtype=xp.float64, device=_device_of(a))
+    sigma31 = (a * s) @ b.mT
     y = sigma31 @ x
+    x_t = x.mT
     root = math.sqrt(u0)
-    w1 = root * hidden @ b.T
-    w2 = root * a @ hidden.T
-    out = xp.empty((len(steps) + 1, d), dtype="float64")
-    out[0] = xp.sum(a * (w2 @ w1 @ b), axis=0)
-    for k, step in enumerate(steps):
-        grad = (y - w2 @ (w1 @ x)) @ x.T / samples  # -dL/d(W2 W1) = Sigma_31 - W2 W1
-        w1, w2 = w1 + step * (w2.T @ grad), w2 + step * (grad @ w1.T)
-        out[k + 1] = xp.sum(a * (w2 @ w1 @ b), axis=0)
-    return out
+    w1 = root * hidden @ b.mT
+    w2 = root * a @ hidden.mT
+    out = [xp.sum(a * (w2 @ w1 @ b), axis=0)]
+    for step in steps:
+        grad = (y - w2 @ (w1 @ x)) @ x_t / samples  # -dL/d(W2 W1) = Sigma_31 - W2 W1
+        w1, w2 = w1 + step * (w2.mT @ grad), w2 + step * (grad @ w1.mT)
+        out.append(xp.sum(a * (w2 @ w1 @ b), axis=0))
+    return xp.stack(out)
 
 
 def gd_error_bound(u, steps, s: float, t: float, dim: int, u_max=None) -> float:
-    """A posteriori bound on |u_n - u(t)| for a gradient-descent trajectory ``u`` (NumPy, float64).
+    """A posteriori bound on |u_n - u(t)| for a gradient-descent trajectory ``u`` (float64, any namespace:
+    computed where ``u`` lives, one transfer of the result).
 
     ``sum_k (|u_(k+1) - phi_(h_k)(u_k)| + rho_k) * max phi'_(t - t_(k+1))`` over the segment between
     ``u_(k+1)`` and ``phi_(h_k)(u_k)``, where ``phi_T`` is the ODE's exact flow and its sensitivity
     ``phi'_T(v) = s^2 e^(2sT) / (s + v (e^(2sT) - 1))^2`` is largest at the left end (it decreases in v).
     ``rho_k = FLOOR_ULPS * dim * eps * (u_k + u_max_k)`` allows for the rounding of one step of the
     network (entries of size sqrt(u), sums over ``dim`` terms), plus the same for the final readout."""
-    import numpy as np
-
-    u = np.asarray(u, dtype=float)
-    h = np.asarray(steps, dtype=float)
-    if h.size == 0:
-        return FLOOR_ULPS * dim * EPS64 * abs(float(u[-1]))
-    u_max = u if u_max is None else np.asarray(u_max, dtype=float)
+    u = _float64_vector(u)
+    xp = namespace(u)
+    device = _device_of(u)
+    readout = FLOOR_ULPS * dim * EPS64 * xp.abs(u[-1])
+    if len(steps) == 0:
+        return float(readout)
+    h = xp.asarray([float(v) for v in steps], dtype=xp.float64, device=device)
+    u_max = u if u_max is None else xp.astype(xp.asarray(u_max, device=device), xp.float64)
     start, after = u[:-1], u[1:]
-    grow = np.expm1(2 * s * h)
+    grow = xp.expm1(2 * s * h)
     exact = start + start * grow * (s - start) / (s + start * grow)  # phi_h(u_k), increment written to avoid cancellation
-    local = np.abs(after - exact)
-    remaining = np.maximum(t - np.cumsum(h), 0.0)
-    left = np.minimum(after, exact)
-    big = np.expm1(2 * s * remaining)
+    local = xp.abs(after - exact)
+    remaining = xp.clip(t - xp.cumulative_sum(h), min=0.0)
+    left = xp.minimum(after, exact)
+    big = xp.expm1(2 * s * remaining)
     sensitivity = s**2 * (1 + big) / (s + left * big) ** 2
     rounding = FLOOR_ULPS * dim * EPS64 * (start + u_max[:-1] + after)
-    return float(np.sum((local + rounding) * sensitivity) + FLOOR_ULPS * dim * EPS64 * abs(float(u[-1])))
+    return float(xp.sum((local + rounding) * sensitivity) + readout)
+
+
+def _float64_vector(u: Any) -> Any:
+    """``u`` as a float64 array of its own namespace (a list or tuple becomes NumPy)."""
+    if isinstance(u, (list, tuple)):
+        import numpy as np
+
+        u = np.asarray(u, dtype=float)
+    xp = namespace(u)
+    return xp.astype(xp.asarray(u), xp.float64)
 
 
 def _modes(s: float) -> tuple[float, ...]:
@@ -139,14 +156,11 @@ def _modes(s: float) -> tuple[float, ...]:
 def saxe_experiment(xp: Any, rng: Any, budget: Any, *, s: float, u0: float, t: float, lr: float) -> Estimate:
     """The strength of the mode ``s`` after gradient descent up to time ``t = steps * lr``, with the
     derived discretisation bound (plus rounding) as its tolerance."""
-    import numpy as np
-
     steps = saxe_steps(t, lr)
     modes = _modes(s)
     traj = saxe_network(xp, rng, modes, u0, steps)
-    traj = np.asarray(traj.get() if hasattr(traj, "get") else traj)
-    bound = gd_error_bound(traj[:, 0], steps, s, t, len(modes), traj.max(axis=1))
-    return Estimate.exact(float(traj[-1, 0]), bound, backend=xp.__name__.split(".")[0])
+    bound = gd_error_bound(traj[:, 0], steps, s, t, len(modes), xp.max(traj, axis=1))  # computed where traj lives
+    return Estimate.exact(float(traj[-1, 0]), bound, backend=backend_name(xp))
 
 
 # --- no bad minima ----------------------------------------------------------------------------
@@ -182,16 +196,16 @@ def make_data(xp: Any, rng: Any, b: int, n_in: int, n_out: int, samples: int):
         raise ValueError(f"samples={samples} must exceed n_in={n_in}: X X^T would be singular")
     m = min(n_in, n_out)
     x = rng.standard_normal((b, n_in, samples))
-    cov = x @ x.transpose(0, 2, 1) / samples
+    cov = x @ x.mT / samples
     lam, vec = xp.linalg.eigh(cov)
-    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.transpose(0, 2, 1)
+    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.mT
     a = _orthonormal(xp, rng, (b, n_out, m))
     bb = _orthonormal(xp, rng, (b, n_in, m))
-    sig = xp.asarray(spectrum(n_in, n_out))
-    w_ls = (a * sig) @ bb.transpose(0, 2, 1) @ inv_root
+    sig = xp.asarray(spectrum(n_in, n_out), dtype=xp.float64, device=_device_of(x))
+    w_ls = (a * sig) @ bb.mT @ inv_root
     noise = rng.standard_normal((b, n_out, samples))
-    inv = (vec / lam[:, None, :]) @ vec.transpose(0, 2, 1)
-    noise = noise - (noise @ x.transpose(0, 2, 1)) @ inv @ x / samples  # project out the rows of X
+    inv = (vec / lam[:, None, :]) @ vec.mT
+    noise = noise - (noise @ x.mT) @ inv @ x / samples  # project out the rows of X
     norm = xp.sum(noise**2, axis=(1, 2))
     noise = noise * xp.sqrt(2 * samples * RESIDUAL / norm)[:, None, None]
     return x, w_ls @ x + noise
@@ -201,12 +215,12 @@ def numeric_minimum(xp: Any, x: Any, y: Any, r: int) -> Any:
     """The global minimum over products of rank <= r, from the data alone (float64): the least-squares
     residual plus the tail of the singular values of M = W_ls C^(1/2) (Eckart-Young)."""
     n = x.shape[-1]
-    cov = x @ x.transpose(0, 2, 1) / n
-    cross = y @ x.transpose(0, 2, 1) / n
+    cov = x @ x.mT / n
+    cross = y @ x.mT / n
     lam, vec = xp.linalg.eigh(cov)
-    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.transpose(0, 2, 1)
+    inv_root = (vec / xp.sqrt(lam)[:, None, :]) @ vec.mT
     m = cross @ inv_root  # W_ls C^(1/2) = B_ C^(-1) C^(1/2)
-    sv = xp.linalg.svd(m, compute_uv=False)
+    sv = xp.linalg.svdvals(m)
     w_ls = m @ inv_root
     resid = y - w_ls @ x
     return 0.5 * xp.sum(resid**2, axis=(1, 2)) / n + 0.5 * xp.sum(sv[:, r:] ** 2, axis=1)
@@ -220,47 +234,93 @@ def init_weights(xp: Any, rng: Any, b: int, widths) -> list:
         if out >= fan_in:
             w = _orthonormal(xp, rng, (b, out, fan_in))
         else:
-            w = _orthonormal(xp, rng, (b, fan_in, out)).transpose(0, 2, 1)
-        weights.append(xp.ascontiguousarray(w.astype("float32")))
+            w = _orthonormal(xp, rng, (b, fan_in, out)).mT
+        weights.append(_contiguous(xp, xp.astype(w, xp.float32)))
     return weights
 
 
+def _contiguous(xp: Any, a: Any) -> Any:
+    """``a`` in C order where the namespace has layouts (NumPy, CuPy: the in-place steps of :func:`gd_step`
+    and its BLAS calls want it); elsewhere ``a`` itself."""
+    make = getattr(xp, "ascontiguousarray", None)
+    return make(a) if make is not None and (is_numpy_array(a) or is_cupy_array(a)) else a
+
+
+def _in_place_module(x: Any) -> Any:
+    """NumPy or CuPy, whose ``matmul``/``subtract`` write into ``out=`` buffers, for arrays of theirs; else None."""
+    if is_numpy_array(x):
+        import numpy
+
+        return numpy
+    if is_cupy_array(x):
+        import cupy
+
+        return cupy
+    return None
+
+
 def workspace(xp: Any, weights: list, x: Any) -> dict:
-    """Preallocated buffers for :func:`gd_step` (activations, errors, gradients): a step allocates nothing."""
+    """Preallocated buffers for :func:`gd_step` (activations, errors, gradients): a step allocates nothing.
+    Only NumPy and CuPy write into buffers (``out=`` is not in the array API standard): elsewhere empty."""
+    if _in_place_module(x) is None:
+        return {}
     b, n = x.shape[0], x.shape[-1]
+    device = _device_of(x)
     return {
-        "acts": [xp.empty((b, w.shape[1], n), dtype=x.dtype) for w in weights],
-        "deltas": [xp.empty((b, w.shape[1], n), dtype=x.dtype) for w in weights],
-        "grads": [xp.empty_like(w) for w in weights],
+        "acts": [xp.empty((b, w.shape[1], n), dtype=x.dtype, device=device) for w in weights],
+        "deltas": [xp.empty((b, w.shape[1], n), dtype=x.dtype, device=device) for w in weights],
+        "grads": [xp.empty(w.shape, dtype=w.dtype, device=device) for w in weights],
     }
 
 
 def gd_step(xp: Any, weights: list, x: Any, y: Any, lr: float, work: dict | None = None) -> Any:
-    """One full-batch gradient step on every run at once (in place); returns the residuals P X - Y.
+    """One full-batch gradient step on every run at once (updates the list ``weights``); returns the
+    residuals P X - Y.
 
     Forward one batched matmul per layer, backward two (the gradient and the back-propagated error,
-    skipped below the first layer), all into the preallocated buffers of ``work``."""
-    work = work if work is not None else workspace(xp, weights, x)
+    skipped below the first layer). NumPy and CuPy arrays are updated in place, every product written into
+    the preallocated buffers of ``work``; other namespaces (the array API standard has no ``out=``) compute
+    the same products functionally and replace the list's entries."""
+    native = _in_place_module(x)
+    if native is None:
+        return _gd_step_functional(xp, weights, x, y, lr)
+    work = work if work else workspace(xp, weights, x)
     n = x.shape[-1]
     acts = [x] + work["acts"]
     for layer, w in enumerate(weights):
-        xp.matmul(w, acts[layer], out=acts[layer + 1])
+        native.matmul(w, acts[layer], out=acts[layer + 1])
     deltas, grads = work["deltas"], work["grads"]
-    delta = xp.subtract(acts[-1], y, out=deltas[-1])
+    delta = native.subtract(acts[-1], y, out=deltas[-1])
     for layer in range(len(weights) - 1, -1, -1):
-        grad = xp.matmul(delta, acts[layer].transpose(0, 2, 1), out=grads[layer])
+        grad = native.matmul(delta, acts[layer].mT, out=grads[layer])
         if layer:
-            delta = xp.matmul(weights[layer].transpose(0, 2, 1), delta, out=deltas[layer - 1])
+            delta = native.matmul(weights[layer].mT, delta, out=deltas[layer - 1])
         grad *= lr / n
         weights[layer] -= grad
     return deltas[-1]
 
 
+def _gd_step_functional(xp: Any, weights: list, x: Any, y: Any, lr: float) -> Any:
+    """:func:`gd_step` in the standard's functions only: the same products and update, in new arrays."""
+    n = x.shape[-1]
+    acts = [x]
+    for w in weights:
+        acts.append(xp.matmul(w, acts[-1]))
+    resid = acts[-1] - y
+    delta = resid
+    for layer in range(len(weights) - 1, -1, -1):
+        grad = xp.matmul(delta, acts[layer].mT)
+        if layer:
+            delta = xp.matmul(weights[layer].mT, delta)
+        weights[layer] = weights[layer] - grad * (lr / n)
+    return resid
+
+
 def final_loss(xp: Any, weights: list, x64: Any, y64: Any) -> Any:
     """The loss of each run in float64: ||Y - W_L ... W_1 X||^2 / (2N) from float64 copies of the weights."""
-    p = weights[0].astype("float64")
+    p = xp.astype(weights[0], xp.float64)
     for w in weights[1:]:
-        p = w.astype("float64") @ p
+        p = xp.astype(w, xp.float64) @ p
     resid = y64 - p @ x64
     return 0.5 * xp.sum(resid**2, axis=(1, 2)) / x64.shape[-1]
 
@@ -270,8 +330,8 @@ def tail_estimate(xp: Any, history: Any):
     the geometric tail d1 q/(1 - q) of successive decreases d0, d1 with ratio q = d1/d0 (Aitken).
     Runs whose decreases do not shrink (q >= STILL_DESCENDING) get no allowance (their excess counts
     against the claim) and are flagged; a run that no longer decreases gets 0."""
-    d0 = history[1] - history[0]
-    d1 = history[2] - history[1]
+    d0 = history[1, ...] - history[0, ...]
+    d1 = history[2, ...] - history[1, ...]
     d0, d1 = -d0, -d1  # decreases are positive
     q = xp.where(d0 > 0, d1 / xp.where(d0 > 0, d0, 1.0), 0.0)
     converging = (d1 > 0) & (q < STILL_DESCENDING)
@@ -305,26 +365,34 @@ def no_bad_minima_runs(xp: Any, rng: Any, b: int, *, depth: int, width: int, n_i
 
     Every run takes ``steps`` gradient steps; a run whose loss is still descending then (successive
     decreases not shrinking, as when leaving a saddle) takes ``steps`` more, up to ``rounds`` times.
-    The rule looks only at the run's own losses, never at the minimum."""
+    The rule looks only at the run's own losses, never at the minimum.
+
+    Host contact: none inside :func:`train`; once per round of ``steps`` steps the still-descending runs are
+    selected (``nonzero``: its size decides whether another round runs), so at most ``rounds + 1`` times
+    whatever ``steps`` and the depth."""
     x64, y64 = make_data(xp, rng, b, n_in, n_out, samples)
-    x32, y32 = x64.astype("float32"), y64.astype("float32")
+    x32, y32 = xp.astype(x64, xp.float32), xp.astype(y64, xp.float32)
     weights = init_weights(xp, rng, b, widths_of(depth, width, n_in, n_out))
     lr = default_lr(depth, n_in, samples)
     history = train(xp, rng, weights, x32, y32, x64, y64, lr=lr, steps=steps)
-    loss = history[-1]
+    loss = history[-1, ...]
     tail, descending = tail_estimate(xp, history)
-    idx = xp.nonzero(descending)[0]
-    weights = [w[idx] for w in weights]
-    x32, y32, x64, y64 = x32[idx], y32[idx], x64[idx], y64[idx]
+    active = descending  # runs (of the b) still being trained, in order
+    keep = xp.nonzero(active)[0]
     for _ in range(rounds):
-        if int(idx.size) == 0:
+        if keep.shape[0] == 0:
             break
+        weights = [xp.take(w, keep, axis=0) for w in weights]
+        x32, y32, x64, y64 = (xp.take(a, keep, axis=0) for a in (x32, y32, x64, y64))
         history = train(xp, rng, weights, x32, y32, x64, y64, lr=lr, steps=steps)
         more_tail, more_descending = tail_estimate(xp, history)
-        loss[idx], tail[idx], descending[idx] = history[-1], more_tail, more_descending
+        # scatter the trained runs' results back: the i-th active run is the i-th run trained
+        slot = xp.clip(xp.cumulative_sum(xp.astype(active, xp.int64)) - 1, min=0)
+        loss = xp.where(active, xp.take(history[-1, ...], slot), loss)
+        tail = xp.where(active, xp.take(more_tail, slot), tail)
+        descending = xp.where(active, xp.take(more_descending, slot), descending)
+        active = descending
         keep = xp.nonzero(more_descending)[0]
-        idx, weights = idx[keep], [w[keep] for w in weights]
-        x32, y32, x64, y64 = x32[keep], y32[keep], x64[keep], y64[keep]
     return loss, tail, descending
 
 
@@ -336,7 +404,7 @@ def no_bad_minima_experiment(
     Events: runs nearer another critical value than the global minimum (final loss more than half the
     gap above it), and runs still descending at the last step."""
     best, gap = minimum_loss(width, n_in, n_out), critical_gap(width, n_in, n_out)
-    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype="float32")
+    acc = Accumulator(backend=backend_name(xp), dtype="float32")
     tails = 0.0
     done = 0
     while done < budget:
@@ -344,9 +412,12 @@ def no_bad_minima_experiment(
         loss, tail, descending = no_bad_minima_runs(xp, rng, b, depth=depth, width=width, n_in=n_in, n_out=n_out,
                                                     samples=samples)
         acc.add(loss)
-        tails += float(xp.sum(tail))
-        acc.count("runs stuck above the global minimum (nearer another critical value)", int(xp.sum(loss - best > gap / 2)))
-        acc.count(f"runs still descending after {(EXTRA_ROUNDS + 1) * STEPS} steps", int(xp.sum(descending)))
+        stuck = xp.astype(loss - best > gap / 2, xp.float64)
+        # one transfer per batch of runs: the tail total and the two event counts
+        sums = to_host(xp.stack([xp.sum(tail), xp.sum(stuck), xp.sum(xp.astype(descending, xp.float64))]))
+        tails += float(sums[0])
+        acc.count("runs stuck above the global minimum (nearer another critical value)", int(sums[1]))
+        acc.count(f"runs still descending after {(EXTRA_ROUNDS + 1) * STEPS} steps", int(sums[2]))
         done += b
     est = acc.estimate()
     return Estimate(est.mean, est.stderr, est.n, est.backend, est.dtype, est.atol + tails / est.n, est.events)

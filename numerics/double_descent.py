@@ -40,7 +40,10 @@ import math
 import numbers
 from typing import Any
 
+from array_api_compat import device as _device_of
+
 from .estimate import Accumulator, Estimate
+from .namespaces import backend_name
 
 __all__ = ["risk_batch", "min_norm_risk", "finite_experiment", "ridgeless_experiment", "split_features"]
 
@@ -69,14 +72,11 @@ def _gap(n: int, p: int) -> None:
         raise ValueError(f"p={p} is within 1 of n={n}: the risk is infinite for |p - n| <= 1")
 
 
-def _backend_name(xp: Any) -> str:
-    return xp.__name__.split(".")[0]
-
-
 def _one_blas_thread(xp: Any):
     """One BLAS/LAPACK thread for the many small batched Cholesky factors and solves, restored on exit: a
-    multithreaded OpenBLAS stalls on them on a busy machine (``PERFORMANCE.md``), 10-50x in the test suite."""
-    if _backend_name(xp) != "numpy":
+    multithreaded OpenBLAS stalls on them on a busy machine (``PERFORMANCE.md``), 10-50x in the test suite.
+    NumPy's BLAS serves ``numpy`` and ``array-api-strict`` (which wraps NumPy); other backends are left alone."""
+    if backend_name(xp) not in ("numpy", "array-api-strict"):
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
@@ -92,17 +92,17 @@ def risk_batch(xp: Any, rng: Any, b: int, *, n: int, p: int, r: float, sigma: fl
     True
     """
     X = rng.standard_normal((b, n, p))
-    Xt = xp.swapaxes(X, -1, -2)
+    Xt = X.mT
     under = p < n  # more samples than features: G = X^T X, else X X^T
     G = xp.matmul(Xt, X) if under else xp.matmul(X, Xt)
     chol = xp.linalg.cholesky(G)
     if conditional:
-        eye = xp.broadcast_to(xp.eye(min(n, p)), G.shape)
+        eye = xp.broadcast_to(xp.eye(min(n, p), dtype=G.dtype, device=_device_of(G)), G.shape)
         inv_l = xp.linalg.solve(chol, eye)  # L^-1: tr G^-1 = ||L^-1||_F^2
         trace = xp.sum(inv_l * inv_l, axis=(-2, -1))
         return r * r * (p - min(n, p)) / p + sigma * sigma * trace
     beta = rng.standard_normal((b, p, 1))
-    beta *= r / xp.sqrt(xp.sum(beta * beta, axis=1, keepdims=True))
+    beta = beta * (r / xp.sqrt(xp.sum(beta * beta, axis=1, keepdims=True)))
     y = xp.matmul(X, beta) + sigma * rng.standard_normal((b, n, 1))
     if under:
         hat = xp.linalg.solve(G, xp.matmul(Xt, y))
@@ -124,7 +124,7 @@ def min_norm_risk(xp: Any, rng: Any, budget: int, *, n: int, p: int, r: float, s
     budget, n, p = _integer("budget", budget, 2), _integer("n", n), _integer("p", p)
     r, sigma = _real("r", r, strict=False), _real("sigma", sigma, strict=False)
     _gap(n, p)
-    acc = Accumulator(backend=_backend_name(xp), dtype="float64")
+    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     per = max(1, _FLOATS // (n * p))
     done = 0
     with _one_blas_thread(xp):
@@ -156,7 +156,7 @@ def ridgeless_experiment(xp: Any, rng: Any, budget: int, *, gamma: float, sigma:
     gamma = _real("gamma", gamma)
     r, sigma = _real("r", r, strict=False), _real("sigma", sigma, strict=False)
     low, k_low, k_up = split_features(rng, budget, n, gamma)
-    acc = Accumulator(backend=_backend_name(xp), dtype="float64")
+    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     with _one_blas_thread(xp):
         for p, k in ((low, k_low), (low + 1, k_up)):
             if k == 0:

@@ -16,7 +16,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["Estimate", "Accumulator", "FLOOR_ULPS", "clopper_pearson_upper"]
+from .namespaces import namespace
+
+__all__ = ["FLOOR_ULPS", "Accumulator", "Estimate", "clopper_pearson_upper"]
 
 # A replicate statistic computed in a dtype carries a relative rounding error of a few
 # units in the last place; averaging cannot remove a bias of that size, so a verdict
@@ -101,10 +103,12 @@ class Accumulator:
         b = int(values.shape[0])
         if b == 0:
             return
-        v = values.astype("float64") if str(values.dtype) != "float64" else values
-        batch_mean = float(v.mean())
-        batch_m2 = float(((v - batch_mean) ** 2).sum())
-        batch_abs = float(abs(v).mean())
+        xp = namespace(values)
+        v = xp.astype(values, xp.float64)
+        # one transfer of three scalars per batch: the reductions run where the values live
+        batch_mean = float(xp.mean(v))
+        batch_m2 = float(xp.sum((v - batch_mean) ** 2))
+        batch_abs = float(xp.mean(xp.abs(v)))
         n = self.n + b
         delta = batch_mean - self.mean
         self.mean += delta * b / n

@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 from .estimate import Accumulator, Estimate
+from .namespaces import backend_name
 
 __all__ = [
     "METHODS",
@@ -34,6 +35,7 @@ __all__ = [
     "xavier_experiment",
     "gain_experiment",
     "dense_batch",
+    "gram_batch",
 ]
 
 METHODS = ("gram", "dense")
@@ -41,6 +43,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "linear", "tanh", "selu")
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 _DENSE_FLOATS = 1 << 24  # most float32 weights drawn at once (64 MiB)
+_GRAM_FLOATS = 1 << 22  # most float64 draws per array of the gram method (32 MiB): networks x layers
 
 
 def dense_batch(fan_in: int, width: int) -> int:
@@ -48,62 +51,96 @@ def dense_batch(fan_in: int, width: int) -> int:
     return max(1, _DENSE_FLOATS // (fan_in * max(fan_in, width)))
 
 
+def gram_batch(depth: int) -> int:
+    """Networks per batch of the gram method: every layer's draws of a batch within 32 MiB per array."""
+    return max(1, _GRAM_FLOATS // max(1, depth))
+
+
+def _on(rng: Any) -> dict[str, Any]:
+    """``device=`` for creation functions: where the generator draws (PyTorch), else the default device."""
+    device = getattr(rng, "device", None)
+    return {} if device is None else {"device": device}
+
+
+def _count(xp: Any, flags: Any) -> int:
+    """How many entries of a boolean array are True (one host transfer)."""
+    return int(xp.sum(xp.astype(flags, xp.int64)))
+
+
 def _dense(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c: float, q0: float, last_relu: bool):
     """``b`` real networks: (||h^L||^2 / width_L, ||v^L||^2, inactive-layer flags), float64."""
-    f32 = "float32"
-    state = xp.zeros((b, fan_in, 2), dtype=f32)
-    state[:, :, 0] = 1.0  # input direction, unit mean square; its scale q0 is in log_scale
-    state[:, 0, 1] = math.sqrt(fan_in)  # tangent u = e_1, stored at unit mean square
-    log_scale = xp.zeros((b, 2), dtype="float64")
-    log_scale[:, 0] = math.log(q0)
-    log_scale[:, 1] = -math.log(fan_in)
+    f32, f64 = xp.float32, xp.float64
+    on = _on(rng)
+    # columns: the input direction at unit mean square (its scale q0 is in log_scale) and the
+    # tangent u = e_1, also stored at unit mean square
+    first = xp.astype(xp.arange(fan_in, **on) == 0, f32) * math.sqrt(fan_in)
+    state = xp.stack([xp.ones((b, fan_in), dtype=f32, **on), xp.broadcast_to(first, (b, fan_in))], axis=2)
+    log_scale = xp.stack([xp.full(b, math.log(q0), dtype=f64, **on), xp.full(b, -math.log(fan_in), dtype=f64, **on)], axis=1)
     gain = math.sqrt(c / fan_in)
-    dead = xp.zeros(b, dtype=bool)
+    dead = xp.zeros(b, dtype=xp.bool, **on)
     for layer in range(depth):
         width = width_out if layer == depth - 1 else fan_in
         weights = rng.standard_normal((b, width, fan_in), dtype=f32)
         out = xp.matmul(weights, state)  # (b, width, 2): pre-activation and tangent together
         del weights
         if layer < depth - 1 or last_relu:
-            out = out * (out[:, :, :1] > 0)  # relu on h; the same mask D^l on the tangent
-        sq = xp.sum(out.astype("float64") ** 2, axis=1)  # (b, 2), float64 accumulation
+            out = xp.where(out[:, :, :1] > 0, out, 0.0)  # relu on h; the same mask D^l on the tangent
+        sq = xp.sum(xp.astype(out, f64) ** 2, axis=1)  # (b, 2), float64 accumulation
         alive = sq > 0
-        dead |= ~alive[:, 0]
+        dead = dead | ~alive[:, 0]
         mean_sq = xp.where(alive, sq / width, 1.0)
         log_scale = log_scale + xp.log(mean_sq) + 2 * math.log(gain)
-        log_scale = xp.where(alive, log_scale, -xp.inf)
-        state = (out / xp.sqrt(mean_sq).astype(f32)[:, None, :]).astype(f32)
+        log_scale = xp.where(alive, log_scale, -math.inf)
+        state = out / xp.astype(xp.sqrt(mean_sq), f32)[:, None, :]
     value = xp.exp(log_scale)  # mean square of each column after the last layer
     return value[:, 0], value[:, 1] * width_out, dead
 
 
 def _gram(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c: float, q0: float, last_relu: bool):
-    """The same statistics from the exact Gram-matrix chain (A, B, C) = (||x||^2, x.v, ||v||^2)."""
-    a = xp.full(b, q0 * fan_in, dtype="float64")
-    cross = xp.full(b, math.sqrt(q0), dtype="float64")  # x . u with u = e_1
-    cc = xp.ones(b, dtype="float64")
+    """The same statistics from the exact Gram-matrix chain (A, B, C) = (||x||^2, x.v, ||v||^2).
+
+    No draw depends on the chain's state, so a batch draws every layer's variables at once (one
+    call per kind, shape ``(layers, b)``): the number of generator calls, and of the host round trips
+    a generator may make for array parameters, does not grow with depth. Batches of
+    :func:`gram_batch` networks bound the memory."""
+    per = gram_batch(depth)
+    if b > per:
+        parts = [_gram(xp, rng, min(per, b - i), fan_in, width_out, depth, c, q0, last_relu) for i in range(0, b, per)]
+        return tuple(xp.concat([part[j] for part in parts]) for j in range(3))
+    f64 = xp.float64
+    on = _on(rng)
     s = c / fan_in
-    dead = xp.zeros(b, dtype=bool)
-    for layer in range(depth):
-        width = width_out if layer == depth - 1 else fan_in
-        if layer < depth - 1 or last_relu:
-            k = rng.binomial(width, 0.5, size=b)
-            chi_k = 2.0 * rng.standard_gamma(k / 2.0)
-            chi_k1 = 2.0 * rng.standard_gamma(xp.maximum(k - 1, 0) / 2.0)
-            zeta = rng.standard_normal(b) * (k > 0)
-            alive = a > 0
-            safe_a = xp.where(alive, a, 1.0)
-            rho = xp.where(alive, cross / safe_a, 0.0)
-            var_e = s * xp.maximum(cc - cross * rho, 0.0)
-            a_new = s * a * chi_k
-            root = xp.sqrt(a_new * var_e)
-            cross_new = rho * a_new + root * zeta
-            cc_new = rho**2 * a_new + 2 * rho * root * zeta + var_e * (zeta**2 + chi_k1)
-            a, cross, cc = a_new, xp.where(alive, cross_new, 0.0), xp.where(alive, cc_new, 0.0)
-            dead |= a == 0
-        else:  # linear last layer: each of the width rows is a fresh centred Gaussian
-            a = s * a * 2.0 * rng.standard_gamma(xp.full(b, width / 2.0))
-            cc = s * cc * 2.0 * rng.standard_gamma(xp.full(b, width / 2.0))
+    relu_layers = depth if last_relu else depth - 1
+    if relu_layers:
+        # active units per ReLU layer: Binomial(width, 1/2); hidden layers have width fan_in
+        counts = [rng.binomial(fan_in, 0.5, size=(min(relu_layers, depth - 1), b))] if depth > 1 else []
+        if last_relu:
+            counts.append(rng.binomial(width_out, 0.5, size=(1, b)))
+        k = xp.astype(xp.concat(counts, axis=0) if len(counts) > 1 else counts[0], f64)
+        chi_k = 2.0 * rng.standard_gamma(k / 2.0)
+        chi_k1 = 2.0 * rng.standard_gamma(xp.maximum(k - 1.0, 0.0) / 2.0)
+        zeta = xp.where(k > 0, rng.standard_normal((relu_layers, b), dtype=f64), 0.0)
+    if not last_relu:  # linear last layer: each of the width rows is a fresh centred Gaussian
+        chi_out = 2.0 * rng.standard_gamma(width_out / 2.0, size=(2, b))
+    a = xp.full(b, q0 * fan_in, dtype=f64, **on)
+    cross = xp.full(b, math.sqrt(q0), dtype=f64, **on)  # x . u with u = e_1
+    cc = xp.ones(b, dtype=f64, **on)
+    dead = xp.zeros(b, dtype=xp.bool, **on)
+    for layer in range(relu_layers):
+        alive = a > 0
+        safe_a = xp.where(alive, a, 1.0)
+        rho = xp.where(alive, cross / safe_a, 0.0)
+        var_e = s * xp.maximum(cc - cross * rho, 0.0)
+        a_new = s * a * chi_k[layer, :]
+        root = xp.sqrt(a_new * var_e)
+        z = zeta[layer, :]
+        cross_new = rho * a_new + root * z
+        cc_new = rho**2 * a_new + 2 * rho * root * z + var_e * (z**2 + chi_k1[layer, :])
+        a, cross, cc = a_new, xp.where(alive, cross_new, 0.0), xp.where(alive, cc_new, 0.0)
+        dead = dead | (a == 0)
+    if not last_relu:
+        a = s * a * chi_out[0, :]
+        cc = s * cc * chi_out[1, :]
     return a / width_out, cc, dead
 
 
@@ -136,14 +173,17 @@ def relu_network(
 
 def _network_estimate(xp, rng, budget, statistic: int, method: str, **network) -> Estimate:
     dtype = "float32" if method == "dense" else "float64"
-    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype=dtype)
-    per_batch = dense_batch(network["fan_in"], network.get("width_out") or network["fan_in"]) if method == "dense" else budget
+    acc = Accumulator(backend=backend_name(xp), dtype=dtype)
+    if method == "dense":
+        per_batch = dense_batch(network["fan_in"], network.get("width_out") or network["fan_in"])
+    else:
+        per_batch = gram_batch(network["depth"])
     done = 0
     while done < budget:
         b = min(per_batch, budget - done)
         out = relu_network(xp, rng, b, method=method, **network)
         acc.add(out[statistic])
-        acc.count("networks with an inactive layer", int(out[2].sum()))
+        acc.count("networks with an inactive layer", _count(xp, out[2]))  # one transfer per batch
         done += b
     return acc.estimate()
 
@@ -172,28 +212,29 @@ def xavier_experiment(xp: Any, rng: Any, budget: int, *, n_in: int, n_out: int, 
     ||W^T d||^2 / ||d||^2 = Var[W] chi2(n_in) directly (Gaussian rows)."""
     sd = math.sqrt(2.0 / (n_in + n_out))
     if method == "gram":
-        acc = Accumulator(backend=xp.__name__.split(".")[0])
+        acc = Accumulator(backend=backend_name(xp))
         done = 0
         while done < budget:
             b = min(1 << 20, budget - done)
-            forward = 2.0 * rng.standard_gamma(xp.full(b, n_out / 2.0)) * n_in / n_out
-            backward = 2.0 * rng.standard_gamma(xp.full(b, n_in / 2.0)) * n_out / n_in
+            forward = 2.0 * rng.standard_gamma(n_out / 2.0, size=b) * n_in / n_out
+            backward = 2.0 * rng.standard_gamma(n_in / 2.0, size=b) * n_out / n_in
             acc.add(forward * backward * sd**4)
             done += b
         return acc.estimate()
     if method != "dense":
         raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
-    acc = Accumulator(backend=xp.__name__.split(".")[0], dtype="float32")
+    acc = Accumulator(backend=backend_name(xp), dtype="float32")
     per_batch = max(1, _DENSE_FLOATS // (2 * n_in * n_out))
     done = 0
     while done < budget:
         b = min(per_batch, budget - done)
-        x = rng.standard_normal((b, n_in, 1), dtype="float32")
-        d = rng.standard_normal((b, n_out, 1), dtype="float32")
-        forward = xp.matmul(rng.standard_normal((b, n_out, n_in), dtype="float32"), x)
-        backward = xp.matmul(xp.swapaxes(rng.standard_normal((b, n_out, n_in), dtype="float32"), 1, 2), d)
-        ratio_f = (xp.sum(forward.astype("float64") ** 2, axis=(1, 2)) / n_out) / (xp.sum(x.astype("float64") ** 2, axis=(1, 2)) / n_in)
-        ratio_b = (xp.sum(backward.astype("float64") ** 2, axis=(1, 2)) / n_in) / (xp.sum(d.astype("float64") ** 2, axis=(1, 2)) / n_out)
+        f32, f64 = xp.float32, xp.float64
+        x = rng.standard_normal((b, n_in, 1), dtype=f32)
+        d = rng.standard_normal((b, n_out, 1), dtype=f32)
+        forward = xp.matmul(rng.standard_normal((b, n_out, n_in), dtype=f32), x)
+        backward = xp.matmul(xp.matrix_transpose(rng.standard_normal((b, n_out, n_in), dtype=f32)), d)
+        ratio_f = (xp.sum(xp.astype(forward, f64) ** 2, axis=(1, 2)) / n_out) / (xp.sum(xp.astype(x, f64) ** 2, axis=(1, 2)) / n_in)
+        ratio_b = (xp.sum(xp.astype(backward, f64) ** 2, axis=(1, 2)) / n_in) / (xp.sum(xp.astype(d, f64) ** 2, axis=(1, 2)) / n_out)
         acc.add(ratio_f * ratio_b * sd**4)
         done += b
     return acc.estimate()
@@ -202,7 +243,7 @@ def xavier_experiment(xp: Any, rng: Any, budget: int, *, n_in: int, n_out: int, 
 def activate(xp: Any, name: str, z: Any, negative_slope: float = 0.01) -> Any:
     """The activation functions as deep-learning libraries define them."""
     if name == "relu":
-        return xp.maximum(z, 0)
+        return xp.maximum(z, 0.0)
     if name == "leaky_relu":
         return xp.where(z >= 0, z, negative_slope * z)
     if name == "linear":
@@ -217,12 +258,12 @@ def activate(xp: Any, name: str, z: Any, negative_slope: float = 0.01) -> Any:
 def gain_experiment(xp: Any, rng: Any, budget: int, *, activation: str, negative_slope: float) -> Estimate:
     """The gain 1/sqrt(E[phi(z)^2]) from ``budget`` draws z ~ N(0, 1), with its standard
     error by the delta method (a smooth function of a mean)."""
-    acc = Accumulator(backend=xp.__name__.split(".")[0])
+    acc = Accumulator(backend=backend_name(xp))
     chunk = 1 << 20
     done = 0
     while done < budget:
         b = min(chunk, budget - done)
-        acc.add(activate(xp, activation, rng.standard_normal(b), negative_slope) ** 2)
+        acc.add(activate(xp, activation, rng.standard_normal(b, dtype=xp.float64), negative_slope) ** 2)
         done += b
     m = acc.estimate()
     gain = 1.0 / math.sqrt(m.mean)

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from .estimate import FLOOR_ULPS, Accumulator, Estimate
+from .namespaces import backend_name, float_dtype, to_host
 
 __all__ = [
     "FACTORS",
@@ -91,8 +92,16 @@ def _factors(value: Any) -> str:
     return value
 
 
-def _backend_name(xp: Any) -> str:
-    return xp.__name__.split(".")[0]
+
+def _on(rng: Any) -> dict[str, Any]:
+    """``device=`` for creation functions: where the generator draws (PyTorch), else the default device."""
+    device = getattr(rng, "device", None)
+    return {} if device is None else {"device": device}
+
+
+def _dtype(xp: Any, dtype: Any) -> Any:
+    """A dtype given by name (``"float32"``/``"float64"``) as ``xp``'s dtype object."""
+    return float_dtype(xp, dtype) if isinstance(dtype, str) else dtype
 
 
 # -- orthogonal factors -------------------------------------------------------------------------
@@ -106,8 +115,8 @@ def haar_orthogonal(xp: Any, rng: Any, b: int, n: int) -> Any:
     >>> q.shape, bool(np.allclose(q.transpose(0, 2, 1) @ q, np.eye(5)))
     ((3, 5, 5), True)
     """
-    q, r = xp.linalg.qr(rng.standard_normal((b, n, n)))
-    signs = xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))
+    q, r = xp.linalg.qr(rng.standard_normal((b, n, n), dtype=xp.float64))
+    signs = xp.sign(xp.linalg.diagonal(r))
     signs = xp.where(signs == 0, 1.0, signs)
     return q * signs[:, None, :]
 
@@ -116,7 +125,7 @@ def haar_orthogonal(xp: Any, rng: Any, b: int, n: int) -> Any:
 
 def _draw(xp: Any, rng: Any, b: int, n: int, factors: str) -> Any:
     if factors == "gaussian":
-        return rng.standard_normal((b, n, n))
+        return rng.standard_normal((b, n, n), dtype=xp.float64)
     return haar_orthogonal(xp, rng, b, n)
 
 
@@ -134,11 +143,11 @@ def qr_log_growth(xp: Any, rng: Any, chains: int, steps: int, *, N: int, k: int,
     >>> [g.shape for g in qr_log_growth(np, rng, 4, 3, N=6, k=2, sigma=1.0, last=1)]
     [(4, 2), (4, 2), (1, 2)]
     """
-    q = xp.eye(N, k, dtype="float64")  # Q_0: the first k columns of the identity, shared by all chains
+    q = xp.eye(N, k, dtype=xp.float64, **_on(rng))  # Q_0: the first k columns of the identity, shared by all chains
     for step in range(steps):
         b = last if (last is not None and step == steps - 1) else chains
         w = _draw(xp, rng, b, N, factors)
-        frame = q if q.ndim == 2 else q[:b]
+        frame = q if q.ndim == 2 else q[:b, ...]
         product = xp.matmul(w, frame)
         del w
         product *= sigma
@@ -148,41 +157,51 @@ def qr_log_growth(xp: Any, rng: Any, chains: int, steps: int, *, N: int, k: int,
             diagonal = norm[:, None]
         else:
             q, r = xp.linalg.qr(product)
-            diagonal = xp.diagonal(r, axis1=-2, axis2=-1)
+            diagonal = xp.linalg.diagonal(r)
         yield xp.log(xp.abs(diagonal))
 
 
 class _Moments:
-    """Running mean, M2 and mean absolute value of ``k`` statistics at once (Chan et al.), on the host."""
+    """Running mean, M2 and mean absolute value of ``k`` statistics at once (Chan et al.).
 
-    def __init__(self, k: int) -> None:
+    The running sums stay where the values live (``xp`` arrays, float64) and are merged there, batch
+    after batch; :meth:`estimates` copies the three length-``k`` vectors to the host once, so the host
+    transfers do not grow with the number of steps."""
+
+    def __init__(self, xp: Any, k: int) -> None:
+        self.xp = xp
+        self.k = k
         self.n = 0
-        self.mean = np.zeros(k)
-        self.m2 = np.zeros(k)
-        self.abs_mean = np.zeros(k)
+        self.mean: Any = None
+        self.m2: Any = None
+        self.abs_mean: Any = None
 
     def add(self, values: Any) -> None:
+        xp = self.xp
         m = int(values.shape[0])
         if m == 0:
             return
-        centre = values.mean(axis=0)
-        batch_mean = np.asarray(centre.tolist())
-        batch_m2 = np.asarray(((values - centre) ** 2).sum(axis=0).tolist())
-        batch_abs = np.asarray(abs(values).mean(axis=0).tolist())
+        batch_mean = xp.mean(values, axis=0)
+        batch_m2 = xp.sum((values - batch_mean) ** 2, axis=0)
+        batch_abs = xp.mean(xp.abs(values), axis=0)
+        if self.n == 0:
+            self.mean, self.m2, self.abs_mean, self.n = batch_mean, batch_m2, batch_abs, m
+            return
         n = self.n + m
         delta = batch_mean - self.mean
-        self.mean = self.mean + delta * m / n
-        self.m2 = self.m2 + batch_m2 + delta**2 * self.n * m / n
-        self.abs_mean = self.abs_mean + (batch_abs - self.abs_mean) * m / n
+        self.mean = self.mean + delta * (m / n)
+        self.m2 = self.m2 + batch_m2 + delta**2 * (self.n * m / n)
+        self.abs_mean = self.abs_mean + (batch_abs - self.abs_mean) * (m / n)
         self.n = n
 
     def estimates(self, backend: str) -> list[Estimate]:
         if self.n < 2:
             raise ValueError("a standard error needs at least 2 replicates")
         eps = float(np.finfo("float64").eps)
+        mean, m2, abs_mean = to_host(self.xp.stack([self.mean, self.m2, self.abs_mean]))  # the one transfer
         return [
-            Estimate(float(mu), math.sqrt(m2 / (self.n - 1) / self.n), self.n, backend, "float64", FLOOR_ULPS * eps * float(am))
-            for mu, m2, am in zip(self.mean, self.m2, self.abs_mean, strict=True)
+            Estimate(float(mu), math.sqrt(float(v) / (self.n - 1) / self.n), self.n, backend, "float64", FLOOR_ULPS * eps * float(am))
+            for mu, v, am in zip(mean, m2, abs_mean, strict=True)
         ]
 
 
@@ -207,7 +226,7 @@ def lyapunov_spectrum(xp: Any, rng: Any, budget: int, *, N: int, sigma: float, k
     chains = min(budget, max(1, _STEP_FLOATS // (N * N))) if chains is None else _integer("chains", chains)
     chains = min(chains, budget)
     steps, rest = divmod(budget, chains)
-    moments = _Moments(k)
+    moments = _Moments(xp, k)
     per_flush = max(1, _BUFFER_FLOATS // (chains * k))
     buffer: list[Any] = []
     growth = qr_log_growth(xp, rng, chains, steps + (rest > 0), N=N, k=k, sigma=sigma, factors=factors,
@@ -215,11 +234,11 @@ def lyapunov_spectrum(xp: Any, rng: Any, budget: int, *, N: int, sigma: float, k
     for logs in growth:
         buffer.append(logs)
         if len(buffer) >= per_flush:
-            moments.add(xp.concatenate(buffer, axis=0))
+            moments.add(xp.concat(buffer, axis=0))
             buffer = []
     if buffer:
-        moments.add(xp.concatenate(buffer, axis=0))
-    return moments.estimates(_backend_name(xp))
+        moments.add(xp.concat(buffer, axis=0))
+    return moments.estimates(backend_name(xp))
 
 
 def lyapunov_experiment(xp: Any, rng: Any, budget: int, *, N: int, sigma: float, i: int) -> Estimate:
@@ -234,8 +253,9 @@ def lyapunov_experiment(xp: Any, rng: Any, budget: int, *, N: int, sigma: float,
 
 # -- products and their singular values --------------------------------------------------------------
 
-def _product(xp: Any, rng: Any, b: int, L: int, N: int, factors: str, dtype: str) -> Any:
+def _product(xp: Any, rng: Any, b: int, L: int, N: int, factors: str, dtype: Any) -> Any:
     """``b`` products W_L ... W_1 of N x N factors (N(0, 1/N) entries, or Haar orthogonal), streamed over depth."""
+    dtype = _dtype(xp, dtype)
     scale = 1.0 / math.sqrt(N)
     p = None
     for _ in range(L):
@@ -243,7 +263,7 @@ def _product(xp: Any, rng: Any, b: int, L: int, N: int, factors: str, dtype: str
             w = rng.standard_normal((b, N, N), dtype=dtype)
             w *= scale
         else:
-            w = haar_orthogonal(xp, rng, b, N).astype(dtype)
+            w = xp.astype(haar_orthogonal(xp, rng, b, N), dtype)
         p = w if p is None else xp.matmul(w, p)
         del w
     return p
@@ -261,8 +281,8 @@ def product_moments(xp: Any, rng: Any, b: int, *, L: int, N: int, factors: str =
     """
     L, N, b = _integer("L", L), _integer("N", N), _integer("b", b)
     p = _product(xp, rng, b, L, N, _factors(factors), dtype)
-    gram = xp.matmul(xp.swapaxes(p, -1, -2), p).astype("float64")  # float32 GEMM, float64 from here on
-    first = xp.trace(gram, axis1=-2, axis2=-1) / N
+    gram = xp.astype(xp.matmul(xp.matrix_transpose(p), p), xp.float64)  # float32 GEMM, float64 from here on
+    first = xp.linalg.trace(gram) / N
     second = xp.sum(gram * gram, axis=(-2, -1)) / N
     return first, second
 
@@ -282,7 +302,7 @@ def isometry_estimate(xp: Any, rng: Any, budget: int, *, L: int, N: int, control
     """
     budget, L, N = _integer("budget", budget, 2), _integer("L", L), _integer("N", N)
     beta = control_coefficient(L) if control else 0.0
-    acc = Accumulator(backend=_backend_name(xp), dtype="float32")
+    acc = Accumulator(backend=backend_name(xp), dtype="float32")
     per_batch = max(1, _PRODUCT_FLOATS // (N * N))
     done = 0
     while done < budget:
@@ -301,5 +321,5 @@ def isometry_experiment(xp: Any, rng: Any, budget: int, *, L: int, N: int) -> Es
 def product_singular_values(xp: Any, rng: Any, b: int, *, L: int, N: int, factors: str = "gaussian") -> Any:
     """Singular values ``(b, N)`` (float64) of ``b`` independent products of ``L`` factors, for histograms."""
     L, N, b = _integer("L", L), _integer("N", N), _integer("b", b)
-    p = _product(xp, rng, b, L, N, _factors(factors), "float64")
-    return xp.linalg.svd(p, compute_uv=False)
+    p = _product(xp, rng, b, L, N, _factors(factors), xp.float64)
+    return xp.linalg.svdvals(p)

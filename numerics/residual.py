@@ -24,6 +24,7 @@ import math
 from typing import Any
 
 from .estimate import Accumulator, Estimate
+from .namespaces import backend_name
 
 __all__ = [
     "METHODS",
@@ -51,14 +52,24 @@ JACOBIAN_STACKS = 8
 BRANCH_LIPSCHITZ = 2.0  # residual.jacobian's branches have Lipschitz constant at most 1/(BRANCH_LIPSCHITZ L)
 SINGULAR_STACKS = 8
 _DENSE_FLOATS = 1 << 24  # most float32 weights drawn at once (64 MiB)
+_REDUCED_FLOATS = 1 << 22  # most float64 draws per array of the reduced method (32 MiB): stacks x blocks
 
 
-def _name(xp: Any) -> str:
-    return xp.__name__.split(".")[0]
+
+def _on(rng: Any) -> dict[str, Any]:
+    """``device=`` for creation functions: where the generator draws (PyTorch), else the default device."""
+    device = getattr(rng, "device", None)
+    return {} if device is None else {"device": device}
 
 
-def _unit_roundoff(xp: Any, dtype: str = "float64") -> float:
-    return float(xp.finfo(dtype).eps) / 2
+def _count(xp: Any, flags: Any) -> int:
+    """How many entries of a boolean array are True (one host transfer)."""
+    return int(xp.sum(xp.astype(flags, xp.int64)))
+
+
+def _unit_roundoff(xp: Any) -> float:
+    """The unit roundoff of float64 (a property of the dtype: no array, no transfer)."""
+    return float(xp.finfo(xp.float64).eps) / 2
 
 
 def _gamma(k: int, u: float) -> float:
@@ -69,7 +80,7 @@ def _gamma(k: int, u: float) -> float:
 def _beta(xp: Any, w: Any) -> Any:
     """sqrt(||W||_1 ||W||_inf) per matrix of a stack (B, m, n): an upper bound on ||W||_2 and on || |W| ||_2."""
     a = xp.abs(w)
-    return xp.sqrt(a.sum(axis=-2).max(axis=-1) * a.sum(axis=-1).max(axis=-1))
+    return xp.sqrt(xp.max(xp.sum(a, axis=-2), axis=-1) * xp.max(xp.sum(a, axis=-1), axis=-1))
 
 
 def _norm2(xp: Any, x: Any, axis: int = 1) -> Any:
@@ -78,7 +89,7 @@ def _norm2(xp: Any, x: Any, axis: int = 1) -> Any:
 
 def _dyadic(xp: Any, rng: Any, shape: tuple[int, ...], nonzero: bool = False) -> Any:
     """Standard normals rounded to multiples of GRID, |x| <= 63 (a nonzero vector if asked)."""
-    x = xp.round(xp.clip(rng.standard_normal(shape), -63.0, 63.0) / GRID)
+    x = xp.round(xp.clip(rng.standard_normal(shape, dtype=xp.float64), min=-63.0, max=63.0) / GRID)
     if nonzero:
         x = xp.where(x == 0, 1.0, x)
     return x * GRID
@@ -116,28 +127,30 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
     ``tolerance`` (the bound for the product), ``step`` (h), ``valid``.
     """
     n, L, B = width, depth, stacks
+    f64 = xp.float64
+    on = _on(rng)
     u = _unit_roundoff(xp)
     g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
     steps = [2.0**-k for k in FD_EXPONENTS]
     K = len(steps)
     x0 = _dyadic(xp, rng, (B, n))
     d = _dyadic(xp, rng, (B, n), nonzero=True)
-    hs = xp.asarray(steps, dtype="float64")
+    hs = xp.asarray(steps, dtype=f64, **on)
     # columns: x, x + h_k d (k = 0..K-1), x - h_k d; all exact (dyadic, < 53 significant bits)
-    state = xp.concatenate([x0[:, :, None], x0[:, :, None] + hs[None, None, :] * d[:, :, None],
-                            x0[:, :, None] - hs[None, None, :] * d[:, :, None]], axis=2)
-    err = xp.zeros((B, 1 + 2 * K), dtype="float64")  # bounds on ||x_hat - x_exact||_2 per column
+    state = xp.concat([x0[:, :, None], x0[:, :, None] + hs[None, None, :] * d[:, :, None],
+                       x0[:, :, None] - hs[None, None, :] * d[:, :, None]], axis=2)
+    err = xp.zeros((B, 1 + 2 * K), dtype=f64, **on)  # bounds on ||x_hat - x_exact||_2 per column
     # tangents: [product v, no identity w, the input u (for the first-order sum)]
     tangent = xp.stack([d, d, d], axis=2)
-    first_order = d.copy()
-    terr = xp.zeros(B, dtype="float64")
-    centre_ok = xp.ones(B, dtype=bool)
-    step_ok = xp.ones((B, K), dtype=bool)
+    first_order = d
+    terr = xp.zeros(B, dtype=f64, **on)
+    centre_ok = xp.ones(B, dtype=xp.bool, **on)
+    step_ok = xp.ones((B, K), dtype=xp.bool, **on)
     for _ in range(L):
-        w1 = rng.standard_normal((B, n, n)) * math.sqrt(2.0 / n)
-        b1 = 0.1 * rng.standard_normal((B, n))
-        w2 = rng.standard_normal((B, n, n))
-        b2 = 0.1 * rng.standard_normal((B, n))
+        w1 = rng.standard_normal((B, n, n), dtype=f64) * math.sqrt(2.0 / n)
+        b1 = 0.1 * rng.standard_normal((B, n), dtype=f64)
+        w2 = rng.standard_normal((B, n, n), dtype=f64)
+        b2 = 0.1 * rng.standard_normal((B, n), dtype=f64)
         beta1 = _beta(xp, w1) * (1 + gn1)
         w2 = w2 / (BRANCH_LIPSCHITZ * L * beta1 * _beta(xp, w2))[:, None, None]
         beta2 = _beta(xp, w2) * (1 + gn1)
@@ -151,15 +164,14 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
         certified = xp.all(xp.abs(pre) > margin[:, None, :], axis=1)  # (B, 1 + 2K)
         positive = pre > 0
         same = xp.all(positive[:, :, 1:] == positive[:, :, :1], axis=1)  # (B, 2K): pattern of x
-        centre_ok &= certified[:, 0]
-        step_ok &= certified[:, 1:K + 1] & certified[:, K + 1:] & same[:, :K] & same[:, K:]
+        centre_ok = centre_ok & certified[:, 0]
+        step_ok = step_ok & certified[:, 1:K + 1] & certified[:, K + 1:] & same[:, :K] & same[:, K:]
         act = xp.maximum(pre, 0.0)
         new = state + (xp.matmul(w2, act) + b2[:, :, None])
         rho = gn1 * (beta2[:, None] * (beta1[:, None] * _norm2(xp, state) + nb1[:, None]) + beta2[:, None] * _norm2(xp, act)
                      + nb2[:, None]) + g1 * _norm2(xp, new)
         err = (1 + lip[:, None]) * err + rho
-        mask = positive[:, :, :1]
-        inner = xp.matmul(w1, tangent) * mask  # D W1 [v, w, u], the pattern of x
+        inner = xp.where(positive[:, :, :1], xp.matmul(w1, tangent), 0.0)  # D W1 [v, w, u], the pattern of x
         branch = xp.matmul(w2, inner)
         v_new = tangent[:, :, 0] + branch[:, :, 0]
         rho_v = gn * (beta2 * beta1 * _norm2(xp, tangent[:, :, 0]) + beta2 * _norm2(xp, inner[:, :, 0])) + g1 * _norm2(xp, v_new)
@@ -168,13 +180,14 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
         tangent = xp.stack([v_new, branch[:, :, 1], d], axis=2)
         state = new
     valid = centre_ok & xp.any(step_ok, axis=1)
-    k = xp.argmax(step_ok, axis=1)  # the largest certified step (the first True)
-    rows = xp.arange(B)
-    h = hs[k]
-    central = (state[rows, :, 1 + k] - state[rows, :, 1 + K + k]) / (2 * h)[:, None]
+    k = xp.argmax(xp.astype(step_ok, xp.int8), axis=1)  # the largest certified step (the first True)
+    h = xp.take(hs, k)
+    plus, minus = k[:, None, None] + 1, k[:, None, None] + 1 + K  # their columns, (B, 1, 1)
+    central = (xp.take_along_axis(state, plus, axis=2) - xp.take_along_axis(state, minus, axis=2))[:, :, 0] / (2 * h)[:, None]
     v = tangent[:, :, 0]
     scale = xp.max(xp.abs(v), axis=1)
-    fd_error = (err[rows, 1 + k] + err[rows, 1 + K + k]) / (2 * h) + g1 * xp.max(xp.abs(central), axis=1)
+    err_pm = xp.take_along_axis(err, plus[:, 0, :], axis=1) + xp.take_along_axis(err, minus[:, 0, :], axis=1)
+    fd_error = err_pm[:, 0] / (2 * h) + g1 * xp.max(xp.abs(central), axis=1)
     # the bound's own arithmetic: about 24 operations per block on non-negative numbers
     safety = 1 + _gamma(24 * (L + 1), u)
     tolerance = (fd_error + terr) * (1 + _gamma(3, u)) * safety / scale
@@ -193,14 +206,14 @@ def jacobian_experiment(xp: Any, rng: Any, budget: int | None = None, *, width: 
     Exact: the closed form is 0."""
     out = jacobian_check(xp, rng, width=width, depth=depth)
     valid = out["valid"]
-    excluded = int((~valid).sum())
+    excluded = _count(xp, ~valid)
     if excluded == valid.shape[0]:
         raise RuntimeError("every stack had a pre-activation within rounding of 0 at its input; use another seed")
     disc, tol = out["discrepancy"]["product"], out["tolerance"]
     ratio = xp.where(valid, disc / tol, -1.0)
     worst = int(xp.argmax(ratio))
     events = (("stacks excluded: a pre-activation within its rounding bound of 0 at the input", excluded),)
-    return Estimate(float(disc[worst]), 0.0, 1, _name(xp), "float64", float(tol[worst]), events)
+    return Estimate(float(disc[worst]), 0.0, 1, backend_name(xp), "float64", float(tol[worst]), events)
 
 
 # --- residual.singular-bounds ------------------------------------------------------------------------
@@ -215,7 +228,7 @@ def _fro(xp: Any, a: Any) -> Any:
 
 def _spectral_norms(xp: Any, a: Any) -> Any:
     """Largest singular value of each matrix of a stack (B, n, n)."""
-    return xp.linalg.svd(a, compute_uv=False)[:, 0]
+    return xp.linalg.svdvals(a)[:, 0]
 
 
 def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, bound: str,
@@ -250,16 +263,18 @@ def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, 
     g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
     eta = eps * ((1 + u) * (1 + u * math.sqrt(n)) / (1 - n * machine) - 1) + 2 * u * (1 + eps)
     sign = 1.0 if bound == "upper" else -1.0
-    eye = xp.eye(n, dtype="float64")
-    acc = xp.broadcast_to(eye, (R, n, n)).copy()
-    err = xp.zeros(R, dtype="float64")
+    f64 = xp.float64
+    on = _on(rng)
+    eye = xp.eye(n, dtype=f64, **on)
+    acc = xp.zeros((R, n, n), dtype=f64, **on) + eye
+    err = xp.zeros(R, dtype=f64, **on)
     svd_factor = 1 + n * machine
-    broken = xp.zeros(R, dtype=bool)
+    broken = xp.zeros(R, dtype=xp.bool, **on)
     for _ in range(L):
-        gauss = rng.standard_normal((stacks, n, n))
+        gauss = rng.standard_normal((stacks, n, n), dtype=f64)
         scaled = gauss * (eps / _spectral_norms(xp, gauss))[:, None, None]
-        jac = xp.concatenate([(sign * eps) * eye[None], scaled], axis=0)
-        m = eye[None] + jac
+        jac = xp.concat([(sign * eps) * eye[None, ...], scaled], axis=0)
+        m = eye + jac
         fro_m, fro_acc = _fro(xp, m), _fro(xp, acc)
         if bound == "upper":
             grow = _spectral_norms(xp, m) * svd_factor  # ||M_l||_2, computed: no inequality under test is used
@@ -270,10 +285,10 @@ def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, 
             fro_inv = _fro(xp, inv)
             # r >= ||I - M X||_2 from the computed residual and its own rounding bound; then
             # ||M^-1||_2 <= ||X||_2/(1 - r) and ||X - M^-1||_2 <= ||X||_2 r/(1 - r) (M X = I - R)
-            r = _fro(xp, eye[None] - xp.matmul(m, inv)) * (1 + g1) + gn1 * fro_m * fro_inv
+            r = _fro(xp, eye - xp.matmul(m, inv)) * (1 + g1) + gn1 * fro_m * fro_inv
             norm_x = _spectral_norms(xp, inv) * svd_factor
             room = xp.where(r < 1, 1 - r, 0.0)
-            broken |= room <= 0  # the residual certifies nothing: the stack's tolerance is infinite
+            broken = broken | (room <= 0)  # the residual certifies nothing: the stack's tolerance is infinite
             safe = xp.where(room > 0, room, 1.0)
             grow = norm_x / safe
             inv_error = xp.where(room > 0, norm_x * r / safe, 0.0)
@@ -319,22 +334,24 @@ def singular_bounds_experiment(
     beyond = (estimate - value) if upper else (value - estimate)
     atol = out["admissible"] + float(xp.max(xp.where(certified, tolerance - beyond, -math.inf)))
     kept = certified[1:]
-    random_values, random_tol = value[1:][kept], tolerance[1:][kept]
-    stacks, left_out = int(value.shape[0]) - 1, int((~kept).sum())
-    if random_values.shape[0] == 0:
+    random_values, random_tol = value[1:], tolerance[1:]  # the certified ones are those kept
+    stacks, left_out = int(value.shape[0]) - 1, _count(xp, ~kept)
+    if left_out == stacks:
         text = "none certified"
         outside = 0
     elif upper:
-        outside = int(xp.sum(random_values - random_tol > exact + out["admissible"]))
-        text = f"the closest: its largest singular value was {float(xp.max(random_values)) / exact:.3g} times (1 + eps)^L"
+        outside = _count(xp, kept & (random_values - random_tol > exact + out["admissible"]))
+        closest = float(xp.max(xp.where(kept, random_values, -math.inf)))
+        text = f"the closest: its largest singular value was {closest / exact:.3g} times (1 + eps)^L"
     else:
-        outside = int(xp.sum(random_values + random_tol < exact - out["admissible"]))
-        text = f"the closest: its smallest singular value was {float(xp.min(random_values)) / exact:.3g} times (1 - eps)^L"
+        outside = _count(xp, kept & (random_values + random_tol < exact - out["admissible"]))
+        closest = float(xp.min(xp.where(kept, random_values, math.inf)))
+        text = f"the closest: its smallest singular value was {closest / exact:.3g} times (1 - eps)^L"
     events = (
         (f"random stacks outside the {bound} bound beyond rounding, of {stacks - left_out} certified ({text})", outside),
         ("random stacks left out: rounding bound not below their value (a product far below the product of norms)", left_out),
     )
-    return Estimate(estimate, 0.0, 1, _name(xp), "float64", atol, events)
+    return Estimate(estimate, 0.0, 1, backend_name(xp), "float64", atol, events)
 
 
 # --- residual.vanishing ----------------------------------------------------------------------------------
@@ -361,49 +378,52 @@ def gradient_gain(xp: Any, rng: Any, b: int, *, width: int, depth: int, sigma2: 
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
     n, s = width, sigma2 / width
+    f32, f64 = xp.float32, xp.float64
+    on = _on(rng)
     if method == "reduced":
-        gain = xp.ones(b, dtype="float64")
-        root = math.sqrt(s)
-        for _ in range(depth):
-            z = rng.standard_normal(b)
-            chi = 2.0 * rng.standard_gamma(xp.full(b, (n - 1) / 2.0))
-            gain = gain * ((1.0 + root * z) ** 2 + s * chi)
-        return gain, 0
-    f32 = "float32"
-    log_scale = xp.zeros(b, dtype="float64")
+        # no draw depends on the gain so far: a batch draws every block's variables at once (two
+        # generator calls whatever the depth) and multiplies the factors along the depth axis
+        per = _reduced_batch(depth)
+        if b > per:
+            parts = [gradient_gain(xp, rng, min(per, b - i), width=n, depth=depth, sigma2=sigma2)[0] for i in range(0, b, per)]
+            return xp.concat(parts), 0
+        if depth == 0:
+            return xp.ones(b, dtype=f64, **on), 0
+        z = rng.standard_normal((depth, b), dtype=f64)
+        chi = 2.0 * rng.standard_gamma((n - 1) / 2.0, size=(depth, b))
+        return xp.prod((1.0 + math.sqrt(s) * z) ** 2 + s * chi, axis=0), 0
+    log_scale = xp.zeros(b, dtype=f64, **on)
+    first = xp.astype(xp.arange(n, **on) == 0, f32)  # u = e_1
     if method == "gaussian":
-        v = xp.zeros((b, n, 1), dtype=f32)
-        v[:, 0, 0] = 1.0
+        v = xp.broadcast_to(first[:, None], (b, n, 1))
         for _ in range(depth):
-            jac = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(s))
+            jac = rng.standard_normal((b, n, n), dtype=f32) * math.sqrt(s)  # a Python scale keeps float32
             w = v + xp.matmul(jac, v)
             del jac
-            sq = xp.sum(w.astype("float64") ** 2, axis=(1, 2))
+            sq = xp.sum(xp.astype(w, f64) ** 2, axis=(1, 2))
             log_scale = log_scale + xp.log(sq)
-            v = (w / xp.sqrt(sq).astype(f32)[:, None, None]).astype(f32)
+            v = w / xp.astype(xp.sqrt(sq), f32)[:, None, None]
         return xp.exp(log_scale), 0
-    state = xp.zeros((b, n, 2), dtype=f32)
-    state[:, :, 0] = 1.0 / math.sqrt(n)
-    state[:, 0, 1] = 1.0
-    inactive = xp.zeros(b, dtype=bool)
+    state = xp.stack([xp.full((b, n), 1.0 / math.sqrt(n), dtype=f32, **on), xp.broadcast_to(first, (b, n))], axis=2)
+    inactive = xp.zeros(b, dtype=xp.bool, **on)
     for _ in range(depth):
-        w1 = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(2.0 / n))
+        w1 = rng.standard_normal((b, n, n), dtype=f32) * math.sqrt(2.0 / n)
         pre = xp.matmul(w1, state)
         del w1
         mask = pre[:, :, :1] > 0
-        inactive |= ~xp.any(mask[:, :, 0], axis=1)
-        w2 = rng.standard_normal((b, n, n), dtype=f32) * _f32(xp, math.sqrt(s))
-        out = state + xp.matmul(w2, pre * mask)  # x + W2 relu(W1 x); v + W2 D W1 v
+        inactive = inactive | ~xp.any(mask[:, :, 0], axis=1)
+        w2 = rng.standard_normal((b, n, n), dtype=f32) * math.sqrt(s)
+        out = state + xp.matmul(w2, xp.where(mask, pre, 0.0))  # x + W2 relu(W1 x); v + W2 D W1 v
         del w2
-        sq = xp.sum(out.astype("float64") ** 2, axis=1)  # (b, 2), float64 accumulation
+        sq = xp.sum(xp.astype(out, f64) ** 2, axis=1)  # (b, 2), float64 accumulation
         log_scale = log_scale + xp.log(sq[:, 1])
-        state = (out / xp.sqrt(sq).astype(f32)[:, None, :]).astype(f32)
-    return xp.exp(log_scale), int(inactive.sum())
+        state = out / xp.astype(xp.sqrt(sq), f32)[:, None, :]
+    return xp.exp(log_scale), _count(xp, inactive)  # one transfer per batch
 
 
-def _f32(xp: Any, value: float) -> Any:
-    """A float32 scalar, so that scaling a float32 array keeps it float32 on every backend."""
-    return xp.asarray(value, dtype="float32")
+def _reduced_batch(depth: int) -> int:
+    """Stacks per batch of the reduced method: every block's draws within 32 MiB per array."""
+    return max(1, _REDUCED_FLOATS // max(1, depth))
 
 
 def vanishing_experiment(
@@ -411,8 +431,8 @@ def vanishing_experiment(
 ) -> Estimate:
     r"""Mean over ``budget`` independent stacks of :math:`\|P_L u\|^2` (:func:`gradient_gain`)."""
     dtype = "float64" if method == "reduced" else "float32"
-    acc = Accumulator(backend=_name(xp), dtype=dtype)
-    per_batch = {"reduced": 1 << 20, "gaussian": _dense_batch(width, 1), "relu-mlp": _dense_batch(width, 2)}.get(method, 1)
+    acc = Accumulator(backend=backend_name(xp), dtype=dtype)
+    per_batch = {"reduced": _reduced_batch(depth), "gaussian": _dense_batch(width, 1), "relu-mlp": _dense_batch(width, 2)}.get(method, 1)
     done = 0
     while done < budget:
         b = min(per_batch, budget - done)

@@ -38,18 +38,19 @@ from typing import Any
 import numpy as np
 
 from .estimate import Accumulator, Estimate
+from .namespaces import backend_name, to_host
 
 __all__ = [
-    "relu_correlation",
+    "TRAINED",
     "nngp_batch",
     "nngp_dense_batch",
     "nngp_estimate",
     "nngp_experiment",
-    "TRAINED",
     "ntk_batch",
     "ntk_dense_gram",
     "ntk_experiment",
     "ntk_fluctuation",
+    "relu_correlation",
 ]
 
 _FLOATS = 1 << 21  # float64 entries of one (B, N, 2) batch
@@ -69,10 +70,6 @@ def _angle(value: Any) -> float:
     if not (math.isfinite(value) and 0.0 <= value <= math.pi):
         raise ValueError(f"theta={value!r} is outside the domain: finite real with 0 <= theta <= pi")
     return float(value)
-
-
-def _backend_name(xp: Any) -> str:
-    return xp.__name__.split(".")[0]
 
 
 def relu_correlation(theta: float, L: int) -> float:
@@ -97,21 +94,17 @@ def _next(xp: Any, rng: Any, h: Any, N: int) -> Any:
     g11 = xp.sum(a[..., 1] * a[..., 1], axis=1) * (2.0 / N)
     l00 = xp.sqrt(g00)
     safe = xp.where(l00 > 0, l00, 1.0)
-    l10 = xp.where(l00 > 0, g01 / safe, 0.0)
+    l10 = xp.where(l00 > 0, g01 / safe, xp.zeros_like(g01))
     l11 = xp.sqrt(xp.maximum(g11 - l10 * l10, 0.0))
     z = rng.standard_normal((h.shape[0], N, 2))
-    out = xp.empty_like(z)
-    out[..., 0] = z[..., 0] * l00[:, None]
-    out[..., 1] = z[..., 0] * l10[:, None] + z[..., 1] * l11[:, None]
-    return out
+    z0, z1 = z[..., 0], z[..., 1]
+    return xp.stack([z0 * l00[:, None], z0 * l10[:, None] + z1 * l11[:, None]], axis=-1)
 
 
 def _first(xp: Any, rng: Any, b: int, N: int, theta: float) -> Any:
     z = rng.standard_normal((b, N, 2))
-    h = xp.empty_like(z)
-    h[..., 0] = z[..., 0]
-    h[..., 1] = math.cos(theta) * z[..., 0] + math.sin(theta) * z[..., 1]
-    return h
+    z0, z1 = z[..., 0], z[..., 1]
+    return xp.stack([z0, math.cos(theta) * z0 + math.sin(theta) * z1], axis=-1)
 
 
 def _readout(xp: Any, h: Any, N: int) -> tuple[Any, Any, Any]:
@@ -137,9 +130,8 @@ def nngp_batch(xp: Any, rng: Any, b: int, *, theta: float, L: int, N: int) -> tu
 
 def nngp_dense_batch(xp: Any, rng: Any, b: int, *, theta: float, L: int, N: int, d: int = 16) -> tuple[Any, Any, Any]:
     """The same statistics with dense weights: inputs in R^d, (b, N, N) Gaussian matrices (for tests)."""
-    x = xp.zeros((d, 2))
-    x[0, 0] = math.sqrt(d)
-    x[0, 1], x[1, 1] = math.sqrt(d) * math.cos(theta), math.sqrt(d) * math.sin(theta)
+    rows = [[1.0, math.cos(theta)], [0.0, math.sin(theta)]] + [[0.0, 0.0]] * (d - 2)
+    x = xp.asarray(rows, dtype=xp.float64) * math.sqrt(d)
     h = xp.matmul(rng.standard_normal((b, N, d)), x) / math.sqrt(d)
     for _ in range(L - 1):
         w = rng.standard_normal((b, N, N)) * math.sqrt(2.0 / N)
@@ -158,7 +150,7 @@ def nngp_estimate(xp: Any, rng: Any, budget: int, *, theta: float, L: int, N: in
     budget, L, N = _integer("budget", budget, 2), _integer("L", L), _integer("N", N)
     theta = _angle(theta)
     beta = relu_correlation(theta, L) if control else 0.0
-    acc = Accumulator(backend=_backend_name(xp), dtype="float64")
+    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     per = max(1, _FLOATS // (2 * N))
     done = 0
     while done < budget:
@@ -209,7 +201,7 @@ def ntk_batch(xp: Any, rng: Any, b: int, *, theta: float, N: int, trained: str =
     if trained in ("all", "hidden"):
         v = rng.standard_normal((b, N))
         both = (h[..., 0] > 0) & (h[..., 1] > 0)
-        out = out + math.cos(theta) * xp.sum(v * v * both, axis=1) * (2.0 / N)
+        out = out + math.cos(theta) * xp.sum(xp.where(both, v * v, xp.zeros_like(v)), axis=1) * (2.0 / N)
     return out
 
 
@@ -220,17 +212,17 @@ def ntk_dense_gram(xp: Any, x: Any, w: Any, v: Any) -> Any:
     (the benchmark's kernel; tests compare it with autodiff-free finite differences)."""
     n, d = x.shape
     N = w.shape[0]
-    pre = xp.matmul(x, w.T) / math.sqrt(d)
+    pre = xp.matmul(x, w.mT) / math.sqrt(d)
     phi = xp.maximum(pre, 0.0)
-    dv = (pre > 0) * v[None, :]
-    return (2.0 / N) * (xp.matmul(phi, phi.T) + xp.matmul(dv, dv.T) * (xp.matmul(x, x.T) / d))
+    dv = xp.where(pre > 0, v[None, :], xp.zeros_like(pre))
+    return (2.0 / N) * (xp.matmul(phi, phi.mT) + xp.matmul(dv, dv.mT) * (xp.matmul(x, x.mT) / d))
 
 
 def ntk_experiment(xp: Any, rng: Any, budget: int, *, theta: float, trained: str, N: int) -> Estimate:
     """The experiment of ``ntk.relu``: the mean empirical NTK over ``budget`` independent networks of width ``N``."""
     budget, N = _integer("budget", budget, 2), _integer("N", N)
     theta, trained = _angle(theta), _trained(trained)
-    acc = Accumulator(backend=_backend_name(xp), dtype="float64")
+    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     per = max(1, _FLOATS // (3 * N))
     done = 0
     while done < budget:
@@ -241,10 +233,11 @@ def ntk_experiment(xp: Any, rng: Any, budget: int, *, theta: float, trained: str
 
 
 def ntk_fluctuation(xp: Any, rng: Any, widths, networks: int, *, theta: float, trained: str = "all") -> dict:
-    r"""The spread of the empirical NTK across ``networks`` independent networks at each width, relative to its
-    mean, and the fitted exponent of :math:`\mathrm{sd}/\mathrm{mean} \propto N^{s}` (weighted least squares on
-    logarithms; the standard error of :math:`\ln\mathrm{sd}` is :math:`\sqrt{(\kappa - 1)/(4m)}` by the delta
-    method, :math:`\kappa` the sample kurtosis, ``m`` networks). Expected slope: -1/2.
+    r"""The spread of the empirical NTK across ``networks`` independent networks at each width, and the fitted
+    exponent of :math:`\mathrm{sd} \propto N^{s}` (weighted least squares on logarithms; the standard error of
+    :math:`\ln\mathrm{sd}` is :math:`\sqrt{(\kappa - 1)/(4m)}` by the delta method, :math:`\kappa` the sample
+    kurtosis, ``m`` networks). The mean is the same at every width (exactly, for one hidden layer), so the
+    relative spread ``sd/mean`` (reported for the figure) has the same exponent. Expected slope: -1/2.
 
     >>> r = ntk_fluctuation(np, np.random.default_rng(0), (64, 256, 1024), 400, theta=1.0)
     >>> abs(r["slope"] + 0.5) < 6 * r["slope_stderr"]
@@ -255,12 +248,12 @@ def ntk_fluctuation(xp: Any, rng: Any, widths, networks: int, *, theta: float, t
     widths = [_integer("N", w) for w in widths]
     logs, errs, rel = [], [], []
     for w in widths:
-        t = np.asarray(ntk_batch(xp, rng, networks, theta=theta, N=w, trained=trained).tolist())
+        t = to_host(ntk_batch(xp, rng, networks, theta=theta, N=w, trained=trained))
         centred = t - t.mean()
         var = centred.var(ddof=1)
         kurt = float((centred**4).mean() / centred.var() ** 2)
         rel.append(math.sqrt(var) / abs(t.mean()))
-        logs.append(math.log(rel[-1]))
+        logs.append(0.5 * math.log(var))
         errs.append(math.sqrt(max(kurt - 1.0, 1e-12) / (4 * networks)))
     x = np.log(np.asarray(widths, dtype=float))
     wts = 1.0 / np.asarray(errs) ** 2
@@ -269,3 +262,20 @@ def ntk_fluctuation(xp: Any, rng: Any, widths, networks: int, *, theta: float, t
     coef = cov @ (design * wts[:, None]).T @ np.asarray(logs)
     return {"widths": widths, "relative_sd": rel, "log_stderr": errs, "slope": float(coef[1]),
             "slope_stderr": float(math.sqrt(cov[1, 1])), "intercept": float(coef[0])}
+
+
+FLUCTUATION_SPAN = (1, 4, 16)  # the scaling law of ntk.relu is fitted at N, 4N, 16N
+
+
+def fluctuation_networks(N: int) -> int:
+    """Networks per width for the scaling law at width ``N``: 2000, fewer for very wide ones (bounded work)."""
+    return max(256, min(2000, (1 << 23) // (48 * N)))
+
+
+def ntk_fluctuation_exponent(xp: Any, rng: Any, *, theta: float, trained: str, N: int) -> Estimate:
+    """The scaling law of ``ntk.relu``: the exponent of the NTK's spread across networks, fitted at widths
+    ``N``, ``4N``, ``16N`` (:func:`ntk_fluctuation`), as an estimate with the fit's standard error."""
+    N = _integer("N", N)
+    m = fluctuation_networks(N)
+    r = ntk_fluctuation(xp, rng, [N * k for k in FLUCTUATION_SPAN], m, theta=theta, trained=trained)
+    return Estimate(r["slope"], r["slope_stderr"], m * len(FLUCTUATION_SPAN), backend_name(xp), "float64")

@@ -237,7 +237,7 @@ trained = sp.Symbol("trained", integer=True, positive=True)
 Theta = sp.Function(r"\Theta")
 JACOT = Source(
     "jacot2018",
-    "Arthur Jacot and Franck Gabriel and Cl{\\'e}ment Hongler",
+    "Arthur Jacot and Franck Gabriel and Clément Hongler",
     "Neural tangent kernel: convergence and generalization in neural networks",
     "Advances in Neural Information Processing Systems 31 (NeurIPS)",
     2018,
@@ -308,4 +308,36 @@ def derive_ntk() -> Derivation:
             "angle theta in [0, pi]; the expectation over the initialisation of the empirical NTK equals Theta at every "
             "width, and its fluctuation is O(1/sqrt(N))",
         ),
+    )
+
+
+@cache
+def derive_ntk_fluctuation() -> Derivation:
+    """The empirical NTK's spread across networks: relative standard deviation proportional to N^(-1/2)."""
+    i = sp.Symbol("i", integer=True, positive=True)
+    s2 = sp.Symbol(r"\sigma_T^2", positive=True)  # the variance of one unit's term
+    m = sp.Symbol(r"\Theta", positive=True)  # the mean, the NTK itself
+    T = sp.Function("T")
+    grad = sp.Function(r"\hat{\Theta}_N")(theta)
+    sd = sp.Function(r"\mathrm{sd}")(grad)
+    exponent = sp.Symbol("s", real=True)
+    steps = [
+        define(grad, sp.Sum(T(i), (i, 1, N)) / N,
+               "one hidden layer: the empirical NTK is a mean over the N units of iid terms T_i = 2 relu(h_i) relu(h_i') "
+               "+ 2 cos(theta) v_i^2 relu'(h_i) relu'(h_i') (each unit has its own weights), mean Theta, variance sigma_T^2"),
+        equal(sp.Sum(s2 / N**2, (i, 1, N)), s2 / N,
+              "independent terms: the variance of the mean is the sum of the N variances over N^2, exactly at every "
+              "width"),
+        define(exponent, sp.Limit(sp.log(sd / m) / sp.log(N), N, sp.oo),
+               "the scaling exponent of the relative fluctuation sd/Theta in the width"),
+        substitute(sp.Limit(sp.log(sd / m) / sp.log(N), N, sp.oo), {sd: sp.sqrt(s2 / N)},
+                   "the standard deviation is sigma_T/sqrt(N), by the step above"),
+        equal(sp.Limit(sp.log(sp.sqrt(s2 / N) / m) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
+              "the limit of the logarithms' ratio"),
+    ]
+    return Derivation(
+        "Fluctuation of the empirical NTK across networks",
+        steps,
+        (exponent, "=", sp.Rational(-1, 2)),
+        assumptions=("one hidden layer of width N, weights iid N(0, 1); sigma_T^2 finite (Gaussian moments)",),
     )

@@ -47,8 +47,8 @@ def test_the_natural_dense_batch_is_the_kernels_own():
 
 
 def test_main_prints_a_table_and_writes_the_json_report(tmp_path, capsys):
-    path = tmp_path / "report.json"
-    assert main(["--quick", "--json", str(path)]) == 0
+    path, table = tmp_path / "report.json", tmp_path / "table.md"
+    assert main(["--quick", "--json", str(path), "--markdown", str(table)]) == 0
     out = capsys.readouterr().out
     assert "dense time / lower-bound time" in out and "networks/s" in out and str(path) in out
     report = json.loads(path.read_text())
@@ -59,3 +59,24 @@ def test_main_prints_a_table_and_writes_the_json_report(tmp_path, capsys):
     assert machine == {**machine_info(), "cpus_usable": machine["cpus_usable"]}
     assert positive(report["seconds"])
     assert report["areas"]["initialization"]["rows"]
+    lines = table.read_text().splitlines()
+    assert machine["cpu"] in lines[0] and lines[2] == "| area | benchmark | value | target | met |"
+    rows = [r for result in report["areas"].values() for r in result["rows"]]
+    assert len(lines) == 4 + len(rows)
+    for line, r in zip(lines[4:], rows, strict=True):
+        assert r["benchmark"] in line
+
+
+def test_backends_benchmark_at_a_tiny_size():
+    from benchmarks import backends
+
+    report = backends.run(quick=True)
+    verify, memory, per = report["verify_all"], report["memory"], report["backends"]
+    assert verify["claims"] == len(backends.QUICK.claims) and verify["passed"] and positive(verify["seconds"])
+    assert set(verify["per_claim_seconds"]) == set(backends.QUICK.claims)
+    layer = backends.QUICK.batch * backends.QUICK.fan_in**2 * 4
+    assert memory["layer_bytes"] == layer and memory["ratio"] == pytest.approx(memory["peak_bytes"] / layer)
+    assert per["numpy"]["usable"] and per["numpy"]["speedup_over_numpy_cpu"] == 1.0
+    for name in ("torch", "cupy"):
+        assert per[name]["usable"] or per[name]["why"]
+    assert all("cuda" in per[n]["device"] for n in per["gpu"])

@@ -400,6 +400,7 @@ def paper(paper_run):
     return result, _pdftext(result.pdf)
 
 
+@pytest.mark.xdist_group("paper")  # one worker builds the paper once (conftest.paper_run)
 def test_document_compiles_without_errors_or_undefined_references(paper):
     result, _ = paper
     assert result.pdf.exists() and owned(result.pdf)
@@ -410,6 +411,7 @@ def test_document_compiles_without_errors_or_undefined_references(paper):
         assert f"{{{p.name}}}" in result.text
 
 
+@pytest.mark.xdist_group("paper")  # one worker builds the paper once (conftest.paper_run)
 def test_pdf_holds_every_theorem_title_and_the_tables_numbers(paper):
     from proofs import latex_number
 
@@ -424,7 +426,15 @@ def test_pdf_holds_every_theorem_title_and_the_tables_numbers(paper):
         assert f"{v.replicates}" in text
     for s in tex.sources_of(CLAIMS):
         assert _squash(s.title)[:40] in squashed
+        assert _squash(s.authors.split(" and ")[0].split()[-1]) in squashed  # the surname as typeset, accents too
     assert "References" in text
+
+
+def test_sources_are_plain_text_so_their_bibtex_is_not_double_escaped():
+    """Authors and titles are written as text (Unicode accents), escaped once for BibTeX: a LaTeX accent
+    macro typed into a source would come out as a literal backslash."""
+    for s in tex.sources_of(CLAIMS):
+        assert "\\textbackslash" not in s.bibtex, s.key
 
 
 def test_fragment_inputs_into_a_users_document(tmp_path):

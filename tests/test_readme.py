@@ -31,7 +31,13 @@ def test_readme_python_examples_run():
     assert result.attempted > 10 and result.failed == 0
 
 
-@pytest.mark.parametrize("command", [c for c in _console_commands() if c.startswith("workbench ")] + ["workbench verify"])
+def _command_params() -> list:
+    """README's workbench commands; the paper's goes to the worker that builds it for the LaTeX tests too."""
+    commands = [c for c in _console_commands() if c.startswith("workbench ")] + ["workbench verify"]
+    return [pytest.param(c, marks=pytest.mark.xdist_group("paper")) if c == PAPER_COMMAND else c for c in commands]
+
+
+@pytest.mark.parametrize("command", _command_params())
 def test_readme_workbench_commands_exit_zero(command, tmp_path, request):
     if command == PAPER_COMMAND:  # the whole paper: built once per session (the LaTeX tests read it too)
         proc, _ = request.getfixturevalue("paper_run")

@@ -208,6 +208,35 @@ def test_ntk_mean_is_exact_at_width_one_and_the_fluctuation_slope_is_minus_one_h
     assert r["slope_stderr"] < 0.02
 
 
+def test_the_fluctuation_exponent_is_derived_with_checked_steps():
+    d = P.derive_ntk_fluctuation()
+    assert d.closed_form == sp.Rational(-1, 2)
+    assert d.count("checked") == 3 and d.count("cited") == 0
+
+
+def test_the_fitted_fluctuation_exponent_is_part_of_the_verdict():
+    v = wb.verify("ntk.relu", theta=1.0, N=64, resolution=0.05)
+    law = v.scaling
+    assert v.passed and law["passed"] and law["expected"] == -0.5 and law["variable"] == "N"
+    assert abs(law["estimate"] + 0.5) <= Z * law["stderr"] and 0 < law["resolution"] < 0.2
+    assert any(n.startswith("scaling law:") for n in v.notes)
+    assert v.to_dict()["scaling"]["estimate"] == law["estimate"]
+
+
+@pytest.mark.parametrize("shift", [-0.5, 2.0, -2.0])  # exponent -1; -1/2 moved by +-2 resolutions
+def test_a_wrong_fluctuation_exponent_is_rejected(shift):
+    c = wb.claim("ntk.relu")
+    r = wb.verify(c, theta=1.0, N=64, resolution=0.05).scaling["resolution"]
+    wrong = -1.0 if shift == -0.5 else -0.5 + shift * r
+    v = wb.verify(c.with_scaling_exponent(wrong), theta=1.0, N=64, resolution=0.05)
+    assert v.mutated and not v.passed and not v.scaling["passed"]
+
+
+def test_only_claims_with_a_scaling_law_take_an_exponent():
+    with pytest.raises(TypeError, match="no scaling law"):
+        wb.claim("nngp.relu").with_scaling_exponent(-1.0)
+
+
 @pytest.mark.parametrize("trained", ["all", "readout", "hidden"])
 def test_ntk_verifies_for_each_choice_of_trained_layers(trained):
     v = wb.verify("ntk.relu", theta=2.0, trained=trained, N=64, resolution=0.02)

@@ -20,11 +20,34 @@ from proofs import Derivation, Source
 from .asymptotics import Limit
 from .parameters import Parameter
 
-__all__ = ["Claim", "KINDS", "SCALES"]
+__all__ = ["Claim", "KINDS", "SCALES", "Scaling"]
 
 KINDS = ("exact", "statistical", "asymptotic")
 SCALES = ("relative", "absolute")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A scaling law that every verdict of a claim also tests: ``quantity`` is proportional to
+    ``variable`` to the power ``exponent``.
+
+    ``measure(xp, rng, **values) -> Estimate`` fits the exponent on the claim's own kind of run (its
+    mean the fitted slope, its ``stderr`` the fit's); ``derive()`` returns the derivation whose
+    closed form is the exponent. The verdict passes only if the fitted exponent agrees with it.
+    """
+
+    quantity: str
+    variable: str
+    derive: Callable[[], Derivation]
+    measure: Callable[..., Estimate]
+    exponent_override: float | None = None
+
+    @property
+    def exponent(self) -> float:
+        if self.exponent_override is not None:
+            return self.exponent_override
+        return float(self.derive().closed_form)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +71,11 @@ class Claim:
     - ``constraint(values)`` returns why a combination of parameters is refused (or None),
       for domains that are not a product of the parameters' own;
     - ``remarks(values)`` returns lines every verdict carries (e.g. how a derived value
-      compares with a convention).
+      compares with a convention);
+    - ``resolution``: the target resolution of Monte Carlo runs that do not ask for one (0.01;
+      coarser for a claim whose replicates are expensive, such as training networks);
+    - ``scaling``: a :class:`Scaling` law every verdict also tests (a statistical claim whose
+      spread across replicates has a derived exponent in a parameter).
     """
 
     id: str
@@ -62,11 +89,13 @@ class Claim:
     scale: str = "relative"
     pilot: int = 4096
     max_replicates: int = 50_000_000
+    resolution: float = 0.01  # the target resolution of a run that asks for none
     closed_form_override: sp.Basic | None = None
     plot: Callable[..., Any] | None = None
     constraint: Callable[[dict[str, Any]], str | None] | None = None
     remarks: Callable[[dict[str, Any]], Sequence[str]] | None = None
     limit: Limit | None = None
+    scaling: Scaling | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -118,11 +147,19 @@ class Claim:
 
     @property
     def mutated(self) -> bool:
-        return self.closed_form_override is not None
+        return self.closed_form_override is not None or (
+            self.scaling is not None and self.scaling.exponent_override is not None
+        )
 
     def with_closed_form(self, expr: Any) -> Claim:
         """A copy whose closed form is ``expr`` (for mutation tests: a wrong formula must be rejected)."""
         return replace(self, closed_form_override=sp.sympify(expr))
+
+    def with_scaling_exponent(self, exponent: float) -> Claim:
+        """A copy whose scaling law has ``exponent`` instead of the derived one (a mutation test)."""
+        if self.scaling is None:
+            raise TypeError(f"{self.id} has no scaling law")
+        return replace(self, scaling=replace(self.scaling, exponent_override=float(exponent)))
 
     def with_sweep(self, sweep: Sequence[float], **changes: Any) -> Claim:
         """A copy of an asymptotic claim swept over other values of its limit (and, through

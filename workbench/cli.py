@@ -73,7 +73,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="set a parameter")
     p.add_argument("--backend", default="numpy", choices=BACKENDS)
     p.add_argument("--seed", type=_int_arg("--seed"), default=0)
-    p.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
+    p.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=None,
+                   help="target resolution of Monte Carlo claims (default: each claim's own, 0.01 for most)")
     p.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
     p.add_argument("--jobs", type=_int_arg("--jobs", 1), default=None, metavar="N",
                    help="claims verified side by side in N processes (default: every core; the verdicts are the same)")
@@ -114,7 +115,8 @@ def _parser() -> _Parser:
     sw.add_argument("--set", dest="sets", action="append", default=[], metavar="K=V", help="fix a parameter")
     sw.add_argument("--backend", default="numpy", choices=BACKENDS)
     sw.add_argument("--seed", type=_int_arg("--seed"), default=0)
-    sw.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01)
+    sw.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=None,
+                    help="target resolution of each point (default: the claim's own)")
     sw.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6)
     fmt = sw.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the sweep as JSON (family verdict and every point)")
@@ -139,7 +141,8 @@ def _parser() -> _Parser:
     pl.add_argument("--seed", type=_int_arg("--seed"), default=0)
     pl.add_argument("--sweep", action="store_true", help="draw a sweep over --grid instead of the claim's own figure")
     _sweep_options(pl, required=False)
-    pl.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=0.01, help="with --sweep")
+    pl.add_argument("--resolution", type=_real_arg("--resolution", 0.0, 1.0, True), default=None,
+                    help="with --sweep (default: the claim's own)")
     pl.add_argument("--alpha", type=_real_arg("--alpha", 0.0, 1.0, False), default=1e-6, help="with --sweep")
 
     cp = sub.add_parser("compress", help="quantise a float tensor (.npy) and Huffman-code it into a self-describing file")

@@ -91,7 +91,7 @@ class LatexPlan:
     force: bool
     seed: int
     backend: str
-    resolution: float
+    resolution: float | None
     settings: Mapping[str, Mapping[str, Any]]
     jobs: int = 1
 
@@ -107,7 +107,7 @@ def plan_latex(
     force: bool = False,
     seed: int = 0,
     backend: str = "numpy",
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int | None = 1,
@@ -198,7 +198,7 @@ def latex(
     force: bool = False,
     seed: int = 0,
     backend: str = "numpy",
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Callable | None = None,

@@ -15,8 +15,8 @@ from typing import Any
 
 __all__ = ["info", "info_text"]
 
-LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "matplotlib", "rich", "threadpoolctl", "hypothesis", "cupy",
-             "cupy-cuda12x", "dask", "distributed", "pandas")
+LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "matplotlib", "rich", "threadpoolctl", "array-api-compat",
+             "hypothesis", "cupy", "cupy-cuda12x", "torch", "array-api-strict", "dask", "distributed", "pandas")
 
 
 def _version(dist: str) -> str | None:
@@ -30,7 +30,7 @@ def _backends() -> dict[str, dict[str, Any]]:
     from numerics import BackendUnavailable, backend
 
     out: dict[str, dict[str, Any]] = {}
-    for name in ("numpy", "cupy"):
+    for name in ("numpy", "cupy", "torch", "array-api-strict"):
         try:
             b = backend(name)
         except BackendUnavailable as exc:
@@ -40,15 +40,19 @@ def _backends() -> dict[str, dict[str, Any]]:
         if name == "cupy":
             free, total = b.xp.cuda.runtime.memGetInfo()
             entry.update(memory_total_gib=round(total / 2**30, 2), memory_free_gib=round(free / 2**30, 2))
+        if name == "torch" and b.device.startswith("cuda"):
+            import torch
+
+            free, total = torch.cuda.mem_get_info()
+            entry.update(memory_total_gib=round(total / 2**30, 2), memory_free_gib=round(free / 2**30, 2))
         out[name] = entry
     out["auto"] = {"usable": True, "chooses": "cupy" if out["cupy"]["usable"] else "numpy"}
     return out
 
 
 def _blas() -> list[dict[str, Any]]:
-    from threadpoolctl import threadpool_info
-
     import numpy  # noqa: F401  (load NumPy's BLAS so threadpoolctl sees it)
+    from threadpoolctl import threadpool_info
 
     return [
         {"library": p.get("internal_api"), "version": p.get("version"), "threads": p.get("num_threads"),

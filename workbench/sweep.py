@@ -191,7 +191,7 @@ class SweepResult:
     method: str
     alpha: float
     seed: int
-    resolution: float
+    resolution: float | None
     backend: str
     executor: str
     computed: int = 0
@@ -302,8 +302,10 @@ def local_cluster(workers: int | None = None):
         "distributed.scheduler.worker-saturation": "inf",  # every point sent at once: no idle round trip between them
         "distributed.worker.profile.enabled": False,  # its 10 ms stack sampling takes the GIL from the verification
     }):
+        # dashboard on a free port: with None the scheduler still serves on 8787, and a second cluster on the
+        # machine (two sweeps at once) then fails to start
         cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
     return Client(cluster, set_as_default=False), cluster
 
 
@@ -313,7 +315,7 @@ def sweep(
     *,
     params: Mapping[str, Any] | None = None,
     seed: int = 0,
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
     backend: str = "numpy",
     method: str = "holm",
@@ -346,7 +348,7 @@ def sweep(
         if name in axes:
             raise ValueError(f"{name} is both swept (grid) and fixed (params)")
     check_seed(seed)
-    resolution = check_resolution(resolution)
+    resolution = None if resolution is None else check_resolution(resolution)
     alpha = check_alpha(alpha)
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")

@@ -43,6 +43,7 @@ class Verdict:
     notes: tuple[str, ...] = field(default_factory=tuple)
     sweep: tuple[dict[str, Any], ...] = ()  # asymptotic claims: (x, estimate, stderr, replicates, tolerance) per point
     fit: dict[str, Any] | None = None  # asymptotic claims: the fitted expansion (workbench.asymptotics.Fit)
+    scaling: dict[str, Any] | None = None  # a claim's scaling law: fitted exponent, stderr, derived value, passed
 
     @property
     def deviation(self) -> float:
@@ -73,6 +74,7 @@ class Verdict:
             "mutated": self.mutated,
             "notes": list(self.notes),
             **({"sweep": [dict(p) for p in self.sweep], "fit": dict(self.fit)} if self.fit is not None else {}),
+            **({"scaling": {k: v for k, v in self.scaling.items() if k != "note"}} if self.scaling is not None else {}),
         }
 
     def __str__(self) -> str:

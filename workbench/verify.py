@@ -42,12 +42,15 @@ def _as_claim(c: Claim | str) -> Claim:
     raise TypeError(f"verify() takes a Claim or a claim id, not {type(c).__name__}")
 
 
-def prepare(c: Claim | str, params: Mapping[str, Any], *, backend: str, seed: int, resolution: float, alpha: float):
-    """Validate everything before any work: returns (claim, resolved parameters, settings)."""
+def prepare(c: Claim | str, params: Mapping[str, Any], *, backend: str, seed: int, resolution: float | None,
+            alpha: float):
+    """Validate everything before any work: returns (claim, resolved parameters, settings); a
+    ``resolution`` of None is the claim's own default target."""
     c = _as_claim(c)
     values = c.resolve(params)
     check_seed(seed)
-    return c, values, (backend, seed, check_resolution(resolution), check_alpha(alpha))
+    target = check_resolution(c.resolution if resolution is None else resolution)
+    return c, values, (backend, seed, target, check_alpha(alpha))
 
 
 def verify(
@@ -55,7 +58,7 @@ def verify(
     *,
     backend: str = "numpy",
     seed: int = 0,
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
     progress: Progress | None = None,
     **params: Any,
@@ -86,14 +89,20 @@ def verify(
     elif c.kind == "asymptotic":
         return _verify_limit(c, b, values, expected_mp, scale, relative, resolution, alpha, seed, how, progress, start)
     else:
-        est = _spend(c, b, values, resolution * scale, alpha, progress)
+        level = alpha / 2 if c.scaling is not None else alpha  # half to the scaling law, if any
+        est = _spend(c, b, values, resolution * scale, level, progress)
         deviation = float(mpmath.mpf(est.mean) - expected_mp)
         tolerance = est.atol
-        passed = abs(deviation) <= z_critical(alpha) * est.stderr + tolerance
+        passed = abs(deviation) <= z_critical(level) * est.stderr + tolerance
         z = _standardised(deviation, est.stderr)
-        achieved = detectable(est.stderr, tolerance, alpha) / scale
+        achieved = detectable(est.stderr, tolerance, level) / scale
         target = resolution
+    scaling = _verify_scaling(c, b, values, alpha / 2) if c.scaling is not None and c.kind == "statistical" else None
+    if scaling is not None:
+        passed = passed and scaling["passed"]
     notes = [_event_note(name, k, est.n, alpha) for name, k in est.events]
+    if scaling is not None:
+        notes.append(scaling["note"])
     notes += list(c.remarks(values)) if c.remarks else []
     if target is not None and achieved > 1.05 * target:
         notes.append(f"budget cap of {c.max_replicates} replicates reached before the requested resolution")
@@ -119,7 +128,24 @@ def verify(
         reference=how,
         mutated=c.mutated,
         notes=tuple(notes),
+        scaling=scaling,
     )
+
+
+def _verify_scaling(c: Claim, b, values: dict, alpha: float) -> dict:
+    """The claim's scaling law: the fitted exponent against the derived one, a z-test at ``alpha``."""
+    law = c.scaling
+    est = law.measure(b.xp, b.rng, **values)
+    expected = law.exponent
+    deviation = est.mean - expected
+    passed = abs(deviation) <= z_critical(alpha) * est.stderr + est.atol
+    resolution = detectable(est.stderr, est.atol, alpha)
+    note = (f"scaling law: {law.quantity} ~ {law.variable}^s, fitted s = {est.mean:.4g} +- {est.stderr:.2g} "
+            f"(derived {expected:g}; z = {_standardised(deviation, est.stderr):.2f}; resolution {resolution:.2g})")
+    if not passed:
+        note += ": the fitted exponent disagrees with the derived one, so the claim is not verified"
+    return {"quantity": law.quantity, "variable": law.variable, "expected": expected, "estimate": est.mean,
+            "stderr": est.stderr, "resolution": resolution, "replicates": est.n, "passed": bool(passed), "note": note}
 
 
 def _verify_limit(c: Claim, b, values: dict, expected_mp, scale: float, relative: bool, resolution: float,
@@ -229,7 +255,7 @@ def plan(
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     backend: str = "numpy",
     seed: int = 0,
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
 ) -> list[tuple[Claim, dict[str, Any], float]]:
     """Validate a run of several claims before any work: (claim, parameters, per-claim alpha).
@@ -250,7 +276,7 @@ def verify_many(
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     backend: str = "numpy",
     seed: int = 0,
-    resolution: float = 0.01,
+    resolution: float | None = None,
     alpha: float = 1e-6,
     progress: Callable[[Claim, int, int], None] | None = None,
     jobs: int | None = 1,
@@ -270,7 +296,7 @@ def run(
     *,
     backend: str,
     seed: int,
-    resolution: float,
+    resolution: float | None,
     progress: Callable[[Claim, int, int], None] | None = None,
     jobs: int | None = 1,
 ) -> list[Verdict]:

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     deep_linear_training,
     double_descent,
     initialization,
+    lazy_training,
     random_matrices,
     residual,
     wide_networks,

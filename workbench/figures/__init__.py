@@ -76,7 +76,7 @@ class PlotContext:
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(f(np.asarray(xs, dtype=float)), dtype=float), np.shape(xs)).copy()
 
-    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float = 0.01, **overrides: Any) -> Points:
+    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float | None = None, **overrides: Any) -> Points:
         """One :func:`~workbench.verify` run per value of ``vary`` (seed ``seed + i``)."""
         from ..verify import verify
 
@@ -137,7 +137,7 @@ def _axis_values(p, count: int) -> np.ndarray:
     return xs
 
 
-def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float = 0.01, **overrides: Any):
+def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, **overrides: Any):
     """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
     quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
     limit at 0 (+-1 s.e.) and the closed form. Returns the :class:`~workbench.Verdict` drawn."""

@@ -47,12 +47,12 @@ class _Seeds:
     def __init__(self, ctx: PlotContext) -> None:
         self.ctx, self.next = ctx, 0
 
-    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float = 0.01, **overrides: Any) -> Points:
+    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float | None = None, **overrides: Any) -> Points:
         ctx = replace(self.ctx, seed=self.ctx.seed + self.next)
         self.next += len(xs)
         return ctx.measure(vary, xs, resolution=resolution, **overrides)
 
-    def pairs(self, vary: str, points: Sequence[tuple[Any, dict]], *, resolution: float = 0.01) -> Points:
+    def pairs(self, vary: str, points: Sequence[tuple[Any, dict]], *, resolution: float | None = None) -> Points:
         """One run per ``(x, overrides)``: a series whose other parameters change along it."""
         runs = [self.measure(vary, [x], resolution=resolution, **extra) for x, extra in points]
         return Points(*(np.concatenate([getattr(r, f) for r in runs]) for f in ("x", "expected", "estimate", "error", "passed")),

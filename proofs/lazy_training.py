@@ -1,0 +1,164 @@
+r"""Lazy training: a wide network trained by gradient descent moves its weights by a relative
+:math:`O(N^{-1/2})` and stays within :math:`O(N^{-1/2})` of its linearisation (Chizat, Oyallon and Bach 2019,
+arXiv:1812.07956; Lee et al. 2019, arXiv:1902.06720).
+
+**The linearised dynamics.** Gradient descent with step :math:`\eta` on :math:`\tfrac12\lVert f(X) - y\rVert^2`
+for the linearisation :math:`f^{\mathrm{lin}}_\theta = f_{\theta_0} + J(\theta - \theta_0)` has the residual
+:math:`r_{t+1} = (I - \eta\Theta)r_t`, :math:`\Theta = JJ^\top` the (empirical) NTK Gram matrix, so
+:math:`r_t = (I - \eta\Theta)^t r_0`, and the parameters move by
+:math:`\Delta\theta = -\eta J^\top\sum_{t<T} r_t`, hence
+
+.. math::
+
+    \lVert\Delta\theta\rVert^2 = \eta^2 \Big(\sum_{t<T} r_t\Big)^\top \Theta \Big(\sum_{t<T} r_t\Big)
+    = \sum_k \rho_k^2\,\frac{(1 - (1 - \eta\lambda_k)^T)^2}{\lambda_k} =: D^2
+
+in the eigenbasis :math:`(\lambda_k, \rho_k)` of :math:`\Theta` and :math:`r_0`: :math:`O(1)`, a function of the
+kernel, which tends to its deterministic limit as :math:`N \to \infty`. In the NTK parameterisation the
+initial parameters have :math:`E\lVert\theta_0\rVert^2 = N(d + 1)` (:math:`N` units with :math:`d + 1` standard
+normal weights each), so the relative motion is :math:`D/\sqrt{N(d+1)}`: exponent :math:`-1/2`, and its local
+exponent :math:`\log_2(R(2N)/R(N))` is :math:`-1/2` exactly.
+
+**The function gap.** The network leaves its linearisation through its Hessian. For one hidden ReLU layer,
+:math:`f = \sqrt{2/N}\sum_i v_i\,\mathrm{relu}(w_i\cdot x/\sqrt d)`: the readout block vanishes, the
+readout-hidden block is :math:`\sqrt{2/N}\,\mathrm{relu}'(h_i)\,x/\sqrt d` per unit (block diagonal: operator norm
+:math:`O(N^{-1/2})`), and the hidden block is a Dirac mass at the kink, :math:`\sqrt{2/N}\,v_i\,\delta(h_i)\,xx^\top/d`.
+Times :math:`\lVert\Delta\theta\rVert^2 = O(1)` the gap is :math:`O(N^{-1/2})` (Lee et al. 2019, Theorem 2.1, for
+smooth activations; cited). *The trap*: for ReLU the leading term comes from the Dirac part, the
+:math:`\sim\sqrt N` units whose preactivation crosses the kink, and its systematic part is small next to a
+fluctuating :math:`N^{-3/4}` part, so the approach to :math:`-1/2` is slow (the numerics measure it).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from .derivation import Derivation, cite, define, equal, recurrence, substitute
+from .printing import Notation
+from .sources import Source
+
+__all__ = [
+    "CHIZAT2019",
+    "EXPONENT",
+    "LEE2019",
+    "SOURCES",
+    "N",
+    "T",
+    "d",
+    "derive_lazy_training",
+    "eta",
+    "lam",
+    "relative_motion",
+]
+
+EXPONENT = sp.Rational(-1, 2)
+
+N = sp.Symbol("N", integer=True, positive=True)  # width
+d = sp.Symbol("d", integer=True, positive=True)  # input dimension
+eta = sp.Symbol("eta", positive=True)  # learning rate
+lam = sp.Symbol("lambda", positive=True)  # an eigenvalue of the NTK Gram matrix
+T = sp.Symbol("T", integer=True, positive=True)  # steps
+t = sp.Symbol("t", integer=True, nonnegative=True)
+rho = sp.Symbol("rho", real=True)  # the initial residual along that eigenvector
+D = sp.Symbol("D", positive=True)  # ||Delta theta||, O(1)
+z = sp.Symbol("z", real=True)
+v, w, x = sp.symbols("v w x", real=True)  # one unit's readout, one hidden weight, one input coordinate
+
+r = sp.Function("r")
+E = sp.Function("E")
+R = sp.Function("R")  # relative motion at width N
+s = sp.Function("s")  # the local exponent log2(R(2N)/R(N)) of one pair of networks
+Delta = sp.Function(r"\Delta")
+
+CHIZAT2019 = Source(
+    "chizat2019",
+    "Lénaïc Chizat and Edouard Oyallon and Francis Bach",
+    "On lazy training in differentiable programming",
+    "Advances in Neural Information Processing Systems 32 (NeurIPS)",
+    2019,
+    arxiv="1812.07956",
+    kind="inproceedings",
+)
+LEE2019 = Source(
+    "lee2019",
+    "Jaehoon Lee and Lechao Xiao and Samuel S. Schoenholz and Yasaman Bahri and Roman Novak and Jascha "
+    "Sohl-Dickstein and Jeffrey Pennington",
+    "Wide neural networks of any depth evolve as linear models under gradient descent",
+    "Advances in Neural Information Processing Systems 32 (NeurIPS)",
+    2019,
+    arxiv="1902.06720",
+    kind="inproceedings",
+)
+SOURCES = (CHIZAT2019, LEE2019)
+
+
+def relative_motion(width: sp.Basic = N) -> sp.Basic:
+    r"""The linearised network's relative motion :math:`D/\sqrt{N(d+1)}` (``D`` the :math:`O(1)` weight change).
+
+    >>> sp.simplify(sp.log(relative_motion(2 * N) / relative_motion(N)) / sp.log(2))
+    -1/2
+    """
+    return D / sp.sqrt(width * (d + 1))
+
+
+@cache
+def derive_lazy_training() -> Derivation:
+    """The local exponent of the relative weight motion (and of the function gap) tends to -1/2."""
+    q = 1 - eta * lam
+    gauss = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
+    second = sp.Integral(z**2 * gauss, (z, -sp.oo, sp.oo))
+    unit = sp.sqrt(2 / N) * v * sp.Max(0, w * x / sp.sqrt(d))
+    h = w * x / sp.sqrt(d)
+    local = sp.log(R(2 * N) / R(N)) / sp.log(2)
+    steps = [
+        recurrence(r, t, q * r(t - 1), 0, rho, q**t * rho,
+                   "linearised gradient descent along one eigenvector of the NTK Gram matrix Theta (eigenvalue "
+                   "lambda): r_(t+1) = (I - eta Theta) r_t, so r_t = (I - eta Theta)^t r_0"),
+        equal(eta**2 * lam * (rho * sp.Sum(q**t, (t, 0, T - 1))) ** 2, rho**2 * (1 - q**T) ** 2 / lam,
+              "Delta theta = -eta J^T sum_(t<T) r_t and J J^T = Theta: ||Delta theta||^2 = eta^2 (sum r_t)^T Theta "
+              "(sum r_t), one eigen-direction's share (a geometric sum); summed over the directions it is D^2 = O(1), "
+              "a function of the kernel alone"),
+        equal(unit + unit.subs(v, -v), 0,
+              "the doubling initialisation (Chizat, Oyallon and Bach 2019): each unit and its copy with the readout "
+              "negated cancel, so f_0 = 0 and r_0 = -y, deterministic"),
+        equal(N * (d * second + second), N * (d + 1),
+              "E||theta_0||^2: N units, each with d hidden weights and one readout weight, iid N(0, 1) (the NTK "
+              "parameterisation puts the scale in the forward pass)"),
+        define(R(N), relative_motion(),
+               "the relative motion ||Delta theta||/||theta_0|| (both concentrate: relative spread O(N^(-1/2)))"),
+        equal(sp.Derivative(unit, v, 2), 0, "Hessian of one unit's term: the readout block vanishes"),
+        equal(sp.Derivative(unit, v, w),
+              Notation(sp.sqrt(2 / N) * x / sp.sqrt(d) * sp.Heaviside(h), r"\sqrt{\frac{2}{N}}\,\mathrm{relu}'(h)\,"
+                       r"\frac{x}{\sqrt{d}}", "sqrt(2/N) relu'(h) x/sqrt(d)"),
+              "the readout-hidden block is sqrt(2/N) relu'(h) x/sqrt(d), block diagonal over the units: operator "
+              "norm O(N^(-1/2))"),
+        equal(sp.Derivative(unit, w, 2), sp.sqrt(2 / N) * v * x**2 / d * sp.DiracDelta(h),
+              "the hidden block is a Dirac mass at the kink: only units whose preactivation crosses 0 contribute "
+              "(about sqrt(N) of them move by O(N^(-1/2)))"),
+        cite(sp.Limit(E(s(N)), N, sp.oo), "=", sp.Limit(local, N, sp.oo),
+             "Theorem 2.1 (Lee et al. 2019; for smooth activations) and the lazy-training bounds of Chizat, Oyallon "
+             "and Bach 2019: with ||Delta theta|| = O(1) and a Hessian of norm O(N^(-1/2)), the trained network stays "
+             "within O(N^(-1/2)) of its linearisation in weights and in function; the weights' ratio is D/sqrt(N(d+1)) "
+             "(1 + o(1)) and the function gap C N^(-1/2) (1 + o(1)), so the mean local exponent E s(N) = "
+             "E log2(R(2N)/R(N)) of either tends to that of D/sqrt(N(d+1))", LEE2019),
+        substitute(sp.Limit(local, N, sp.oo), {R(2 * N): relative_motion(2 * N), R(N): relative_motion(N)},
+                   "the linearised relative motion R(N) = D/sqrt(N(d+1)) at N and 2N"),
+        equal(sp.Limit(sp.log(relative_motion(2 * N) / relative_motion(N)) / sp.log(2), N, sp.oo), EXPONENT,
+              "R(2N)/R(N) = 2^(-1/2): the local exponent is -1/2 exactly at every width for the linearised ratio"),
+        equal(sp.Limit(sp.log(relative_motion()) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
+              "the same exponent as the limit of log R(N)/log N"),
+    ]
+    return Derivation(
+        "Lazy training of a wide one-hidden-layer ReLU network",
+        steps,
+        (sp.Limit(E(s(N)), N, sp.oo), "=", EXPONENT),
+        assumptions=(
+            "f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)), NTK parameterisation, weights iid N(0, 1) (doubled: "
+            "N/2 units copied with the readout negated, so f_0 = 0), both layers trained by T steps of full-batch "
+            "gradient descent with step eta < 2/lambda_max(Theta) on (1/2)||f(X) - y||^2, n fixed inputs, T fixed",
+            "s(N) = log2(R(2N)/R(N)) for R the relative weight motion ||theta_T - theta_0||/||theta_0|| or the "
+            "function gap ||f_T(X) - f^lin_T(X)||/||y||, f^lin kernel gradient descent with the initial empirical NTK",
+        ),
+    )
