@@ -12,12 +12,28 @@ import importlib
 import os
 import platform
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["AREAS", "machine_info", "row", "run_all"]
+__all__ = ["AREAS", "interleaved", "machine_info", "row", "run_all"]
 
 AREAS = ("initialization", "deep_linear", "random_matrices", "coding", "wide_networks", "lazy_training", "sweep",
          "backends")
+
+
+def interleaved(kernel: Callable[[], Any], bound: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds of ``repeats`` runs of a kernel and of its lower bound, alternated so both see the same machine
+    state (call each once first to warm up)."""
+    kernel_times, bound_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        kernel()
+        kernel_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        bound()
+        bound_times.append(time.perf_counter() - start)
+    return kernel_times, bound_times
 
 
 def row(benchmark: str, value: float, unit: str, target: str | None = None, ok: bool | None = None) -> dict[str, Any]:

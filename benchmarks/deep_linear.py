@@ -11,12 +11,12 @@ else). Target: ratio >= 0.6. Timings are the best of ``repeats``, after a warm-u
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from . import interleaved
 from . import row as _row
 
 __all__ = ["FULL", "QUICK", "Size", "flops_per_step", "gd_benchmark", "run"]
@@ -92,14 +92,7 @@ def gd_benchmark(size: Size = FULL) -> dict[str, Any]:
     warm = Size(**{**asdict(size), "steps": 2})
     _bare(weights, acts, outs, grads, delta, warm)
     gd_step(np, init_weights(np, rng, size.runs, widths), x, y, lr)
-    kernel_times, bare_times = [], []
-    for _ in range(size.repeats):
-        start = time.perf_counter()
-        kernel()
-        kernel_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        bare()
-        bare_times.append(time.perf_counter() - start)
+    kernel_times, bare_times = interleaved(kernel, bare, size.repeats)  # alternated: the same machine state
     flops = flops_per_step(size) * size.steps
     k_s, b_s = min(kernel_times), min(bare_times)
     ratio = (flops / k_s) / (flops / b_s)

@@ -11,12 +11,12 @@ Run with one BLAS thread (threadpoolctl), float64 as the claim runs. ``python -m
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from . import interleaved
 from . import row as _row
 
 __all__ = ["FULL", "QUICK", "Size", "run", "step_benchmark"]
@@ -66,14 +66,7 @@ def step_benchmark(size: Size = FULL) -> dict[str, Any]:
 
     kernel()
     bare()
-    k_times, b_times = [], []
-    for _ in range(size.repeats):
-        start = time.perf_counter()
-        kernel()
-        k_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        bare()
-        b_times.append(time.perf_counter() - start)
+    k_times, b_times = interleaved(kernel, bare, size.repeats)  # alternated: the same machine state
     k_s, b_s = min(k_times), min(b_times)
     return {"seconds": k_s, "all_seconds": k_times, "bare_seconds": b_s, "bare_all_seconds": b_times,
             "ratio": k_s / b_s, "target_ratio": TARGET_RATIO, "meets_target": k_s / b_s <= TARGET_RATIO,

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from . import interleaved
 from . import row as _row
 
 __all__ = ["FULL", "QUICK", "Size", "run", "spectrum_benchmark", "spectrum_width", "step_benchmark"]
@@ -113,14 +114,7 @@ def _step_worker(size: Size) -> dict[str, Any]:
             np.linalg.qr(fixed)
 
     np.linalg.qr(fixed)  # warm-up
-    kernel_times, bare_times = [], []
-    for _ in range(size.repeats):  # interleaved: both see the same machine state
-        start = time.perf_counter()
-        kernel()
-        kernel_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        bare()
-        bare_times.append(time.perf_counter() - start)
+    kernel_times, bare_times = interleaved(kernel, bare, size.repeats)  # alternated: the same machine state
     per = size.chains * size.ratio_steps
     k_s, b_s = min(kernel_times) / per, min(bare_times) / per
     return {

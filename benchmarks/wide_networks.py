@@ -8,12 +8,12 @@ float32 GEMMs. ``neural-tangents`` is compared only if it imports (it is never r
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from . import interleaved
 from . import row as _row
 
 __all__ = ["FULL", "QUICK", "Size", "flops", "ntk_benchmark", "run"]
@@ -64,14 +64,7 @@ def ntk_benchmark(size: Size = FULL) -> dict[str, Any]:
 
     kernel()
     bare()
-    k_times, b_times = [], []
-    for _ in range(size.repeats):
-        start = time.perf_counter()
-        kernel()
-        k_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        bare()
-        b_times.append(time.perf_counter() - start)
+    k_times, b_times = interleaved(kernel, bare, size.repeats)  # alternated: the same machine state
     k_s, b_s = min(k_times), min(b_times)
     f = flops(size)
     return {"seconds": k_s, "all_seconds": k_times, "bare_seconds": b_s, "bare_all_seconds": b_times, "flops": f,

@@ -24,6 +24,7 @@ from array_api_compat import device as _device_of
 
 from .estimate import Accumulator, Estimate
 from .namespaces import backend_name, to_host
+from .namespaces import generator_device as _device
 
 __all__ = [
     "softplus",
@@ -47,10 +48,6 @@ THIRD_DERIVATIVE_BOUND = math.sqrt(3) / 18
 FOURTH_DERIVATIVE_BOUND = 1 / 8
 SMALLEST_SUBNORMAL = math.ulp(0.0)  # 2^-1074: below it float64 holds nothing (not every finfo has it)
 
-
-def _device(rng: Any) -> Any:
-    """Where ``rng`` puts its draws (a ``TorchGenerator``'s device; None: the namespace's default)."""
-    return getattr(rng, "device", None)
 
 
 def naive_softplus(xp: Any, m: Any) -> Any:

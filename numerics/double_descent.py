@@ -42,6 +42,7 @@ from typing import Any
 
 from array_api_compat import device as _device_of
 
+from .checks import integer as _integer
 from .estimate import Accumulator, Estimate
 from .namespaces import backend_name
 
@@ -49,13 +50,6 @@ __all__ = ["risk_batch", "min_norm_risk", "finite_experiment", "ridgeless_experi
 
 _FLOATS = 1 << 21  # float64 entries of one (b, n, p) design batch, 16 MiB
 
-
-def _integer(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value!r} is outside the domain: integer >= {low}")
-    return int(value)
 
 
 def _real(name: str, value: Any, low: float = 0.0, strict: bool = True) -> float:

@@ -43,9 +43,9 @@ per layer; nothing here but :func:`task` touches NumPy, and it only builds host 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
+from .checks import integer as _integer
 from .estimate import Accumulator, Estimate
 from .namespaces import backend_name
 
@@ -74,13 +74,6 @@ INPUTS = 8  # n, training inputs
 DIMENSION = 4  # d, input dimension
 _FLOATS = 1 << 21  # float64 entries of one (B, 2N, n) batch
 
-
-def _integer(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value!r} is outside the domain: integer >= {low}")
-    return int(value)
 
 
 def _width(value: Any) -> int:

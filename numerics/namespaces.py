@@ -7,7 +7,10 @@ no array methods beyond ``.shape``/``.dtype``/``.mT``. What the standard lacks l
 - :func:`namespace`: the namespace of some arrays (``array_api_compat.array_namespace``);
 - :func:`to_host`: an array as NumPy, the one deliberate device-to-host copy (CuPy ``.get()``,
   PyTorch ``.cpu()``);
-- :func:`bincount`: NumPy, CuPy and PyTorch have one; other namespaces count on the host.
+- :func:`bincount`: NumPy, CuPy and PyTorch have one; other namespaces count on the host;
+- :func:`generator_device`, :func:`on_device`: where a generator draws (PyTorch's may be on CUDA), so
+  arrays created beside its draws live on the same device;
+- :func:`count_true`: how many entries of a boolean array are set (one host transfer).
 """
 
 from __future__ import annotations
@@ -66,3 +69,19 @@ def bincount(xp: Any, x: Any, minlength: int = 0) -> Any:
 
         return torch.bincount(x, minlength=minlength)
     return xp.asarray(np.bincount(to_host(x), minlength=minlength))
+
+
+def count_true(xp: Any, flags: Any) -> int:
+    """How many entries of a boolean array are True (one host transfer)."""
+    return int(xp.sum(xp.astype(flags, xp.int64)))
+
+
+def generator_device(rng: Any) -> Any:
+    """Where ``rng`` puts its draws (a ``TorchGenerator``'s device; None: the namespace's default)."""
+    return getattr(rng, "device", None)
+
+
+def on_device(rng: Any) -> dict[str, Any]:
+    """``device=`` for creation functions, as keyword arguments: where ``rng`` draws, else nothing."""
+    device = generator_device(rng)
+    return {} if device is None else {"device": device}

@@ -46,8 +46,10 @@ from typing import Any
 
 import numpy as np
 
+from .checks import integer as _integer
 from .estimate import FLOOR_ULPS, Accumulator, Estimate
 from .namespaces import backend_name, float_dtype, to_host
+from .namespaces import on_device as _on
 
 __all__ = [
     "FACTORS",
@@ -70,13 +72,6 @@ _PRODUCT_FLOATS = 1 << 20  # float32 entries of one (B, N, N) tensor of the prod
 
 # -- validation --------------------------------------------------------------------------------
 
-def _integer(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value!r} is outside the domain: integer >= {low}")
-    return int(value)
-
 
 def _positive(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -92,11 +87,6 @@ def _factors(value: Any) -> str:
     return value
 
 
-
-def _on(rng: Any) -> dict[str, Any]:
-    """``device=`` for creation functions: where the generator draws (PyTorch), else the default device."""
-    device = getattr(rng, "device", None)
-    return {} if device is None else {"device": device}
 
 
 def _dtype(xp: Any, dtype: Any) -> Any:

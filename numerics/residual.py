@@ -25,6 +25,8 @@ from typing import Any
 
 from .estimate import Accumulator, Estimate
 from .namespaces import backend_name
+from .namespaces import count_true as _count
+from .namespaces import on_device as _on
 
 __all__ = [
     "METHODS",
@@ -56,15 +58,6 @@ _REDUCED_FLOATS = 1 << 22  # most float64 draws per array of the reduced method 
 
 
 
-def _on(rng: Any) -> dict[str, Any]:
-    """``device=`` for creation functions: where the generator draws (PyTorch), else the default device."""
-    device = getattr(rng, "device", None)
-    return {} if device is None else {"device": device}
-
-
-def _count(xp: Any, flags: Any) -> int:
-    """How many entries of a boolean array are True (one host transfer)."""
-    return int(xp.sum(xp.astype(flags, xp.int64)))
 
 
 def _unit_roundoff(xp: Any) -> float:

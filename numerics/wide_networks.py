@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import integer as _integer
 from .estimate import Accumulator, Estimate
 from .namespaces import backend_name, to_host
 
@@ -55,13 +56,6 @@ __all__ = [
 
 _FLOATS = 1 << 21  # float64 entries of one (B, N, 2) batch
 
-
-def _integer(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value!r} is outside the domain: integer >= {low}")
-    return int(value)
 
 
 def _angle(value: Any) -> float:

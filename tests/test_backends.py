@@ -196,3 +196,15 @@ def test_host_copies_do_not_grow_with_the_loop(monkeypatch, claim, name, short, 
     few = _copies(monkeypatch, claim, budget, **values, **{name: short})
     many = _copies(monkeypatch, claim, budget, **values, **{name: long})
     assert many == few, f"{claim}: {few} host copies at {name}={short}, {many} at {name}={long}"
+
+
+def test_cli_without_torch_says_so_in_one_line_and_exits_2(monkeypatch, capsys):
+    from workbench.cli import main
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    try:
+        rc = main(["verify", "xent.margin", "--backend", "torch"])
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "workbench[torch]" in err

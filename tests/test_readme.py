@@ -63,3 +63,17 @@ def test_readme_workbench_commands_exit_zero(command, tmp_path, request):
 def _workbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
                           env={**os.environ, "COLUMNS": "160"}, timeout=300, cwd=cwd)
+
+
+def test_readme_performance_section_is_a_benchmark_report_table():
+    """README shows the table `python -m benchmarks --markdown` writes: the machine named, every area present."""
+    root = str(README.parent)
+    if root not in sys.path:  # benchmarks/ sits beside the installed packages
+        sys.path.insert(0, root)
+    from benchmarks import AREAS
+
+    section = TEXT.split("## Performance", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"^Measured \d{4}-\d{2}-\d{2} on .+ CPUs, .+NumPy .+BLAS", section, flags=re.M)
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0] == ["| area", "benchmark", "value", "target", "met |"]
+    assert {r[0][2:] for r in rows[1:]} == set(AREAS)
