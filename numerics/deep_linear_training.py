@@ -77,8 +77,14 @@ def _orthonormal(xp: Any, rng: Any, shape: tuple[int, ...]) -> Any:
 
 
 def saxe_steps(t: float, lr: float) -> list[float]:
-    """Step lengths: ``ceil(t/lr)`` steps of ``lr``, the last shortened so that they add up to ``t``."""
-    n = math.ceil(t / lr - 1e-9) if t > 0 else 0
+    """Step lengths: ``ceil(t/lr)`` steps of ``lr``, the last shortened so that they add up to ``t``
+    (at least one step for any t > 0; the 1e-9 slack keeps a t that is a multiple of lr up to rounding
+    from taking an extra step of length ~0).
+
+    >>> saxe_steps(0.25, 0.1), saxe_steps(1e-12, 0.5), saxe_steps(0.0, 0.1)
+    ([0.1, 0.1, 0.04999999999999999], [1e-12], [])
+    """
+    n = max(1, math.ceil(t / lr - 1e-9)) if t > 0 else 0
     if n == 0:
         return []
     return [lr] * (n - 1) + [t - (n - 1) * lr]

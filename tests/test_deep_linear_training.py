@@ -325,3 +325,9 @@ def test_benchmark_reports_every_number_at_a_tiny_size():
     assert bench.flops_per_step(bench.QUICK) == 8 * (3 + 3 + 2) * 2 * 4 * 4 * 16
     assert (bench.FULL.runs, bench.FULL.depth, bench.FULL.width, bench.FULL.samples, bench.FULL.steps) == (1000, 4, 32, 256, 2000)
     assert all(set(r) == {"benchmark", "value", "unit", "target", "ok"} for r in report["rows"])
+
+
+def test_a_training_time_far_below_one_step_still_takes_one_step():
+    """t < lr used to round to zero steps (then the estimate was u0, off by 2 u0 (s - u0) t)."""
+    v = wb.verify("deeplinear.saxe-dynamics", s=1.0, u0=0.5, t=1e-12, lr=0.015625)
+    assert v.passed and v.estimate != 0.5, str(v)
