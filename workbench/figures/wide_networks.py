@@ -11,6 +11,7 @@ A figure's ``k``-th verifier run uses seed ``seed + 1 + k``; the sweep panel use
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,7 +87,9 @@ def ntk_plot(ctx: PlotContext) -> Figure:
     for name, colour in zip(("all", "readout", "hidden"), ("C0", "C2", "C4"), strict=True):
         top.plot(angles, ctx.closed_form("theta", angles, trained=name), color=colour, lw=1.1,
                  label=rf"trained: {name}")
-    pts = ctx.measure("theta", np.linspace(0.2, math.pi - 0.2, 6).tolist(), resolution=FIGURE_RESOLUTION)
+    # the points are the kernel's estimates; the scaling law (which each verdict also fits) has its own panel below
+    kernel_only = replace(ctx, claim=replace(ctx.claim, scaling=None))
+    pts = kernel_only.measure("theta", np.linspace(0.2, math.pi - 0.2, 6).tolist(), resolution=FIGURE_RESOLUTION)
     top.errorbar(pts.x, pts.estimate, yerr=pts.error, fmt="o", color="C1", ms=3, elinewidth=0.8,
                  label=rf"empirical NTK, $N={width}$, trained: {which}")
     top.set_xlabel(r"angle $\theta$ between the inputs")
