@@ -277,3 +277,11 @@ def test_benchmark_reports_every_number_at_a_tiny_size():
     assert report["ntk"]["ratio"] == pytest.approx(report["ntk"]["seconds"] / report["ntk"]["bare_seconds"])
     for row in report["rows"]:
         assert set(row) == {"benchmark", "value", "unit", "target", "ok"} and math.isfinite(row["value"])
+
+
+def test_a_scaling_law_belongs_to_a_statistical_claim_only():
+    import dataclasses
+
+    ntk = wb.claim("ntk.relu")
+    with pytest.raises(ValueError, match="scaling law"):
+        dataclasses.replace(wb.claim("xent.margin"), scaling=ntk.scaling)

@@ -111,6 +111,8 @@ class Claim:
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             raise ValueError(f"claim {self.id}: duplicate parameter names {names}")
+        if self.scaling is not None and self.kind != "statistical":
+            raise ValueError(f"claim {self.id}: a scaling law is tested beside a statistical claim's mean only")
         if (self.kind == "asymptotic") != (self.limit is not None):
             raise ValueError(f"claim {self.id}: an asymptotic claim, and only one, takes a limit=Limit(...)")
         if self.limit is not None:

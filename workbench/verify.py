@@ -97,7 +97,7 @@ def verify(
         z = _standardised(deviation, est.stderr)
         achieved = detectable(est.stderr, tolerance, level) / scale
         target = resolution
-    scaling = _verify_scaling(c, b, values, alpha / 2) if c.scaling is not None and c.kind == "statistical" else None
+    scaling = _verify_scaling(c, b, values, alpha / 2) if c.scaling is not None else None  # statistical claims only
     if scaling is not None:
         passed = passed and scaling["passed"]
     notes = [_event_note(name, k, est.n, alpha) for name, k in est.events]
