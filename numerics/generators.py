@@ -92,9 +92,6 @@ class TorchGenerator:
             return value.to(device=self.device, dtype=dtype or value.dtype)
         return t.as_tensor(value, dtype=dtype or t.float64, device=self.device)
 
-    def _scalar(self, value: Any, size: Any) -> Any:
-        return value[()] if size is None and value.ndim == 0 else value
-
     def standard_normal(self, size: Any = None, dtype: Any = "float64") -> Any:
         return self.torch.randn(_shape(size), generator=self._g, dtype=self._dtype(dtype), device=self.device)
 
