@@ -1,4 +1,5 @@
-"""Symbolic derivations, every step checked by SymPy or openly cited.
+"""Symbolic derivations: proofs whose steps name their premises, each checked by SymPy or
+openly cited.
 
 This layer imports SymPy only (never NumPy or CuPy). One module per area of theory
 (``proofs.cross_entropy``, ...), each exposing ``derive_*`` functions that return a
@@ -13,21 +14,28 @@ from .derivation import (
     cite,
     critical_set,
     define,
-    recurrence,
     equal,
     equal_by_cases,
     equal_entrywise,
+    hypothesis,
+    recurrence,
     relation,
     solutions,
     substitute,
 )
+from .operators import Expectation, Gradient, Hessian, MaxEigenvalue, MinEigenvalue
 from .printing import Notation, latex_expr, latex_number, latex_text
 from .sources import Source
 
 __all__ = [
     "Derivation",
-    "Notation",
     "DerivationError",
+    "Expectation",
+    "Gradient",
+    "Hessian",
+    "MaxEigenvalue",
+    "MinEigenvalue",
+    "Notation",
     "Source",
     "Step",
     "StepNotChecked",
@@ -37,6 +45,7 @@ __all__ = [
     "equal",
     "equal_by_cases",
     "equal_entrywise",
+    "hypothesis",
     "latex_expr",
     "latex_number",
     "latex_text",

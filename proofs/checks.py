@@ -15,6 +15,7 @@ from sympy.calculus.util import maximum, minimum
 
 __all__ = [
     "StepNotChecked",
+    "Rewriter",
     "confirm_equal",
     "confirm_extremum",
     "confirm_relation",
@@ -46,8 +47,45 @@ _ZERO_STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
 )
 
 
+_CHEAP = 3  # identical, expand, cancel: after these, try to refute before simplifying
+_SAMPLES = {
+    "integer": (1, 2, 3, 4, 5, 7),
+    "positive": (sp.Rational(7, 5), sp.Rational(3, 7), sp.Rational(13, 4), sp.Rational(2, 9), 3, sp.Rational(5, 3)),
+    "real": (sp.Rational(7, 5), sp.Rational(-3, 7), sp.Rational(13, 4), sp.Rational(-2, 9), 3, sp.Rational(-5, 3)),
+}
+
+
+def _refuted(expr: sp.Expr) -> bool:
+    """Is ``expr`` clearly non-zero at some point its symbols' assumptions allow? Only ever used
+    to refuse quickly (a false step would otherwise spend seconds in ``simplify``), never to
+    confirm: a confirmation stays symbolic. Unevaluated operators or unknown functions skip it."""
+    if not isinstance(expr, sp.Expr) or expr.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative,
+                                                  sp.core.function.AppliedUndef, sp.Indexed):
+        return False
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    if any(not s.is_commutative for s in symbols):
+        return False
+    for k in range(len(_SAMPLES["integer"])):
+        point = {}
+        for i, s in enumerate(symbols):
+            kind = "integer" if s.is_integer else "positive" if s.is_positive else "real" if s.is_real else None
+            if kind is None or (kind == "integer" and s.is_nonnegative is not True):
+                return False
+            values = _SAMPLES[kind]
+            point[s] = values[(k + i) % len(values)]
+        try:
+            value = sp.N(expr.xreplace(point), 30)
+        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+            continue
+        if value.is_Number and value.is_finite and abs(value) > sp.Float("1e-20", 30):
+            return True
+    return False
+
+
 def _is_zero(expr: sp.Expr) -> str | None:
-    for name, strategy in _ZERO_STRATEGIES:
+    for k, (name, strategy) in enumerate(_ZERO_STRATEGIES):
+        if k == _CHEAP and _refuted(expr):
+            return None
         try:
             reduced = strategy(expr)
         except (TypeError, ValueError, NotImplementedError, AttributeError):
@@ -57,21 +95,109 @@ def _is_zero(expr: sp.Expr) -> str | None:
     return None
 
 
-def _evaluate(expr: sp.Basic) -> tuple[sp.Basic, bool]:
-    """Carry out unevaluated Derivative/Limit/Integral/Sum objects; report if any."""
-    done = expr.doit()
-    return done, done != expr
+def _within_limits(expr: sp.Basic) -> sp.Basic:
+    """Inside ``Sum(f, (v, a, b))`` the index satisfies ``a <= v <= b``: a Piecewise branch
+    condition saying so (left by summing a Kronecker delta) is true there."""
+
+    def inner(s: sp.Sum) -> sp.Basic:
+        body = s.function
+        for v, a, b in s.limits:
+            known = {sp.Le(v, b): True, sp.Ge(b, v): True, sp.Le(a, v): True, sp.Ge(v, a): True}
+            body = body.xreplace(known)
+        return sp.Sum(sp.piecewise_fold(body), *s.limits).doit()
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), inner)
 
 
-def confirm_equal(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    """Confirm ``lhs == rhs``; unevaluated operators on either side are carried out first.
+def _canonical_indices(expr: sp.Basic, depth: int = 0) -> sp.Basic:
+    """Rename every summation index by its nesting depth, outermost first, so that equal sums
+    written with different dummies compare equal; constant factors are taken out of each sum.
+
+    >>> i, j, n = sp.symbols("i j n", integer=True)
+    >>> x = sp.IndexedBase("x")
+    >>> _canonical_indices(sp.Sum(sp.Sum(x[i] * x[j], (j, 1, n)), (i, 1, n)))
+    Sum(x[i_0]*x[i_1], (i_0, 1, n), (i_1, 1, n))
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr
+    if isinstance(expr, sp.Sum):
+        body, limits = expr.function, []
+        for k, (v, a, b) in enumerate(expr.limits):
+            new = sp.Symbol(f"i_{depth + k}", integer=True)
+            body = body.xreplace({v: new})
+            limits.append((new, a, b))
+        body = _canonical_indices(body, depth + len(limits))
+        if isinstance(body, sp.Sum):  # one sum over all its indices
+            limits += list(body.limits)
+            body = body.function
+        return sp.factor_terms(sp.Sum(body, *limits))
+    return expr.func(*[_canonical_indices(a, depth) for a in expr.args])
+
+
+def _evaluate(expr: sp.Basic, rewrite: Rewriter | None = None) -> tuple[sp.Basic, bool]:
+    """Carry out unevaluated operators (Derivative, Limit, Integral, Sum, Expectation...),
+    rewriting by the premises before and after (evaluating may expose what a premise
+    states); report whether anything was evaluated."""
+    rewrite = rewrite or Rewriter(())
+    start = rewrite(expr)
+    done = start
+    for _ in range(4):  # evaluate, rewrite what evaluating exposed, until nothing changes
+        again = rewrite(done.doit())
+        if again == done:
+            break
+        done = again
+    if done.has(sp.Sum):
+        done = _canonical_indices(_within_limits(done))
+    return done, done != start
+
+
+class Rewriter:
+    """Rewrite expressions by premise equalities ``a = b`` (every ``a`` replaced by ``b``),
+    recording which premises fired, so that a step can refuse a premise it never used.
+
+    >>> a, b, c = sp.symbols("a b c")
+    >>> r = Rewriter([(a, b + 1), (c, 2)])
+    >>> r(a * 3)
+    3*b + 3
+    >>> sorted(r.fired)
+    [0]
+    """
+
+    ROUNDS = 8  # a premise may expose another's left side; a loop like x = x + 1 stops here
+
+    def __init__(self, equalities) -> None:
+        self.equalities = [(sp.sympify(a), sp.sympify(b)) for a, b in equalities]
+        self.fired: set[int] = set()
+
+    def __call__(self, expr: sp.Basic) -> sp.Basic:
+        expr = sp.sympify(expr)
+        for _ in range(self.ROUNDS):
+            changed = False
+            for i, (a, b) in enumerate(self.equalities):
+                try:
+                    new = expr.subs(a, b)
+                except (TypeError, ValueError):  # SymPy cannot substitute there (a symbolic derivative order)
+                    new = expr
+                if new == expr:  # a pattern under a bound index (a summand z[j]) is replaced structurally
+                    new = expr.xreplace({a: b})
+                if new != expr:
+                    self.fired.add(i)
+                    expr, changed = new, True
+            if not changed:
+                break
+        return expr
+
+
+def confirm_equal(lhs: sp.Basic, rhs: sp.Basic, rewrite: Rewriter | None = None) -> str:
+    """Confirm ``lhs == rhs``, after rewriting both sides by the premises (``rewrite``);
+    unevaluated operators on either side are carried out, then the premises applied again.
 
     >>> x = sp.Symbol("x", real=True)
     >>> confirm_equal(sp.Derivative(sp.exp(2 * x), x), 2 * sp.exp(2 * x))
     'evaluate, identical'
     """
-    left, evaluated_l = _evaluate(sp.sympify(lhs))
-    right, evaluated_r = _evaluate(sp.sympify(rhs))
+    left, evaluated_l = _evaluate(sp.sympify(lhs), rewrite)
+    right, evaluated_r = _evaluate(sp.sympify(rhs), rewrite)
     if any(isinstance(a, (sp.Limit, sp.Integral)) for a in (left, right)):
         raise StepNotChecked(f"SymPy left an operator unevaluated in {lhs} = {rhs}")
     method = _is_zero(left - right)
@@ -88,6 +214,7 @@ def confirm_relation(
     rel: str,
     rhs: sp.Basic,
     over: tuple[sp.Symbol, sp.Set] | None = None,
+    rewrite: Rewriter | None = None,
 ) -> str:
     """Confirm an inequality ``lhs rel rhs`` for every value allowed by the symbols'
     assumptions, or for every value of ``over = (symbol, set)``.
@@ -96,11 +223,11 @@ def confirm_relation(
     of the gap over the set (``sympy.calculus.util.minimum``).
     """
     if rel == "=":
-        return confirm_equal(lhs, rhs)
+        return confirm_equal(lhs, rhs, rewrite)
     if rel not in _SIGN:
         raise ValueError(f"unknown relation {rel!r}; use one of =, <=, <, >=, >")
-    left, _ = _evaluate(sp.sympify(lhs))
-    right, _ = _evaluate(sp.sympify(rhs))
+    left, _ = _evaluate(sp.sympify(lhs), rewrite)
+    right, _ = _evaluate(sp.sympify(rhs), rewrite)
     gap = right - left if rel in ("<=", "<") else left - right
     want = _SIGN[rel]
     for name, strategy in (("assumptions", lambda e: e), ("simplify, assumptions", sp.simplify)):
@@ -153,8 +280,11 @@ def confirm_extremum(expr: sp.Expr, var: sp.Symbol, domain: sp.Set, value: sp.Ex
     return f"exact {kind}imum over {domain}"
 
 
-def confirm_solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set) -> str:
-    """Confirm that ``solveset(equation, var, domain)`` is exactly the ``stated`` set."""
+def confirm_solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set,
+                      rewrite: Rewriter | None = None) -> str:
+    """Confirm that ``solveset(equation, var, domain)`` is exactly the ``stated`` set, the
+    equation first rewritten by the premises."""
+    equation = (rewrite or Rewriter(()))(equation)
     found = sp.solveset(equation, var, domain)
     if isinstance(found, sp.ConditionSet):
         raise StepNotChecked(f"SymPy could not solve {equation} for {var}")
@@ -165,13 +295,16 @@ def confirm_solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated
     return "solveset"
 
 
-def confirm_critical_set(gradient: list[sp.Expr], variables: tuple[sp.Symbol, ...], families: list[dict], member) -> str:
+def confirm_critical_set(gradient: list[sp.Expr], variables: tuple[sp.Symbol, ...], families: list[dict], member,
+                         rewrite: Rewriter | None = None) -> str:
     """Confirm that the zeros of ``gradient`` are exactly the union of ``families``.
 
     Soundness: the gradient vanishes identically on every family (each a substitution
     ``{symbol: value}`` leaving the other variables free). Completeness: every solution
     ``sympy.solve`` finds satisfies ``member(solution) -> bool`` (lies in the union).
     """
+    rewrite = rewrite or Rewriter(())
+    gradient = [rewrite(sp.sympify(g)).doit() for g in gradient]
     for family in families:
         for component in gradient:
             if _is_zero(sp.sympify(component).subs(family)) is None:

@@ -6,18 +6,21 @@ entropy (bits) are
 
 .. math:: L = \sum_i p_i \ell_i, \qquad H = -\sum_i p_i \log_2 p_i .
 
-Huffman's code (Huffman 1952) minimises L among prefix codes. The derivations here re-derive
-the classical facts about it, checking every algebraic step in SymPy and citing the theorems
-(Kraft-McMillan, Gibbs, Huffman's optimality, Gallager's bound) that SymPy cannot prove:
+Huffman's code (Huffman 1952) minimises L among prefix codes. Every step names its premises
+and SymPy checks it from them; three claims are cited theorems (Cover and Thomas 2006,
+Gallager 1978), whose checkable parts (Shannon's code, small alphabets, uniform
+distributions, the Gaussian's differential entropy) are checked steps the citation uses:
 
-- :func:`derive_bounds`: :math:`H \le L < H + 1`;
-- :func:`derive_dyadic`: :math:`L = H` exactly for dyadic :math:`p`, e.g. 7/4 bits for
-  (1/2, 1/4, 1/8, 1/8), and only then;
-- :func:`derive_kraft`: :math:`\sum_i 2^{-\ell_i} = 1` (the Huffman tree is full);
+- :func:`derive_bounds`: :math:`H \le L < H + 1` (cited, Shannon's code checked);
+- :func:`derive_dyadic`: :math:`L = H = 2 - 2^{2-K}` for the dyadic comb, e.g. 7/4 bits for
+  (1/2, 1/4, 1/8, 1/8), by induction along Huffman's algorithm (checked);
+- :func:`derive_kraft`: :math:`\sum_i 2^{-\ell_i} = 1` (the Huffman tree is full), by
+  induction along Huffman's algorithm (checked);
 - :func:`derive_gallager`: :math:`L - H \le p_{\max} + \sigma`, :math:`\sigma = 1 - \log_2 e +
-  \log_2 \log_2 e`, which uniform distributions approach;
+  \log_2 \log_2 e`, which uniform distributions approach (cited, special cases checked);
 - :func:`derive_quantized_gaussian`: :math:`H_\Delta + \log_2 \Delta \to \tfrac12 \log_2(2\pi e
-  \sigma^2)` as :math:`\Delta \to 0`, with an :math:`O(\Delta^2)` correction.
+  \sigma^2)` as :math:`\Delta \to 0` (cited, the integral checked), with an
+  :math:`O(\Delta^2)` correction (a remark).
 
 Huffman codes are not unique (ties); every statement is about L, never one particular code.
 Symbols use the claims' parameter names: ``K`` (alphabet size), ``sigma``, and ``Delta``
@@ -30,7 +33,16 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal, recurrence, relation, substitute
+from .derivation import (
+    Derivation,
+    cite,
+    define,
+    equal,
+    hypothesis,
+    recurrence,
+    relation,
+    substitute,
+)
 from .sources import Source
 
 __all__ = [
@@ -57,12 +69,12 @@ i = sp.Symbol("i", integer=True, positive=True)
 k = sp.Symbol("k", integer=True)
 m = sp.Symbol("m", integer=True, nonnegative=True)
 t = sp.Symbol("t", positive=True)
-u = sp.Symbol("u", nonnegative=True)
 x = sp.Symbol("x", real=True)
-phi_ = sp.Symbol("varphi", nonnegative=True)
+psi_ = sp.Symbol("psi", positive=True)  # a ceiling's rounding, in (0, 1]
 p = sp.IndexedBase("p", positive=True)
 ell = sp.IndexedBase("ell", integer=True, positive=True)
 psi = sp.IndexedBase("psi", positive=True)
+ell_S = sp.IndexedBase("ell^S", integer=True, positive=True)  # Shannon's code lengths
 L, H = sp.symbols("L H", real=True)
 p_max = sp.Symbol("p_max", positive=True)
 Pr = sp.Function("P")  # the probability of an event over the random distribution p
@@ -91,7 +103,7 @@ GALLAGER = Source(
     "Variations on a theme by Huffman",
     "IEEE Transactions on Information Theory",
     1978,
-    doi="10.1109/TIT.1978.1055934",
+    doi="10.1109/TIT.1978.1055959",
     volume="24",
     number="6",
     pages="668-674",
@@ -142,45 +154,61 @@ def _definitions() -> list:
     ]
 
 
-def _lower_bound() -> list:
-    """L - H >= 0 for any uniquely decodable code: Kraft-McMillan, then Gibbs."""
-    kraft = _sum(2 ** (-ell[i]))
-    return [
-        cite(kraft, "<=", 1, "the Kraft-McMillan inequality (Theorem 5.5.1): lengths of a uniquely decodable code", COVER),
-        cite(L - H, ">=", -sp.log(kraft, 2), "Gibbs' inequality (the log-sum inequality, Theorem 2.7.1) for p against "
-             "the normalised 2^(-ell_i)", COVER),
-        substitute(-sp.log(kraft, 2), {kraft: 1 - u}, "writing the Kraft sum as 1 - u, 0 <= u < 1 by Kraft-McMillan"),
-        relation(-sp.log(1 - u, 2), ">=", 0, "so the lower bound: L - H >= 0", over=(u, sp.Interval.Ropen(0, 1))),
-    ]
+def _kraft_sum() -> sp.Sum:
+    return _sum(2 ** (-ell[i]))
 
 
-def _upper_bound() -> list:
-    """L < H + 1: the Shannon code's lengths ceil(-log2 p_i), and Huffman's optimality."""
+def _entropy_nats(q: sp.Symbol) -> sp.Basic:
+    """The binary entropy in nats (solveset finds its critical points; in bits it does not)."""
+    return -q * sp.log(q) - (1 - q) * sp.log(1 - q)
+
+
+def _shannon_code(norm, entropy) -> list:
+    """Shannon's lengths ceil(-log2 p_i): they satisfy Kraft's inequality and give L_S < H + 1."""
     info = -sp.log(p[i], 2)
-    shannon = _sum(p[i] * sp.ceiling(info))
     written = _sum(p[i] * (info + 1 - psi[i]))
-    return [
-        relation(2 ** (-x - phi_), "<=", 2 ** (-x),
-                 "Shannon's lengths ceil(x), x = -log2 p_i, written x + varphi with 0 <= varphi < 1, satisfy Kraft: "
-                 "sum 2^(-ceil(x_i)) <= sum p_i = 1, so a prefix code with these lengths exists",
-                 over=(phi_, sp.Interval.Ropen(0, 1))),
-        relation(x + 1 - psi[i], "<", x + 1, "ceil(x) written x + 1 - psi with 0 < psi <= 1: ceil(x) < x + 1"),
-        cite(L, "<=", shannon, "Huffman's code is optimal among prefix codes", HUFFMAN),
-        substitute(shannon, {sp.ceiling(info): info + 1 - psi[i]}, "ceil(-log2 p_i) = -log2 p_i + 1 - psi_i"),
-        relation(written, "<", _sum(p[i] * (info + 1)), "each psi_i > 0"),
-        equal(_sum(p[i] * (info + 1)), _sum(-p[i] * sp.log(p[i], 2)) + _sum(p[i]), "split the sum"),
-        substitute(_sum(-p[i] * sp.log(p[i], 2)) + _sum(p[i]), {_sum(p[i]): 1, _sum(-p[i] * sp.log(p[i], 2)): H},
-                   "sum p_i = 1 and the definition of H: the upper bound L < H + 1"),
-    ]
+    lengths = define(ell_S[i], sp.ceiling(info), "Shannon's code lengths")
+    ceiling = define(sp.ceiling(info), info + 1 - psi[i], "write the ceiling as -log2 p_i + 1 - psi_i: by the "
+                     "definition of the ceiling, 0 < psi_i <= 1")
+    shannon = substitute(_sum(p[i] * ell_S[i]), "the expected length L_S of Shannon's code", uses=[lengths, ceiling])
+    below = relation(written, "<", _sum(p[i] * (info + 1)), "each psi_i > 0 and p_i > 0")
+    split = equal(_sum(p[i] * (info + 1)), _sum(-p[i] * sp.log(p[i], 2)) + _sum(p[i]), "split the sum")
+    upper = equal(split.rhs, H + 1, "sum p_i = 1 and the definition of H: L_S < H + 1", uses=[entropy, norm])
+    p_i = sp.Symbol("p_i", positive=True)
+    information = define(x, -sp.log(p_i, 2), "the information of symbol i, Shannon's length before rounding up")
+    exact = equal(2 ** (-x), p_i, "a length of exactly x bits would weigh p_i in the Kraft sum", uses=[information])
+    kraft = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), "Shannon's lengths satisfy Kraft's inequality: "
+                     "2^(-ceil(x)) <= 2^(-x) = p_i with psi = psi_i in (0, 1], and summing, sum_i 2^(-ceil(-log2 p_i)) "
+                     "<= sum_i p_i = 1: a prefix code with these lengths exists", over=(psi_, sp.Interval.Lopen(0, 1)))
+    return [lengths, ceiling, shannon, below, split, upper, information, exact, kraft]
 
 
 @cache
 def derive_bounds() -> Derivation:
-    """P(H <= L < H + 1) = 1: both bounds hold for every distribution."""
+    """P(H <= L < H + 1) = 1: both bounds hold for every distribution (a cited theorem whose
+    Shannon-code half, the lower bound's identity and the two-symbol case SymPy checks)."""
     event = Pr(sp.And(sp.Le(H, L), sp.Lt(L, H + 1)))
-    steps = _definitions() + _lower_bound() + _upper_bound()
-    steps.append(cite(event, "=", 1, "both chains above hold for every distribution p (Theorem 5.4.1: "
-                      "H <= L* < H + 1 for an optimal code), so for every random draw", COVER))
+    length, entropy = _definitions()
+    norm = hypothesis(_sum(p[i]) - 1, "=", 0, "p is a distribution: its probabilities sum to 1")
+    gap = equal(L - H, _sum(p[i] * sp.log(p[i] * 2 ** ell[i], 2)), "L - H is a relative entropy of p against "
+                "2^(-ell_i), up to the Kraft sum", uses=[length, entropy])
+    s = sp.Symbol("S", positive=True)
+    kraft = relation(-sp.log(s, 2), ">=", 0, "a Kraft sum S <= 1 costs -log2 S >= 0 bits",
+                     over=(s, sp.Interval.Lopen(0, 1)))
+    q = sp.Symbol("q", positive=True)
+    two = relation(_entropy_nats(q), "<=", sp.log(2), "two symbols (q, 1 - q): Huffman's lengths are (1, 1), L = 1 "
+                   "bit, and H = h(q) <= 1 bit (here in nats: h(q) ln 2 <= ln 2); the lower bound in this case",
+                   over=(q, sp.Interval.open(0, 1)))
+    shannon = _shannon_code(norm, entropy)
+    *_, written, below, split, upper, _, exact, lengths_kraft = shannon
+    theorem = cite(event, "=", 1, "Theorems 5.4.1 and 5.8.1", COVER,
+                   "the expected length L* of an optimal prefix code satisfies H <= L* < H + 1 (Theorem 5.4.1), and "
+                   "Huffman's code is optimal (Theorem 5.8.1), so L = L* <= L_S for every p and every random draw "
+                   "satisfies both bounds. Checked above: L - H as a relative entropy, -log2 of a Kraft sum >= 0 "
+                   "(Kraft's inequality, Theorem 5.2.1, and the log-sum inequality, Theorem 2.7.1, cited within), the "
+                   "two-symbol case, and Shannon's code: L_S < H + 1 with lengths satisfying Kraft's inequality",
+                   uses=[gap, kraft, two, written, below, split, upper, exact, lengths_kraft])
+    steps = [length, entropy, norm, gap, kraft, two, *shannon, theorem]
     return Derivation(
         "Huffman's expected length lies within one bit of the entropy",
         steps,
@@ -194,80 +222,109 @@ def derive_bounds() -> Derivation:
 
 @cache
 def derive_dyadic() -> Derivation:
-    """L = H = 2 - 2^(2-K) for the dyadic comb (1/2, 1/4, ..., 2^-(K-1), 2^-(K-1))."""
+    """L = 2 - 2^(2-K) for the dyadic comb (1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)), by induction on
+    K along Huffman's algorithm; its entropy is the same (a remark)."""
+    Lc = sp.Function("L_c")  # the expected length of the Huffman code for the comb on K symbols
+    merged = sp.Symbol("m_K", positive=True)
+    depth = sp.Symbol("d", integer=True, nonnegative=True)
+    last = [define(p[K - 1], 2 ** (1 - K), "the comb's two least probable symbols: p_(K-1) = 2^-(K-1) ..."),
+            define(p[K], 2 ** (1 - K), "... and p_K = 2^-(K-1)")]
+    mass = define(merged, p[K - 1] + p[K], "Huffman's algorithm merges the two least probable symbols into one of "
+                  "mass m_K; merging the comb's last two gives the comb on K - 1 symbols")
+    merged_mass = equal(merged, 2 ** (2 - K), "the merged symbol is the last of the comb on K - 1 symbols",
+                        uses=[mass, *last])
+    split = define(Lc(K), Lc(K - 1) + merged * (depth + 1) - merged * depth,
+                   "the Huffman code for K symbols is the code for the merged K - 1 with the merged leaf, of depth d, "
+                   "split into two leaves of depth d + 1 and total mass m_K")
+    rule = equal(Lc(K), Lc(K - 1) + 2 ** (2 - K), "each split adds its mass to L", uses=[split, merged_mass])
+    first = define(Lc(1), 0, "the comb on one symbol is (1): the empty codeword, 0 bits")
+    solved = recurrence(Lc, K, 1, 2 - 2 ** (2 - K),
+                        "L_c(K) = L_c(K - 1) + 2^(2-K) from L_c(1) = 0; K = 4 gives 7/4 bits", uses=[rule, first])
+    length = define(L, Lc(K), "L, the expected length of the Huffman code for the comb on K symbols")
     comb = sp.Sum(i * 2 ** (-i), (i, 1, K - 1)) + (K - 1) * 2 ** (1 - K)
-    kraft = _sum(2 ** (-ell[i]))
-    D = sp.Sum(p[i] * sp.log(p[i] * 2 ** ell[i], 2), (i, 1, K))
-    steps = _definitions() + [
-        cite(L - H, "=", D - sp.log(kraft, 2), "L - H is a relative entropy plus -log2 of the Kraft sum: both >= 0, "
-             "and both vanish iff p_i = 2^(-ell_i) (Gibbs' equality case), so L = H only for dyadic p", COVER),
-        define(p[i], 2 ** (-i), "the comb: p_i = 2^-i for i < K and p_K = 2^-(K-1)"),
-        equal(sp.Sum(2 ** (-i), (i, 1, K - 1)) + 2 ** (1 - K), 1, "it is a distribution; with ell_i = -log2 p_i it is "
-              "also the Kraft sum, so a complete prefix code with these lengths exists"),
-        cite(L, "=", comb, "Huffman's code is optimal (L <= the code ell_i = -log2 p_i, whose length is H) and no code "
-             "beats H (the first step): L = H = sum_i p_i log2(1/p_i)", HUFFMAN),
-        equal(comb, 2 - 2 ** (2 - K), "the sum in closed form; K = 4 gives 7/4 bits"),
-    ]
+    entropy = equal(comb, 2 - 2 ** (2 - K), "the comb's entropy: -log2 p_i = i for i < K and K - 1 for i = K, so "
+                    "H = sum_i p_i log2(1/p_i) is the same closed form: L = H, each codeword as long as its "
+                    "information (Cover and Thomas, Theorem 5.3.1: equality iff p_i = 2^(-ell_i))")
     return Derivation(
         "A dyadic distribution is coded at its entropy",
-        steps,
+        [*last, mass, merged_mass, split, rule, first, solved, length],
         (L, "=", 2 - 2 ** (2 - K)),
+        uses=[length, solved],
         assumptions=("p = (1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)), the dyadic comb on K >= 2 symbols",),
+        remarks=[entropy],
     )
 
 
 @cache
 def derive_kraft() -> Derivation:
-    """The Kraft sum of a Huffman code is exactly 1."""
-    kraft = _sum(2 ** (-ell[i]))
-    steps = [
-        cite(S(K), "=", S(K - 1), "Huffman's algorithm merges the two least probable symbols into one; they get the "
-             "merged symbol's length plus 1, and the rest is a Huffman code for K - 1 symbols", HUFFMAN),
-        equal(2 * 2 ** (-(m + 1)), 2 ** (-m), "two siblings of depth m + 1 weigh as much as their parent of depth m, "
-              "so the merge leaves the Kraft sum unchanged"),
-        define(kraft, S(K), "the Kraft sum of the Huffman code on K symbols"),
-        recurrence(S, K, S(K - 1), 1, 1, sp.Integer(1), "S(K) = S(K - 1) with S(1) = 2^0 = 1: one symbol, the root"),
-        relation(2 ** (-x - phi_), "<=", 2 ** (-x), "in contrast, Shannon's lengths ceil(-log2 p_i) only satisfy "
-                 "Kraft's inequality: 2^(-ceil(x)) <= 2^(-x), usually strictly", over=(phi_, sp.Interval.Ropen(0, 1))),
-    ]
+    """The Kraft sum of a Huffman code is exactly 1, by induction on K along Huffman's algorithm."""
+    depth = sp.Symbol("d", integer=True, nonnegative=True)
+    child = sp.Symbol("d'", integer=True, positive=True)
+    below = define(child, depth + 1, "a leaf's two children lie one level below it")
+    siblings = equal(2 * 2 ** (-child), 2 ** (-depth), "two siblings weigh as much as their parent in the Kraft sum",
+                     uses=[below])
+    split = define(S(K), S(K - 1) - 2 ** (-depth) + 2 * 2 ** (-child),
+                   "Huffman's algorithm (Huffman 1952): the code for K symbols is the code for K - 1 (the two least "
+                   "probable merged) with the merged leaf, of depth d, split into two leaves of depth d'")
+    rule = equal(S(K), S(K - 1), "the split leaves the Kraft sum unchanged", uses=[split, siblings])
+    root = sp.Symbol("d_1", integer=True, nonnegative=True)
+    alone = define(S(1), 2 ** (-root), "one symbol: the code is the root alone, of depth d_1")
+    top = define(root, 0, "the root's depth")
+    first = equal(S(1), 1, "the Kraft sum of one symbol", uses=[alone, top])
+    solved = recurrence(S, K, 1, sp.Integer(1), "S(K) = S(K - 1) from S(1) = 1", uses=[rule, first])
+    kraft = define(_kraft_sum(), S(K), "the Kraft sum of the Huffman code on K symbols")
+    contrast = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), "in contrast, Shannon's lengths ceil(x), x = -log2 "
+                        "p_i, written x + 1 - psi with 0 < psi <= 1, only satisfy Kraft's inequality, usually strictly",
+                        over=(psi_, sp.Interval.Lopen(0, 1)))
     return Derivation(
         "Huffman codes are complete",
-        steps,
-        (kraft, "=", 1),
+        [below, siblings, split, rule, alone, top, first, solved, kraft],
+        (_kraft_sum(), "=", 1),
+        uses=[kraft, solved],
         assumptions=("ell_i are the code lengths of a Huffman code for any distribution on K >= 2 symbols",),
+        remarks=[contrast],
     )
 
 
 @cache
 def derive_gallager() -> Derivation:
-    """P(L - H <= p_max + sigma) = 1, with the exact constant sigma; uniform distributions approach it."""
+    """P(L - H <= p_max + sigma) = 1, with the exact constant sigma (a cited theorem: uniform
+    distributions and two symbols checked, and uniform distributions reach sigma)."""
     s = sp.Symbol("sigma_G", positive=True)
     q = sp.Symbol("q", positive=True)
     N = sp.Symbol("N", positive=True)
+    L_u, H_u = sp.symbols("L_u H_u", positive=True)
     g = 2 - 2 / t - sp.log(t, 2)
-    uniform = m + 2 * (N - 2**m) / N - sp.log(N, 2)
-    h = -q * sp.log(q, 2) - (1 - q) * sp.log(1 - q, 2)
     event = Pr(sp.Le(L - H, p_max + s))
-    steps = _definitions() + [
-        define(s, SIGMA, "Gallager's constant 1 - log2(e) + log2(log2(e)) = 0.0860713..., exactly: a rounded 0.086 "
-               "would claim more than was proved, and is false for uniform distributions on about 2^m 2 ln 2 symbols"),
-        cite(L - H, "<=", p_max + s, "Gallager's bound, p_max the largest probability", GALLAGER),
-        cite(L - H, "<=", 2 - h.subs(q, p_max) - p_max, "Gallager's sharper bound for p_max >= 1/2", GALLAGER),
-        equal(uniform.subs(N, 2**m * t), g, "the uniform distribution on N = 2^m t symbols (1 <= t < 2) gets 2(N - 2^m) "
-              "codewords of m + 1 bits and the rest m bits: L - H = g(t)"),
-        relation(g, "<=", SIGMA, "the uniform distributions stay below sigma ...", over=(t, sp.Interval(1, 2))),
-        equal(g.subs(t, 2 * sp.log(2)), SIGMA, "... and reach it at t = 2 ln 2, so sigma cannot be lowered "
-              "(as N grows, p_max = 1/N -> 0)"),
-        cite(event, "=", 1, "Gallager's bound holds for every distribution, so for every probe", GALLAGER),
-    ]
+    constant = define(s, SIGMA, "Gallager's constant 1 - log2(e) + log2(log2(e)) = 0.0860713..., exactly: a rounded "
+                      "0.086 would claim more than was proved, and is false for uniform distributions on about "
+                      "2^m 2 ln 2 symbols")
+    size = define(N, 2**m * t, "a uniform distribution on N = 2^m t symbols, 1 <= t < 2")
+    uniform_length = define(L_u, (2 * (N - 2**m) * (m + 1) + (2 ** (m + 1) - N) * m) / N,
+                            "its Huffman code: 2(N - 2^m) codewords of m + 1 bits, the other 2^(m+1) - N of m bits")
+    uniform_entropy = define(H_u, sp.Sum(-sp.log(1 / N, 2) / N, (i, 1, N)), "its entropy")
+    entropy = equal(H_u, sp.log(N, 2), "the entropy of a uniform distribution", uses=[uniform_entropy])
+    redundancy = equal(L_u - H_u, g, "the redundancy of the uniform distribution as a function g(t)",
+                       uses=[uniform_length, entropy, size])
+    uniform = relation(g, "<=", s, "uniform distributions satisfy the bound: L - H = g(t) <= sigma (< p_max + sigma)",
+                       uses=[constant], over=(t, sp.Interval(1, 2)))
+    two = relation(sp.log(2) - _entropy_nats(q), "<=", (q + s) * sp.log(2), "two symbols, p_max = q >= 1/2: L - H = "
+                   "1 - h(q) <= q + sigma bits (here times ln 2)", uses=[constant],
+                   over=(q, sp.Interval.Ropen(sp.Rational(1, 2), 1)))
+    theorem = cite(event, "=", 1, "Theorem 2", GALLAGER, "Gallager's bound L - H <= p_max + sigma, p_max the largest "
+                   "probability, holds for every distribution, so for every probe; the uniform and two-symbol cases "
+                   "are checked above", uses=[redundancy, uniform, two])
+    tight = equal(g.subs(t, 2 * sp.log(2)), s, "uniform distributions reach sigma at t = 2 ln 2, so it cannot be "
+                  "lowered (as N grows, p_max = 1/N -> 0)", uses=[constant])
     return Derivation(
         "Gallager's bound on the redundancy of Huffman codes",
-        steps,
+        [constant, size, uniform_length, uniform_entropy, entropy, redundancy, uniform, two, theorem],
         (event, "=", 1),
         assumptions=(
             "p is any distribution on K >= 2 symbols, here Dirichlet draws and adversarial families (uniform "
             "distributions, two-level distributions with p_max >= 1/2)",
         ),
+        remarks=[tight],
     )
 
 
@@ -278,32 +335,39 @@ def differential_entropy() -> sp.Basic:
 
 @cache
 def derive_quantized_gaussian() -> Derivation:
-    """H_Delta + log2 Delta -> (1/2) log2(2 pi e sigma^2) as Delta -> 0, the correction O(Delta^2)."""
+    """H_Delta + log2 Delta -> (1/2) log2(2 pi e sigma^2) as Delta -> 0 (Cover and Thomas's
+    Theorem 8.3.1, the Gaussian's differential entropy checked); the O(Delta^2) correction a remark."""
+    f = sp.Function("f")
     density = sp.exp(-(x**2) / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
     integrand = density * (x**2 / (2 * sigma**2) + sp.log(2 * sp.pi * sigma**2) / 2) / sp.log(2)
+    line = (x, -sp.oo, sp.oo)
     h = differential_entropy()
-    correction = Delta**2 / (24 * sigma**2 * sp.log(2))
     limit = sp.Limit(H_Delta + sp.log(Delta, 2), Delta, 0)
-    steps = [
-        define(P_k, Phi((k + sp.Rational(1, 2)) * Delta / sigma) - Phi((k - sp.Rational(1, 2)) * Delta / sigma),
-               "the probability that w ~ N(0, sigma^2) rounds to k Delta"),
-        define(H_Delta, sp.Sum(-P_k * sp.log(P_k, 2), (k, -sp.oo, sp.oo)), "the entropy of the quantised weights"),
-        equal(-density * sp.log(density, 2), integrand, "-phi log2 phi for the Gaussian density phi"),
-        equal(sp.Integral(integrand, (x, -sp.oo, sp.oo)), h, "the differential entropy h(X)"),
-        cite(H_Delta + sp.log(Delta, 2), "=", h + correction + sp.Order(Delta**4, (Delta, 0)),
-             "P_k = Delta phi(k Delta)(1 + Delta^2 phi''/(24 phi) + ...) by the midpoint rule, and E[(k Delta)^2] = "
-             "sigma^2 + Delta^2/12 (Sheppard's correction), the sums over k exact up to terms exponentially small in "
-             "sigma^2/Delta^2 (Poisson summation): the correction is of order Delta^2", SHEPPARD),
-        cite(limit, "=", sp.Limit(h + correction, Delta, 0), "Theorem 8.3.1: H(X^Delta) + log2 Delta -> h(X) for a "
-             "Riemann-integrable f log f; the O(Delta^4) remainder vanishes in the limit", COVER),
-        equal(sp.Limit(h + correction, Delta, 0), h, "the limit"),
-    ]
+    gaussian = define(f(x), density, "the density of w ~ N(0, sigma^2)")
+    bins = define(P_k, Phi((k + sp.Rational(1, 2)) * Delta / sigma) - Phi((k - sp.Rational(1, 2)) * Delta / sigma),
+                  "the probability that w rounds to k Delta")
+    quantised = define(H_Delta, sp.Sum(-P_k * sp.log(P_k, 2), (k, -sp.oo, sp.oo)), "the entropy of the quantised "
+                       "weights")
+    theorem = cite(limit, "=", sp.Integral(-f(x) * sp.log(f(x), 2), *[line]), "Theorem 8.3.1", COVER,
+                   "H(X^Delta) + log2 Delta -> h(X) for a Riemann-integrable density f",
+                   uses=[gaussian, bins, quantised])
+    pointwise = equal(-f(x) * sp.log(f(x), 2), integrand, "-f log2 f for the Gaussian density", uses=[gaussian])
+    inside = equal(theorem.rhs, sp.Integral(integrand, line), "the same integrand", uses=[pointwise])
+    entropy = equal(sp.Integral(integrand, line), h, "the differential entropy h(X)")
+    u = sp.Symbol("u", real=True)  # the rounding error
+    sheppard = equal(sp.Integral(u**2, (u, -Delta / 2, Delta / 2)) / Delta / (2 * sigma**2 * sp.log(2)),
+                     Delta**2 / (24 * sigma**2 * sp.log(2)), "the correction: the rounding error, uniform on "
+                     "[-Delta/2, Delta/2], has variance Delta^2/12 (Sheppard's correction, Sheppard 1898), which the "
+                     "Gaussian log-density x^2/(2 sigma^2 ln 2) turns into Delta^2/(24 sigma^2 ln 2) bits; the next "
+                     "term is O(Delta^4) (the sums over k exact up to terms exponentially small in sigma^2/Delta^2)")
     return Derivation(
         "The entropy of quantised Gaussian weights",
-        steps,
+        [gaussian, bins, quantised, theorem, pointwise, inside, entropy],
         (limit, "=", h),
+        uses=[theorem, inside, entropy],
         assumptions=(
             "weights w ~ N(0, sigma^2) quantised uniformly with step Delta: k = round(w / Delta), bins centred on "
             "k Delta",
         ),
+        remarks=[sheppard],
     )

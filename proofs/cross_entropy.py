@@ -19,7 +19,15 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, define, equal, equal_by_cases, relation, substitute
+from .derivation import (
+    Derivation,
+    define,
+    equal,
+    equal_by_cases,
+    hypothesis,
+    relation,
+    substitute,
+)
 from .sources import CASELLA, Source
 
 __all__ = [
@@ -101,44 +109,23 @@ def derive_margin() -> Derivation:
     L, p_y = sp.symbols("L p_y")
     j = sp.Symbol("j", integer=True, positive=True)
     z = sp.IndexedBase("z", real=True)  # logits of the wrong classes, relabelled j = 1..K-1
-    wrong_mass = sp.Sum(sp.exp(z[j]), (j, 1, K - 1))
-
-    step_quotient = equal(
-        -sp.log(sp.exp(z_y) / (sp.exp(z_y) + S)),
-        sp.log(1 + S * sp.exp(-z_y)),
-        "logarithm of a quotient, S > 0",
-    )
-    step_sum = substitute(step_quotient.rhs, {S: wrong_mass}, "S is the mass of the wrong classes")
-    step_shift = equal(
-        step_sum.rhs,
-        sp.log(1 + sp.Sum(sp.exp(z[j] - z_y), (j, 1, K - 1))),
-        "linearity of the finite sum",
-    )
-    step_margin = substitute(
-        step_shift.rhs,
-        {z[j]: z_y + m},
-        "equal margins",
-        condition="z_j - z_y = m for every wrong class j",
-    )
-    steps = [
-        define(L, -sp.log(p_y), "cross-entropy of the correct class y"),
-        substitute(
-            -sp.log(p_y),
-            {p_y: sp.exp(z_y) / (sp.exp(z_y) + S)},
-            "softmax, with S the sum of e^{z_j} over the wrong classes",
-        ),
-        step_quotient,
-        step_sum,
-        step_shift,
-        step_margin,
-        equal(step_margin.rhs, sp.log(1 + (K - 1) * sp.exp(m)), "K - 1 equal terms"),
-        equal(sp.Subs(sp.log(1 + (K - 1) * sp.exp(m)), K, 2), softplus, "two classes: softplus of the margin"),
-    ]
+    loss = define(L, -sp.log(p_y), "cross-entropy of the correct class y")
+    softmax = define(p_y, sp.exp(z_y) / (sp.exp(z_y) + S), "softmax of the correct class")
+    mass = define(S, sp.Sum(sp.exp(z[j]), (j, 1, K - 1)), "S is the mass e^{z_j} of the K - 1 wrong classes")
+    margins = hypothesis(z[j], "=", z_y + m, "equal margins: z_j - z_y = m for every wrong class j")
+    quotient = equal(L, sp.log(1 + S * sp.exp(-z_y)), "logarithm of the softmax quotient, S > 0",
+                     uses=[loss, softmax])
+    wrong = equal(S, (K - 1) * sp.exp(z_y + m), "K - 1 equal terms", uses=[mass, margins])
+    shift = equal(quotient.rhs, sp.log(1 + (K - 1) * sp.exp(m)), "the logit z_y of the correct class cancels",
+                  uses=[wrong])
+    two = equal(sp.Subs(shift.rhs, K, 2), softplus, "two classes: softplus of the margin")
     return Derivation(
         "Cross-entropy as a margin loss",
-        steps,
+        [loss, softmax, mass, margins, quotient, wrong, shift],
         (L, "=", sp.log(1 + (K - 1) * sp.exp(m))),
+        uses=[quotient, shift],
         assumptions=("K >= 2 classes, logits z real", "all wrong classes have margin m = z_j - z_y"),
+        remarks=[two],
     )
 
 
@@ -147,7 +134,7 @@ def derive_derivatives() -> Derivation:
     r"""Derivatives of :math:`L(m) = \ln(1+e^m)`: :math:`L' = \sigma`, :math:`L'' = \sigma(1-\sigma) \in (0, 1/4]`,
     and the multiclass gradient :math:`\nabla_z L = \operatorname{softmax}(z) - e_y`.
 
-    Also bounds the third and fourth derivatives (:math:`|L'''| \le \sqrt{3}/18`,
+    The remarks also bound the third and fourth derivatives (:math:`|L'''| \le \sqrt{3}/18`,
     :math:`|L''''| \le 1/8`), which set the truncation error of the finite differences
     that verify the claim.
     """
@@ -155,15 +142,18 @@ def derive_derivatives() -> Derivation:
     u = sp.Symbol("u", real=True)  # u = sigma(1 - sigma) in (0, 1/4]
     z_k, z_y = sp.symbols("z_k z_y", real=True)
     R = sp.Symbol("R", positive=True)  # sum of e^{z_j} over the classes other than k (and y)
+    slope, bend = sp.Symbol("L'(m)"), sp.Symbol("L''(m)")
     curvature = sigmoid * (1 - sigmoid)
     order_n = sp.Derivative(softplus, (m, n))
-    by_order = sp.Piecewise((sp.Derivative(softplus, m), sp.Eq(n, 1)), (sp.Derivative(softplus, (m, 2)), True))
-    closed = sp.Piecewise((sigmoid, sp.Eq(n, 1)), (curvature, True))
-    steps = [
-        equal(sp.Derivative(softplus, m), sigmoid, "chain rule: L'(m) = sigma(m)"),
-        equal(sp.Derivative(softplus, (m, 2)), curvature, "derivative of the logistic function"),
-        relation(curvature, ">", 0, "both factors are positive, so L is strictly convex"),
-        relation(curvature, "<=", sp.Rational(1, 4), "L'' is at most 1/4", over=(m, sp.S.Reals)),
+    first = define(slope, sp.Derivative(softplus, m), "the slope of the margin loss L(m) = ln(1 + e^m)")
+    first_is = equal(slope, sigmoid, "chain rule: L'(m) = sigma(m)", uses=[first])
+    second = define(bend, sp.Derivative(softplus, (m, 2)), "the curvature of the margin loss")
+    second_is = equal(bend, curvature, "derivative of the logistic function: L'' = sigma (1 - sigma)",
+                      uses=[second])
+    orders = define(order_n, sp.Piecewise((slope, sp.Eq(n, 1)), (bend, True)), "derivative of order n in {1, 2}")
+    remarks = [
+        relation(bend, ">", 0, "both factors are positive, so L is strictly convex", uses=[second_is]),
+        relation(bend, "<=", sp.Rational(1, 4), "L'' is at most 1/4", uses=[second_is], over=(m, sp.S.Reals)),
         equal(sp.Subs(curvature, m, 0), sp.Rational(1, 4), "attained at m = 0"),
         equal(sp.Derivative(softplus, (m, 3)), curvature * (1 - 2 * sigmoid), "third derivative"),
         relation(
@@ -176,8 +166,10 @@ def derive_derivatives() -> Derivation:
             "L''' is odd, so |L'''| <= sqrt(3)/18",
         ),
         equal(sp.Derivative(softplus, (m, 4)), curvature * (1 - 6 * curvature), "fourth derivative"),
-        relation(u * (1 - 6 * u), "<=", sp.Rational(1, 8), "with u = L'' in [0, 1/4]", over=(u, sp.Interval(0, sp.Rational(1, 4)))),
-        relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), "so |L''''| <= 1/8", over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        relation(u * (1 - 6 * u), "<=", sp.Rational(1, 8), "with u = L'' in [0, 1/4]",
+                 over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), "so |L''''| <= 1/8",
+                 over=(u, sp.Interval(0, sp.Rational(1, 4)))),
         equal(
             sp.Derivative(sp.log(sp.exp(z_k) + R) - z_y, z_k),
             sp.exp(z_k) / (sp.exp(z_k) + R),
@@ -188,14 +180,14 @@ def derive_derivatives() -> Derivation:
             sp.exp(z_y) / (sp.exp(z_y) + R) - 1,
             "multiclass, correct class: dL/dz_y = softmax(z)_y - 1",
         ),
-        define(order_n, by_order, "derivative of order n in {1, 2}"),
-        equal(by_order, closed, "steps 1 and 2"),
     ]
     return Derivation(
         "Derivatives of the margin loss",
-        steps,
-        (order_n, "=", closed),
+        [first, first_is, second, second_is, orders],
+        (order_n, "=", sp.Piecewise((sigmoid, sp.Eq(n, 1)), (curvature, True))),
+        uses=[orders, first_is, second_is],
         assumptions=("m real", "n in {1, 2}"),
+        remarks=remarks,
     )
 
 
@@ -210,9 +202,12 @@ def derive_asymptotes() -> Derivation:
     to a few ulp everywhere.
     """
     t = sp.Symbol("t", nonnegative=True)  # t = |m|
-    gap = sp.log(1 + sp.exp(-sp.Abs(m)))
-    steps = [
-        equal_by_cases(softplus - sp.Max(m, 0), gap, m, "factor out e^{max(m, 0)}"),
+    top = sp.Max(m, 0)
+    inside = sp.exp(-top) + sp.exp(m - top)
+    factored = equal_by_cases(softplus, top + sp.log(inside), m, "factor out e^{max(m, 0)}")
+    exponents = equal_by_cases(inside, 1 + sp.exp(-sp.Abs(m)), m,
+                               "one exponent is 0, the other -|m|")
+    remarks = [
         relation(sp.log(1 + sp.exp(-t)), ">", 0, "with t = |m|: e^{-t} > 0"),
         relation(sp.log(1 + sp.exp(-t)), "<=", sp.log(2), "e^{-t} <= 1", over=(t, sp.Interval(0, sp.oo))),
         equal(sp.Limit(softplus - m, m, sp.oo), 0, "upper asymptote: L(m) ~ m"),
@@ -220,9 +215,11 @@ def derive_asymptotes() -> Derivation:
     ]
     return Derivation(
         "Asymptotes of the margin loss",
-        steps,
-        (softplus - sp.Max(m, 0), "=", gap),
+        [factored, exponents],
+        (softplus - top, "=", sp.log(1 + sp.exp(-sp.Abs(m)))),
+        uses=[factored, exponents],
         assumptions=("m real",),
+        remarks=remarks,
     )
 
 
@@ -238,19 +235,26 @@ def derive_score_identity() -> Derivation:
     k = sp.Symbol("k", integer=True, positive=True)
     r = sp.Symbol("r", integer=True, nonnegative=True)  # K = k + r, so that 1 <= k <= K
     y = sp.Symbol("y", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
     p = sp.IndexedBase("p", real=True)
+    z = sp.IndexedBase("z", real=True)
+    Z = sp.Symbol("Z", positive=True)
     G = sp.Symbol(r"\mathbb{E}_y[g_k]")
     expectation = sp.Sum(p[y] * (p[k] - sp.KroneckerDelta(y, k)), (y, 1, k + r))
     total = sp.Sum(p[y], (y, 1, k + r))
-    separated = p[k] * total - p[k]
-    steps = [
-        define(G, expectation, "expectation of g = softmax(z) - e_y over y ~ p = softmax(z), K = k + r classes"),
-        equal(expectation, separated, "linearity; sum of p_y times the Kronecker delta picks p_k"),
-        substitute(separated, {total: 1}, "the softmax probabilities sum to one (normalisation)"),
-    ]
+    partition = define(Z, sp.Sum(sp.exp(z[j]), (j, 1, k + r)), "the partition function of the logits z")
+    softmax = define(p[y], sp.exp(z[y]) / Z, "p = softmax(z)")
+    mass = sp.Sum(sp.exp(z[y]), (y, 1, k + r)) / Z
+    common = equal(total, mass, "the softmax probabilities share the denominator Z", uses=[softmax])
+    normalised = equal(mass, 1, "Z is that sum: the probabilities sum to one", uses=[partition])
+    score = define(G, expectation, "expectation of g = softmax(z) - e_y over y ~ p = softmax(z), K = k + r classes")
+    separated = equal(G, p[k] * total - p[k], "linearity; the sum of p_y times the Kronecker delta picks p_k",
+                      uses=[score])
+    zero = substitute(separated.rhs, "normalisation", uses=[common, normalised])
     return Derivation(
         "Score identity of the softmax cross-entropy",
-        steps,
+        [partition, softmax, common, normalised, score, separated, zero],
         (G, "=", sp.Integer(0)),
+        uses=[separated, zero],
         assumptions=("K >= 2 classes, any real logits z", "y drawn from softmax(z)"),
     )

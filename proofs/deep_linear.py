@@ -19,7 +19,17 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, critical_set, define, equal, equal_by_cases, relation, substitute
+from .derivation import (
+    Derivation,
+    cite,
+    critical_set,
+    define,
+    equal,
+    equal_by_cases,
+    equal_entrywise,
+    relation,
+)
+from .operators import Hessian, MaxEigenvalue, MinEigenvalue
 from .sources import Source
 
 __all__ = ["derive_scalar", "derive_baldi_hornik", "scalar_loss", "DEPTHS", "SOURCES"]
@@ -73,88 +83,132 @@ def _in_critical_set(w: tuple[sp.Symbol, ...]):
     return member
 
 
-def _scalar_steps(depth: int) -> list:
+def _point(w: tuple[sp.Symbol, ...]) -> dict:
+    """The saddle w = (0, 0, t, ..., t)."""
+    return {w[0]: 0, w[1]: 0, **{x: t for x in w[2:]}}
+
+
+def _scalar_depth(depth: int) -> tuple[list, list]:
+    """Steps (the Hessian at (0, 0, t, ..., t) and its smallest eigenvalue) and remarks (the
+    critical set, the origin) for one depth."""
     loss, w = scalar_loss(depth)
+    big_l = sp.Symbol(f"L_{depth}")
     product = sp.Mul(*w)
-    gradient = [sp.diff(loss, x) for x in w]
-    steps = [
-        equal(sp.Derivative(loss, w[0]), -(1 - product) * sp.Mul(*w[1:]), f"N = {depth}: the gradient"),
-    ]
+    point = _point(w)
+    off = -(t ** (depth - 2))  # d^2 L / dw_1 dw_2 = -(1 - P) prod_(j > 2) w_j + ... at the point
+    expected = sp.ImmutableMatrix(depth, depth, lambda a, b: off if {a, b} == {0, 1} else 0)
+    at_point = sp.Subs(Hessian(big_l, w), w, tuple(point[x] for x in w))
+    closed = -(sp.Abs(t) ** (depth - 2))
+    loss_def = define(big_l, loss, f"N = {depth}: the loss")
+    hess = equal_entrywise(at_point, expected, f"N = {depth}: at w = (0, 0, t, ..., t) only the mixed entry d^2L/dw_1 dw_2 = -t^(N-2) survives",
+                           uses=[loss_def])
+    eig = MinEigenvalue(at_point)
+    reason = "N = 2: eigenvalues -1 and 1" if depth == 2 else f"N = {depth}: eigenvalues +-t^{depth - 2} and zeros"
+    smallest = (equal_by_cases(eig, closed, t, reason, uses=[hess]) if depth % 2 else equal(eig, closed, reason, uses=[hess]))
+    steps = [loss_def, hess, smallest]
     families = [{w[-1]: 1 / sp.Mul(*w[:-1])}]
     families += [{w[a]: 0, w[b]: 0} for a, b in itertools.combinations(range(depth), 2)]
-    crit = sp.Symbol(f"Crit_{depth}")
-    described = sp.Symbol(r"\{P = 1\} \cup \{\text{two or more } w_i = 0\}")
-    steps.append(critical_set(crit, described, gradient, w, families, _in_critical_set(w),
-                              f"N = {depth}: the critical set (global minima P = 1, saddles with two zeros)"))
     origin = {x: 0 for x in w}
-    hess0 = sp.hessian(loss, w).subs(origin)
-    eig0 = list(hess0.eigenvals())
+    remarks = [
+        equal(sp.Derivative(big_l, w[0]), -(1 - product) * sp.Mul(*w[1:]), f"N = {depth}: the gradient", uses=[loss_def]),
+        critical_set(sp.Symbol(f"Crit_{depth}"), sp.Symbol(r"\{P = 1\} \cup \{\text{two or more } w_i = 0\}"),
+                     [sp.Derivative(big_l, x) for x in w], w, families, _in_critical_set(w),
+                     f"N = {depth}: the critical set (global minima P = 1, saddles with two zeros)", uses=[loss_def]),
+    ]
     if depth == 2:
-        steps.append(equal(sp.Min(*eig0), -1, "N = 2: the Hessian at the origin has eigenvalues -1 and 1"))
-        steps.append(equal(sp.Max(*eig0), 1, "so the origin is a strict saddle"))
+        remarks.append(equal(MaxEigenvalue(Hessian(big_l, w), at=origin), 1,
+                             "N = 2: the other eigenvalue at the origin is +1, so the origin is a strict saddle",
+                             uses=[loss_def]))
     else:
         s = sp.Symbol("s", positive=True)  # distance along a curve from the origin
-        down = loss.subs({x: s for x in w}) - loss.subs(origin)
-        up = loss.subs({**{x: s for x in w[:-1]}, w[-1]: -s}) - loss.subs(origin)
-        steps += [
-            equal(sum(sp.Abs(e) for e in hess0), 0, f"N = {depth}: the Hessian vanishes at the origin (degenerate)"),
-            equal(down, -(s**depth) + s ** (2 * depth) / 2, "along w = (s, ..., s) the loss changes by"),
-            relation(-(s**depth) + s ** (2 * depth) / 2, "<=", -(s**depth) / 2, "for 0 < s <= 1",
-                     over=(s, sp.Interval(0, 1))),
-            relation(-(s**depth) / 2, "<", 0, "so the loss decreases"),
-            relation(up, ">", 0, "along w = (s, ..., s, -s) it increases: a higher-order saddle"),
+        zero = sp.Subs(big_l, w, (0,) * depth)
+        remarks += [
+            equal_entrywise(sp.Subs(Hessian(loss, w), w, (0,) * depth), sp.zeros(depth, depth),
+                            f"N = {depth}: the Hessian vanishes at the origin (degenerate)"),
+            relation(sp.Subs(big_l, w, (s,) * depth) - zero, "<=", -(s**depth) / 2,
+                     "along w = (s, ..., s), 0 < s <= 1, the loss decreases", uses=[loss_def], over=(s, sp.Interval(0, 1))),
+            relation(sp.Subs(big_l, w, (s,) * (depth - 1) + (-s,)) - zero, ">", 0,
+                     "along w = (s, ..., s, -s) it increases: a higher-order saddle", uses=[loss_def]),
         ]
-    return steps
-
-
-def _hessian_min_at_two_zeros(depth: int) -> sp.Expr:
-    loss, w = scalar_loss(depth)
-    point = {w[0]: 0, w[1]: 0, **{x: t for x in w[2:]}}
-    return sp.Min(*sp.hessian(loss, w).subs(point).eigenvals())
+    return steps, remarks
 
 
 @cache
 def derive_scalar() -> Derivation:
-    """Critical set, origin and the smallest Hessian eigenvalue at (0, 0, t, ..., t), N = 2..5."""
-    steps = []
+    """The smallest Hessian eigenvalue at (0, 0, t, ..., t), N = 2..5; the critical set and the
+    origin as remarks."""
+    steps, remarks, pieces, smallest = [], [], [], []
     for depth in DEPTHS:
-        steps += _scalar_steps(depth)
+        more, notes = _scalar_depth(depth)
+        steps += more
+        remarks += notes
+        pieces.append((more[-1].lhs, sp.Eq(N, depth)))
+        smallest.append(more[-1])
     lam = sp.Symbol("lambda_min", real=True)
-    computed = sp.Piecewise(*[(_hessian_min_at_two_zeros(n), sp.Eq(N, n)) for n in DEPTHS])
+    definition = define(lam, sp.Piecewise(*pieces), "the smallest eigenvalue of the Hessian at w = (0, 0, t, ..., t)")
+    steps.append(definition)
     closed = sp.Piecewise(*[(-(sp.Abs(t) ** (n - 2)), sp.Eq(N, n)) for n in DEPTHS])
-    steps += [
-        define(lam, computed, "smallest eigenvalue of the Hessian at w = (0, 0, t, ..., t), by SymPy for each N"),
-        equal_by_cases(computed, closed, t, "a single off-diagonal pair -t^(N-2): eigenvalues +-t^(N-2) and zeros"),
-    ]
     return Derivation(
         "Scalar deep linear model: critical points",
         steps,
         (lam, "=", closed),
+        uses=[definition, *smallest],
         assumptions=("f = w_N ... w_1 x with x = 1, loss L = (1 - w_N ... w_1)^2 / 2, N = 2, ..., 5",),
+        remarks=remarks,
     )
+
+
+def _regression_case() -> list:
+    """d_y = 2, k = 1, Sigma_xx = I, Sigma_yx = diag(2, 1) (M = diag(4, 1)): W2 = a, W1 = b^T."""
+    a1, a2, b1, b2 = v = sp.symbols("a_1 a_2 b_1 b_2", real=True)
+    loss = ((2 - a1 * b1) ** 2 + (a1 * b2) ** 2 + (a2 * b1) ** 2 + (1 - a2 * b2) ** 2) / 2
+    big_l = sp.Symbol("L_21")
+    top, other = (2, 0, 1, 0), (0, 1, 0, 1)  # I = {1} and I = {2}, C = 2 and C = 1
+
+    def member(sol: dict) -> bool:
+        a, b = [sol.get(x, x) for x in (a1, a2)], [sol.get(x, x) for x in (b1, b2)]
+        zero = lambda e: sp.simplify(e) == 0  # noqa: E731
+        return (zero(a[1]) and zero(b[1]) and zero(a[0] * b[0] - 2)) or (zero(a[0]) and zero(b[0]) and zero(a[1] * b[1] - 1)) \
+            or all(zero(e) for e in (*a, *b))
+
+    definition = define(big_l, loss, "special case d_y = 2, k = 1, Sigma_xx = I, Sigma_yx = diag(2, 1): the loss "
+                        "||Sigma_yx - a b^T||^2 / 2 up to a constant (W2 = a, W1 = b^T)")
+    families = [{a2: 0, b2: 0, b1: 2 / a1}, {a1: 0, b1: 0, b2: 1 / a2}, {x: 0 for x in v}]
+    return [
+        definition,
+        critical_set(sp.Symbol("Crit_21"), sp.Symbol(r"\{U_{\{1\}} C\} \cup \{U_{\{2\}} C\} \cup \{0\}"),
+                     [sp.Derivative(big_l, x) for x in v], v, families, member,
+                     "its critical points: one rank-1 family for each of the binomial(2, 1) = 2 eigenvectors "
+                     "(a = C e_i, b = lambda_i^(1/2) e_i / C), and the origin", uses=[definition]),
+        relation(MinEigenvalue(Hessian(loss, v), at=dict(zip(v, top))), ">=", 0,
+                 "at I = {1} (the top eigenvector) the Hessian is positive semidefinite"),
+        relation(MinEigenvalue(Hessian(big_l, v), at=dict(zip(v, other))), "<", 0,
+                 "at I = {2} it has a negative eigenvalue: a saddle", uses=[definition]),
+        relation(sp.Subs(big_l, v, top), "<", sp.Subs(big_l, v, other),
+                 "and I = {1} has the lower loss (1/2 against 2): the minimum is the top projection", uses=[definition]),
+    ]
 
 
 @cache
 def derive_baldi_hornik() -> Derivation:
-    """Of the rank-k critical points (k-subsets of eigenvectors) exactly one is a minimum."""
-    lam_i, lam_j = sp.symbols("lambda_i lambda_j", positive=True)
-    gap = sp.Symbol("delta", positive=True)  # lambda_j - lambda_i > 0
+    """Of the binomial(d_y, k) rank-k critical points exactly one is a minimum: the others are
+    saddles. Baldi and Hornik (1989), Fact 4, checked for d_y = 2, k = 1."""
+    case = _regression_case()
+    crit, minima = sp.Symbol("C_k", integer=True, nonnegative=True), sp.Symbol("M_k", integer=True, nonnegative=True)
     count = sp.Symbol("S", integer=True, nonnegative=True)
-    subsets = sp.binomial(d_y, k)
-    steps = [
-        cite(sp.Symbol("Crit_k"), "=", sp.Symbol(r"\{U_I : I \subset \{1..d_y\}, |I| = k\}"),
-             "with full-rank Sigma_xx and distinct eigenvalues lambda_1 > ... > lambda_dy of "
-             "M = Sigma_yx Sigma_xx^-1 Sigma_xy, the rank-k critical points of L(W2 W1) are W2 = U_I C, "
-             "W1 = C^-1 U_I^T Sigma_yx Sigma_xx^-1 (C invertible), one for each k-subset I of eigenvectors", BALDI),
-        cite(sp.Symbol("L(I)"), "=", (sp.Symbol("tr Sigma_yy") - sp.Symbol("sum_{i in I} lambda_i")) / 2,
-             "the loss at the critical point of I", BALDI),
-        substitute(-(lam_j - lam_i) / 2, {lam_j: lam_i + gap},
-                   "if some j outside I has lambda_j = lambda_i + delta > lambda_i for an i in I, swapping i for j "
-                   "changes the loss by"),
-        relation(-gap / 2, "<", 0, "so I is not a minimum: rotating u_i towards u_j descends (a saddle)"),
-        define(count, subsets - 1, "every I except the top k has such a pair: the saddles"),
-        equal(subsets - 1, sp.binomial(d_y, k) - 1, "the number of k-subsets, less the global minimum"),
-    ]
+    critical = cite(crit, "=", sp.binomial(d_y, k), "Fact 4", BALDI,
+                    "with Sigma_xx invertible and distinct eigenvalues lambda_1 > ... > lambda_dy of M = Sigma_yx "
+                    "Sigma_xx^-1 Sigma_xy, the rank-k critical points of L(W2 W1) are W2 = U_I C, W1 = C^-1 U_I^T "
+                    "Sigma_yx Sigma_xx^-1 (C invertible), one for each k-subset I of eigenvectors: their number, up to C; "
+                    "the case d_y = 2, k = 1 is checked in (2)", uses=[case[1]])
+    minimum = cite(minima, "=", 1, "Fact 4", BALDI,
+                   "of these only I = {1, ..., k} (the top k eigenvectors) is a local minimum, and it is the global one; "
+                   "every other critical point is a saddle; the case d_y = 2, k = 1 is checked in (3), (4) and (5)",
+                   uses=case[2:])
+    saddles = define(count, crit - minima, "the saddles: the rank-k critical points that are not the minimum")
+    steps = [*case, critical, minimum, saddles,
+             equal(count, sp.binomial(d_y, k) - 1, "the number of k-subsets, less the global minimum",
+                   uses=[saddles, critical, minimum])]
     return Derivation(
         "Two-layer linear regression: every critical point but one is a saddle",
         steps,

@@ -7,16 +7,18 @@ Two derivations, symbols named as the claims' parameters:
   a mode of strength :math:`s` with balanced factors :math:`c_1 = c_2` has
   :math:`u = c_1 c_2` obeying :math:`du/dt = 2u(s - u)` (time :math:`t = n\,\eta` after
   :math:`n` gradient steps of learning rate :math:`\eta`, i.e. :math:`\tau = 1` in units of
-  :math:`t`, :math:`\tau = 1/\eta` in units of steps), solved by SymPy's ``dsolve`` and checked
-  by substitution. The lemmas after the solution are what the claim's tolerance uses: the
+  :math:`t`, :math:`\tau = 1/\eta` in units of steps), derived from the gradient flow of the
+  mode and solved uniquely with an integrating factor :math:`G = e^{2st}(1/u - 1/s)`, constant
+  along the flow. The remarks after the proof are what the claim's tolerance uses: the
   exact flow map of the ODE, its derivative in the initial value (decreasing in it), and the
   gradient step written on :math:`u`; the telescoping ("Lady Windermere's fan") bound turns
   them into an a-posteriori bound on the gradient-descent error (``s``, ``u0``, ``t``, ``lr``).
 - :func:`derive_no_bad_minima`: the data are built so that the least-squares fit, in the
   whitened metric, has singular values :math:`\sigma_i = (3/4)^{i-1}` and the residual loss is
   :data:`RESIDUAL`; then the global minimum over networks of narrowest width :math:`r` is the
-  best rank-:math:`r` approximation (Eckart-Young), and every local minimum attains it
-  (Kawaguchi 2016; Laurent and von Brecht 2018) (``depth``, ``width``, ``n_in``, ``n_out``,
+  best rank-:math:`r` approximation (Eckart-Young; Baldi and Hornik 1989, Fact 4), and every
+  local minimum attains it (Kawaguchi 2016, Theorem 2.3; Laurent and von Brecht 2018), both
+  checked by SymPy on the smallest network (``depth``, ``width``, ``n_in``, ``n_out``,
   ``samples``).
 """
 
@@ -27,7 +29,17 @@ from functools import cache
 import sympy as sp
 
 from .deep_linear import BALDI, KAWAGUCHI
-from .derivation import Derivation, cite, define, equal, relation, substitute
+from .derivation import (
+    Derivation,
+    cite,
+    critical_set,
+    define,
+    equal,
+    hypothesis,
+    relation,
+    substitute,
+)
+from .operators import Hessian, MinEigenvalue
 from .sources import Source
 
 __all__ = [
@@ -58,6 +70,7 @@ v = sp.Symbol("v", positive=True)  # an initial value of the flow
 g = sp.Symbol("g", nonnegative=True)  # e^{2 s T} - 1
 h = sp.Symbol("h", positive=True)  # one step's length
 x = sp.Symbol("x", nonnegative=True)
+tau = sp.Symbol("tau", nonnegative=True)  # a time in [0, t]
 u = sp.Function("u")
 phi = sp.Function("phi")  # the exact flow phi(T, v) of the mode ODE
 alpha, k, n_steps, modes = sp.symbols("alpha k n d", integer=True, positive=True)
@@ -120,46 +133,47 @@ def saxe_solution(time=t, start=u0, strength=s) -> sp.Expr:
 
 @cache
 def derive_saxe_dynamics() -> Derivation:
-    """tau du/dt = 2u(s - u), u(0) = u0, solved; plus the lemmas of the discretisation bound."""
+    """tau du/dt = 2u(s - u) from the gradient flow of one balanced mode, and its unique solution
+    with u(0) = u0 (an integrating factor); the lemmas of the discretisation bound as remarks."""
     loss = (s - c1 * c2) ** 2 / 2
-    flow_c1, flow_c2 = c2 * (s - c1 * c2), c1 * (s - c1 * c2)
-    ode = sp.Eq(u(t).diff(t), 2 * u(t) * (s - u(t)))
-    solved = sp.dsolve(ode, u(t), ics={u(0): u0}).rhs
+    big_c1, big_c2, big_g = sp.Function("c_1", positive=True), sp.Function("c_2", positive=True), sp.Function("G")
+    mode = (big_c1(tau), big_c2(tau))
     closed = saxe_solution()
-    flow = saxe_solution(T, v)
+    flow = hypothesis(sp.Derivative(big_c1(tau), tau), "=", -sp.Subs(sp.Derivative(loss, c1), (c1, c2), mode),
+                      "gradient flow on one mode's loss (s - c_1 c_2)^2 / 2 (whitened inputs, factors along the mode; "
+                      "time = steps * lr)")
+    balanced = hypothesis(big_c2(tau), "=", big_c1(tau),
+                          "balanced: c_1(0) = c_2(0) = sqrt(u0), and the flow conserves c_1^2 - c_2^2 (remark)")
+    strength = define(u(tau), big_c1(tau) * big_c2(tau), "the mode strength u = a^T W2 W1 b")
+    ode = equal(sp.Derivative(u(tau), tau), 2 * u(tau) * (s - u(tau)), "so tau du/dt = 2u(s - u), tau = 1 in units of t",
+                uses=[strength, flow, balanced])
+    start = hypothesis(u(0), "=", u0, "the balanced start has strength u0")
+    factor = define(big_g(tau), sp.exp(2 * s * tau) * (1 / u(tau) - 1 / s),
+                    "an integrating factor at every time tau: v = 1/u obeys the linear equation dv/dt = 2 - 2 s v")
+    at_t, at_0 = sp.Subs(big_g(tau), tau, t), sp.Subs(big_g(tau), tau, 0)
+    increment = sp.Integral(sp.Derivative(big_g(tau), tau), (tau, 0, t))
+    inverse = equal(u(t), 1 / (1 / s + sp.exp(-2 * s * t) * at_t), "u in terms of G", uses=[factor])
+    ftc = equal(at_t, at_0 + increment, "the fundamental theorem of calculus")
+    constant = equal(increment, 0, "G is constant along the flow: dG/dt = 0 by the mode equation", uses=[factor, ode])
+    initial = equal(at_0, 1 / u0 - 1 / s, "its value at the start", uses=[factor, start])
+    steps = [flow, balanced, strength, ode, start, factor, inverse, ftc, constant, initial,
+             equal(u(t), closed, "the unique solution with u(0) = u0: 1/u = 1/s + e^(-2st) (1/u0 - 1/s), the sigmoid",
+                   uses=[inverse, ftc, constant, initial])]
+    # -- remarks: the separation check, conservation, and the lemmas of the discretisation bound
     slope = s**2 * sp.exp(2 * s * T) / (s + v * (sp.exp(2 * s * T) - 1)) ** 2
-    steps = [
-        cite(sp.Function("L")(sp.Symbol("W_1"), sp.Symbol("W_2")), "=",
-             sp.Sum((s_mode[alpha] - c1_mode[alpha] * c2_mode[alpha]) ** 2 / 2, (alpha, 1, modes)) + sp.Symbol("const"),
-             "whitened inputs (Sigma_11 = I) and factors aligned with the singular vectors of Sigma_31 = sum s_alpha a_alpha "
-             "b_alpha^T: W_1 = sum c_1alpha r_alpha b_alpha^T, W_2 = sum c_2alpha a_alpha r_alpha^T; the loss separates into modes",
-             SAXE),
-        define(sp.Symbol("L_mode"), loss, "one mode of strength s"),
-        equal(-sp.Derivative(loss, c1), flow_c1, "gradient flow dc_1/dt = -dL/dc_1 (t = steps * lr)"),
-        equal(-sp.Derivative(loss, c2), flow_c2, "gradient flow dc_2/dt = -dL/dc_2"),
-        equal(2 * c1 * flow_c1, 2 * c2 * flow_c2, "d(c_1^2)/dt = d(c_2^2)/dt: c_1^2 - c_2^2 is conserved, a balanced start stays balanced"),
-        equal(c2 * flow_c1 + c1 * flow_c2, (c1**2 + c2**2) * (s - c1 * c2), "du/dt for u = c_1 c_2"),
-        substitute((c1**2 + c2**2) * (s - c1 * c2), {c1: c, c2: c}, "balanced: c_1 = c_2 = c"),
-        substitute(2 * c**2 * (s - c**2), {c: sp.sqrt(sp.Symbol("u", positive=True))},
-                   "so tau du/dt = 2 u (s - u) with tau = 1 in units of t = steps * lr"),
-        define(u(t), solved, "the solution SymPy's dsolve returns for du/dt = 2u(s - u), u(0) = u0"),
-        equal(solved, closed, "rewritten as the sigmoid"),
+    remarks = [
+        equal(-2 * c1 * sp.Derivative(loss, c1) + 2 * c2 * sp.Derivative(loss, c2), 0,
+              "d(c_1^2 - c_2^2)/dt = 0 along the flow: a balanced start stays balanced"),
         equal(sp.Derivative(closed, t), 2 * closed * (s - closed), "check: the closed form satisfies the ODE"),
         equal(sp.Subs(closed, t, 0), u0, "check: and the initial condition"),
-        cite(u(t), "=", closed, "Picard-Lindelof: 2u(s - u) is locally Lipschitz, so the solution is unique",
-             HAIRER),
-        # -- the discretisation bound's lemmas
-        define(phi(T, v), flow, "the exact flow of the ODE over time T from u = v"),
-        equal(sp.Derivative(flow, v), slope, "its sensitivity to the starting value"),
+        equal(sp.Derivative(saxe_solution(T, v), v), slope,
+              "the exact flow phi(T, v) of the ODE over time T from u = v: its sensitivity to the starting value"),
         relation(sp.exp(x) - 1, ">=", 0, "so with g = e^(2sT) - 1 >= 0 (x = 2sT >= 0)", over=(x, sp.Interval(0, sp.oo))),
         relation(sp.Derivative(s**2 * (1 + g) / (s + v * g) ** 2, v), "<=", 0,
                  "the sensitivity decreases in v: over an interval its largest value is at the left end"),
         equal((c + h * c * (s - c**2)) ** 2, c**2 * (1 + h * (s - c**2)) ** 2,
-              "one gradient step of length h on a balanced mode: u_(k+1) = u_k (1 + h (s - u_k))^2"),
-        cite(sp.Abs(u_seq[n_steps] - u(t_seq[n_steps])), "<=",
-             sp.Sum(sp.Abs(u_seq[k + 1] - phi(h_seq[k], u_seq[k])) * sp.Symbol(r"\max \phi'_{t_n - t_{k+1}}"),
-                    (k, 0, n_steps - 1)),
-             "telescoping over the steps (Lady Windermere's fan) and the mean value theorem on the exact flow", HAIRER),
+              "one gradient step of length h on a balanced mode: u_(k+1) = u_k (1 + h (s - u_k))^2; the tolerance "
+              "telescopes these local errors against the exact flow (Lady Windermere's fan)"),
     ]
     return Derivation(
         "Saxe's mode dynamics of a two-layer linear network",
@@ -170,6 +184,7 @@ def derive_saxe_dynamics() -> Derivation:
             "balanced start along the modes: W_1 = sqrt(u0) r b^T, W_2 = sqrt(u0) a r^T for each mode (a, b, s)",
             "gradient descent W <- W - lr grad L, time t = steps * lr (tau = 1/lr in units of steps)",
         ),
+        remarks=remarks,
     )
 
 
@@ -180,42 +195,63 @@ def minimum_loss() -> sp.Expr:
     return RESIDUAL + sp.Rational(8, 7) * (sp.Rational(9, 16) ** rank - sp.Rational(9, 16) ** full)
 
 
+def _scalar_landscape() -> list:
+    """The smallest deep linear network, f = w_2 w_1 x with target 1: its critical points are the
+    global minima w_1 w_2 = 1 and the origin, a strict saddle."""
+    w1, w2 = w = sp.symbols("w_1 w_2", real=True)
+    big_l = sp.Symbol("L_2")
+    definition = define(big_l, (1 - w1 * w2) ** 2 / 2, "special case: depth 2, widths 1, one sample x = y = 1")
+
+    def member(sol: dict) -> bool:
+        a, b = (sol.get(x, x) for x in w)
+        return (sp.simplify(a) == 0 and sp.simplify(b) == 0) or sp.simplify(a * b - 1) == 0
+
+    return [
+        definition,
+        critical_set(sp.Symbol("Crit_2"), sp.Symbol(r"\{w_1 w_2 = 1\} \cup \{0\}"), [sp.Derivative(big_l, x) for x in w], w,
+                     [{w2: 1 / w1}, {w1: 0, w2: 0}], member,
+                     "its critical points: the global minima (loss 0) and the origin", uses=[definition]),
+        relation(MinEigenvalue(Hessian(big_l, w), at={w1: 0, w2: 0}), "<", 0,
+                 "the origin is a strict saddle, not a local minimum", uses=[definition]),
+    ]
+
+
 @cache
 def derive_no_bad_minima() -> Derivation:
-    """Every local minimum attains RESIDUAL + (1/2) sum_{i=r+1}^{m} sigma_i^2 (Eckart-Young)."""
+    """Every local minimum attains RESIDUAL + (1/2) sum_{i=r+1}^{m} sigma_i^2 (Kawaguchi 2016,
+    Theorem 2.3; the global minimum from Baldi and Hornik 1989, Fact 4)."""
     a, w, xs, z = sp.symbols("a w x z", real=True)
     local = sp.Symbol("L_loc")
     best = sp.Symbol("L^*")
-    x_mat = sp.MatrixSymbol("X", n_in, samples)
-    cov = sp.MatrixSymbol("C", n_in, n_in)
-    w_ls = sp.MatrixSymbol("W_ls", n_out, n_in)
     tail = RESIDUAL + sp.Sum(sigma[i] ** 2, (i, r + 1, m)) / 2
-    spectrum = substitute(tail, {sigma[i]: SPECTRUM_RATIO ** (i - 1)}, "the data are built with sigma_i = (3/4)^(i-1), i = 1..m")
+    spectrum = hypothesis(sigma[i], "=", SPECTRUM_RATIO ** (i - 1),
+                          "the data are built with sigma_i = (3/4)^(i-1), i = 1..m")
+    sigmas = substitute(tail, "the built spectrum", uses=[spectrum])
     tail_closed = RESIDUAL + sp.Rational(8, 7) * (sp.Rational(9, 16) ** r - sp.Rational(9, 16) ** m)
+    split = equal(((a - w) * xs + z) ** 2 / 2, (a - w) ** 2 * xs**2 / 2 + (a - w) * xs * z + z**2 / 2,
+                  "one sample's loss with y = a x + z; the cross terms sum to zero over the samples (Z X^T = 0), so "
+                  "L(W) = RESIDUAL + ||(W - W_ls) C^(1/2)||^2 / 2 with C = X X^T / N and W_ls = Y X^T (X X^T)^(-1)")
+    case = _scalar_landscape()
+    rank = define(r, sp.Min(width, n_in, n_out), "rank(W_L ... W_1) <= the narrowest width, and any such rank is reachable")
+    modes_ = define(m, sp.Min(n_in, n_out), "the number of modes of M = W_ls C^(1/2)")
     steps = [
-        define(cov, x_mat * x_mat.T / samples, "the input covariance, invertible when samples > n_in"),
-        define(sp.MatrixSymbol("M", n_out, n_in), w_ls * sp.MatPow(cov, sp.Rational(1, 2)),
-               "the least-squares fit W_ls = Y X^T (X X^T)^(-1) in the whitened metric"),
-        equal(((a - w) * xs + z) ** 2 / 2, (a - w) ** 2 * xs**2 / 2 + (a - w) * xs * z + z**2 / 2,
-              "one sample's loss with y = a x + z; the cross terms sum to zero over the samples (Z X^T = 0), so "
-              "L(W) = RESIDUAL + ||(W - W_ls) C^(1/2)||^2 / 2"),
-        define(r, sp.Min(width, n_in, n_out), "rank(W_L ... W_1) <= the narrowest width, and any such rank is reachable"),
-        cite(local, "=", best, "every local minimum of a deep linear network under squared loss is global, any depth and widths",
-             KAWAGUCHI),
-        cite(best, "=", tail, "the best rank-r approximation of M: min ||V - M||_F^2 = sum_(i > r) sigma_i^2 (V = W C^(1/2))",
-             ECKART),
-        spectrum,
-        equal(spectrum.rhs, tail_closed, "a geometric sum"),
-        substitute(tail_closed, {r: sp.Min(width, n_in, n_out), m: sp.Min(n_in, n_out)}, "m = min(n_in, n_out) modes"),
-        cite(sp.Symbol("L_S"), "=", RESIDUAL + sp.Symbol(r"\sum_{i \notin S} \sigma_i^{2}") / 2,
-             "critical points keep a subset S of |S| <= r modes (Baldi and Hornik for one hidden layer); the nearest value above "
-             "the minimum is L* + (sigma_r^2 - sigma_(r+1)^2)/2, which separates runs at the minimum from runs stuck elsewhere",
-             BALDI),
+        rank, modes_, spectrum, split, *case,
+        cite(local, "=", best, "Theorem 2.3", KAWAGUCHI,
+             "every local minimum of a deep linear network under squared loss is global, any depth and widths; the "
+             "smallest case is checked in (6) and (7)", uses=case[1:]),
+        cite(best, "=", tail, "Fact 4", BALDI,
+             "the end-to-end matrices of any depth with narrowest width r are the matrices of rank <= r, as for one hidden "
+             "layer of width r, whose global minimum keeps the top r modes of M: the loss (4) less sum_(i <= r) "
+             "sigma_i^2 / 2", uses=[split]),
+        sigmas,
+        equal(sigmas.rhs, tail_closed, "a geometric sum"),
+        substitute(tail_closed, "m = min(n_in, n_out) modes, r the narrowest width", uses=[rank, modes_]),
     ]
     return Derivation(
         "No bad local minima: the loss every local minimum attains",
         steps,
         (local, "=", minimum_loss()),
+        uses=[steps[7], steps[8], sigmas, steps[10], steps[-1]],
         assumptions=(
             "squared loss L = ||Y - W_L ... W_1 X||^2 / (2N), X of shape n_in x N with N > n_in, any depth >= 2 and widths",
             "Y = W_ls X + Z with Z X^T = 0, ||Z||^2/(2N) = 1/16, and M = W_ls C^(1/2) with singular values (3/4)^(i-1)",

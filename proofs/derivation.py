@@ -1,225 +1,76 @@
-"""Derivations: ordered steps, each confirmed by SymPy or openly cited.
+"""Derivations: proofs whose steps name their premises, each link checked by SymPy.
 
-A :class:`Step` states ``lhs rel rhs`` with a human reason and a status:
+A :class:`Derivation` holds numbered :class:`~proofs.steps.Step` objects and a conclusion
+that names its premises too (``uses``). Construction refuses
 
-- ``checked``: SymPy confirmed it when the step was built (see :mod:`proofs.checks`);
-  a step SymPy cannot confirm raises :class:`~proofs.checks.StepNotChecked`;
-- ``cited``: a named theorem with a :class:`~proofs.sources.Source`;
-- ``definition``: introduces notation (nothing to check).
+- a conclusion that does not follow from its premises (a chain of relations, or rewriting by
+  the premise equalities), or whose right side a definition introduces;
+- a premise that is not an earlier step of the proof;
+- a step outside the conclusion's support (the closure of its premises): show it among the
+  ``remarks``, outside the proof, if it belongs in the text.
 
-A :class:`Derivation` ends in a conclusion that must follow from its steps by
-transitivity (a chain ``a = b <= c`` concludes ``a <= c``); its right-hand side is
-the claim's closed form.
+The conclusion carries its weakest link: ``checked`` when every supporting step is checked
+or a definition (a hypothesis included), else ``cited``, naming the cited results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sympy as sp
 
-from .checks import StepNotChecked, confirm_critical_set, confirm_equal, confirm_relation, confirm_solutions
+from .checks import StepNotChecked, confirm_equal
 from .printing import latex_expr, latex_relation, latex_text, text_relation
 from .sources import Source
+from .steps import (
+    RELATIONS,
+    Step,
+    cite,
+    critical_set,
+    define,
+    equal,
+    equal_by_cases,
+    equal_entrywise,
+    hypothesis,
+    recurrence,
+    relation,
+    rewriting,
+    solutions,
+    substitute,
+)
 
 __all__ = [
     "Step",
     "Derivation",
     "DerivationError",
+    "RELATIONS",
     "define",
+    "hypothesis",
     "equal",
     "equal_by_cases",
     "equal_entrywise",
     "relation",
     "substitute",
+    "recurrence",
+    "critical_set",
     "solutions",
     "cite",
+    "register_face",
 ]
 
-RELATIONS = ("=", "<=", "<", ">=", ">")
-_SYMPY_REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
+# Faces (a graph drawer) registered by the layer that owns them; proofs imports no plotting.
+_FACES: dict[str, Callable[..., Any]] = {}
+
+
+def register_face(name: str, face: Callable[..., Any]) -> None:
+    """Register a renderer for derivations (``"graph"``: ``face(derivation, path=None)``)."""
+    _FACES[name] = face
 
 
 class DerivationError(ValueError):
-    """A derivation whose conclusion does not follow from its steps."""
-
-
-@dataclass(frozen=True, eq=False)
-class Step:
-    """One line ``lhs rel rhs`` of a derivation, with its reason and how it was confirmed."""
-
-    lhs: sp.Basic
-    rel: str
-    rhs: sp.Basic
-    reason: str
-    status: str  # "checked" | "cited" | "definition"
-    how: str
-    source: Source | None = None
-    condition: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.rel not in RELATIONS:
-            raise ValueError(f"rel={self.rel!r} is not one of {RELATIONS}")
-        if self.status not in ("checked", "cited", "definition"):
-            raise ValueError(f"status={self.status!r} is not checked, cited or definition")
-        if self.status == "cited" and self.source is None:
-            raise ValueError("a cited step needs a source")
-
-    @property
-    def statement(self) -> sp.Basic:
-        return _SYMPY_REL[self.rel](self.lhs, self.rhs, evaluate=False)
-
-    @property
-    def justification(self) -> str:
-        """Why the step holds, as shown in every report."""
-        if self.status == "checked":
-            text = f"checked by SymPy ({self.how})"
-        elif self.status == "cited":
-            text = f"cited: {self.how}, {self.source.short}"
-        else:
-            text = "definition"
-        return f"{self.reason}; {text}" if self.reason else text
-
-    def __str__(self) -> str:
-        cond = f"  [{self.condition}]" if self.condition else ""
-        return f"{text_relation(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
-
-    def latex_reason(self, cite: Callable[[Source], str] | None = None) -> str:
-        """The justification in LaTeX text mode; a cited step is marked in bold and cites."""
-        if self.status != "cited":
-            return latex_text(self.justification)
-        ref = cite(self.source) if cite else latex_text(self.source.short)
-        text = rf"\textbf{{cited}}: {latex_text(self.how)}, {ref}"
-        return rf"{latex_text(self.reason)}; {text}" if self.reason else text
-
-    def _latex(self, printer=None) -> str:
-        return latex_relation(self.lhs, self.rel, self.rhs)
-
-
-def define(lhs: sp.Basic, rhs: sp.Basic, reason: str = "") -> Step:
-    """Introduce notation: ``lhs := rhs``."""
-    return Step(sp.sympify(lhs), "=", sp.sympify(rhs), reason, "definition", "definition")
-
-
-def equal(lhs: sp.Basic, rhs: sp.Basic, reason: str = "", *, condition: str | None = None) -> Step:
-    """A checked equality; unevaluated Derivative/Limit/Integral/Sum on a side are carried out.
-
-    >>> x = sp.Symbol("x", real=True)
-    >>> equal(sp.Limit(sp.sin(x) / x, x, 0), 1).how
-    'evaluate, identical'
-    >>> equal(x + 1, x)
-    Traceback (most recent call last):
-    ...
-    proofs.checks.StepNotChecked: SymPy could not confirm x + 1 = x
-    """
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
-    return Step(lhs, "=", rhs, reason, "checked", confirm_equal(lhs, rhs), condition=condition)
-
-
-def equal_entrywise(lhs: sp.Basic, rhs: sp.Basic, reason: str = "", *, condition: str | None = None) -> Step:
-    """A checked matrix equality: both sides evaluated (``doit``), then every entry confirmed by
-    :func:`proofs.checks.confirm_equal` (SymPy's scalar confirmer); raises if any entry is not.
-
-    >>> a = sp.Symbol("a")
-    >>> equal_entrywise(sp.ImmutableMatrix([[a, 0]]) * 2, sp.ImmutableMatrix([[2 * a, 0]])).how
-    'entrywise, 2 entries: identical'
-    """
-    left, right = sp.ImmutableMatrix(sp.sympify(lhs).doit()), sp.ImmutableMatrix(sp.sympify(rhs).doit())
-    if left.shape != right.shape:
-        raise StepNotChecked(f"shapes differ: {left.shape} and {right.shape}")
-    methods = [confirm_equal(a, b) for a, b in zip(left, right, strict=True)]
-    how = f"entrywise, {len(methods)} entries: " + ", ".join(dict.fromkeys(methods))
-    return Step(sp.sympify(lhs), "=", sp.sympify(rhs), reason, "checked", how, condition=condition)
-
-
-def substitute(expr: sp.Basic, mapping: dict, reason: str = "", *, condition: str | None = None) -> Step:
-    """Replace symbols by what a definition or a hypothesis says they are.
-
-    The step records the substitution it made; SymPy performs it, so the right-hand
-    side is exactly ``expr.subs(mapping)``.
-    """
-    expr = sp.sympify(expr)
-    rhs = expr.subs(mapping)
-    if rhs == expr:  # a pattern under a bound index (a summand z[j]) is replaced structurally
-        rhs = expr.xreplace(mapping)
-    if rhs == expr:
-        raise StepNotChecked(f"substituting {mapping} leaves {expr} unchanged")
-    how = "substitution " + ", ".join(f"{sp.sstr(k)} -> {sp.sstr(v)}" for k, v in mapping.items())
-    return Step(expr, "=", rhs, reason, "checked", how, condition=condition)
-
-
-_CASES = {
-    "sign": (("nonnegative", ">= 0"), ("negative", "< 0")),
-}
-
-
-def equal_by_cases(lhs: sp.Basic, rhs: sp.Basic, var: sp.Symbol, reason: str = "") -> Step:
-    """A checked equality for real ``var``, confirmed separately for ``var >= 0`` and ``var < 0``
-    (the two cases cover the real line)."""
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
-    hows = []
-    for assumption, text in _CASES["sign"]:
-        case = sp.Symbol(var.name, real=True, **{assumption: True})
-        method = confirm_equal(lhs.subs(var, case), rhs.subs(var, case))
-        hows.append(f"{var} {text}: {method}")
-    return Step(lhs, "=", rhs, reason, "checked", "cases " + "; ".join(hows))
-
-
-def relation(
-    lhs: sp.Basic,
-    rel: str,
-    rhs: sp.Basic,
-    reason: str = "",
-    *,
-    over: tuple[sp.Symbol, sp.Set] | None = None,
-    condition: str | None = None,
-) -> Step:
-    """A checked (in)equality, for all values the symbols' assumptions allow, or over a set."""
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
-    how = confirm_relation(lhs, rel, rhs, over=over)
-    return Step(lhs, rel, rhs, reason, "checked", how, condition=condition)
-
-
-def recurrence(
-    seq: sp.Function,
-    var: sp.Symbol,
-    rule: sp.Basic,
-    start: sp.Basic,
-    initial: sp.Basic,
-    solution: sp.Basic,
-    reason: str = "",
-) -> Step:
-    """The solution of a first-order recurrence, checked by induction: ``seq(var) = rule``
-    (an expression in ``seq(var - 1)``) for ``var > start`` with ``seq(start) = initial``
-    gives ``seq(var) = solution`` for every ``var >= start``.
-
-    >>> q, l = sp.Function("q"), sp.Symbol("l", integer=True, positive=True)
-    >>> recurrence(q, l, 3 * q(l - 1), 1, 2, 2 * 3 ** (l - 1)).how
-    'induction: base case identical; step expand'
-    """
-    solution = sp.sympify(solution)
-    base = confirm_equal(solution.subs(var, start), initial)
-    step = confirm_equal(solution, rule.subs(seq(var - 1), solution.subs(var, var - 1)))
-    return Step(seq(var), "=", solution, reason, "checked", f"induction: base case {base}; step {step}")
-
-
-def critical_set(lhs: sp.Basic, rhs: sp.Basic, gradient, variables, families, member, reason: str = "") -> Step:
-    """A checked critical set ``lhs = rhs``: the gradient vanishes on each of ``families``,
-    and every solution SymPy finds of ``gradient = 0`` satisfies ``member``."""
-    how = confirm_critical_set(list(gradient), tuple(variables), list(families), member)
-    return Step(sp.sympify(lhs), "=", sp.sympify(rhs), reason, "checked", how)
-
-
-def solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set, reason: str = "") -> Step:
-    """A checked solution set: ``{var in domain : equation} = stated``."""
-    how = confirm_solutions(equation, var, domain, stated)
-    return Step(sp.ConditionSet(var, equation, domain), "=", stated, reason, "checked", how)
-
-
-def cite(lhs: sp.Basic, rel: str, rhs: sp.Basic, theorem: str, source: Source, reason: str = "") -> Step:
-    """A step taken from the literature: shown as cited, never as checked."""
-    return Step(sp.sympify(lhs), rel, sp.sympify(rhs), reason, "cited", theorem, source=source)
+    """A derivation that is not a proof: a conclusion that does not follow, an orphan step..."""
 
 
 def _combine(a: str, b: str) -> str | None:
@@ -240,45 +91,129 @@ def _implies(derived: str, stated: str) -> bool:
     return derived == stated or (derived, stated) in {("<", "<="), (">", ">="), ("=", "<="), ("=", ">=")}
 
 
+def _chain(lhs: sp.Basic, rel: str, rhs: sp.Basic, premises: Sequence[Step]) -> str | None:
+    """Do the premises, every one of them, form a chain ``lhs ... rhs`` implying ``rel``?"""
+    if len(premises) == 1 and (premises[0].lhs, premises[0].rhs) == (lhs, rhs) and _implies(premises[0].rel, rel):
+        return "restates its premise"
+    left = list(premises)
+    current, derived = lhs, "="
+    while left:
+        link = next((p for p in left if p.lhs == current), None)
+        if link is None:
+            return None
+        derived = _combine(derived, link.rel)
+        if derived is None:
+            return None
+        current = link.rhs
+        left.remove(link)
+    return "transitivity" if current == rhs and _implies(derived, rel) else None
+
+
+def _conclude(lhs: sp.Basic, rel: str, rhs: sp.Basic):
+    """The conclusion's check: a chain through all its premises, else (an equality)
+    rewriting by them."""
+    equality = rewriting(lambda r: confirm_equal(lhs, rhs, r))
+
+    def check(premises: Sequence[Step]) -> str:
+        if not premises:
+            raise StepNotChecked("a conclusion needs premises")
+        how = _chain(lhs, rel, rhs, premises)
+        if how is not None:
+            return how
+        if rel == "=" and all(p.rel == "=" for p in premises):
+            return "rewrite by the premises: " + equality(premises)
+        raise StepNotChecked(f"{text_relation(lhs, rel, rhs)} does not follow from its premises")
+
+    return check
+
+
 @dataclass(frozen=True, eq=False)
 class Derivation:
-    """Steps ending in ``conclusion``; construction fails unless the conclusion follows.
-
-    ``assumptions`` are the hypotheses in words (printed with the theorem).
-    """
+    """A proof: numbered steps, each naming its premises, and a conclusion that follows from
+    its own premises. ``assumptions`` are hypotheses in words (printed with the theorem);
+    ``remarks`` are checked steps shown after the proof, outside its support."""
 
     title: str
     steps: tuple[Step, ...]
     conclusion: Step
     assumptions: tuple[str, ...] = ()
+    remarks: tuple[Step, ...] = ()
 
-    def __init__(
-        self,
-        title: str,
-        steps: Sequence[Step],
-        conclusion: sp.Basic | tuple[sp.Basic, str, sp.Basic],
-        assumptions: Iterable[str] = (),
-    ) -> None:
-        steps = tuple(steps)
+    def __init__(self, title: str, steps: Sequence[Step], conclusion, *, uses: Iterable[Step] | None = None,
+                 assumptions: Iterable[str] = (), remarks: Sequence[Step] = ()) -> None:
+        steps, remarks = tuple(steps), tuple(remarks)
         if not steps:
             raise DerivationError(f"derivation {title!r} has no steps")
-        if isinstance(conclusion, tuple):
-            lhs, rel, rhs = conclusion
-        elif isinstance(conclusion, sp.Eq):
-            lhs, rel, rhs = conclusion.lhs, "=", conclusion.rhs
-        else:
+        if isinstance(conclusion, sp.Eq):
+            conclusion = (conclusion.lhs, "=", conclusion.rhs)
+        if not isinstance(conclusion, tuple) or len(conclusion) != 3:
             raise TypeError("conclusion must be a sympy Eq or a (lhs, rel, rhs) tuple")
-        lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
-        proof = _find_chain(steps, lhs, rel, rhs)
-        if proof is None:
-            raise DerivationError(
-                f"the conclusion {text_relation(lhs, rel, rhs)} of {title!r} does not follow from its steps"
-            )
-        final = Step(lhs, rel, rhs, "", "checked", proof)
+        lhs, rel, rhs = sp.sympify(conclusion[0]), conclusion[1], sp.sympify(conclusion[2])
+        uses = (steps[-1],) if uses is None else tuple(uses)
+        number = {id(s): i for i, s in enumerate(steps, 1)}
+        if len(number) != len(steps):
+            raise DerivationError(f"{title!r}: a step appears twice")
+        for i, s in enumerate((*steps, *remarks), 1):
+            for p in s.uses:
+                if number.get(id(p), len(steps) + 1) >= min(i, len(steps) + 1):
+                    raise DerivationError(f"{title!r}: step {i} uses a premise that is not an earlier step of the proof")
+        for p in uses:
+            if id(p) not in number:
+                raise DerivationError(f"{title!r}: the conclusion uses a premise that is not a step of the proof")
+        check = _conclude(lhs, rel, rhs)
+        try:
+            how = check(uses)
+        except StepNotChecked as exc:
+            raise DerivationError(f"the conclusion {text_relation(lhs, rel, rhs)} of {title!r} does not follow "
+                                  f"from its premises: {exc}") from None
+        support = _closure(uses)
+        orphans = [number[id(s)] for s in steps if id(s) not in support]
+        if orphans:
+            raise DerivationError(f"{title!r}: step{'s' if len(orphans) > 1 else ''} {', '.join(map(str, orphans))} "
+                                  "support nothing (show them as remarks, outside the proof)")
+        for s in steps:
+            if id(s) in support and s.status == "definition" and (
+                (s.lhs, s.rhs) == (lhs, rhs) or (s.rhs == rhs and not rhs.is_Number)
+            ):  # a number (the 1 of a normalisation) is not introduced by a hypothesis that mentions it
+                raise DerivationError(f"{title!r}: the conclusion's right side is introduced by the {s.how} in "
+                                      f"step {number[id(s)]}, not derived")
+        cited = [s for s in steps if id(s) in support and s.status == "cited"]
+        status = "cited" if cited else "checked"
+        final = Step(lhs, rel, rhs, "", status, how, uses, check=check)
         object.__setattr__(self, "title", title)
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "conclusion", final)
         object.__setattr__(self, "assumptions", tuple(assumptions))
+        object.__setattr__(self, "remarks", remarks)
+
+    # -- the proof's structure ------------------------------------------------------------
+    def number(self, step: Step) -> int:
+        """The 1-based number of a step of the proof (remarks continue the numbering)."""
+        for i, s in enumerate((*self.steps, *self.remarks), 1):
+            if s is step:
+                return i
+        raise ValueError("not a step of this derivation")
+
+    def uses(self, step: Step) -> list[int]:
+        """The numbers of a step's premises."""
+        return [self.number(p) for p in step.uses]
+
+    @property
+    def support(self) -> list[int]:
+        """The numbers of the steps the conclusion rests on (the closure of its premises)."""
+        closure = _closure(self.conclusion.uses)
+        return [i for i, s in enumerate(self.steps, 1) if id(s) in closure]
+
+    @property
+    def cited(self) -> list[str]:
+        """The cited results the conclusion rests on: ``"Baldi and Hornik (1989), Fact 4"``."""
+        closure = _closure(self.conclusion.uses)
+        return list(dict.fromkeys(f"{s.source.short}, {s.how}" for s in self.steps
+                                  if id(s) in closure and s.status == "cited"))
+
+    @property
+    def status(self) -> str:
+        return self.conclusion.status
 
     @property
     def closed_form(self) -> sp.Basic:
@@ -292,7 +227,7 @@ class Derivation:
     @property
     def sources(self) -> tuple[Source, ...]:
         seen: dict[str, Source] = {}
-        for s in self.steps:
+        for s in (*self.steps, *self.remarks):
             if s.source is not None:
                 seen.setdefault(s.source.key, s.source)
         return tuple(seen.values())
@@ -303,66 +238,113 @@ class Derivation:
     @property
     def summary(self) -> str:
         definitions = self.count("definition")
+        rests = "checked" if self.status == "checked" else "rests on " + "; ".join(self.cited)
         return (
             f"{len(self.steps)} step{'s' if len(self.steps) != 1 else ''}: {self.count('checked')} checked by SymPy, "
-            f"{self.count('cited')} cited, {definitions} definition{'s' if definitions != 1 else ''}"
+            f"{self.count('cited')} cited, {definitions} definition{'s' if definitions != 1 else ''}; "
+            f"conclusion {rests}"
         )
+
+    # -- faces ------------------------------------------------------------------------------
+    def premises_text(self, step: Step) -> str:
+        """``"by (3) and (5)"``, or empty for a step without premises."""
+        numbers = [f"({n})" for n in self.uses(step)]
+        if not numbers:
+            return ""
+        return "by " + (numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1])
+
+    def to_dict(self) -> dict:
+        """The derivation as plain data (``workbench derive --json``)."""
+
+        def step(s: Step) -> dict:
+            return {"n": self.number(s), "lhs": str(s.lhs), "rel": s.rel, "rhs": str(s.rhs),
+                    "latex": latex_relation(s.lhs, s.rel, s.rhs), "status": s.status, "how": s.how,
+                    "reason": s.reason, "uses": self.uses(s),
+                    "source": None if s.source is None else {"key": s.source.key, "short": s.source.short}}
+
+        c = self.conclusion
+        return {
+            "title": self.title,
+            "assumptions": list(self.assumptions),
+            "steps": [step(s) for s in self.steps],
+            "remarks": [step(s) for s in self.remarks],
+            "conclusion": {"lhs": str(c.lhs), "rel": c.rel, "rhs": str(c.rhs), "latex": latex_relation(c.lhs, c.rel, c.rhs),
+                           "how": c.how, "uses": self.uses(c), "support": self.support, "status": c.status,
+                           "cited": self.cited},
+            "counts": {k: self.count(k) for k in ("checked", "cited", "definition")},
+        }
+
+    def graph(self, path=None):
+        """Draw the dependency graph (steps coloured by status, premises as edges, the
+        conclusion at the bottom); ``path`` a ``.svg``, ``.pdf`` or ``.png`` file, else a figure."""
+        if "graph" not in _FACES:
+            raise RuntimeError("no graph renderer is registered: import workbench first")
+        return _FACES["graph"](self, path)
 
     def __str__(self) -> str:
         lines = [f"Derivation: {self.title}"]
         lines += [f"  assume {a}" for a in self.assumptions]
         for i, step in enumerate(self.steps, 1):
-            lines.append(f"  {i:>2}. {step}")
-        lines.append(f"  therefore {text_relation(self.conclusion.lhs, self.conclusion.rel, self.conclusion.rhs)}")
+            by = self.premises_text(step)
+            lines.append(f"  {i:>2}. {step}{'  ' + by if by else ''}")
+        c = self.conclusion
+        lines.append(f"  therefore {text_relation(c.lhs, c.rel, c.rhs)}    ({self.premises_text(c)}; {c.how})")
+        for step in self.remarks:
+            by = self.premises_text(step)
+            lines.append(f"  remark {self.number(step)}. {step}{'  ' + by if by else ''}")
         lines.append(f"  ({self.summary})")
         return "\n".join(lines)
 
-    def latex_rows(
-        self, cite: Callable[[Source], str] | None = None, names: dict[str, str] | None = None
-    ) -> list[tuple[str, str, str]]:
+    def latex_reason(self, step: Step, cite: Callable[[Source], str] | None = None) -> str:
+        """A step's justification in LaTeX text mode, with its premises by number; a cited
+        step is marked in bold and cites (``\\citet{key}`` in a paper)."""
+        by = self.premises_text(step)
+        if step.status == "cited":
+            ref = cite(step.source) if cite else latex_text(step.source.short)
+            text = rf"\textbf{{cited}}: {ref}, {latex_text(step.how)}"
+        elif step.status == "checked":
+            text = latex_text(f"checked by SymPy ({step.how})")
+        else:
+            text = "hypothesis" if step.is_hypothesis else "definition"
+        parts = [latex_text(step.reason)] if step.reason else []
+        parts.append(text + (f" {by}" if by else ""))
+        return "; ".join(parts)
+
+    def latex_rows(self, cite: Callable[[Source], str] | None = None,
+                   names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
         """One ``(left, relation and right, reason)`` triple of LaTeX per step; the left side
-        is left empty where a step continues the chain of the one before. ``cite`` renders a
-        cited step's reference (``\\citet{key}`` in a paper); by default its author-year text.
-        ``names`` renames symbols in the LaTeX (``{"fan_in": "n"}``)."""
+        is left empty where a step continues the chain of the one before. ``names`` renames
+        symbols in the LaTeX (``{"fan_in": "n"}``)."""
         rows = []
         previous = None
         for step in self.steps:
             head = "" if previous is not None and step.lhs == previous else latex_expr(step.lhs, names)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
             cond = rf"\quad \text{{({latex_text(step.condition)})}}" if step.condition else ""
-            rows.append((head, rf"{rel} {latex_expr(step.rhs, names)}{cond}", step.latex_reason(cite)))
+            rows.append((head, rf"{rel} {latex_expr(step.rhs, names)}{cond}", self.latex_reason(step, cite)))
             previous = step.rhs
         return rows
 
     def _latex(self, printer=None) -> str:
         """The steps as one ``aligned`` block with the reasons on the right (for notebooks)."""
-        rows = [rf"{head} &{body} && \text{{{reason}}}" for head, body, reason in self.latex_rows()]
+        rows = [rf"({i})\; {head} &{body} && \text{{{reason}}}"
+                for i, (head, body, reason) in enumerate(self.latex_rows(), 1)]
         return r"\begin{aligned}" + " \\\\\n".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self._latex()}$"
 
 
-def _find_chain(steps: tuple[Step, ...], lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str | None:
-    """Does ``lhs rel rhs`` follow from a run of consecutive steps? Returns how, or None."""
-    for i, first in enumerate(steps):
-        if first.lhs != lhs:
-            continue
-        derived = first.rel
-        if first.rhs == rhs and _implies(derived, rel):
-            return f"step {i + 1}"
-        current = first.rhs
-        for j in range(i + 1, len(steps)):
-            step = steps[j]
-            if step.lhs != current:
-                break
-            combined = _combine(derived, step.rel)
-            if combined is None:
-                break
-            derived, current = combined, step.rhs
-            if current == rhs and _implies(derived, rel):
-                return f"steps {i + 1}-{j + 1} by transitivity"
-    return None
+def _closure(uses: Iterable[Step]) -> set[int]:
+    """The ids of the steps reachable from ``uses`` through premises."""
+    seen: set[int] = set()
+    todo = list(uses)
+    while todo:
+        s = todo.pop()
+        if id(s) not in seen:
+            seen.add(id(s))
+            todo.extend(s.uses)
+    return seen
 
 
 # Re-exported for callers that catch it from here.

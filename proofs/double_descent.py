@@ -38,7 +38,9 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal, substitute
+from .derivation import Derivation, cite, define, equal
+from .operators import Expectation
+from .rules import equivalent, limit_by_branches
 from .sources import MUIRHEAD, Source
 
 __all__ = [
@@ -69,8 +71,7 @@ x = sp.Symbol("x", positive=True)
 E = sp.Function("E")
 R = sp.Function("R")  # R(n, p): the excess risk of min-norm least squares
 R_inf = sp.Function(r"R_{\infty}")  # the limit at aspect ratio gamma
-trace = sp.Function(r"\mathrm{tr}")
-XtX, XXt, Pr = (sp.Symbol(s, commutative=False) for s in (r"X^{\top}X", r"XX^{\top}", r"P_{X}"))
+Einv = sp.Function(r"\mathbb{E}\,\mathrm{tr}(G^{\top}G)^{-1}")  # Einv(k, d): for a k x d Gaussian matrix G
 
 HASTIE = Source(
     "hastie2019",
@@ -116,36 +117,43 @@ def _chi2_density(dof: sp.Basic) -> sp.Basic:
 
 
 def _finite_steps() -> list:
-    below_variance = sigma**2 * E(trace(XtX ** -1))
-    above = r**2 * (1 - E(trace(Pr)) / p) + sigma**2 * E(trace(XXt ** -1))
-    exact = finite_risk()
-    by_moments = sp.Piecewise((sigma**2 * p / (n - p - 1), p < n),
-                              (r**2 * (1 - n / p) + sigma**2 * n / (p - n - 1), True))
-    return [
-        define(R(n, p), E(sp.Symbol(r"\|\hat{\beta}-\beta\|^{2}")),
-               "the excess risk at a fresh input x ~ N(0, I_p): E (x^T beta_hat - x^T beta)^2 = E ||beta_hat - beta||^2, "
-               "beta_hat = X^+ y the minimum-norm least-squares solution"),
-        equal(sp.Integral(_chi2_density(m + 2) / x, (x, 0, sp.oo)), 1 / m,
-              "the inverse-Wishart mean in dimension one: E[1/chi^2_k] = 1/(k - 2), k = m + 2 > 2"),
-        cite(R(n, p), "=", sp.Piecewise((below_variance, p < n), (above, True)),
-             "p < n: beta_hat - beta = (X^T X)^-1 X^T eps; p > n: beta_hat - beta = -(I - P_X) beta + X^T (X X^T)^-1 eps "
-             "with P_X the projection on the row space; the cross terms vanish as E eps = 0", HASTIE),
-        cite(sp.Piecewise((below_variance, p < n), (above, True)), "=", by_moments,
-             "E (X^T X)^-1 = I_p/(n - p - 1) and E (X X^T)^-1 = I_n/(p - n - 1) (inverse-Wishart means, "
-             "|p - n| >= 2); E P_X = (n/p) I_p, the row space being a uniformly random n-dimensional subspace",
-             MUIRHEAD),
-        equal(by_moments, exact, "the exact risk at finite n, for |p - n| >= 2"),
-    ]
+    """The finite-n proof; its last step is R(n, p) = finite_risk()."""
+    rows, cols = sp.symbols("k d", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, p)
+    projection = sp.MatMul(X * X.T, sp.Inverse(X * X.T), evaluate=False)  # P_X = X^T (X X^T)^-1 X, cycled in tr
+    decomposition = sp.Piecewise(
+        (sigma**2 * Einv(n, p), p < n),
+        (r**2 * (1 - Expectation(sp.Trace(projection), (X,)) / p) + sigma**2 * Einv(p, n), True))
+    risk = define(R(n, p), E(sp.Symbol(r"\|\hat{\beta}-\beta\|^{2}")),
+                  "the excess risk at a fresh input x ~ N(0, I_p): E (x^T beta_hat - x^T beta)^2 = "
+                  "E ||beta_hat - beta||^2, beta_hat = X^+ y the minimum-norm least-squares solution")
+    split = cite(R(n, p), "=", decomposition, "Section 2", HASTIE,
+                 "bias-variance decomposition of min-norm least squares: p < n: beta_hat - beta = (X^T X)^-1 X^T eps, "
+                 "whose mean square given X is sigma^2 tr (X^T X)^-1; p > n: beta_hat - beta = -(I - P_X) beta + "
+                 "X^T (X X^T)^-1 eps, P_X the projection on the row space, whose mean E P_X = (E tr P_X / p) I by "
+                 "rotation invariance; the cross terms vanish as E eps = 0", uses=[risk])
+    one = equal(sp.Integral(_chi2_density(m + 2) / x, (x, 0, sp.oo)), 1 / m,
+                "the lemma in dimension d = 1: X^T X ~ chi^2_k, and E[1/chi^2_k] = 1/(k - 2) = d/(k - d - 1), k = m + 2")
+    wishart = cite(Einv, "=", sp.Lambda((rows, cols), cols / (rows - cols - 1)), "Section 3.2", MUIRHEAD,
+                   "the inverse-Wishart mean: for a k x d matrix G of iid N(0, 1) entries and k > d + 1, "
+                   "E (G^T G)^-1 = I_d/(k - d - 1), so E tr (G^T G)^-1 = d/(k - d - 1); E tr (X X^T)^-1 is the case "
+                   "G = X^T (k = p, d = n); the case d = 1 is the checked integral", uses=[one])
+    exact = equal(decomposition, finite_risk(),
+                  "the inverse-Wishart means, and tr P_X = n: P_X = X^T (X X^T)^-1 X has rank n, its trace is "
+                  "tr(X X^T (X X^T)^-1) = tr I_n whatever X", uses=[wishart])
+    return [risk, split, one, wishart, exact,
+            equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact])]
 
 
 @cache
 def derive_finite() -> Derivation:
     """R(n, p) = sigma^2 p/(n - p - 1) for p < n - 1 and r^2 (1 - n/p) + sigma^2 n/(p - n - 1) for p > n + 1."""
-    steps = _finite_steps()
+    steps = _finite_steps()[:-1]
     return Derivation(
         "Exact risk of min-norm least squares with Gaussian features",
         steps,
         (R(n, p), "=", finite_risk()),
+        uses=[steps[1], steps[-1]],
         assumptions=(
             "X has iid N(0, 1) entries (n samples, p features), y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I_n) "
             "independent of X; for p > n, beta is fixed (or independent of X)",
@@ -158,19 +166,19 @@ def derive_finite() -> Derivation:
 def derive_ridgeless() -> Derivation:
     """The limit n -> oo at p = gamma n: sigma^2 gamma/(1 - gamma) below 1, r^2 (1 - 1/gamma) + sigma^2/(gamma - 1) above."""
     steps = _finite_steps()
-    below = sigma**2 * gamma * n / (n - gamma * n - 1)
-    above = r**2 * (1 - n / (gamma * n)) + sigma**2 * n / (gamma * n - n - 1)
-    at_ratio = sp.Piecewise((below, gamma < 1), (above, True))
+    finite = steps[-1]
     shifted = sp.Piecewise((sigma**2 * gamma / (1 - gamma - 1 / n), gamma < 1),
                            (r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1 - 1 / n), True))
-    limit = sp.Piecewise((sp.Limit(sigma**2 * gamma / (1 - gamma - 1 / n), n, sp.oo), gamma < 1),
-                         (sp.Limit(r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1 - 1 / n), n, sp.oo), True))
     closed = limiting_risk()
-    steps += [
-        substitute(finite_risk(), {p: gamma * n}, "p = gamma n features"),
-        equal(at_ratio, shifted, "the finite-n risk is the limit with gamma - 1 shifted by -+1/n"),
-        define(R_inf(gamma), limit, "the proportional limit n -> oo at fixed gamma = p/n"),
-        equal(limit, closed, "so the limiting risk"),
+    ratio = define(p, gamma * n, "p = gamma n features")
+    below = equivalent(sp.StrictGreaterThan(n, gamma * n), sp.StrictLessThan(gamma, 1), gamma,
+                        sp.Interval.open(0, sp.oo), "p < n means gamma < 1 (n > 0)")
+    at_ratio = equal(R(n, p), shifted, "at p = gamma n the finite-n risk is the limit with gamma - 1 shifted by -+1/n",
+                     uses=[finite, ratio, below])
+    limit = define(R_inf(gamma), sp.Limit(R(n, p), n, sp.oo), "the proportional limit n -> oo at fixed gamma = p/n")
+    steps += [ratio, below, at_ratio, limit,
+              limit_by_branches(sp.Limit(R(n, p), n, sp.oo), closed, n, "so the limiting risk", uses=[at_ratio])]
+    remarks = [
         equal(sp.Limit((1 - gamma) / (sigma**2 * gamma), gamma, 1, "-"), 0,
               "it diverges at the interpolation threshold from below (its reciprocal tends to 0 through positive values)"),
         equal(sp.Limit(1 / (r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1)), gamma, 1, "+"), 0, "and from above"),
@@ -181,8 +189,10 @@ def derive_ridgeless() -> Derivation:
         "Limiting risk of ridgeless least squares (double descent)",
         steps,
         (R_inf(gamma), "=", closed),
+        uses=[limit, steps[-1]],
         assumptions=(
             "isotropic Gaussian features as in the finite-n derivation, p = gamma n, n -> oo at fixed gamma != 1",
             "the excess risk is E ||beta_hat - beta||^2; it is finite only for |p - n| >= 2 and diverges at gamma = 1",
         ),
+        remarks=remarks,
     )

@@ -35,8 +35,16 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal, recurrence, substitute
-from .printing import Notation
+from .derivation import (
+    Derivation,
+    cite,
+    define,
+    equal,
+    equal_entrywise,
+    hypothesis,
+    recurrence,
+)
+from .operators import Expectation, Hessian
 from .sources import Source
 
 __all__ = [
@@ -108,52 +116,70 @@ def derive_lazy_training() -> Derivation:
     """The local exponent of the relative weight motion (and of the function gap) tends to -1/2."""
     q = 1 - eta * lam
     gauss = sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
-    second = sp.Integral(z**2 * gauss, (z, -sp.oo, sp.oo))
-    unit = sp.sqrt(2 / N) * v * sp.Max(0, w * x / sp.sqrt(d))
+    normal = sp.Integral(z**2 * gauss, (z, -sp.oo, sp.oo))
+    i = sp.Symbol("i", integer=True, positive=True)
+    a = sp.Symbol("a", integer=True, positive=True)
+    V, W = sp.IndexedBase("v", real=True), sp.IndexedBase("W", real=True)
+    v2, w2 = sp.symbols("v' w'", real=True)  # the copy of a unit in the doubling initialisation
+    f0 = sp.Symbol("f_0(x)")
     h = w * x / sp.sqrt(d)
+    unit = sp.Lambda((v, w), sp.sqrt(2 / N) * v * sp.Max(0, h))
     local = sp.log(R(2 * N) / R(N)) / sp.log(2)
-    steps = [
-        recurrence(r, t, q * r(t - 1), 0, rho, q**t * rho,
-                   "linearised gradient descent along one eigenvector of the NTK Gram matrix Theta (eigenvalue "
-                   "lambda): r_(t+1) = (I - eta Theta) r_t, so r_t = (I - eta Theta)^t r_0"),
-        equal(eta**2 * lam * (rho * sp.Sum(q**t, (t, 0, T - 1))) ** 2, rho**2 * (1 - q**T) ** 2 / lam,
-              "Delta theta = -eta J^T sum_(t<T) r_t and J J^T = Theta: ||Delta theta||^2 = eta^2 (sum r_t)^T Theta "
-              "(sum r_t), one eigen-direction's share (a geometric sum); summed over the directions it is D^2 = O(1), "
-              "a function of the kernel alone"),
-        equal(unit + unit.subs(v, -v), 0,
-              "the doubling initialisation (Chizat, Oyallon and Bach 2019): each unit and its copy with the readout "
-              "negated cancel, so f_0 = 0 and r_0 = -y, deterministic"),
-        equal(N * (d * second + second), N * (d + 1),
-              "E||theta_0||^2: N units, each with d hidden weights and one readout weight, iid N(0, 1) (the NTK "
-              "parameterisation puts the scale in the forward pass)"),
-        define(R(N), relative_motion(),
-               "the relative motion ||Delta theta||/||theta_0|| (both concentrate: relative spread O(N^(-1/2)))"),
-        equal(sp.Derivative(unit, v, 2), 0, "Hessian of one unit's term: the readout block vanishes"),
-        equal(sp.Derivative(unit, v, w),
-              Notation(sp.sqrt(2 / N) * x / sp.sqrt(d) * sp.Heaviside(h), r"\sqrt{\frac{2}{N}}\,\mathrm{relu}'(h)\,"
-                       r"\frac{x}{\sqrt{d}}", "sqrt(2/N) relu'(h) x/sqrt(d)"),
-              "the readout-hidden block is sqrt(2/N) relu'(h) x/sqrt(d), block diagonal over the units: operator "
-              "norm O(N^(-1/2))"),
-        equal(sp.Derivative(unit, w, 2), sp.sqrt(2 / N) * v * x**2 / d * sp.DiracDelta(h),
-              "the hidden block is a Dirac mass at the kink: only units whose preactivation crosses 0 contribute "
-              "(about sqrt(N) of them move by O(N^(-1/2)))"),
-        cite(sp.Limit(E(s(N)), N, sp.oo), "=", sp.Limit(local, N, sp.oo),
-             "Theorem 2.1 (Lee et al. 2019; for smooth activations) and the lazy-training bounds of Chizat, Oyallon "
-             "and Bach 2019: with ||Delta theta|| = O(1) and a Hessian of norm O(N^(-1/2)), the trained network stays "
-             "within O(N^(-1/2)) of its linearisation in weights and in function; the weights' ratio is D/sqrt(N(d+1)) "
-             "(1 + o(1)) and the function gap C N^(-1/2) (1 + o(1)), so the mean local exponent E s(N) = "
-             "E log2(R(2N)/R(N)) of either tends to that of D/sqrt(N(d+1))", LEE2019),
-        substitute(sp.Limit(local, N, sp.oo), {R(2 * N): relative_motion(2 * N), R(N): relative_motion(N)},
-                   "the linearised relative motion R(N) = D/sqrt(N(d+1)) at N and 2N"),
-        equal(sp.Limit(sp.log(relative_motion(2 * N) / relative_motion(N)) / sp.log(2), N, sp.oo), EXPONENT,
-              "R(2N)/R(N) = 2^(-1/2): the local exponent is -1/2 exactly at every width for the linearised ratio"),
-        equal(sp.Limit(sp.log(relative_motion()) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
-              "the same exponent as the limit of log R(N)/log N"),
-    ]
+    linearised = sp.Lambda(N, relative_motion())
+
+    rule = define(r(t), r(t - 1) - eta * lam * r(t - 1),
+                  "one step of gradient descent on the linearisation, along an eigenvector of the NTK Gram matrix "
+                  "Theta (eigenvalue lambda): r_t = r_(t-1) - eta Theta r_(t-1)")
+    start = define(r(0), rho, "the initial residual along that eigenvector")
+    residual = recurrence(r, t, 0, q**t * rho, "so r_t = (I - eta Theta)^t r_0", uses=[rule, start])
+    summed = equal(sp.Sum(r(t), (t, 0, T - 1)), rho * (1 - q**T) / (eta * lam),
+                   "the residuals of the T steps form a geometric sum", uses=[residual])
+    share = equal(eta**2 * lam * sp.Sum(r(t), (t, 0, T - 1)) ** 2, rho**2 * (1 - q**T) ** 2 / lam,
+                  "Delta theta = -eta J^T sum_(t<T) r_t and J J^T = Theta: ||Delta theta||^2 = eta^2 (sum r_t)^T Theta "
+                  "(sum r_t), one eigen-direction's share; summed over the directions it is D^2 = O(1), a function "
+                  "of the kernel alone", uses=[summed])
+    u = sp.Function("u")
+    one = define(u, unit, "one unit's term of f: sqrt(2/N) v relu(w x/sqrt(d)) (one input coordinate x)")
+    pair = define(f0, u(v, w) + u(v2, w2), "a unit and its copy in the doubling initialisation (Chizat, Oyallon "
+                  "and Bach 2019)")
+    negated = hypothesis(v2, "=", -v, "the copy's readout is negated")
+    same = hypothesis(w2, "=", w, "the copy's hidden weights are the same")
+    cancel = equal(f0, 0, "each unit and its copy cancel, so f_0 = 0 and r_0 = -y, deterministic",
+                   uses=[pair, one, negated, same])
+    readout = hypothesis(Expectation(V[i] ** 2, (V, W)), "=", normal, "readout weights iid N(0, 1)")
+    hidden = hypothesis(Expectation(W[i, a] ** 2, (V, W)), "=", normal, "hidden weights iid N(0, 1) (the NTK "
+                        "parameterisation puts the scale in the forward pass)")
+    norm = equal(Expectation(sp.Sum(V[i] ** 2 + sp.Sum(W[i, a] ** 2, (a, 1, d)), (i, 1, N)), (V, W)), N * (d + 1),
+                 "E||theta_0||^2: N units, each with d hidden weights and one readout weight", uses=[readout, hidden])
+    mixed = sp.sqrt(2 / N) * x / sp.sqrt(d) * sp.Heaviside(h)  # sqrt(2/N) relu'(h) x/sqrt(d)
+    blocks = equal_entrywise(
+        Hessian(u(v, w), (v, w)),
+        sp.ImmutableMatrix([[0, mixed], [mixed, sp.sqrt(2 / N) * v * x**2 / d * sp.DiracDelta(h)]]),
+        "Hessian of one unit's term: the readout block vanishes, the readout-hidden block sqrt(2/N) relu'(h) x/sqrt(d) "
+        "is block diagonal over the units (operator norm O(N^(-1/2))), the hidden block a Dirac mass at the kink: "
+        "only units whose preactivation crosses 0 contribute (about sqrt(N) of them move by O(N^(-1/2)))",
+        uses=[one])
+    lazy = cite(sp.Limit(E(s(N)), N, sp.oo), "=", sp.Limit(local, N, sp.oo), "Theorem 2.1", LEE2019,
+                "Lee et al. 2019 (for smooth activations) and the lazy-training bounds of Chizat, Oyallon and Bach "
+                "2019: with ||Delta theta|| = O(1) and a Hessian of norm O(N^(-1/2)), the trained network stays within "
+                "O(N^(-1/2)) of its linearisation in weights and in function; the weights' ratio is D/sqrt(N(d+1)) "
+                "(1 + o(1)) and the function gap C N^(-1/2) (1 + o(1)), so the mean local exponent E s(N) = "
+                "E log2(R(2N)/R(N)) of either tends to that of R(N) = D/sqrt(N(d+1))",
+                uses=[share, cancel, norm, blocks])
+    motion = define(R, linearised, "the linearised relative motion ||Delta theta||/sqrt(E||theta_0||^2) = "
+                    "D/sqrt(N(d+1)) (both norms concentrate: relative spread O(N^(-1/2)))")
+    exponent = equal(sp.Limit(local, N, sp.oo), EXPONENT,
+                     "at N and 2N, R(2N)/R(N) = 2^(-1/2): the local exponent of the linearised relative motion is "
+                     "-1/2 exactly at every width", uses=[motion])
+    same_exponent = equal(sp.Limit(sp.log(R(N)) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
+                          "the same exponent as the limit of log R(N)/log N", uses=[motion])
+    steps = [rule, start, residual, summed, share, one, pair, negated, same, cancel, readout, hidden, norm, blocks,
+             lazy, motion, exponent]
     return Derivation(
         "Lazy training of a wide one-hidden-layer ReLU network",
         steps,
         (sp.Limit(E(s(N)), N, sp.oo), "=", EXPONENT),
+        uses=[lazy, exponent],
         assumptions=(
             "f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)), NTK parameterisation, weights iid N(0, 1) (doubled: "
             "N/2 units copied with the readout negated, so f_0 = 0), both layers trained by T steps of full-batch "
@@ -161,4 +187,5 @@ def derive_lazy_training() -> Derivation:
             "s(N) = log2(R(2N)/R(N)) for R the relative weight motion ||theta_T - theta_0||/||theta_0|| or the "
             "function gap ||f_T(X) - f^lin_T(X)||/||y||, f^lin kernel gradient descent with the initial empirical NTK",
         ),
+        remarks=[same_exponent],
     )

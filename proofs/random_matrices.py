@@ -48,7 +48,8 @@ from functools import cache
 import sympy as sp
 
 from .derivation import Derivation, cite, define, equal, recurrence, substitute
-from .sources import CASELLA, MUIRHEAD, Source
+from .operators import Expectation
+from .sources import MUIRHEAD, Source
 
 __all__ = [
     "N",
@@ -68,6 +69,7 @@ __all__ = [
     "PENNINGTON",
     "PENSON",
     "ISSERLIS",
+    "COOKBOOK",
     "SOURCES",
 ]
 
@@ -86,13 +88,11 @@ T = sp.Symbol("T", integer=True, positive=True)
 l = sp.Symbol("l", integer=True, positive=True)  # layer
 
 E = sp.Function("E")  # an expectation, written out; the steps say what it equals and why
-chi = sp.Function("chi")  # chi(k): a chi variable with k degrees of freedom
 R_ii = sp.Function("R_ii")  # R_ii(t): the i-th diagonal entry of R at step t
 Lambda = sp.Function("Lambda_i")  # the QR algorithm's running average after T steps
 lam = sp.IndexedBase("lambda")
 a = sp.Function("a")  # a(l) = E tr(A_l^2)
 b = sp.Function("b")  # b(l) = E (tr A_l)^2
-c1 = sp.Function("c")  # c(l) = E tr(A_l)
 u = sp.Function("u")  # u(l) = 2 a(l) + b(l)
 v = sp.Function("v")  # v(l) = a(l) - b(l)
 m2 = sp.Function("m_2")  # m_2(L, N) = E tr(A_L^2) / N
@@ -197,7 +197,16 @@ ISSERLIS = Source(
     number="1-2",
     pages="134-139",
 )
-SOURCES = (NEWMAN, COHEN_NEWMAN, BENETTIN, MUIRHEAD, PENNINGTON, PENSON, ISSERLIS, CASELLA)
+COOKBOOK = Source(
+    "petersen2012",
+    "Kaare Brandt Petersen and Michael Syskind Pedersen",
+    "The Matrix Cookbook (version of November 15, 2012)",
+    "Technical University of Denmark",
+    2012,
+    url="https://www.math.uwaterloo.ca/~hwolkowi/matrixcookbook.pdf",
+    kind="misc",
+)
+SOURCES = (NEWMAN, COHEN_NEWMAN, BENETTIN, MUIRHEAD, PENNINGTON, PENSON, ISSERLIS, COOKBOOK)
 
 
 def chi_density(dof: sp.Basic, at: sp.Basic = x) -> sp.Basic:
@@ -232,95 +241,100 @@ def second_moment(depth: sp.Basic = L, width: sp.Basic = N) -> sp.Basic:
 def derive_lyapunov() -> Derivation:
     """lambda_i = (ln(2 sigma^2) + psi((N - i + 1)/2)) / 2 by the QR algorithm and Bartlett's decomposition."""
     running = sp.Sum(sp.log(sp.Abs(R_ii(t))), (t, 1, T)) / T
-    expectation = sp.Integral(sp.log(sigma * x) * chi_density(k), (x, 0, sp.oo))
     in_k = (sp.log(2 * sigma**2) + digamma(k / 2)) / 2
-    steps = [
-        define(Lambda(T), running,
-               "the QR algorithm: W_t Q_(t-1) = Q_t R_t with Q_0 = I, the log-growth of the i-th direction averaged "
-               "over T steps"),
-        cite(lam[i], "=", sp.Limit(Lambda(T), T, sp.oo),
-             "the QR algorithm converges to the i-th Lyapunov exponent (Oseledets' multiplicative ergodic theorem)",
-             BENETTIN),
-        cite(sp.Limit(Lambda(T), T, sp.oo), "=", E(sp.log(sp.Abs(R_ii(1)))),
-             "rotation invariance: W_t Q_(t-1) is an iid Gaussian matrix independent of Q_(t-1) and of the past, "
-             "so the R_t are iid and the strong law of large numbers applies", NEWMAN),
-        cite(E(sp.log(sp.Abs(R_ii(1)))), "=", expectation,
-             "Bartlett decomposition: the diagonal of R in the QR of a Gaussian matrix is independent, "
-             "|R_ii| = sigma chi_k with k = N - i + 1 degrees of freedom", MUIRHEAD),
-        equal(expectation, in_k, "E ln(sigma chi_k), integrated against the chi density for symbolic k > 0"),
-        substitute(in_k, {k: N - i + 1}, "k = N - i + 1"),
-        # the convention checked directly at N = 1: the scalar recurrence x_t = w_t x_(t-1)
-        equal(sp.Integral(sp.log(sp.Abs(sigma * z)) * _gaussian(z, 1), (z, -sp.oo, sp.oo)),
-              lyapunov_exponent(1, 1),
-              "N = 1: E ln|sigma z| for z ~ N(0, 1), the same formula with psi(1/2) = -gamma - 2 ln 2"),
-        equal(lyapunov_exponent(1, 1), sp.log(sigma) - (sp.EulerGamma + sp.log(2)) / 2,
-              "so the exponent of a scalar Gaussian recurrence is ln sigma - (gamma + ln 2)/2"),
-    ]
+    qr = define(Lambda(T), running,
+                "the QR algorithm: W_t Q_(t-1) = Q_t R_t with Q_0 = I, the log-growth of the i-th direction averaged "
+                "over T steps")
+    dof = define(k, N - i + 1, "the degrees of freedom of the i-th diagonal entry of R")
+    scalar = equal(sp.Integral(sp.log(sp.Abs(sigma * z)) * _gaussian(z, 1), (z, -sp.oo, sp.oo)),
+                   sp.Integral(sp.log(sigma * x) * chi_density(sp.Integer(1)), (x, 0, sp.oo)),
+                   "the case N = 1 checked: R_11 = w_t, and E ln|sigma z| for z ~ N(0, 1) is E ln(sigma chi_1)")
+    exponent = cite(lam[i], "=", E(sp.log(sp.Abs(R_ii(1)))), "p. 121", NEWMAN,
+                    "lambda_i = lim Lambda_i(T) as T -> oo (Oseledets' theorem, computed by the QR algorithm of "
+                    "Benettin et al. 1980); by rotation invariance W_t Q_(t-1) is an iid Gaussian matrix independent of "
+                    "the past, so the R_t are iid and the strong law of large numbers gives E ln|R_ii|", uses=[qr])
+    bartlett = cite(E(sp.log(sp.Abs(R_ii(1)))), "=", sp.Integral(sp.log(sigma * x) * chi_density(k), (x, 0, sp.oo)),
+                    "Section 3.2", MUIRHEAD,
+                    "Bartlett decomposition: R^T R is Wishart, so the diagonal of R in the QR of a Gaussian matrix is "
+                    "independent with |R_ii| = sigma chi_k, k = N - i + 1 degrees of freedom (the case N = 1 checked)",
+                    uses=[dof, scalar])
+    integral = equal(bartlett.rhs, in_k, "E ln(sigma chi_k), integrated against the chi density for symbolic k > 0")
+    steps = [qr, dof, scalar, exponent, bartlett, integral, substitute(in_k, "k = N - i + 1", uses=[dof])]
     return Derivation(
         "Lyapunov spectrum of a product of Gaussian matrices",
         steps,
-        (lam[i], "=", steps[5].rhs),
+        (lam[i], "=", lyapunov_exponent()),
+        uses=[exponent, bartlett, integral, steps[-1]],
         assumptions=(
             "W_1, W_2, ... independent N x N matrices with iid N(0, sigma^2) entries; exponents per factor, "
             "lambda_1 >= ... >= lambda_N (Newman's variance 1/N is sigma^2 = 1/N)",
             "orthogonal factors (times sigma) would have |R_ii| = sigma exactly: every exponent ln sigma, 0 at sigma = 1",
         ),
+        remarks=[equal(lyapunov_exponent(1, 1), sp.log(sigma) - (sp.EulerGamma + sp.log(2)) / 2,
+                       "the exponent of a scalar Gaussian recurrence x_t = w_t x_(t-1) is ln sigma - (gamma + ln 2)/2")],
     )
 
 
 @cache
 def derive_isometry() -> Derivation:
     """m_2(L, N) = (N/3)[(1 + 2/N)^(L+1) - (1 - 1/N)^(L+1)] exactly, so m_2 -> L + 1 as N -> oo."""
-    S, M, B = (sp.MatrixSymbol(name, N, N) for name in ("S", "M", "B"))
-    A_l, P_l, O_L = (sp.MatrixSymbol(name, N, N) for name in ("A_l", "P_l", "O_L"))
-    a_rule = (1 + 1 / N) * a(l - 1) + b(l - 1) / N
-    b_rule = b(l - 1) + 2 * a(l - 1) / N
-    u_solution = (2 * N + N**2) * (1 + 2 / N) ** L
-    v_solution = (N - N**2) * (1 - 1 / N) ** L
+    S, M = (sp.MatrixSymbol(name, N, N) for name in ("S", "M"))  # S = W_l^T W_l, M = P_(l-1) P_(l-1)^T
+    mean_sms = sp.MatrixSymbol(r"E_W[S M S]", N, N)  # the mean over W_l of S M S, M held fixed
+    P_0 = sp.MatrixSymbol("P_0", N, N)
     exact = second_moment()
     limit = sp.Limit(m2(L, N), N, sp.oo)
-    steps = [
-        define(A_l, P_l.T * P_l, "P_l = W_l ... W_1 with iid N(0, 1/N) entries, P_0 = I; S = W^T W for one factor W"),
-        equal(sp.Integral(z**2 * _gaussian(z, s), (z, -sp.oo, sp.oo)), s, "an entry's variance s = 1/N"),
-        equal(sp.Integral(z**4 * _gaussian(z, s), (z, -sp.oo, sp.oo)), 3 * s**2,
-              "its fourth moment, the one Gaussian moment beyond the pairings"),
-        cite(E(S * M * S), "=", (N + 1) / N * M + sp.Trace(M) * sp.Identity(N) / N,
-             "for symmetric M: the N rows w of W are independent N(0, I/N) and E[w w^T M w w^T] = (2M + tr(M) I)/N^2",
-             ISSERLIS),
-        cite(E(sp.Trace(S * B) ** 2), "=", sp.Trace(B) ** 2 + 2 * sp.Trace(B**2) / N,
-             "for symmetric B: E[(w^T B w)^2] = ((tr B)^2 + 2 tr(B^2))/N^2 for each row, and rows independent", ISSERLIS),
-        cite(c1(l), "=", c1(l - 1), "c(l) = E tr A_l; E S = I, so E tr(S P_(l-1) P_(l-1)^T) = E tr A_(l-1) "
-             "(tower property)", CASELLA),
-        recurrence(c1, L, c1(L - 1), 0, N, N, "c(0) = tr I: the mean squared singular value E tr(A_L)/N is exactly 1"),
-        define(a(l), E(sp.Trace(A_l**2)), "the second moment of A_l, summed over its eigenvalues"),
-        define(b(l), E(sp.Trace(A_l) ** 2), "the square of its trace"),
-        cite(a(l), "=", a_rule, "condition on P_(l-1) and use the first identity with M = P_(l-1) P_(l-1)^T, whose "
-             "traces of powers are those of A_(l-1) (tower property)", CASELLA),
-        cite(b(l), "=", b_rule, "likewise with the second identity, B = P_(l-1) P_(l-1)^T", CASELLA),
-        define(u(l), 2 * a(l) + b(l), "a combination that the recurrence only rescales"),
-        define(v(l), a(l) - b(l), "and another"),
-        equal(2 * a_rule + b_rule, (1 + 2 / N) * (2 * a(l - 1) + b(l - 1)), "so u(l) = (1 + 2/N) u(l - 1)"),
-        equal(a_rule - b_rule, (1 - 1 / N) * (a(l - 1) - b(l - 1)), "and v(l) = (1 - 1/N) v(l - 1)"),
-        recurrence(u, L, (1 + 2 / N) * u(L - 1), 0, 2 * N + N**2, u_solution, "u(0) = 2 tr(I^2) + (tr I)^2"),
-        recurrence(v, L, (1 - 1 / N) * v(L - 1), 0, N - N**2, v_solution, "v(0) = tr(I^2) - (tr I)^2"),
-        substitute((u(L) + v(L)) / 3, {u(L): 2 * a(L) + b(L), v(L): a(L) - b(L)}, "so a(L) = (u(L) + v(L))/3"),
-    ]
-    chain = [define(m2(L, N), a(L) / N, "the second moment of the squared singular values of P_L, (1/N) E tr(A_L^2)")]
-    chain.append(substitute(chain[-1].rhs, {a(L): (u(L) + v(L)) / 3}, "a = (u + v)/3"))
-    chain.append(substitute(chain[-1].rhs, {u(L): u_solution, v(L): v_solution}, "the two solved recurrences"))
-    chain.append(equal(chain[-1].rhs, exact, "exactly, at every finite width N (L = 1: 2 + 1/N)"))
-    chain.append(substitute(limit, {m2(L, N): exact}, "the width to infinity at fixed depth"))
-    chain.append(equal(chain[-1].rhs, L + 1, "the limit"))
-    steps += chain + [
+    second = equal(sp.Integral(z**2 * _gaussian(z, s), (z, -sp.oo, sp.oo)), s, "an entry's variance s = 1/N")
+    fourth = equal(sp.Integral(z**4 * _gaussian(z, s), (z, -sp.oo, sp.oo)), 3 * s**2,
+                   "its fourth moment: the case N = 1 of both quartic-form means below, at s = 1/N = 1 (3 = 2 + 1)")
+    quartic = cite(mean_sms, "=", (N + 1) / N * M + sp.Trace(M) * sp.Identity(N) / N, "Section 8.2.4", COOKBOOK,
+                   "for symmetric M: the N rows w of W_l are independent N(0, I/N) and E[w w^T M w w^T] = (2M + tr(M) I)/N^2 "
+                   "(mean of a quartic form), E[w w^T M v v^T] = M/N^2 for two different rows; the case N = 1 is the "
+                   "checked fourth moment", uses=[fourth])
+    squared = cite(E(sp.Trace(S * M) ** 2), "=", sp.Trace(M) ** 2 + 2 * sp.Trace(M**2) / N, "Section 8.2.4", COOKBOOK,
+                   "for symmetric M: E[(w^T M w)^2] = ((tr M)^2 + 2 tr(M^2))/N^2 for each row, rows independent; the "
+                   "case N = 1 is the checked fourth moment", uses=[fourth])
+    a_def = define(a(l), Expectation(sp.Trace(mean_sms * M), (M,)),
+                   "a(l) = E tr(A_l^2) with A_l = P_l^T P_l, P_l = W_l P_(l-1): tr(A_l^2) = tr(S M S M) (cyclic trace); "
+                   "W_l is independent of P_(l-1), so the mean is over W_l given M first, then over M (tower property)")
+    b_def = define(b(l), Expectation(E(sp.Trace(S * M) ** 2), (M,)),
+                   "b(l) = E (tr A_l)^2, tr A_l = tr(S M), likewise first over W_l given M")
+    a_prev = define(a(l - 1), Expectation(sp.Trace(M**2), (M,)),
+                    "a(l - 1) = E tr(A_(l-1)^2) = E tr(M^2): P^T P and P P^T have the same traces of powers")
+    b_prev = define(b(l - 1), Expectation(sp.Trace(M) ** 2, (M,)), "b(l - 1) = E (tr A_(l-1))^2 = E (tr M)^2")
+    a_rule = equal(a(l), (1 + 1 / N) * a(l - 1) + b(l - 1) / N,
+                   "the first quartic-form mean inside the trace, then linearity of the mean over M",
+                   uses=[a_def, quartic, a_prev, b_prev])
+    b_rule = equal(b(l), b(l - 1) + 2 * a(l - 1) / N, "likewise with the second quartic-form mean",
+                   uses=[b_def, squared, a_prev, b_prev])
+    u_def = define(u, sp.Lambda(l, 2 * a(l) + b(l)), "u(l) = 2 a(l) + b(l), a combination the recurrence only rescales")
+    v_def = define(v, sp.Lambda(l, a(l) - b(l)), "and v(l) = a(l) - b(l)")
+    start = define(P_0, sp.Identity(N), "the empty product P_0 = I")
+    a0_def = define(a(0), sp.Trace((P_0.T * P_0) ** 2), "a(0) = tr(A_0^2), A_0 = P_0^T P_0 (not random)")
+    b0_def = define(b(0), sp.Trace(P_0.T * P_0) ** 2, "b(0) = (tr A_0)^2")
+    a0 = equal(a(0), N, "tr(I^2) = N", uses=[a0_def, start])
+    b0 = equal(b(0), N**2, "(tr I)^2 = N^2", uses=[b0_def, start])
+    u_rule = equal(u(l), (1 + 2 / N) * u(l - 1), "u is geometric", uses=[u_def, a_rule, b_rule])
+    v_rule = equal(v(l), (1 - 1 / N) * v(l - 1), "and so is v", uses=[v_def, a_rule, b_rule])
+    u0 = equal(u(0), 2 * N + N**2, "u(0) = 2 tr(I^2) + (tr I)^2", uses=[u_def, a0, b0])
+    v0 = equal(v(0), N - N**2, "v(0) = tr(I^2) - (tr I)^2", uses=[v_def, a0, b0])
+    u_sol = recurrence(u, L, 0, (2 * N + N**2) * (1 + 2 / N) ** L, "by induction on L", uses=[u_rule, u0])
+    v_sol = recurrence(v, L, 0, (N - N**2) * (1 - 1 / N) ** L, "by induction on L", uses=[v_rule, v0])
+    a_split = equal(a(L), (u(L) + v(L)) / 3, "a = (u + v)/3", uses=[u_def, v_def])
+    m2_def = define(m2(L, N), a(L) / N, "the second moment of the squared singular values of P_L, (1/N) E tr(A_L^2)")
+    finite = equal(m2(L, N), exact, "exactly, at every finite width N (L = 1: 2 + 1/N)",
+                   uses=[m2_def, a_split, u_sol, v_sol])
+    steps = [fourth, quartic, squared, a_def, b_def, a_prev, b_prev, a_rule, b_rule, u_def, v_def, start, a0_def, b0_def,
+             a0, b0, u_rule, v_rule, u0, v0,
+             u_sol, v_sol, a_split, m2_def, finite, equal(limit, L + 1, "the width to infinity at fixed depth",
+                                                           uses=[finite])]
+    remarks = [
+        second,
         equal(sp.Limit(N * (exact - (L + 1)), N, sp.oo), L * (L + 1) / 2,
               "the leading correction: m_2 = L + 1 + L(L + 1)/(2N) + O(1/N^2), the order the verifier fits"),
-        cite(limit, "=", sp.binomial(2 * L + 2, 2) / (2 * L + 1),
-             "the squared singular values of P_L converge to the Fuss-Catalan law of order L, whose k-th moment "
-             "is binomial((L + 1) k, k)/(L k + 1)", PENSON),
-        equal(sp.binomial(2 * L + 2, 2) / (2 * L + 1), L + 1, "the same limit: the second Fuss-Catalan moment"),
-        cite(O_L.T * O_L, "=", sp.Identity(N),
-             "orthogonal factors instead, O_L = Q_L ... Q_1 with Q_l^T Q_l = I: every singular value is 1 and m_2 = 1 "
-             "at every depth and width (dynamical isometry)", PENNINGTON),
+        equal(sp.binomial(2 * L + 2, 2) / (2 * L + 1), L + 1,
+              "the same limit is the second moment binomial(2L + 2, 2)/(2L + 1) of the Fuss-Catalan law of order L "
+              "(Penson and Zyczkowski 2011); orthogonal factors instead have every singular value 1 and m_2 = 1 "
+              "(dynamical isometry, Pennington et al. 2017)"),
     ]
     return Derivation(
         "Second moment of the singular values of a product of Gaussian matrices",
@@ -331,4 +345,5 @@ def derive_isometry() -> Derivation:
             "m_2 = (1/N) E tr((P_L^T P_L)^2), the mean fourth power of the singular values; the width N -> oo at "
             "fixed depth L",
         ),
+        remarks=remarks,
     )

@@ -33,7 +33,9 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal, substitute
+from .derivation import Derivation, Step, cite, define, equal, hypothesis, recurrence
+from .operators import Expectation
+from .rules import equal_at
 from .sources import Source
 
 __all__ = [
@@ -51,6 +53,8 @@ __all__ = [
     "ntk_parts",
     "ntk_kernel",
     "derive_ntk",
+    "derive_ntk_fluctuation",
+    "polar",
     "JACOT",
     "CHO_SAUL",
     "LEE2018",
@@ -69,10 +73,19 @@ t = sp.Symbol("t", real=True, nonnegative=True)  # an angle in [0, pi] for the c
 c = sp.Symbol("c", real=True)  # a correlation in [-1, 1]
 z = sp.Symbol("z", real=True)
 N = sp.Symbol("N", integer=True, positive=True)  # width
+l = sp.Symbol("l", integer=True, positive=True)  # a layer  # noqa: E741
+m = sp.Symbol("m", integer=True, nonnegative=True)  # a layer, for the diagonal
 
-E = sp.Function("E")
-k = sp.Function("k")  # k(theta) = E[relu(u) relu(v)] for unit norms
-K = sp.Function("K")  # K(L, theta): the limiting covariance after L ReLU layers
+
+
+class k(sp.Function):  # noqa: N801
+    """k(t) = E[relu(u) relu(v)] for unit variances at angle t (a named function: a premise k(t) = integral may
+    rewrite inside other integrals, which SymPy refuses for an undefined function)."""
+
+    nargs = 1
+
+K = sp.Function("K")  # K(l, theta): the limiting covariance after l ReLU layers
+Q = sp.Function("Q")  # Q(m): the limiting variance after m ReLU layers
 C = sp.Function("C")  # C(N, L, theta): the covariance at width N
 relu = sp.Function(r"\mathrm{relu}")
 
@@ -166,67 +179,96 @@ def nngp_kernel(depth: sp.Basic = L, angle: sp.Basic = theta) -> sp.Basic:
     return sp.Piecewise(*[(_iterate(d, angle), sp.Eq(depth, d)) for d in DEPTHS])
 
 
-def _gaussian2(r2: sp.Basic) -> sp.Basic:
-    return sp.exp(-r2 / 2) / (2 * sp.pi)
+def _gaussian(v: sp.Basic) -> sp.Basic:
+    return sp.exp(-(v**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+def polar(order: int, angle: sp.Basic) -> sp.Basic:
+    r"""The arc-cosine kernel of order 0 or 1 for unit variances at ``angle``, as the polar integral: radial
+    :math:`\int_0^\infty \rho^{2n+1}e^{-\rho^2/2}d\rho`, angular :math:`\int_{t-\pi/2}^{\pi/2}(\cos\varphi\cos(\varphi-t))^n
+    d\varphi` (both units active), over :math:`2\pi`."""
+    radial = sp.Integral(rho ** (2 * order + 1) * sp.exp(-(rho**2) / 2), (rho, 0, sp.oo))
+    angular = sp.Integral((sp.cos(phi) * sp.cos(phi - angle)) ** order, (phi, angle - sp.pi / 2, sp.pi / 2))
+    return radial * angular / (2 * sp.pi)
+
+
+def _kernel_steps(lhs: sp.Basic, order: int, angle: sp.Basic, what: str, define_first: Step | None = None):
+    """The arc-cosine kernel of ``order`` (1: E[relu relu], 0: E[relu' relu']): the polar integral cited from
+    Cho and Saul, with its cases t = 0 and t = pi/2 checked as explicit Gaussian integrals, then evaluated."""
+    one = sp.Integral(z ** (2 * order) * _gaussian(z), (z, 0, sp.oo))
+    half = sp.Integral(z**order * _gaussian(z), (z, 0, sp.oo)) ** 2
+    at0 = equal(polar(order, angle).subs(angle, 0), one,
+                f"the case t = 0 of the polar integral is {what} for u = v: E[{'u^2' if order else '1'}; u > 0], u ~ N(0, 1)")
+    at90 = equal(polar(order, angle).subs(angle, sp.pi / 2), half, f"the case t = pi/2 of the polar integral is {what} "
+                 f"for independent u, v: the square of E[{'u' if order else '1'}; u > 0]")
+    cited = cite(lhs, "=", polar(order, angle), "Section 2", CHO_SAUL,
+                 f"{what} in polar coordinates w = rho (cos phi, sin phi), w ~ N(0, I_2): the Gaussian density is "
+                 "e^(-rho^2/2)/(2 pi), and both units are active exactly for phi in (t - pi/2, pi/2) when t is in "
+                 f"[0, pi] (the arc-cosine kernel of degree {order}); its cases t = 0 and t = pi/2 are checked",
+                 uses=[*([define_first] if define_first else []), at0, at90])
+    closed = arc_cosine(angle) if order else derivative_kernel(angle)
+    result = equal(lhs, closed, "the radial integral is " + ("2, the angular one (sin t + (pi - t) cos t)/2" if order
+                   else "1, the angular one pi - t"), uses=[cited])
+    return [at0, at90, cited, result], result
+
+
+def _arc_cosine_steps():
+    first = define(k(t), Expectation(relu(sp.Symbol("u")) * relu(sp.Symbol("v")), (sp.Symbol("u"), sp.Symbol("v"))),
+                   "u = w . e_0, v = w . e_t for w ~ N(0, I_2) and unit vectors at angle t in [0, pi]")
+    steps, result = _kernel_steps(k(t), 1, t, "k(t)", define_first=first)
+    return [first, *steps], result
 
 
 @cache
 def derive_arc_cosine() -> Derivation:
     """E[relu(u) relu(v)] = (sin t + (pi - t) cos t)/(2 pi) for unit-variance u, v at angle t."""
-    radial = sp.Integral(rho**3 * sp.exp(-(rho**2) / 2), (rho, 0, sp.oo))
-    angular = sp.Integral(sp.cos(phi) * sp.cos(phi - t), (phi, t - sp.pi / 2, sp.pi / 2))
-    product = radial * angular / (2 * sp.pi)
-    closed = arc_cosine(t)
-    steps = [
-        define(k(t), E(relu(sp.Symbol("u")) * relu(sp.Symbol("v"))),
-               "u = w . e_0, v = w . e_t for w ~ N(0, I_2) and unit vectors at angle t in [0, pi]"),
-        cite(k(t), "=", product,
-             "polar coordinates w = rho (cos phi, sin phi): the density is e^(-rho^2/2)/(2 pi), relu(u) relu(v) = "
-             "rho^2 cos(phi) cos(phi - t) where both are positive, i.e. for phi in (t - pi/2, pi/2)", CHO_SAUL),
-        equal(product, closed, "the radial integral is 2, the angular one (sin t + (pi - t) cos t)/2"),
-        equal(closed.subs(t, 0), sp.Integral(z**2 * sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi), (z, 0, sp.oo)),
-              "t = 0: E[relu(u)^2] = E[u^2]/2 = 1/2"),
-        equal(closed.subs(t, sp.pi), 0, "t = pi: u = -v, never both positive"),
-    ]
+    steps, result = _arc_cosine_steps()
     return Derivation(
-        "The arc-cosine kernel of ReLU",
-        steps,
-        (k(t), "=", closed),
+        "The arc-cosine kernel of ReLU", steps, (k(t), "=", arc_cosine(t)),
         assumptions=("(u, v) centred Gaussian with unit variances and correlation cos t, t in [0, pi]; for variances "
                      "a^2, b^2 the kernel scales by a b (relu is positively homogeneous)",),
+        remarks=[equal(arc_cosine(sp.pi), 0, "t = pi: u = -v, never both positive")],
     )
 
 
 @cache
 def derive_nngp() -> Derivation:
     """The NNGP kernel of a He-scaled ReLU network: kappa iterated L times from cos(theta)."""
-    arc = derive_arc_cosine()
-    kernel = nngp_kernel()
-    steps = list(arc.steps)
-    steps += [
-        substitute(2 * arc_cosine(t), {t: sp.acos(c)},
-                   "He scaling: the next preactivations have covariance 2 E[relu(u) relu(v)]; correlation c = cos t"),
-        equal(2 * arc_cosine(sp.acos(c)), correlation_map(c), "so one layer maps the correlation c to kappa(c)"),
-        equal(correlation_map(sp.Integer(1)), 1, "kappa(1) = 1: the diagonal stays 1 at every depth"),
-        equal(correlation_map(sp.Integer(0)), 1 / sp.pi, "orthogonal inputs become correlated, 1/pi"),
-        cite(sp.Limit(C(N, L, theta), N, sp.oo), "=", K(L, theta),
-             "the width-N covariance C of the preactivations after L ReLU layers tends to the NNGP kernel, which obeys "
-             "the layer recursion K(l) = kappa(K(l - 1)), K(0) = cos(theta) (central limit theorem, layer by layer)",
-             LEE2018),
-        define(K(L, theta), kernel, "kappa iterated L times from cos(theta), written out for L = 1..5"),
-        equal(nngp_kernel(1, sp.pi / 3).doit(), 2 * arc_cosine(sp.pi / 3),
-              "one ReLU layer is twice the arc-cosine kernel (kappa(cos t) = 2 k(t) for t in [0, pi]; here t = pi/3)"),
-    ]
+    steps, arc = _arc_cosine_steps()
+    layer = equal_at(kappa(c), 2 * k(sp.acos(c)), "one He-scaled layer maps the correlation c to twice the arc-cosine "
+                     "kernel at the angle arccos c (in [0, pi] for c in [-1, 1])", uses=[arc], at={t: sp.acos(c)})
+    q_rule = define(Q(m), 2 * Q(m - 1) * k(0), "the variance of layer m: 2 E[relu(u)^2] for u of variance Q(m - 1), "
+                    "which is Q(m - 1) k(0) as relu is positively homogeneous (He: weight variance 2/fan_in)")
+    q_first = hypothesis(Q(0), "=", 1, "the inputs are scaled so that the first preactivations have unit variance")
+    q_step = equal_at(Q(m), Q(m - 1), "k(0) = 1/2: He scaling keeps the variance", uses=[q_rule, arc], at={t: 0})
+    q_all = recurrence(Q, m, 0, 1, "the diagonal stays 1 at every depth", uses=[q_step, q_first])
+    k_rule = define(K(l, theta), 2 * Q(l - 1) * k(sp.acos(K(l - 1, theta) / Q(l - 1))),
+                    "the covariance of layer l (Lee et al.'s recursion with weight variance 2, no biases): 2 E[relu(u) "
+                    "relu(v)] for (u, v) of variances Q(l - 1) and covariance K(l - 1), by homogeneity Q(l - 1) times "
+                    "k at the angle arccos(K/Q)")
+    k_first = hypothesis(K(0, theta), "=", sp.cos(theta), "two inputs of equal norm at angle theta in [0, pi]: the first "
+                         "preactivations have correlation cos(theta)")
+    k_step = equal_at(K(l, theta), kappa(K(l - 1, theta)), "with unit variances each layer applies kappa",
+                      uses=[k_rule, q_all, layer], at={m: l - 1, c: K(l - 1, theta)})
+    limit = cite(sp.Limit(C(N, L, theta), N, sp.oo), "=", K(L, theta), "Section 2.3", LEE2018,
+                 "as the width N tends to infinity the preactivations of every layer become a Gaussian process whose "
+                 "covariance follows the layer recursion (the central limit theorem, layer by layer)",
+                 uses=[k_rule, k_first])
+    unrolled = equal_at(K(L, theta), nngp_kernel(), "the recursion unrolled from K(0) = cos(theta), for L = 1..5",
+                        uses=[k_step, k_first], at={l: DEPTHS}, cases=(L, DEPTHS))
+    steps += [layer, q_rule, q_first, q_step, q_all, k_rule, k_first, k_step, limit, unrolled]
     return Derivation(
         "NNGP kernel of a deep ReLU network",
         steps,
-        (sp.Limit(C(N, L, theta), N, sp.oo), "=", kernel),
+        (sp.Limit(C(N, L, theta), N, sp.oo), "=", nngp_kernel()),
+        uses=[limit, unrolled],
         assumptions=(
             "a fully connected ReLU network of width N, weights iid N(0, 2/fan_in) (He), no biases; two inputs of equal "
             "norm at angle theta in [0, pi], scaled so that the first preactivations have unit variance",
-            "C(N, L, theta) is the covariance of one preactivation of layer L + 1 at the two inputs; its diagonal is 1 "
-            "exactly at every width (He scaling)",
+            "C(N, L, theta) is the covariance of one preactivation of layer L + 1 at the two inputs",
         ),
+        remarks=[equal(kappa(1), 1, "kappa(1) = 1: equal inputs stay equal"),
+                 equal(kappa(0), 1 / sp.pi, "orthogonal inputs become correlated, 1/pi")],
     )
 
 
@@ -271,42 +313,53 @@ def ntk_kernel(which: sp.Basic = trained, angle: sp.Basic = theta) -> sp.Basic:
 
 @cache
 def derive_ntk() -> Derivation:
-    """Theta = Sigma^2 + Sigma^1 dSigma^2 for one hidden ReLU layer in the NTK parameterisation, by trained layers."""
-    angular = sp.Integral(sp.Integer(1), (phi, t - sp.pi / 2, sp.pi / 2))
-    radial = sp.Integral(rho * sp.exp(-(rho**2) / 2), (rho, 0, sp.oo))
-    readout, hidden = ntk_parts()
-    kernel = ntk_kernel()
-    Sigma1, Sigma2, dSigma2 = (sp.Function(name)(theta) for name in (r"\Sigma^{1}", r"\Sigma^{2}", r"\dot{\Sigma}^{2}"))
-    grad = sp.Function(r"\hat{\Theta}_N")(theta)
-    symbolic = sp.Piecewise((Sigma2 + Sigma1 * dSigma2, sp.Eq(trained, TRAINED["all"])),
-                            (Sigma2, sp.Eq(trained, TRAINED["readout"])), (Sigma1 * dSigma2, sp.Eq(trained, TRAINED["hidden"])))
-    values = {Sigma2: 2 * arc_cosine(theta), Sigma1: sp.cos(theta), dSigma2: 2 * derivative_kernel(theta)}
-    steps = [
-        equal(radial * angular / (2 * sp.pi), derivative_kernel(t),
-              "E[relu'(u) relu'(v)] for unit-variance u, v at angle t: the probability that both are positive, in polar "
-              "coordinates"),
-        equal(readout + hidden, (sp.sin(theta) + 2 * (sp.pi - theta) * sp.cos(theta)) / sp.pi,
-              "the two parts add up to (sin theta + 2 (pi - theta) cos theta)/pi"),
-        define(Theta(theta), sp.Limit(E(grad), N, sp.oo),
-               "f(x) = sqrt(2/N) sum_i v_i relu(w_i . x / sqrt(d)), all weights iid N(0, 1) (NTK parameterisation: the "
-               "scale sits in the forward pass); Theta_N(x, x') = sum over the trained parameters p of df/dp(x) df/dp(x')"),
-        cite(sp.Limit(E(grad), N, sp.oo), "=", symbolic,
-             "df/dv_i = sqrt(2/N) relu(h_i) gives (2/N) sum_i relu(h_i) relu(h_i'), mean Sigma^2; df/dw_i = sqrt(2/N) v_i "
-             "relu'(h_i) x/sqrt(d) gives (2/N) sum_i v_i^2 relu'(h_i) relu'(h_i') x.x'/d, mean Sigma^1 dSigma^2; exact "
-             "at every width for one hidden layer (the h_i are exactly Gaussian); deeper networks follow the recursion "
-             "Theta^l = Sigma^l + Theta^(l-1) dSigma^l in the limit", JACOT),
-        substitute(symbolic, values,
-                   "He scaling: Sigma^2 = 2 k(theta), dSigma^2 = 2 (pi - theta)/(2 pi), Sigma^1 = x.x'/d = cos(theta); "
-                   "codes of the trained layers: all 1, readout 2, hidden 3"),
-    ]
+    """Theta = Sigma^2 + Sigma^1 dSigma^2 for one hidden ReLU layer in the NTK parameterisation, by trained layers:
+    the expected empirical NTK, by linearity, exactly at every width."""
+    v, h, hp = sp.IndexedBase("v"), sp.IndexedBase("h"), sp.IndexedBase("h'")
+    i = sp.Symbol("i", integer=True, positive=True)
+    random = (v, h, hp)
+    f = sp.Function("f")  # one unit's contribution, as a function of its readout weight and its preactivation
+    sigma1 = sp.Function(r"\Sigma^{1}")(theta)  # x . x'/d
+    mean = sp.Function(r"\bar{\Theta}_N")(theta)  # the expected empirical NTK at width N
+    readout = sp.Sum(sp.Derivative(f(v[i], h[i]), v[i]) * sp.Derivative(f(v[i], hp[i]), v[i]), (i, 1, N))
+    hidden = sp.Sum(sp.Derivative(f(v[i], h[i]), h[i]) * sp.Derivative(f(v[i], hp[i]), hp[i]) * sigma1, (i, 1, N))
+    expected = sp.Piecewise((Expectation(readout + hidden, random), sp.Eq(trained, TRAINED["all"])),
+                            (Expectation(readout, random), sp.Eq(trained, TRAINED["readout"])),
+                            (Expectation(hidden, random), sp.Eq(trained, TRAINED["hidden"])))
+    unit = define(f(v[i], z), sp.sqrt(2 / N) * v[i] * relu(z),
+                  "f(x) = sqrt(2/N) sum_i v_i relu(h_i), h_i = w_i . x/sqrt(d), all weights iid N(0, 1) (NTK "
+                  "parameterisation: the scale sits in the forward pass); unit i contributes f(v_i, h_i)")
+    d_readout = equal(sp.Derivative(f(v[i], z), v[i]), sp.sqrt(2 / N) * relu(z), "the gradient in the readout weight",
+                      uses=[unit])
+    d_hidden = equal(sp.Derivative(f(v[i], z), z), sp.sqrt(2 / N) * v[i] * sp.Derivative(relu(z), z),
+                     "the gradient in the preactivation (df/dw_i = df/dh_i x/sqrt(d))", uses=[unit])
+    ntk = define(mean, expected,
+                 "the expected empirical NTK, sum over the trained parameters p of df/dp(x) df/dp(x'): the readout "
+                 "weights v_i, and the hidden weights w_i whose gradients df/dh_i x/sqrt(d) pair to df/dh_i(x) "
+                 "df/dh_i(x') Sigma^1, Sigma^1 = x . x'/d")
+    inputs = hypothesis(sigma1, "=", sp.cos(theta), "inputs of norm sqrt(d) at angle theta in [0, pi]")
+    relu2 = relu(h[i]) * relu(hp[i])
+    step2 = sp.Derivative(relu(h[i]), h[i]) * sp.Derivative(relu(hp[i]), hp[i])
+    independent = hypothesis(Expectation(v[i] ** 2 * step2, random), "=", Expectation(step2, random),
+                             "v_i is independent of w_i, with E[v_i^2] = 1")
+    arc1_steps, arc1 = _kernel_steps(Expectation(relu2, random), 1, theta, "E[relu(h_i) relu(h_i')]")
+    arc0_steps, arc0 = _kernel_steps(Expectation(step2, random), 0, theta, "E[relu'(h_i) relu'(h_i')]")
+    exact = equal_at(mean, ntk_kernel(), "linearity of expectation: each of the N units contributes its mean, 2/N "
+                     "times the kernels; exact at every width (the h_i are exactly Gaussian)",
+                     uses=[ntk, d_readout, d_hidden, independent, arc1, arc0, inputs], at={z: (h[i], hp[i])},
+                     cases=(trained, tuple(TRAINED.values())))
+    limit = equal(sp.Limit(mean, N, sp.oo), ntk_kernel(), "the mean does not depend on the width", uses=[exact])
+    name = define(Theta(theta), sp.Limit(mean, N, sp.oo), "the NTK: the expected empirical NTK as the width grows")
+    steps = [unit, d_readout, d_hidden, ntk, inputs, independent, *arc1_steps, *arc0_steps, exact, name, limit]
     return Derivation(
         "Neural tangent kernel of a one-hidden-layer ReLU network",
         steps,
-        (Theta(theta), "=", kernel),
+        (Theta(theta), "=", ntk_kernel()),
+        uses=[name, limit],
         assumptions=(
             "one hidden layer of width N, NTK parameterisation with He's factor 2, no biases, inputs of norm sqrt(d) at "
-            "angle theta in [0, pi]; the expectation over the initialisation of the empirical NTK equals Theta at every "
-            "width, and its fluctuation is O(1/sqrt(N))",
+            "angle theta in [0, pi], so that (h_i, h_i') is centred Gaussian with unit variances and correlation "
+            "cos(theta); codes of the trained layers: all 1, readout 2, hidden 3",
         ),
     )
 
@@ -315,29 +368,34 @@ def derive_ntk() -> Derivation:
 def derive_ntk_fluctuation() -> Derivation:
     """The empirical NTK's spread across networks: relative standard deviation proportional to N^(-1/2)."""
     i = sp.Symbol("i", integer=True, positive=True)
+    ip = sp.Symbol("i'", integer=True, positive=True)
     s2 = sp.Symbol(r"\sigma_T^2", positive=True)  # the variance of one unit's term
-    m = sp.Symbol(r"\Theta", positive=True)  # the mean, the NTK itself
-    T = sp.Function("T")
-    grad = sp.Function(r"\hat{\Theta}_N")(theta)
-    sd = sp.Function(r"\mathrm{sd}")(grad)
+    mu = sp.Symbol(r"\Theta", positive=True)  # the mean, the NTK itself
+    T = sp.IndexedBase("T")
+    total = sp.Symbol("S_N")
+    sd = sp.Symbol(r"\mathrm{sd}(\hat{\Theta}_N)", positive=True)
     exponent = sp.Symbol("s", real=True)
+    spread = Expectation(total**2, (T,)) - Expectation(total, (T,)) ** 2
     steps = [
-        define(grad, sp.Sum(T(i), (i, 1, N)) / N,
-               "one hidden layer: the empirical NTK is a mean over the N units of iid terms T_i = 2 relu(h_i) relu(h_i') "
-               "+ 2 cos(theta) v_i^2 relu'(h_i) relu'(h_i') (each unit has its own weights), mean Theta, variance sigma_T^2"),
-        equal(sp.Sum(s2 / N**2, (i, 1, N)), s2 / N,
-              "independent terms: the variance of the mean is the sum of the N variances over N^2, exactly at every "
-              "width"),
-        define(exponent, sp.Limit(sp.log(sd / m) / sp.log(N), N, sp.oo),
-               "the scaling exponent of the relative fluctuation sd/Theta in the width"),
-        substitute(sp.Limit(sp.log(sd / m) / sp.log(N), N, sp.oo), {sd: sp.sqrt(s2 / N)},
-                   "the standard deviation is sigma_T/sqrt(N), by the step above"),
-        equal(sp.Limit(sp.log(sp.sqrt(s2 / N) / m) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
-              "the limit of the logarithms' ratio"),
+        define(total, sp.Sum(T[i], (i, 1, N)),
+               "one hidden layer: the empirical NTK is the mean S_N/N of N terms T_i = 2 relu(h_i) relu(h_i') "
+               "+ 2 cos(theta) v_i^2 relu'(h_i) relu'(h_i'), one per unit"),
+        hypothesis(Expectation(T[i], (T,)), "=", mu, "each term has mean Theta"),
+        hypothesis(Expectation(T[i] * T[ip], (T,)), "=", mu**2 + s2 * sp.KroneckerDelta(i, ip),
+                   "the terms are independent (each unit has its own weights), each of variance sigma_T^2 (finite: "
+                   "Gaussian moments)"),
     ]
+    steps.append(equal(spread, N * s2, "the variance of a sum of N independent terms, exactly at every width",
+                       uses=steps[:3]))
+    steps.append(define(sd, sp.sqrt(spread) / N, "the standard deviation of S_N/N across networks"))
+    steps.append(define(exponent, sp.Limit(sp.log(sd / mu) / sp.log(N), N, sp.oo),
+                        "the scaling exponent of the relative fluctuation sd/Theta in the width"))
+    steps.append(equal(sp.Limit(sp.log(sd / mu) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
+                       "the limit of the logarithms' ratio", uses=[steps[4], steps[3]]))
     return Derivation(
         "Fluctuation of the empirical NTK across networks",
         steps,
         (exponent, "=", sp.Rational(-1, 2)),
+        uses=[steps[5], steps[6]],
         assumptions=("one hidden layer of width N, weights iid N(0, 1); sigma_T^2 finite (Gaussian moments)",),
     )

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(

@@ -12,12 +12,12 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from figure_helpers import errorbar_series
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 import workbench as wb
-from figure_helpers import errorbar_series
 from numerics import Accumulator
 from proofs import Derivation, Source, cite, equal
 from workbench.asymptotics import Limit, extrapolation_weights, fit
@@ -30,12 +30,11 @@ N = sp.Symbol("N", integer=True, positive=True)
 
 def derive_plug_in_variance() -> Derivation:
     biased = sp.Symbol("E[s_N^2]")
-    steps = [
-        cite(biased, "=", sigma**2 * (1 - 1 / N), "E sum (x_i - mean)^2 = (N - 1) sigma^2", SOURCE),
-        equal(sp.Limit(sigma**2 * (1 - 1 / N), N, sp.oo), sigma**2, "the bias vanishes like 1/N"),
-    ]
-    limit = sp.Limit(sigma**2 * (1 - 1 / N), N, sp.oo)
-    return Derivation("The plug-in variance is asymptotically unbiased", steps, (limit, "=", sigma**2))
+    mean = cite(biased, "=", sigma**2 * (1 - 1 / N), "Theorem 5.2.6", SOURCE,
+                "E sum (x_i - mean)^2 = (N - 1) sigma^2, so the plug-in variance has mean (1 - 1/N) sigma^2")
+    limit = equal(sp.Limit(biased, N, sp.oo), sigma**2, "the bias vanishes like 1/N", uses=[mean])
+    return Derivation("The plug-in variance is asymptotically unbiased", [mean, limit],
+                      (sp.Limit(biased, N, sp.oo), "=", sigma**2))
 
 
 def plug_in_variance(xp, rng, budget, *, sigma, N):

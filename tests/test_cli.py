@@ -72,7 +72,10 @@ BAD_INPUTS = [
     pytest.param(["verify", "xent.margin", "--seed", "x"], "--seed='x' is not an integer", id="seed-not-an-integer"),
     pytest.param(["verify", "xent.margin", "--seed", "-3"], "--seed=-3 is outside the domain: integer >= 0", id="seed-negative"),
     pytest.param(["derive", "xent.nope"], "unknown claim 'xent.nope'", id="derive-unknown-claim"),
-    pytest.param(["derive"], "required: id", id="derive-without-id"),
+    pytest.param(["derive", "xent.margin", "--graph"], "--graph needs -o FILE", id="derive-graph-without-output"),
+    pytest.param(["derive", "xent", "--graph", "-o", "g.png"], "--graph draws one claim", id="derive-graph-of-an-area"),
+    pytest.param(["derive", "xent.margin", "--graph", "-o", "g.txt"], "unknown figure format", id="derive-graph-bad-format"),
+    pytest.param(["derive", "xent.margin", "-o", "g.png"], "-o goes with --graph", id="derive-output-without-graph"),
     pytest.param(["list", "extra"], "unrecognized arguments: extra", id="list-extra-argument"),
     pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-subcommand"),
     pytest.param([], "required: command", id="no-subcommand"),
@@ -248,6 +251,38 @@ def test_derive_prints_the_derivation_checked_by_sympy(capsys):
     assert code == 0 and err == ""
     assert out.startswith("xent.margin: ")
     assert "checked by SymPy" in out
+
+
+def test_derive_json_gives_steps_with_premises_and_the_conclusions_support(capsys):
+    obj = _json(capsys, ["derive", "xent.margin", "--json"])
+    assert set(obj) >= {"id", "title", "steps", "conclusion", "counts"}
+    assert set(obj["conclusion"]) >= {"lhs", "rel", "rhs", "support", "status", "cited"}
+    numbers = [s["n"] for s in obj["steps"]]
+    assert numbers == list(range(1, len(numbers) + 1)) and obj["conclusion"]["support"] == numbers
+    assert all(set(s["uses"]) <= set(range(1, s["n"])) for s in obj["steps"])
+    assert sum(obj["counts"].values()) == len(numbers)
+    several = _json(capsys, ["derive", "xent.margin", "xent.asymptotes", "--json"])
+    assert [o["id"] for o in several] == ["xent.margin", "xent.asymptotes"]
+
+
+def test_derive_with_an_area_or_no_id_summarises_each_claim_in_one_line(capsys):
+    code, out, err = _run(capsys, ["derive", "xent"])
+    assert code == 0 and err == ""
+    assert [line.split(":")[0] for line in out.splitlines()] == XENT_IDS
+    assert all("conclusion" in line for line in out.splitlines())
+    code, out, _ = _run(capsys, ["derive"])
+    assert code == 0 and len(out.splitlines()) == len(wb.claims())
+
+
+def test_derive_graph_writes_a_figure_and_refuses_a_foreign_file(capsys, tmp_path):
+    target = tmp_path / "graph.png"
+    code, out, err = _run(capsys, ["derive", "xent.margin", "--graph", "-o", str(target)])
+    assert code == 0 and err == "" and target.read_bytes().startswith(b"\x89PNG")
+    foreign = tmp_path / "mine.png"
+    foreign.write_bytes(b"not the workbench's")
+    code, out, err = _run(capsys, ["derive", "xent.margin", "--graph", "-o", str(foreign)])
+    _assert_one_line_usage_error(code, out, err, "was not written by the workbench")
+    assert foreign.read_bytes() == b"not the workbench's"
 
 
 def test_derive_latex_prints_an_aligned_environment(capsys):

@@ -12,11 +12,20 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from numerics import huffman as H
-from numerics.huffman import Encoded, FormatError, decode, dequantize, encode, entropy_bits, quantize
+from numerics.huffman import (
+    Encoded,
+    FormatError,
+    decode,
+    dequantize,
+    encode,
+    entropy_bits,
+    quantize,
+)
 from workbench.cli import main
 
 INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]

@@ -15,12 +15,19 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st, target
+from hypothesis import given, settings, target
+from hypothesis import strategies as st
 
 import workbench as wb
 from numerics import backend
 from numerics import coding as K
-from numerics.huffman import batch_code_lengths, canonical_codes, code_lengths, is_prefix_free, kraft_sum
+from numerics.huffman import (
+    batch_code_lengths,
+    canonical_codes,
+    code_lengths,
+    is_prefix_free,
+    kraft_sum,
+)
 from proofs import coding as D
 
 IDS = ["huffman.bounds", "huffman.dyadic", "huffman.kraft", "huffman.gallager", "huffman.quantized-gaussian"]
@@ -53,11 +60,46 @@ def test_the_area_registers_five_claims_in_order():
     assert {c.kind for c in wb.claims("huffman")} == {"exact", "asymptotic"}
 
 
-@pytest.mark.parametrize("claim_id", IDS)
-def test_every_derivation_checks_its_algebra_and_cites_the_rest(claim_id):
+@pytest.mark.parametrize("claim_id, status, cited", [
+    ("huffman.bounds", "cited", ["Cover and Thomas (2006), Theorems 5.4.1 and 5.8.1"]),
+    ("huffman.dyadic", "checked", []),
+    ("huffman.kraft", "checked", []),
+    ("huffman.gallager", "cited", ["Gallager (1978), Theorem 2"]),
+    ("huffman.quantized-gaussian", "cited", ["Cover and Thomas (2006), Theorem 8.3.1"]),
+])
+def test_every_derivation_checks_its_algebra_and_cites_only_the_theorem_it_is(claim_id, status, cited):
+    """At most one cited step, the theorem the claim is (its statement says so); every other
+    non-definition step is checked by SymPy, and the cited step uses checked special cases."""
+    c = wb.claim(claim_id)
+    d = c.derivation
+    assert d.status == status and d.cited == cited
+    assert d.count("checked") >= 3 and d.count("cited") == len(cited)
+    for s in d.steps:
+        if s.status == "cited":  # checked special cases among its premises, or checked links after it
+            assert s.uses and any(p.status == "checked" for p in (*s.uses, *d.conclusion.uses))
+    assert ("cited theorem, verified numerically" in c.statement) == bool(cited)
+
+
+@pytest.mark.parametrize("claim_id", ["huffman.dyadic", "huffman.kraft"])
+def test_the_comb_length_and_the_kraft_sum_follow_by_induction_along_huffmans_algorithm(claim_id):
     d = wb.claim(claim_id).derivation
-    assert d.count("checked") >= 2 and d.count("cited") >= 1
-    assert all(s.source is not None for s in d.steps if s.status == "cited")
+    induction = [s for s in d.steps if s.how.startswith("induction")]
+    assert len(induction) == 1
+    rule, first = induction[0].uses
+    assert rule.status == "checked" and first.status in ("checked", "definition")
+    assert d.conclusion.how == "transitivity" and induction[0] in d.conclusion.uses
+
+
+def test_the_bounds_check_shannons_code_and_the_gallager_constant_is_reached():
+    bounds = wb.claim("huffman.bounds").derivation
+    (theorem,) = [s for s in bounds.steps if s.status == "cited"]
+    H = sp.Symbol("H", real=True)
+    (strict,) = [s for s in theorem.uses if s.rel == "<"]  # L_S < H + 1, through Shannon's lengths
+    (upper,) = [s for s in theorem.uses if s.rhs == H + 1]
+    assert strict.status == upper.status == "checked" and strict.lhs.has(sp.IndexedBase("psi", positive=True))
+    gallager = wb.claim("huffman.gallager").derivation
+    (tight,) = gallager.remarks
+    assert tight.status == "checked" and tight.rhs == sp.Symbol("sigma_G", positive=True)
 
 
 def test_the_dyadic_example_of_the_issue_is_seven_quarters_bits_exactly():

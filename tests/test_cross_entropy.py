@@ -6,7 +6,8 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
 from numerics import cross_entropy as kernels
@@ -42,11 +43,32 @@ def test_each_derivation_ends_in_its_closed_form(derive, closed_form):
     assert derive().closed_form == closed_form
 
 
-def test_derivations_have_no_unchecked_mathematics():
-    for derive in (derivations.derive_margin, derivations.derive_derivatives, derivations.derive_asymptotes, derivations.derive_score_identity):
-        d = derive()
-        assert all(s.status in ("checked", "definition") for s in d.steps)
-        assert d.count("checked") >= 2
+ALL = (derivations.derive_margin, derivations.derive_derivatives, derivations.derive_asymptotes,
+       derivations.derive_score_identity)
+
+
+@pytest.mark.parametrize("derive", ALL)
+def test_derivations_have_no_unchecked_mathematics(derive):
+    d = derive()
+    assert d.status == "checked" and not d.cited
+    assert all(s.status in ("checked", "definition") for s in (*d.steps, *d.remarks))
+    assert d.count("checked") >= 2
+    assert not any(s.is_hypothesis and s.rhs == d.closed_form for s in d.steps)
+
+
+def test_margin_rests_on_the_softmax_and_the_equal_margins_hypothesis():
+    d = derivations.derive_margin()
+    (margins,) = [s for s in d.steps if s.is_hypothesis]
+    assert d.number(margins) in d.support
+    wrong = next(s for s in d.steps if margins in s.uses)
+    assert wrong.status == "checked" and wrong.rhs == (derivations.K - 1) * sp.exp(margins.rhs)
+
+
+def test_score_identity_uses_the_normalisation_of_the_softmax():
+    d = derivations.derive_score_identity()
+    last = d.conclusion.uses[-1]
+    assert last.rhs == 0 and last.status == "checked"
+    assert all(p.status == "checked" for p in last.uses)
 
 
 def test_derivative_closed_form_is_sigmoid_then_its_derivative():
@@ -57,7 +79,10 @@ def test_derivative_closed_form_is_sigmoid_then_its_derivative():
 
 
 def test_finite_difference_bounds_in_numerics_are_the_derived_ones():
-    rhs = {step.rhs for step in derivations.derive_derivatives().steps if step.rel in ("<=", ">=")}
+    d = derivations.derive_derivatives()
+    bounds = [step for step in d.remarks if step.rel in ("<=", ">=")]
+    assert all(step.status == "checked" for step in bounds)
+    rhs = {step.rhs for step in bounds}
     assert sp.sqrt(3) / 18 in rhs and sp.Rational(1, 8) in rhs
     assert kernels.THIRD_DERIVATIVE_BOUND == pytest.approx(float(sp.sqrt(3) / 18), rel=EPS)
     assert kernels.FOURTH_DERIVATIVE_BOUND == 1 / 8

@@ -9,11 +9,12 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
 from numerics import deep_linear as K
-from proofs import StepNotChecked, critical_set
+from proofs import MinEigenvalue, StepNotChecked, critical_set
 from proofs import deep_linear as P
 
 # -- derivations -------------------------------------------------------------------------
@@ -21,8 +22,12 @@ from proofs import deep_linear as P
 
 def test_scalar_derivation_checks_every_depth():
     d = P.derive_scalar()
-    assert d.count("cited") == 0 and d.count("checked") >= 20
-    crit = [s for s in d.steps if s.how.startswith("solve (")]
+    assert d.status == "checked" and d.count("cited") == 0 and d.count("checked") == 2 * len(P.DEPTHS)
+    smallest = [s for s in d.steps if isinstance(s.lhs, MinEigenvalue)]
+    assert len(smallest) == len(P.DEPTHS) and all(s.status == "checked" for s in smallest)
+    assert all(len(s.uses) == 1 and s.uses[0].how.startswith("premises, entrywise") for s in smallest)  # from the Hessian
+    assert set(map(id, d.conclusion.uses)) >= set(map(id, smallest))
+    crit = [s for s in d.remarks if "solve (" in s.how]  # the critical set, shown after the proof
     assert len(crit) == len(P.DEPTHS)
     for n in P.DEPTHS:
         value = d.closed_form.subs(P.N, n)
@@ -46,6 +51,12 @@ def test_baldi_hornik_counts_the_saddles():
     d = P.derive_baldi_hornik()
     assert d.closed_form == sp.binomial(P.d_y, P.k) - 1
     assert {s.source.key for s in d.steps if s.status == "cited"} == {"baldi1989"}
+    assert d.status == "cited" and d.cited == ["Baldi and Hornik (1989), Fact 4"]
+    count = d.conclusion.uses[0]  # the count is checked from the two cited facts and the definition of a saddle
+    assert count.status == "checked" and len(count.uses) == 3
+    for cited in (s for s in d.steps if s.status == "cited"):  # each rests on the special case d_y = 2, k = 1
+        assert cited.uses and all(p.status == "checked" for p in cited.uses)
+    assert "cited theorem, verified numerically" in wb.claim("deeplinear.baldi-hornik").statement
 
 
 # -- exact finite-difference stencils ----------------------------------------------------------

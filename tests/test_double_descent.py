@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from estimates import Z, agree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
-from estimates import Z, agree
 from numerics import double_descent as K
 from proofs import double_descent as P
 from workbench.figures.double_descent import exact_curve, limit_curve
@@ -35,11 +36,16 @@ def test_closed_forms_are_the_finite_risk_and_its_limit():
 
 
 def test_derivations_check_the_inverse_chi_square_mean_and_the_limit_and_cite_the_wishart_means():
-    steps = P.derive_ridgeless().steps
-    checked = [s for s in steps if s.status == "checked"]
-    assert any(s.lhs.has(sp.Integral) for s in checked)  # E[1/chi^2_k] = 1/(k - 2)
-    assert sum(s.lhs.has(sp.Limit) for s in checked) >= 4  # the limit, the divergence at 1 from both sides, gamma -> oo
-    assert {s.source.key for s in steps if s.status == "cited"} == {"hastie2019", "muirhead1982"}
+    finite, ridgeless = P.derive_finite(), P.derive_ridgeless()
+    wishart = next(s for s in finite.steps if s.status == "cited" and s.source.key == "muirhead1982")
+    assert [p.lhs.has(sp.Integral) and p.status == "checked" for p in wishart.uses] == [True]  # E[1/chi^2_k], d = 1
+    assert finite.status == ridgeless.status == "cited"
+    assert finite.cited == ridgeless.cited == ["Hastie et al. (2022), Section 2", "Muirhead (1982), Section 3.2"]
+    assert not any(s.status == "checked" and s.lhs == s.rhs for s in (*finite.steps, finite.conclusion))
+    limit = ridgeless.steps[-1]
+    assert limit.status == "checked" and limit.lhs.has(sp.Limit) and "branch by branch" in limit.how
+    assert sum(s.lhs.has(sp.Limit) and s.status == "checked" for s in ridgeless.remarks) == 3  # gamma -> 1-, 1+, oo
+    assert {s.source.key for s in ridgeless.steps if s.status == "cited"} == {"hastie2019", "muirhead1982"}
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,11 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
 from matplotlib.figure import Figure
+from user_claim import user_claim
 
 import workbench as wb
-from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
-from user_claim import user_claim
 from workbench.figures import FORMATS, save
 from workbench.files import MARKER, OutputError, owned
 

@@ -10,19 +10,22 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from estimates import Recorder, Z, agree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import workbench as wb
-from estimates import Z, Recorder, agree
 from numerics import initialization as K
 from proofs import initialization as P
+from proofs.operators import Quadrature
 from workbench.claims.initialization import variance_constraint
 
-
-
-
 # -- derivations ------------------------------------------------------------------------
+
+
+def _hypotheses(d):
+    return [s for s in d.steps if s.is_hypothesis]
 
 
 def test_he_forward_closed_form_and_its_recurrence():
@@ -31,8 +34,13 @@ def test_he_forward_closed_form_and_its_recurrence():
     assert sp.simplify(d.closed_form - c * q0 * (c / 2) ** (L - 1)) == 0
     assert sp.simplify(d.closed_form.subs(L, L + 1) / d.closed_form - c / 2) == 0  # one layer: times c/2
     assert d.closed_form.subs({c: 2, q0: 1}) == 2  # c = 2 preserves it at every depth
-    assert any("induction" in s.how for s in d.steps)
-    assert d.count("checked") >= 4 and all(s.source for s in d.steps if s.status == "cited")
+    assert d.status == "checked" and d.count("cited") == 0
+    (solved,) = [s for s in d.steps if "induction" in s.how]
+    rule, initial = solved.uses
+    assert rule.rhs == c * P.q(P.l - 1) / 2 and initial.rhs == c * q0
+    # the weights' covariance is a hypothesis the checks use, with a Kronecker delta
+    assert any(s.rhs.has(sp.KroneckerDelta) for s in _hypotheses(d))
+    assert any("cases" in s.how for s in d.steps)  # relu(h)^2 + relu(-h)^2 = h^2
 
 
 def test_he_backward_closed_form_has_the_width_ratio_and_no_half_for_the_last_layer():
@@ -40,26 +48,41 @@ def test_he_backward_closed_form_has_the_width_ratio_and_no_half_for_the_last_la
     expected = P.c * (P.c / 2) ** (P.depth - 1) * P.fan_out / P.fan_in
     assert sp.simplify(d.closed_form - expected) == 0
     assert any("inactive" in a for a in d.assumptions)  # the dead-layer event is stated, not hidden
+    assert d.status == "checked" and d.count("cited") == 0
+    assert any(s.lhs == P.r(P.depth - 1) and "premise at l = depth - 1" in s.how for s in d.steps)
 
 
 def test_masked_gaussian_lemma_is_checked_by_integration():
     steps = P.masked_gaussian_lemma()
-    assert all(s.status == "checked" and "evaluate" in s.how for s in steps)
+    assert all(s.status == "checked" and "evaluate" in s.how and not s.uses for s in steps)
+    assert sp.simplify(steps[0].rhs - steps[1].rhs / 2) == 0  # the mask keeps half
 
 
 def test_relu_critical_line_is_solved_exactly():
     d = P.derive_relu_critical()
-    assert d.closed_form == (P.c / 2) ** P.depth
-    solved = [s for s in d.steps if s.how == "solveset"]
+    assert d.closed_form == (P.c / 2) ** P.depth and d.status == "checked"
+    solved = [s for s in d.remarks if s.how.endswith("solveset")]
     assert solved and solved[0].rhs == sp.FiniteSet(2)
+    chi = sp.Symbol("chi_1", positive=True)
+    assert any(s.lhs == chi and s.rhs == P.c / 2 and s.status == "checked" for s in d.steps)
 
 
 def test_xavier_product_is_at_most_one_with_equality_iff_equal_widths():
     d = P.derive_xavier()
-    hows = {s.rel: s.how for s in d.steps if s.status == "checked"}
-    assert ">=" in hows and "solveset" in [s.how for s in d.steps]
+    assert d.status == "checked"
+    gap, equality = d.remarks
+    assert sp.simplify(gap.rhs - (P.n_in - P.n_out) ** 2 / (P.n_in + P.n_out) ** 2) == 0
+    assert equality.how.endswith("solveset") and equality.rhs == sp.FiniteSet(P.n_in)
     f = sp.lambdify((P.n_in, P.n_out), d.closed_form)
     assert f(7, 7) == 1 and f(3, 12) < 1
+
+
+def test_gain_is_derived_from_checked_moments_and_keeps_tanh_for_quadrature():
+    d = P.derive_gain()
+    assert d.status == "checked" and d.count("cited") == 0
+    final = d.conclusion.uses[0]
+    assert sum(s.status == "checked" for s in final.uses) == 4  # relu, leaky, linear, selu moments
+    assert d.closed_form.has(Quadrature) and d.closed_form.atoms(sp.Integral)  # tanh: an unevaluated integral
 
 
 def test_gain_values_against_independent_quadrature():
@@ -80,7 +103,10 @@ def test_gain_values_against_independent_quadrature():
 
 def test_gram_reduction_is_derived():
     d = P.derive_gram_reduction()
-    assert d.count("checked") >= 3
+    assert d.status == "checked" and d.count("checked") >= 5
+    s, C, K = (sp.Symbol(n, **a) for n, a in (("s", {"positive": True}), ("C", {"positive": True}),
+                                              ("K", {"integer": True, "nonnegative": True})))
+    assert d.closed_form == s * C * K
 
 
 # -- kernels: real networks and the exact reduction agree ---------------------------------

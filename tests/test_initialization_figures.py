@@ -6,9 +6,9 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
 
 import workbench as wb
-from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
 from workbench.figures import save
 from workbench.figures.initialization import (
     CRITICAL_CS,

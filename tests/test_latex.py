@@ -157,8 +157,11 @@ def test_proof_has_every_step_with_its_reason(c):
     d = c.derivation
     p = tex.proof(d)
     assert p.count(r"\shortintertext") == len(d.steps)
-    assert p.count("checked by SymPy (") == d.count("checked")
+    assert p.count("checked by SymPy (") == d.count("checked") + len(d.remarks)  # remarks follow the proof
     assert p.count(r"\textbf{cited}") == d.count("cited")
+    assert p.count(r"\textit{Remark (") == len(d.remarks)
+    for s in d.steps:  # each step's premises by number
+        assert d.premises_text(s) in p
     for s in d.steps:
         if s.status == "cited":
             assert rf"\citet{{{s.source.key}}}" in p
@@ -171,10 +174,11 @@ def test_cited_step_is_marked_and_cites():
 
     src = Source("weyl1912", "Hermann Weyl", "Das asymptotische Verteilungsgesetz der Eigenwerte", "Math. Ann.", 1912, doi="10.1007/BF01456804")
     x = sp.Symbol("x")
-    d = Derivation("cited", [cite(x, "<=", sp.Integer(1), "Weyl's inequality", src)], (x, "<=", 1))
+    d = Derivation("cited", [cite(x, "<=", sp.Integer(1), "Theorem 1", src, "Weyl's inequality")], (x, "<=", 1))
     p = tex.proof(d)
-    assert r"\textbf{cited}: Weyl\textquotesingle{}s inequality" not in p  # apostrophes stay apostrophes
-    assert r"\textbf{cited}: Weyl's inequality, \citet{weyl1912}" in p
+    assert r"Weyl\textquotesingle{}s inequality" not in p  # apostrophes stay apostrophes
+    assert r"Weyl's inequality; \textbf{cited}: \citet{weyl1912}, Theorem 1" in p
+    assert "resting on the cited Weyl (1912), Theorem 1" in p
 
 
 def test_verification_table_holds_the_run():

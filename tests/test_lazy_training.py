@@ -24,13 +24,26 @@ LR = K.learning_rate(X_LIST)
 # -- derivation ------------------------------------------------------------------------------------
 
 
-def test_derivation_concludes_minus_one_half_and_cites_only_the_lazy_training_bound():
+def test_derivation_concludes_minus_one_half_and_rests_only_on_the_lazy_training_bound():
     d = P.derive_lazy_training()
     assert d.closed_form == sp.Rational(-1, 2)
-    assert [s.source.key for s in d.steps if s.status == "cited"] == ["lee2019"]
-    assert d.count("checked") >= 8
+    assert d.status == "cited" and d.cited == ["Lee et al. (2019), Theorem 2.1"]
+    assert "cited theorem, verified numerically" in wb.claim("ntk.lazy-training").statement
+    (lazy,) = [s for s in d.steps if s.status == "cited"]
+    assert lazy.source.key == "lee2019"
+    # the citation is applied to checked hypotheses: the weights' motion, f_0 = 0, E||theta_0||^2 and the Hessian
+    assert lazy.uses and all(p.status == "checked" for p in lazy.uses)
+    assert d.count("checked") >= 7 and d.conclusion.uses[0] is lazy
     hidden_block = [s for s in d.steps if s.rhs.has(sp.DiracDelta)]
     assert hidden_block and hidden_block[0].status == "checked"  # the kink: a Dirac mass, checked by SymPy
+    assert lazy in d.conclusion.uses and hidden_block[0] in lazy.uses
+
+
+def test_the_residual_recurrence_is_solved_from_the_gradient_descent_step_and_the_start():
+    d = P.derive_lazy_training()
+    (residual,) = [s for s in d.steps if s.how.startswith("induction")]
+    assert [p.status for p in residual.uses] == ["definition", "definition"]
+    assert residual.rhs == P.rho * (1 - P.eta * P.lam) ** P.t
 
 
 def test_relative_motion_has_exponent_minus_one_half_at_every_width():

@@ -7,9 +7,9 @@ import sys
 from dataclasses import asdict
 
 import pytest
+from user_claim import user_claim
 
 import workbench as wb
-from user_claim import user_claim
 from workbench.export import latex
 from workbench.parallel import check_jobs, pmap
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from estimates import Recorder, Z
 from scipy import integrate
 from scipy.special import comb, digamma, polygamma
 
 import workbench as wb
-from estimates import Z, Recorder
 from numerics import random_matrices as K
 from proofs import random_matrices as P
 from workbench.figures.random_matrices import fuss_catalan_density, spectrum_indices
@@ -54,7 +54,11 @@ def test_lyapunov_derivation_checks_the_chi_integral_and_cites_the_rest():
     d = P.derive_lyapunov()
     checked = [s for s in d.steps if s.status == "checked"]
     assert any(s.lhs.has(sp.Integral) and "evaluate" in s.how for s in checked)  # E ln chi_k, for symbolic k
-    assert {s.source.key for s in d.steps if s.status == "cited"} == {"benettin1980", "newman1986", "muirhead1982"}
+    assert {s.source.key for s in d.steps if s.status == "cited"} == {"newman1986", "muirhead1982"}
+    bartlett = next(s for s in d.steps if s.source is not None and s.source.key == "muirhead1982")
+    assert any(p.status == "checked" and p.lhs.has(sp.Integral) for p in bartlett.uses)  # the case N = 1, checked
+    assert d.status == "cited" and d.cited == ["Newman (1986), p. 121", "Muirhead (1982), Section 3.2"]
+    assert d.number(d.steps[-1]) in d.uses(d.conclusion)  # k = N - i + 1 substituted by SymPy from its definition
     assert any("orthogonal" in a for a in d.assumptions)
 
 
@@ -123,9 +127,16 @@ def test_second_moment_expansion_limit_and_correction():
         assert poly.degree() == depth and coefficients[0] == depth + 1 and coefficients[1] == sp.Rational(depth * (depth + 1), 2)
     d = P.derive_isometry()
     assert d.closed_form == P.L + 1 and d.conclusion.lhs == sp.Limit(P.m2(P.L, P.N), P.N, sp.oo)
-    assert any(s.rhs == P.L * (P.L + 1) / 2 for s in d.steps)  # the 1/N coefficient the verifier fits
+    assert any(s.rhs == P.L * (P.L + 1) / 2 for s in d.remarks)  # the 1/N coefficient the verifier fits
     assert sp.limit(exact, P.N, sp.oo) == P.L + 1
-    assert [s.how.split(":")[0] for s in d.steps if s.how.startswith("induction")] == ["induction"] * 3
+    inductions = [s for s in d.steps if s.how.startswith("induction")]
+    assert [s.lhs for s in inductions] == [P.u(P.L), P.v(P.L)]  # each from its checked rule and initial value
+    assert all(p.status == "checked" for s in inductions for p in s.uses)
+    assert {s.source.key for s in d.steps if s.status == "cited"} == {"petersen2012"}  # the quartic-form means only
+    rules = [s for s in d.steps if s.lhs in (P.a(P.l), P.b(P.l)) and s.status == "checked"]
+    assert len(rules) == 2 and all(any(p.status == "cited" for p in r.uses) for r in rules)  # tower steps, checked
+    assert [s.rhs for s in d.steps if s.lhs in (P.a(0), P.b(0)) and s.status == "checked"] == [P.N, P.N**2]
+    assert d.count("checked") >= 14 and d.status == "cited"
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 5])

@@ -5,7 +5,8 @@ import math
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
 

@@ -11,15 +11,21 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from estimates import Recorder, Z, agree
+from figure_helpers import assert_bars, errorbar_series, figure_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import workbench as wb
-from estimates import Z, Recorder, agree
-from figure_helpers import assert_bars, errorbar_series, figure_of
 from numerics import residual as K
 from proofs import residual as P
 from proofs.checks import StepNotChecked
-from workbench.claims.residual import LOG_VARIANCE_LIMIT, relative_variance, variance_constraint
+from proofs.rules import induction
+from workbench.claims.residual import (
+    LOG_VARIANCE_LIMIT,
+    relative_variance,
+    variance_constraint,
+)
 
 IDS = ("residual.jacobian", "residual.singular-bounds", "residual.vanishing")
 
@@ -28,13 +34,26 @@ IDS = ("residual.jacobian", "residual.singular-bounds", "residual.vanishing")
 # -- derivations ---------------------------------------------------------------------------------
 
 
-def test_jacobian_derivation_checks_one_and_two_blocks_entrywise_for_generic_fields():
+def test_jacobian_derivation_is_checked_by_induction_from_the_fixed_pattern_hypotheses():
     d = P.derive_jacobian()
-    assert d.closed_form == 0
-    entrywise = [s for s in d.steps if s.how.startswith("entrywise")]
-    assert len(entrywise) == 4 and all(s.status == "checked" for s in entrywise)
-    assert "F and G generic" in entrywise[1].reason and "do not commute" in entrywise[1].reason
-    assert all(s.source for s in d.steps if s.status == "cited")
+    assert d.closed_form == 0 and d.status == "checked" and d.count("cited") == 0
+    rule, unrolled = (s for s in d.steps if s.status == "checked" and s.uses and len(s.uses) >= 4)
+    assert sum(s.is_hypothesis for s in rule.uses) == 2  # no ReLU changes sign at either end of the segment
+    assert "induction" in unrolled.how and rule in unrolled.uses
+    assert d.conclusion.uses[-1] is unrolled
+    chain, relu = d.remarks  # the chain rule for generic blocks, and a ReLU block's Jacobian, entrywise
+    assert chain.how.startswith("entrywise") and "do not commute" in chain.reason and relu.status == "checked"
+
+
+def test_the_induction_needs_the_blocks_rule_and_the_products_recursion():
+    unrolled = P.derive_jacobian().steps[-3]
+    for i in range(len(unrolled.uses)):
+        with pytest.raises(StepNotChecked):
+            unrolled.recheck(unrolled.uses[:i] + unrolled.uses[i + 1:])
+    rule, first, p0, p_rule = unrolled.uses
+    swapped = P.define(P.p(P.l), P.p(P.l - 1) + P.p(P.l - 1) * P._J(P.l))  # the later block on the right
+    with pytest.raises(StepNotChecked):
+        induction(P.d, P.depth, 0, unrolled.rhs, uses=[rule, first, p0, swapped])
 
 
 def test_the_two_block_product_in_the_wrong_order_is_not_confirmed():
@@ -67,28 +86,40 @@ def test_singular_bounds_closed_form_is_the_bound_the_choice_names():
     at = {P.eps: sp.Rational(1, 10), P.depth: 3}
     assert d.closed_form.subs({**at, P.bound: P.BOUNDS["upper"]}) == sp.Rational(11, 10) ** 3
     assert d.closed_form.subs({**at, P.bound: P.BOUNDS["lower"]}) == sp.Rational(9, 10) ** 3
-    cited = {s.source.key for s in d.steps if s.status == "cited"}
-    assert cited == {P.HORN_JOHNSON.key} and any("Weyl" in s.how for s in d.steps)
-    attained = [s for s in d.steps if s.how.startswith("entrywise")]
-    assert len(attained) == 2  # J = eps I and J = -eps I reach the bounds
+    (cited,) = [s for s in d.steps if s.status == "cited"]
+    assert cited.source is P.HORN_JOHNSON and cited.how == "Section 5.6" and d.status == "cited"
+    assert "cited theorem, verified numerically" in wb.claim("residual.singular-bounds").statement
+    checked = [s for s in cited.uses if s.status == "checked"]  # the 2 x 2 rotation case and both attaining stacks
+    assert len(checked) == 5 and sum(s.how.startswith("entrywise") for s in checked) == 3
 
 
-def test_vanishing_closed_form_plain_chain_and_the_depth_scaled_limit():
+def test_vanishing_is_checked_from_the_moment_hypotheses_and_the_rest_are_remarks():
     d = P.derive_vanishing()
-    assert sp.simplify(d.closed_form - (1 + P.sigma2) ** P.depth) == 0
-    assert any("induction" in s.how for s in d.steps)
-    plain = [s for s in d.steps if s.rel in ("<", ">")]
+    assert sp.simplify(d.closed_form - (1 + P.sigma2) ** P.depth) == 0 and d.status == "checked"
+    assert d.support == list(range(1, len(d.steps) + 1)) and d.count("cited") == 0
+    solved = d.conclusion.uses[0]
+    assert "induction" in solved.how
+    rule = solved.uses[0]
+    assert sum(s.is_hypothesis for s in rule.uses) == 2  # E[J_ij] = 0 and E[J_ij J_ij'] = sigma^2/n delta
+    plain = [s for s in d.remarks if s.rel in ("<", ">")]
     assert sorted(s.rhs.doit() for s in plain) == [sp.Rational(2146, 10**4), sp.Rational(2147, 10**4)] and 0.2146 < 0.95**30 < 0.2147
-    limit = [s for s in d.steps if isinstance(s.lhs, sp.Limit)]
+    limit = [s for s in d.remarks if isinstance(s.lhs, sp.Limit)]
     assert limit and limit[0].rhs == sp.exp(P.alpha)
+
+
+def test_vanishing_rule_fails_with_half_the_branch_variance():
+    rule = P.derive_vanishing().conclusion.uses[0].uses[0]
+    later, earlier, centred, spread = rule.uses
+    half = P.hypothesis(spread.lhs, "=", spread.rhs / 2)
+    with pytest.raises(StepNotChecked):
+        rule.recheck([later, earlier, centred, half])
 
 
 def test_gaussian_reduction_gives_the_constraints_relative_variance():
     d = P.derive_gaussian_reduction()
-    last = d.steps[-1].rhs
     for n, s2 in ((1, 0.5), (7, 0.3), (128, 2.0)):
-        assert float(last.subs({P.width: n, P.sigma2: s2})) == pytest.approx(relative_variance(n, s2), rel=1e-14)
-    assert d.steps[3].rhs == 1 + P.sigma2  # the mean factor
+        assert float(d.closed_form.subs({P.width: n, P.sigma2: s2})) == pytest.approx(relative_variance(n, s2), rel=1e-14)
+    assert [s.rhs for s in d.steps if s.status == "checked"][0] == 1 + sp.Symbol("s", positive=True)  # the first term's mean
 
 
 # -- residual.jacobian: the kernel -----------------------------------------------------------------

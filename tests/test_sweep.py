@@ -14,13 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
+from user_claim import user_claim
 
 import workbench as wb
-from user_claim import user_claim
 from workbench.cli import main
 from workbench.files import OutputError
 from workbench.store import Store
-from workbench.sweep import SchedulerUnreachable, SerialFallback, family_wise, p_value, point_seed, sweep
+from workbench.sweep import (
+    SchedulerUnreachable,
+    SerialFallback,
+    family_wise,
+    p_value,
+    point_seed,
+    sweep,
+)
 
 sweep_module = sys.modules["workbench.sweep"]  # the attribute workbench.sweep is the function wb.sweep
 

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 import sympy as sp
 from scipy.stats import binom
+from user_claim import user_claim
 
 import workbench as wb
-from user_claim import user_claim
 from numerics import Accumulator
 from workbench.reference import ReferenceError, reference_value
 from workbench.statistics import detectable, replicates_for, z_critical
-
 
 # --- streaming estimates -------------------------------------------------------------
 

@@ -10,12 +10,14 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings, strategies as st
+from estimates import Z, agree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate
 
 import workbench as wb
-from estimates import Z, agree
 from numerics import wide_networks as K
+from proofs import StepNotChecked
 from proofs import wide_networks as P
 
 
@@ -46,6 +48,24 @@ def test_derivation_checks_both_integrals_and_cites_polar_coordinates_and_the_nn
     assert any(s.lhs.has(sp.Integral) for s in checked)
     assert {s.source.key for s in d.steps if s.status == "cited"} == {"cho2009", "lee2018"}
     assert d.closed_form == P.nngp_kernel()
+    assert d.status == "cited" and d.cited == ["Cho and Saul (2009), Section 2", "Lee et al. (2018), Section 2.3"]
+    polar = next(s for s in d.steps if s.status == "cited" and s.source.key == "cho2009")
+    assert [p.status for p in polar.uses] == ["definition", "checked", "checked"]  # its cases t = 0, pi/2 are checked
+    # the conclusion: the cited limit, then the recursion unrolled (checked for each depth)
+    limit, unrolled = d.conclusion.uses
+    assert limit.source.key == "lee2018" and unrolled.status == "checked" and "L = 1, 2, 3, 4, 5" in unrolled.how
+
+
+def test_the_layer_map_and_the_unit_diagonal_are_checked_from_the_arc_cosine_kernel():
+    d = P.derive_nngp()
+    layer = next(s for s in d.steps if s.lhs == P.kappa(P.c))
+    assert layer.status == "checked" and "t = acos(c)" in layer.how
+    diagonal = next(s for s in d.steps if s.rhs == 1 and s.status == "checked")
+    assert diagonal.how.startswith("induction")
+    step = next(s for s in d.steps if s.rhs == P.kappa(P.K(P.l - 1, P.theta)))
+    assert step.status == "checked" and set(map(id, step.uses)) >= {id(layer), id(diagonal)}
+    with pytest.raises(StepNotChecked):  # the layer map is needed: without it kappa is not 2 k(arccos c)
+        step.recheck([p for p in step.uses if p is not layer])
 
 
 @settings(max_examples=60, deadline=None)
@@ -178,7 +198,18 @@ def test_ntk_closed_form_adds_the_readout_and_hidden_parts():
         assert all_ == pytest.approx(readout + hidden, abs=1e-15)
         assert readout == pytest.approx(K.relu_correlation(t, 1), abs=1e-14)
         assert hidden == pytest.approx(math.cos(t) * (math.pi - t) / math.pi, abs=1e-15)
-    assert {s.source.key for s in P.derive_ntk().steps if s.status == "cited"} == {"jacot2018"}
+    d = P.derive_ntk()
+    assert {s.source.key for s in d.steps if s.status == "cited"} == {"cho2009"}  # the polar forms, degrees 0 and 1
+    assert d.status == "cited" and d.cited == ["Cho and Saul (2009), Section 2"]
+
+
+def test_the_expected_empirical_ntk_is_checked_by_linearity_for_each_choice_of_trained_layers():
+    d = P.derive_ntk()
+    exact = d.conclusion.uses[1].uses[0]  # lim_N E[Theta_N] = Theta, from E[Theta_N] = Theta at every width
+    assert exact.status == "checked" and "trained = 1, 2, 3" in exact.how
+    assert exact.rhs == P.ntk_kernel() and not exact.rhs.has(P.N)
+    kinds = sorted(p.status for p in exact.uses)
+    assert kinds == ["checked"] * 4 + ["definition"] * 3  # two gradients, two kernels; the NTK, two hypotheses
 
 
 def test_empirical_ntk_gram_matches_finite_differences_of_the_network():
@@ -210,8 +241,11 @@ def test_ntk_mean_is_exact_at_width_one_and_the_fluctuation_slope_is_minus_one_h
 
 def test_the_fluctuation_exponent_is_derived_with_checked_steps():
     d = P.derive_ntk_fluctuation()
-    assert d.closed_form == sp.Rational(-1, 2)
-    assert d.count("checked") == 3 and d.count("cited") == 0
+    assert d.closed_form == sp.Rational(-1, 2) and d.status == "checked"
+    assert d.count("checked") == 2 and d.count("cited") == 0
+    variance = d.conclusion.uses[1].uses[1]  # the limit rests on Var S_N = N sigma_T^2, from the hypotheses
+    assert variance.rhs == P.N * sp.Symbol(r"\sigma_T^2", positive=True)
+    assert [p.status for p in variance.uses] == ["definition"] * 3
 
 
 def test_the_fitted_fluctuation_exponent_is_part_of_the_verdict():

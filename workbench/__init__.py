@@ -20,6 +20,7 @@ from .asymptotics import Limit
 from .claim import Claim
 from .export import latex
 from .figures import figure
+from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
 from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
 from .sweep import SweepResult, sweep

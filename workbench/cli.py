@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from numerics import BACKENDS, BackendUnavailable
 
 from .claim import Claim
 from .printing import number, parameters_text, resolution_text
+from .proof_graph import draw
 from .registry import claim as all_claims_by_id, claims as all_claims, select
 from .verify import plan, run
 
@@ -100,9 +102,13 @@ def _parser() -> _Parser:
     ls = sub.add_parser("list", help="list the registered claims")
     ls.add_argument("--json", action="store_true", help="one JSON object per claim")
 
-    dv = sub.add_parser("derive", help="print a claim's derivation, step by step")
-    dv.add_argument("id", help="claim id, e.g. xent.margin")
+    dv = sub.add_parser("derive", help="print claims' derivations (with an area or no id: one line per claim)")
+    dv.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (e.g. xent.margin, init)")
     dv.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    dv.add_argument("--json", action="store_true", help="one JSON object per claim (a list when several)")
+    dv.add_argument("--graph", action="store_true", help="draw one claim's dependency graph into -o FILE")
+    dv.add_argument("-o", "--output", default=None, help="the graph's file: .svg, .pdf or .png")
+    dv.add_argument("--force", action="store_true", help="overwrite an output file the workbench did not write")
 
     vf = sub.add_parser("verify", help="verify claims numerically (all claims by default)")
     vf.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (e.g. xent)")
@@ -217,14 +223,52 @@ def _cmd_list(args) -> int:
     return 0
 
 
-def _cmd_derive(args) -> int:
-    c = all_claims_by_id(args.id)
+def _plan_derive(args) -> tuple[list[Claim], bool]:
+    """The claims to derive, and whether to summarise them (an area, or no id, was given)."""
+    chosen = select(args.ids)
+    summary = not args.ids or any(name not in {c.id for c in chosen} for name in args.ids)
+    if args.graph:
+        from .figures import FORMATS
+        from .files import OutputError, check_target
+
+        if len(args.ids) != 1 or summary:
+            raise UsageError("--graph draws one claim: give exactly one claim id")
+        if not args.output:
+            raise UsageError("--graph needs -o FILE (.svg, .pdf or .png)")
+        if Path(args.output).suffix.lower().lstrip(".") not in FORMATS:
+            raise OutputError(f"cannot write {args.output}: unknown figure format; use one of "
+                              + ", ".join("." + f for f in FORMATS))
+        check_target(args.output, force=args.force)
+    elif args.output:
+        raise UsageError("-o goes with --graph")
+    return chosen, summary
+
+
+def _derive_summary(c: Claim) -> str:
     d = c.derivation
-    if args.latex:
-        print(d._latex())
-    else:
-        print(f"{c.id}: {c.title}")
-        print(d)
+    rests = "checked" if d.status == "checked" else "cited: rests on " + "; ".join(d.cited)
+    return (f"{c.id}: {len(d.steps)} steps ({d.count('checked')} checked, {d.count('cited')} cited, "
+            f"{d.count('definition')} definitions); conclusion {rests}")
+
+
+def _cmd_derive(args, planned) -> int:
+    chosen, summary = planned
+    if args.graph:
+        (c,) = chosen
+        print(f"wrote {draw(c.derivation, args.output, force=args.force)}")
+        return 0
+    if args.json:
+        objects = [{"id": c.id, **c.derivation.to_dict(), "title": c.title, "proof": c.derivation.title} for c in chosen]
+        print(json.dumps(objects[0] if len(objects) == 1 and not summary else objects, indent=2))
+        return 0
+    for i, c in enumerate(chosen):
+        if summary:
+            print(_derive_summary(c))
+        elif args.latex:
+            print(c.derivation._latex())
+        else:
+            print(("\n" if i else "") + f"{c.id}: {c.title}")
+            print(c.derivation)
     return 0
 
 
@@ -611,7 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "decompress":
             planned = _plan_decompress(args)
         elif args.command == "derive":
-            all_claims_by_id(args.id)
+            planned = _plan_derive(args)
     except (UsageError, ValueError, TypeError, BackendUnavailable, ImportError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"workbench: error: {message}", file=sys.stderr)
@@ -631,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_decompress(args, planned)
         if args.command == "info":
             return _cmd_info(args)
-        return _cmd_list(args) if args.command == "list" else _cmd_derive(args)
+        return _cmd_list(args) if args.command == "list" else _cmd_derive(args, planned)
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0

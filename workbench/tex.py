@@ -122,6 +122,9 @@ def theorem(c: Claim) -> str:
     return "\n".join(lines)
 
 
+_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+
+
 def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
     """The derivation as a proof: each step's reason (how SymPy checked it, or the cited
     reference) above the step, the steps aligned as one chain, then the conclusion.
@@ -131,7 +134,7 @@ def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
         rows.append(rf"\shortintertext{{\small ({i}) {reason}:}}")
         rows.append(rf"{head} &{body} \\")
     c = d.conclusion
-    rel = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[c.rel]
+    rel = _REL[c.rel]
     return "\n".join(
         [
             r"\begin{proof}",
@@ -139,8 +142,11 @@ def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
             r"\begin{align*}",
             *rows,
             r"\end{align*}",
-            rf"Therefore $\displaystyle {latex_expr(c.lhs, names)} {rel} {latex_expr(c.rhs, names)}$ ({latex_text(c.how)}).",
+            rf"Therefore, {d.premises_text(c)}, $\displaystyle {latex_expr(c.lhs, names)} {rel} {latex_expr(c.rhs, names)}$"
+            + (r"." if c.status == "checked" else rf", resting on the cited {latex_text('; '.join(d.cited))}."),
             r"\end{proof}",
+            *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(r.lhs, names)} "
+              rf"{_REL[r.rel]} {latex_expr(r.rhs, names)}$ ({d.latex_reason(r, _citet)})." for r in d.remarks],
         ]
     )
 

@@ -101,7 +101,7 @@ NO_BAD_MINIMA = register(
         title="No bad local minima: gradient descent on a deep linear network reaches the best rank-r loss",
         statement=(
             "For the squared loss every local minimum of a deep linear network W_L ... W_1, of any depth and widths, is "
-            "global (Kawaguchi 2016; Laurent and von Brecht 2018): its loss is the least-squares residual plus the tail "
+            "global (Kawaguchi 2016, Theorem 2.3; Laurent and von Brecht 2018; cited theorem, verified numerically): its loss is the least-squares residual plus the tail "
             "sum_(i > r) sigma_i^2 / 2 of the whitened least-squares fit's singular values beyond the narrowest width r "
             "(Eckart-Young). The data are random (Gaussian inputs, random singular vectors) with sigma_i = (3/4)^(i-1) and "
             "residual 1/16, so the minimum is 1/16 + (8/7)((9/16)^r - (9/16)^m), m = min(n_in, n_out). Checked as the mean "

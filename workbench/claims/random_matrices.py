@@ -46,7 +46,7 @@ LYAPUNOV = register(
             "algorithm measures them: W_t Q_(t-1) = Q_t R_t and lambda_i = E ln|R_ii|, where |R_ii| is sigma times a "
             "chi variable with N - i + 1 degrees of freedom. Resolutions are absolute, in nats per factor: an exponent "
             "can be 0 (lambda_(N-1) is 0.058 at sigma = 1), and sigma only shifts every exponent by ln sigma. "
-            "Orthogonal factors have every exponent 0."
+            "Orthogonal factors have every exponent 0. Newman's result is a cited theorem, verified numerically."
         ),
         kind="statistical",
         parameters=(
@@ -86,7 +86,8 @@ ISOMETRY = register(
             "to L + 1 as N -> oo (the Fuss-Catalan law; Penson and Zyczkowski 2011), so the spread of the squared "
             "singular values grows linearly with depth; products of orthogonal matrices have every singular value "
             "exactly 1 (dynamical isometry, Pennington et al. 2017). At finite width m_2 = (N/3)[(1 + 2/N)^(L+1) - "
-            "(1 - 1/N)^(L+1)] = L + 1 + L(L+1)/(2N) + O(1/N^2)."
+            "(1 - 1/N)^(L+1)] = L + 1 + L(L+1)/(2N) + O(1/N^2): a cited theorem, verified numerically (the derivation "
+            "rests on the Gaussian quartic-form means)."
         ),
         kind="asymptotic",
         parameters=(integer("L", 2, "depth: number of factors", low=1, high=5, typical=(1, 5)),),

@@ -81,10 +81,11 @@ SINGULAR_BOUNDS = register(
         title="Residual stack: if every ||J_F||_2 <= eps < 1, its singular values lie in [(1 - eps)^L, (1 + eps)^L]",
         statement=(
             "If every block's Jacobian has ||J_(F_l)||_2 <= eps < 1, every singular value of (I + J_(F_L)) ... "
-            "(I + J_(F_1)) lies in [(1 - eps)^L, (1 + eps)^L] (the triangle and Weyl inequalities, and "
-            "submultiplicativity), and both ends are attained, by J_l = eps I and J_l = -eps I: the bound is the "
-            "supremum (upper) or infimum (lower) over admissible stacks. Verified on the attaining stack and on random "
-            "stacks scaled to ||J_l||_2 = eps, none of which may pass the bound."
+            "(I + J_(F_1)) lies in [(1 - eps)^L, (1 + eps)^L] (submultiplicativity of the spectral norm, the triangle "
+            "inequality and the Neumann series), and both ends are attained, by J_l = eps I and J_l = -eps I: the bound "
+            "is the supremum (upper) or infimum (lower) over admissible stacks. A cited theorem, verified numerically "
+            "(the 2 x 2 rotation case and the attaining stacks are checked by SymPy): on the attaining stack and on "
+            "random stacks scaled to ||J_l||_2 = eps, none of which may pass the bound."
         ),
         kind="exact",
         parameters=(

@@ -47,7 +47,9 @@ NNGP = register(
             "width N -> oo, to kappa^L(cos theta), kappa(c) = (sqrt(1 - c^2) + (pi - arccos c) c)/pi: one layer maps "
             "inputs at angle t to covariance 2 E[relu(u) relu(v)] = (sin t + (pi - t) cos t)/pi, the arc-cosine kernel "
             "(Cho and Saul 2009; Lee et al. 2018). The variance stays 1 at every depth. At finite width the covariance "
-            "is off by O(1/N) (not at L = 1, which is exact). Resolutions are absolute (a correlation)."
+            "is off by O(1/N) (not at L = 1, which is exact). Resolutions are absolute (a correlation). A cited theorem, "
+            "verified numerically: the infinite-width limit (Lee et al. 2018, Section 2.3) and the polar form of the "
+            "arc-cosine kernel (Cho and Saul 2009, Section 2) are cited, every other step is checked by SymPy."
         ),
         kind="asymptotic",
         parameters=(
@@ -90,7 +92,9 @@ NTK = register(
             "cos theta)/pi (the NNGP kernel) when only the readout is, and Sigma^1 dSigma^2 = (pi - theta) cos theta/pi "
             "when only the hidden layer is (dSigma^2 = 2 E[relu'(u) relu'(v)] = (pi - theta)/pi, the arc-cosine "
             "kernel of order 0; Jacot, Gabriel and Hongler 2018). Exact at every width for one hidden layer; the "
-            "fluctuation across networks is O(N^(-1/2)). Resolutions are absolute."
+            "fluctuation across networks is O(N^(-1/2)). Resolutions are absolute. A cited theorem, verified numerically: "
+            "the polar form of the arc-cosine kernels of degrees 0 and 1 (Cho and Saul 2009, Section 2) is cited, the "
+            "expectation of the empirical NTK is checked by SymPy."
         ),
         kind="statistical",
         parameters=(
