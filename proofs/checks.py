@@ -13,6 +13,8 @@ from collections.abc import Callable
 import sympy as sp
 from sympy.calculus.util import maximum, minimum
 
+from .operators import Expectation, Quadrature
+
 __all__ = [
     "StepNotChecked",
     "Rewriter",
@@ -45,6 +47,13 @@ _ZERO_STRATEGIES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
     ("rewrite in exp", _rewrite_exp),
     ("expand logarithms", _expand_log),
 )
+# A strategy is only worth its cost where it can act: exp rewrites trigonometric and hyperbolic
+# functions, expand_log needs a logarithm.
+_TRANSCENDENTAL = (sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh, sp.tanh, sp.asin, sp.acos, sp.atan, sp.exp)
+_APPLIES = {
+    "rewrite in exp": lambda e: e.has(*_TRANSCENDENTAL) or any(not p.exp.is_Number for p in e.atoms(sp.Pow)),
+    "expand logarithms": lambda e: e.has(sp.log),
+}
 
 
 _CHEAP = 3  # identical, expand, cancel: after these, try to refute before simplifying
@@ -55,27 +64,47 @@ _SAMPLES = {
 }
 
 
+def _opaque(expr: sp.Basic) -> set:
+    """Atoms SymPy knows no relation between (an entry x[j], an expectation, an unknown function
+    applied): a refutation may give them any value."""
+    return set(expr.atoms(sp.Indexed, Expectation, sp.core.function.AppliedUndef))
+
+
 def _refuted(expr: sp.Expr) -> bool:
     """Is ``expr`` clearly non-zero at some point its symbols' assumptions allow? Only ever used
     to refuse quickly (a false step would otherwise spend seconds in ``simplify``), never to
-    confirm: a confirmation stays symbolic. Unevaluated operators or unknown functions skip it."""
-    if not isinstance(expr, sp.Expr) or expr.has(sp.Integral, sp.Sum, sp.Product, sp.Limit, sp.Derivative,
-                                                  sp.core.function.AppliedUndef, sp.Indexed):
+    confirm: a confirmation stays symbolic. Sums are expanded at small sizes; entries, expectations
+    and unknown functions take arbitrary values; integrals (but a :class:`Quadrature`), limits,
+    derivatives and matrix expressions skip it."""
+    if not isinstance(expr, sp.Expr) or expr.has(sp.Product, sp.Limit, sp.Derivative, sp.Subs, sp.MatrixExpr):
         return False
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    if any(not s.is_commutative for s in symbols):
+    if any(not isinstance(i, Quadrature) for i in expr.atoms(sp.Integral)):  # a quadrature evaluates numerically
         return False
     for k in range(len(_SAMPLES["integer"])):
+        e = expr
+        labels = {b.label for b in e.atoms(sp.IndexedBase)}  # x of x[j]: not a value
+        symbols = sorted((s for s in e.free_symbols if s not in labels), key=lambda s: s.name)
         point = {}
         for i, s in enumerate(symbols):
+            if not s.is_commutative:
+                return False
             kind = "integer" if s.is_integer else "positive" if s.is_positive else "real" if s.is_real else None
             if kind is None or (kind == "integer" and s.is_nonnegative is not True):
                 return False
             values = _SAMPLES[kind]
             point[s] = values[(k + i) % len(values)]
         try:
-            value = sp.N(expr.xreplace(point), 30)
-        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+            e = e.xreplace(point)
+            if e.has(sp.Sum):
+                e = e.doit()
+                if e.has(sp.Sum):
+                    continue
+            atoms = sorted(_opaque(e), key=sp.default_sort_key)
+            e = e.xreplace({a: sp.Rational(2 * ((7 * n + 3 * k) % 11) + 1, 7) for n, a in enumerate(atoms)})
+            if e.free_symbols:
+                continue
+            value = sp.N(e, 30)
+        except (TypeError, ValueError, ZeroDivisionError, ArithmeticError, AttributeError):
             continue
         if value.is_Number and value.is_finite and abs(value) > sp.Float("1e-20", 30):
             return True
@@ -86,6 +115,8 @@ def _is_zero(expr: sp.Expr) -> str | None:
     for k, (name, strategy) in enumerate(_ZERO_STRATEGIES):
         if k == _CHEAP and _refuted(expr):
             return None
+        if name in _APPLIES and not _APPLIES[name](expr):
+            continue
         try:
             reduced = strategy(expr)
         except (TypeError, ValueError, NotImplementedError, AttributeError):

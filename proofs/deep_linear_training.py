@@ -28,6 +28,7 @@ from functools import cache
 
 import sympy as sp
 
+from .checks import StepNotChecked
 from .deep_linear import BALDI, KAWAGUCHI
 from .derivation import (
     Derivation,
@@ -40,7 +41,9 @@ from .derivation import (
     substitute,
 )
 from .operators import Hessian, MinEigenvalue
+from .rules import equal_at
 from .sources import Source
+from .steps import Step, checked_step
 
 __all__ = [
     "RESIDUAL",
@@ -71,6 +74,7 @@ g = sp.Symbol("g", nonnegative=True)  # e^{2 s T} - 1
 h = sp.Symbol("h", positive=True)  # one step's length
 x = sp.Symbol("x", nonnegative=True)
 tau = sp.Symbol("tau", nonnegative=True)  # a time in [0, t]
+sigma_t = sp.Symbol("tau'", nonnegative=True)  # a time in [0, tau]
 u = sp.Function("u")
 phi = sp.Function("phi")  # the exact flow phi(T, v) of the mode ODE
 alpha, k, n_steps, modes = sp.symbols("alpha k n d", integer=True, positive=True)
@@ -131,19 +135,52 @@ def saxe_solution(time=t, start=u0, strength=s) -> sp.Expr:
     return strength * e / (e - 1 + strength / start)
 
 
+def _positive_root(lhs, rhs, reason: str, *, uses) -> Step:
+    """A checked ``lhs = rhs`` from two premises: an equality ``E = 0`` whose left side is
+    ``(lhs - rhs)`` times a constant multiple of ``q``, and ``q > 0`` (so the other factor vanishes)."""
+
+    def check(premises) -> str:
+        eqs = [p for p in premises if p.rel == "="]
+        signs = [p for p in premises if p.rel == ">" and p.rhs == 0]
+        if len(eqs) != 1 or len(signs) != 1 or len(premises) != 2:
+            raise StepNotChecked("a positive root needs one equality E = 0 and one positivity q > 0 as premises")
+        (eq,), (sign,) = eqs, signs
+        product_ = eq.lhs - eq.rhs
+        quotient = sp.cancel(product_ / (lhs - rhs))
+        ratio = sp.cancel(quotient / sign.lhs)
+        if not (ratio.is_number and ratio != 0 and sp.expand(quotient * (lhs - rhs) - product_) == 0):
+            raise StepNotChecked(f"{product_} is not ({lhs} - {rhs}) times a multiple of {sign.lhs}")
+        return f"the premise factors as ({ratio}) ({sign.lhs}) ({lhs} - {rhs}), and {sign.lhs} > 0"
+
+    return checked_step(lhs, "=", rhs, reason, check, uses)
+
+
 @cache
 def derive_saxe_dynamics() -> Derivation:
-    """tau du/dt = 2u(s - u) from the gradient flow of one balanced mode, and its unique solution
-    with u(0) = u0 (an integrating factor); the lemmas of the discretisation bound as remarks."""
+    """tau du/dt = 2u(s - u) from the gradient flow of one mode, balanced at every time because the
+    flow conserves c_1^2 - c_2^2 from a balanced start, and its unique solution with u(0) = u0 (an
+    integrating factor); the lemmas of the discretisation bound as remarks."""
     loss = (s - c1 * c2) ** 2 / 2
-    big_c1, big_c2, big_g = sp.Function("c_1", positive=True), sp.Function("c_2", positive=True), sp.Function("G")
+    big_c1, big_c2, big_g = sp.Function("c_1", real=True), sp.Function("c_2", real=True), sp.Function("G")
     mode = (big_c1(tau), big_c2(tau))
     closed = saxe_solution()
     flow = hypothesis(sp.Derivative(big_c1(tau), tau), "=", -sp.Subs(sp.Derivative(loss, c1), (c1, c2), mode),
                       "gradient flow on one mode's loss (s - c_1 c_2)^2 / 2 (whitened inputs, factors along the mode; "
                       "time = steps * lr)")
-    balanced = hypothesis(big_c2(tau), "=", big_c1(tau),
-                          "balanced: c_1(0) = c_2(0) = sqrt(u0), and the flow conserves c_1^2 - c_2^2 (remark)")
+    partner = hypothesis(sp.Derivative(big_c2(tau), tau), "=", -sp.Subs(sp.Derivative(loss, c2), (c1, c2), mode),
+                         "and on its partner factor c_2, symmetrically")
+    gap = big_c1(tau) ** 2 - big_c2(tau) ** 2
+    conserved = equal(sp.Derivative(gap, tau), 0, "the flow conserves c_1^2 - c_2^2", uses=[flow, partner])
+    even = hypothesis(big_c2(0), "=", big_c1(0), "a balanced start: c_1(0) = c_2(0) = sqrt(u0)")
+    gap_at = gap.subs(tau, sigma_t)
+    increment_gap = sp.Integral(sp.Derivative(gap_at, sigma_t), (sigma_t, 0, tau))
+    ftc_gap = equal(gap, gap.subs(tau, 0) + increment_gap, "the fundamental theorem of calculus, at every time tau")
+    flat = equal_at(increment_gap, 0, "the conservation law at every time tau' in [0, tau]", uses=[conserved],
+                    at={tau: sigma_t})
+    squares = equal(gap, 0, "so c_1^2 - c_2^2 keeps its starting value 0", uses=[ftc_gap, flat, even])
+    positive = hypothesis(big_c1(tau) + big_c2(tau), ">", 0,
+                          "the factors stay on the positive branch c_1, c_2 > 0 of the start sqrt(u0) > 0")
+    balanced = _positive_root(big_c2(tau), big_c1(tau), "balanced at every time: c_2 = c_1", uses=[squares, positive])
     strength = define(u(tau), big_c1(tau) * big_c2(tau), "the mode strength u = a^T W2 W1 b")
     ode = equal(sp.Derivative(u(tau), tau), 2 * u(tau) * (s - u(tau)), "so tau du/dt = 2u(s - u), tau = 1 in units of t",
                 uses=[strength, flow, balanced])
@@ -156,14 +193,12 @@ def derive_saxe_dynamics() -> Derivation:
     ftc = equal(at_t, at_0 + increment, "the fundamental theorem of calculus")
     constant = equal(increment, 0, "G is constant along the flow: dG/dt = 0 by the mode equation", uses=[factor, ode])
     initial = equal(at_0, 1 / u0 - 1 / s, "its value at the start", uses=[factor, start])
-    steps = [flow, balanced, strength, ode, start, factor, inverse, ftc, constant, initial,
+    steps = [flow, partner, conserved, even, ftc_gap, flat, squares, positive, balanced, strength, ode, start, factor, inverse, ftc, constant, initial,
              equal(u(t), closed, "the unique solution with u(0) = u0: 1/u = 1/s + e^(-2st) (1/u0 - 1/s), the sigmoid",
                    uses=[inverse, ftc, constant, initial])]
-    # -- remarks: the separation check, conservation, and the lemmas of the discretisation bound
+    # -- remarks: checks of the closed form, and the lemmas of the discretisation bound
     slope = s**2 * sp.exp(2 * s * T) / (s + v * (sp.exp(2 * s * T) - 1)) ** 2
     remarks = [
-        equal(-2 * c1 * sp.Derivative(loss, c1) + 2 * c2 * sp.Derivative(loss, c2), 0,
-              "d(c_1^2 - c_2^2)/dt = 0 along the flow: a balanced start stays balanced"),
         equal(sp.Derivative(closed, t), 2 * closed * (s - closed), "check: the closed form satisfies the ODE"),
         equal(sp.Subs(closed, t, 0), u0, "check: and the initial condition"),
         equal(sp.Derivative(saxe_solution(T, v), v), slope,

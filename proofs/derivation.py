@@ -274,12 +274,13 @@ class Derivation:
             "counts": {k: self.count(k) for k in ("checked", "cited", "definition")},
         }
 
-    def graph(self, path=None):
+    def graph(self, path=None, *, force: bool = False):
         """Draw the dependency graph (steps coloured by status, premises as edges, the
-        conclusion at the bottom); ``path`` a ``.svg``, ``.pdf`` or ``.png`` file, else a figure."""
+        conclusion at the bottom); ``path`` a ``.svg``, ``.pdf`` or ``.png`` file (``force``
+        overwrites a file the workbench did not write), else return the figure."""
         if "graph" not in _FACES:
             raise RuntimeError("no graph renderer is registered: import workbench first")
-        return _FACES["graph"](self, path)
+        return _FACES["graph"](self, path, force=force)
 
     def __str__(self) -> str:
         lines = [f"Derivation: {self.title}"]

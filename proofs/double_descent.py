@@ -38,9 +38,9 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal
+from .derivation import Derivation, cite, define, equal, hypothesis
 from .operators import Expectation
-from .rules import equivalent, limit_by_branches
+from .rules import equivalent, limit_by_branches, matrix_equal, same_sum
 from .sources import MUIRHEAD, Source
 
 __all__ = [
@@ -119,30 +119,85 @@ def _chi2_density(dof: sp.Basic) -> sp.Basic:
 def _finite_steps() -> list:
     """The finite-n proof; its last step is R(n, p) = finite_risk()."""
     rows, cols = sp.symbols("k d", integer=True, positive=True)
+    i, j, k = (sp.Symbol(s, integer=True, nonnegative=True) for s in "ijk")
+    jp, kp = (sp.Symbol(s + "'", integer=True, nonnegative=True) for s in "jk")
     X = sp.MatrixSymbol("X", n, p)
-    projection = sp.MatMul(X * X.T, sp.Inverse(X * X.T), evaluate=False)  # P_X = X^T (X X^T)^-1 X, cycled in tr
-    decomposition = sp.Piecewise(
-        (sigma**2 * Einv(n, p), p < n),
-        (r**2 * (1 - Expectation(sp.Trace(projection), (X,)) / p) + sigma**2 * Einv(p, n), True))
-    risk = define(R(n, p), E(sp.Symbol(r"\|\hat{\beta}-\beta\|^{2}")),
-                  "the excess risk at a fresh input x ~ N(0, I_p): E (x^T beta_hat - x^T beta)^2 = "
-                  "E ||beta_hat - beta||^2, beta_hat = X^+ y the minimum-norm least-squares solution")
-    split = cite(R(n, p), "=", decomposition, "Section 2", HASTIE,
-                 "bias-variance decomposition of min-norm least squares: p < n: beta_hat - beta = (X^T X)^-1 X^T eps, "
-                 "whose mean square given X is sigma^2 tr (X^T X)^-1; p > n: beta_hat - beta = -(I - P_X) beta + "
-                 "X^T (X X^T)^-1 eps, P_X the projection on the row space, whose mean E P_X = (E tr P_X / p) I by "
-                 "rotation invariance; the cross terms vanish as E eps = 0", uses=[risk])
+    beta, eps, y = sp.MatrixSymbol(r"\beta", p, 1), sp.MatrixSymbol(r"\varepsilon", n, 1), sp.MatrixSymbol("y", n, 1)
+    fit_lo, fit_hi = sp.MatrixSymbol(r"\hat{\beta}_{<}", p, 1), sp.MatrixSymbol(r"\hat{\beta}_{>}", p, 1)
+    err_lo, err_hi = sp.MatrixSymbol("e_{<}", p, 1), sp.MatrixSymbol("e_{>}", p, 1)
+    A, B = sp.MatrixSymbol("A", p, n), sp.MatrixSymbol("B", p, n)
+    C, Q = sp.MatrixSymbol("C", n, n), sp.MatrixSymbol("Q", p, p)
+    sq = lambda e: sp.Sum(e[i, 0] ** 2, (i, 0, p - 1))
+    noise_a = sp.Sum(sp.Sum(A[i, k] * eps[k, 0], (k, 0, n - 1)) ** 2, (i, 0, p - 1))
+    frob = lambda M, m: sp.Sum(M[i, k] ** 2, (k, 0, m - 1), (i, 0, p - 1))
+    coords_hi = sp.Sum(B[i, k] * eps[k, 0], (k, 0, n - 1)) - sp.Sum(Q[i, j] * beta[j, 0], (j, 0, p - 1))
+    per_coord = sigma**2 * sp.Sum(B[i, k] ** 2, (k, 0, n - 1)) + r**2 / p * sp.Sum(Q[i, j] ** 2, (j, 0, p - 1))
+
+    model = hypothesis(y, "=", X * beta + eps, "the data: y = X beta + eps")
+    cov = hypothesis(Expectation(eps[k, 0] * eps[kp, 0], (eps,)), "=", sigma**2 * sp.KroneckerDelta(k, kp),
+                     "the noise is uncorrelated with variance sigma^2, E eps eps^T = sigma^2 I_n, independent of X and beta")
+    mean = hypothesis(Expectation(eps[k, 0], (eps,)), "=", 0, "the noise has mean zero")
+    direction = hypothesis(Expectation(beta[j, 0] * beta[jp, 0], (beta,)), "=", r**2 / p * sp.KroneckerDelta(j, jp),
+                           "beta has norm r and a uniformly random direction, independent of X: E beta beta^T = (r^2/p) I_p")
+    risk = define(R(n, p), sp.Piecewise(
+        (Expectation(Expectation(sq(err_lo), (eps,)), (X,)), p < n),
+        (Expectation(Expectation(Expectation(sq(err_hi), (eps,)), (beta,)), (X,)), True)),
+        "the excess risk at a fresh input x ~ N(0, I_p), E (x^T beta_hat - x^T beta)^2 = E ||beta_hat - beta||^2, "
+        "averaged over the noise, the direction of beta and the design")
+    # p < n: X has full column rank (almost surely), the least-squares solution is unique
+    fit_a = define(fit_lo, sp.Inverse(X.T * X) * X.T * y, "p < n: the least-squares solution (X^T X is invertible a.s.)")
+    err_a = define(err_lo, fit_lo - beta, "its error")
+    a_def = define(A, sp.Inverse(X.T * X) * X.T, "the matrix that maps the noise to the error")
+    error_a = matrix_equal(err_lo, A * eps, "the signal is fitted exactly: beta_hat - beta = A eps",
+                           uses=[err_a, fit_a, model, a_def])
+    coord_a = equal(err_lo[i, 0], sp.Sum(A[i, k] * eps[k, 0], (k, 0, n - 1)), "in coordinates", uses=[error_a])
+    mean_a = equal(Expectation(noise_a, (eps,)), sigma**2 * frob(A, n), "the mean over the noise", uses=[cov])
+    frob_a = same_sum(frob(A, n), sp.Trace(A * A.T), "a squared Frobenius norm is a trace")
+    gram_a = matrix_equal(A * A.T, sp.Inverse(X.T * X), "A A^T = (X^T X)^-1", uses=[a_def])
+    notation_lo = define(Expectation(sp.Trace(sp.Inverse(X.T * X)), (X,)), Einv(n, p),
+                         "Einv(k, d) denotes E tr (G^T G)^-1 for a k x d matrix G of iid N(0, 1) entries")
+    below = equal(risk.rhs.args[0].expr, sigma**2 * Einv(n, p), "so the risk below the threshold",
+                  uses=[coord_a, mean_a, frob_a, gram_a, notation_lo])
+    # p > n: X has full row rank (a.s.); X^+ y is the interpolant of least norm, in the row space of X
+    fit_b = define(fit_hi, X.T * sp.Inverse(X * X.T) * y,
+                   "p > n: the minimum-norm solution of X beta = y, in the row space of X (X X^T is invertible a.s.)")
+    err_b = define(err_hi, fit_hi - beta, "its error")
+    c_def = define(C, sp.Inverse(X * X.T), "the inverse Gram matrix")
+    b_def = define(B, X.T * C, "the matrix that maps the noise to the error")
+    q_def = define(Q, sp.Identity(p) - X.T * C * X, "the projection on the null space of X")
+    error_b = matrix_equal(err_hi, B * eps - Q * beta, "beta_hat - beta = B eps - Q beta",
+                           uses=[err_b, fit_b, model, b_def, q_def, c_def])
+    coord_b = equal(err_hi[i, 0], coords_hi, "in coordinates", uses=[error_b])
+    mean_of = lambda e: Expectation(Expectation(e, (eps,)), (beta,))
+    lin_b = equal(mean_of(sp.Sum(coords_hi**2, (i, 0, p - 1))), sp.Sum(mean_of(coords_hi**2), (i, 0, p - 1)),
+                  "the mean of a sum is the sum of the means")
+    mean_b = equal(mean_of(coords_hi**2), per_coord,
+                   "the mean over the noise and the direction of beta (both independent of X); the cross term "
+                   "vanishes as the noise has mean zero", uses=[cov, mean, direction])
+    frob_b = same_sum(sp.Sum(per_coord, (i, 0, p - 1)), sigma**2 * sp.Trace(B.T * B) + r**2 / p * sp.Trace(Q * Q.T),
+                      "squared Frobenius norms are traces")
+    gram_b = matrix_equal(B.T * B, sp.Inverse(X * X.T), "B^T B = (X X^T)^-1", uses=[b_def, c_def])
+    idem = matrix_equal(Q * Q.T, Q, "Q is a symmetric projection: Q Q^T = Q", uses=[q_def, c_def])
+    trace_q = equal(sp.Trace(Q), p - sp.Trace(X.T * C * X), "the trace of I_p - X^T C X", uses=[q_def])
+    cycle = same_sum(sp.Trace(X.T * C * X), sp.Trace(C * X * X.T), "the trace is cyclic")
+    rank = equal(sp.Trace(C * X * X.T), n, "tr((X X^T)^-1 X X^T) = tr I_n", uses=[c_def])
+    notation_hi = define(Expectation(sp.Trace(sp.Inverse(X * X.T)), (X,)), Einv(p, n), "the same mean for G = X^T (k = p, d = n)")
+    above = equal(risk.rhs.args[1].expr, r**2 * (1 - n / p) + sigma**2 * Einv(p, n), "so the risk above the threshold",
+                  uses=[coord_b, lin_b, mean_b, frob_b, gram_b, idem, trace_q, cycle, rank, notation_hi])
+    decomposition = sp.Piecewise((sigma**2 * Einv(n, p), p < n), (r**2 * (1 - n / p) + sigma**2 * Einv(p, n), True))
+    split = equal(R(n, p), decomposition, "the bias-variance decomposition in both regimes",
+                  uses=[risk, below, above])
     one = equal(sp.Integral(_chi2_density(m + 2) / x, (x, 0, sp.oo)), 1 / m,
                 "the lemma in dimension d = 1: X^T X ~ chi^2_k, and E[1/chi^2_k] = 1/(k - 2) = d/(k - d - 1), k = m + 2")
     wishart = cite(Einv, "=", sp.Lambda((rows, cols), cols / (rows - cols - 1)), "Section 3.2", MUIRHEAD,
                    "the inverse-Wishart mean: for a k x d matrix G of iid N(0, 1) entries and k > d + 1, "
-                   "E (G^T G)^-1 = I_d/(k - d - 1), so E tr (G^T G)^-1 = d/(k - d - 1); E tr (X X^T)^-1 is the case "
-                   "G = X^T (k = p, d = n); the case d = 1 is the checked integral", uses=[one])
-    exact = equal(decomposition, finite_risk(),
-                  "the inverse-Wishart means, and tr P_X = n: P_X = X^T (X X^T)^-1 X has rank n, its trace is "
-                  "tr(X X^T (X X^T)^-1) = tr I_n whatever X", uses=[wishart])
-    return [risk, split, one, wishart, exact,
-            equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact])]
+                   "E (G^T G)^-1 = I_d/(k - d - 1), so E tr (G^T G)^-1 = d/(k - d - 1); the case d = 1 is the checked "
+                   "integral", uses=[one])
+    exact = equal(decomposition, finite_risk(), "the inverse-Wishart means", uses=[wishart])
+    steps = [model, cov, mean, direction, risk, fit_a, err_a, a_def, error_a, coord_a, mean_a, frob_a, gram_a,
+             notation_lo, below, fit_b, err_b, c_def, b_def, q_def, error_b, coord_b, lin_b, mean_b, frob_b, gram_b,
+             idem, trace_q, cycle, rank, notation_hi, above, split, one, wishart, exact]
+    return [*steps, equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact])]
 
 
 @cache
@@ -153,7 +208,7 @@ def derive_finite() -> Derivation:
         "Exact risk of min-norm least squares with Gaussian features",
         steps,
         (R(n, p), "=", finite_risk()),
-        uses=[steps[1], steps[-1]],
+        uses=[steps[-4], steps[-1]],
         assumptions=(
             "X has iid N(0, 1) entries (n samples, p features), y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I_n) "
             "independent of X; for p > n, beta is fixed (or independent of X)",

@@ -27,33 +27,16 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import (
-    Derivation,
-    Step,
-    define,
-    equal,
-    equal_by_cases,
-    hypothesis,
-    recurrence,
-    solutions,
-)
+from .derivation import Derivation, Step, define, equal, equal_by_cases, hypothesis, recurrence, solutions
+from .gaussian import gaussian_density, masked_gaussian_lemma, split_moment
 from .operators import Expectation, Quadrature
 from .rules import instance
 from .sources import CASELLA, Source
 
 __all__ = [
-    "ACTIVATIONS",
-    "gaussian_density",
-    "masked_gaussian_lemma",
-    "SELU_LAMBDA",
-    "SELU_ALPHA",
-    "derive_he_forward",
-    "derive_he_backward",
-    "derive_xavier",
-    "derive_gain",
-    "derive_relu_critical",
-    "derive_gram_reduction",
-    "SOURCES",
+    "ACTIVATIONS", "gaussian_density", "masked_gaussian_lemma", "SELU_LAMBDA", "SELU_ALPHA",
+    "derive_he_forward", "derive_he_backward", "derive_xavier", "derive_gain", "derive_relu_critical",
+    "derive_gram_reduction", "SOURCES",
 ]
 
 fan_in = sp.Symbol("fan_in", integer=True, positive=True)
@@ -70,10 +53,7 @@ l = sp.Symbol("l", integer=True, positive=True)
 j = sp.Symbol("j", integer=True, positive=True)
 z = sp.Symbol("z", real=True)
 h = sp.Symbol("h", real=True)
-e = sp.Symbol("e", real=True)
 v = sp.Symbol("v", positive=True)  # a variance
-beta = sp.Symbol("beta", real=True)
-sigma_e = sp.Symbol("sigma_e", positive=True)
 jp = sp.Symbol("j'", integer=True, positive=True)  # the second index of a squared sum
 i = sp.Symbol("i", integer=True, positive=True)
 x = sp.IndexedBase("x")  # the fixed input x^0
@@ -87,17 +67,10 @@ ACTIVATIONS = {"relu": 1, "leaky_relu": 2, "linear": 3, "tanh": 4, "selu": 5}
 SELU_LAMBDA = sp.Float("1.0507009873554804934193349852946", 32)
 SELU_ALPHA = sp.Float("1.6732632423543772848170429916717", 32)
 
-HE = Source(
-    "he2015",
-    "Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun",
+HE = Source("he2015", "Kaiming He and Xiangyu Zhang and Shaoqing Ren and Jian Sun",
     "Delving deep into rectifiers: surpassing human-level performance on ImageNet classification",
-    "Proceedings of the IEEE International Conference on Computer Vision (ICCV)",
-    2015,
-    doi="10.1109/ICCV.2015.123",
-    arxiv="1502.01852",
-    pages="1026-1034",
-    kind="inproceedings",
-)
+    "Proceedings of the IEEE International Conference on Computer Vision (ICCV)", 2015, doi="10.1109/ICCV.2015.123",
+    arxiv="1502.01852", pages="1026-1034", kind="inproceedings")
 GLOROT = Source(
     "glorot2010",
     "Xavier Glorot and Yoshua Bengio",
@@ -109,61 +82,23 @@ GLOROT = Source(
     pages="249-256",
     kind="inproceedings",
 )
-POOLE = Source(
-    "poole2016",
+POOLE = Source("poole2016",
     "Ben Poole and Subhaneil Lahiri and Maithra Raghu and Jascha Sohl-Dickstein and Surya Ganguli",
     "Exponential expressivity in deep neural networks through transient chaos",
-    "Advances in Neural Information Processing Systems 29 (NeurIPS)",
-    2016,
-    arxiv="1606.05340",
-    kind="inproceedings",
-)
-SCHOENHOLZ = Source(
-    "schoenholz2017",
+    "Advances in Neural Information Processing Systems 29 (NeurIPS)", 2016, arxiv="1606.05340",
+    kind="inproceedings")
+SCHOENHOLZ = Source("schoenholz2017",
     "Samuel S. Schoenholz and Justin Gilmer and Surya Ganguli and Jascha Sohl-Dickstein",
-    "Deep information propagation",
-    "International Conference on Learning Representations (ICLR)",
-    2017,
-    arxiv="1611.01232",
-    kind="inproceedings",
-)
-KLAMBAUER = Source(
-    "klambauer2017",
-    "Günter Klambauer and Thomas Unterthiner and Andreas Mayr and Sepp Hochreiter",
-    "Self-normalizing neural networks",
-    "Advances in Neural Information Processing Systems 30 (NeurIPS)",
-    2017,
-    arxiv="1706.02515",
-    kind="inproceedings",
-)
-PYTORCH = Source(
-    "paszke2019",
-    "Adam Paszke and Sam Gross and Francisco Massa and Adam Lerer and others",
+    "Deep information propagation", "International Conference on Learning Representations (ICLR)", 2017,
+    arxiv="1611.01232", kind="inproceedings")
+KLAMBAUER = Source("klambauer2017", "Günter Klambauer and Thomas Unterthiner and Andreas Mayr and Sepp Hochreiter",
+    "Self-normalizing neural networks", "Advances in Neural Information Processing Systems 30 (NeurIPS)", 2017,
+    arxiv="1706.02515", kind="inproceedings")
+PYTORCH = Source("paszke2019", "Adam Paszke and Sam Gross and Francisco Massa and Adam Lerer and others",
     "PyTorch: an imperative style, high-performance deep learning library",
-    "Advances in Neural Information Processing Systems 32 (NeurIPS)",
-    2019,
-    arxiv="1912.01703",
-    kind="inproceedings",
-)
+    "Advances in Neural Information Processing Systems 32 (NeurIPS)", 2019, arxiv="1912.01703",
+    kind="inproceedings")
 SOURCES = (HE, GLOROT, POOLE, SCHOENHOLZ, KLAMBAUER, PYTORCH, CASELLA)
-
-
-def gaussian_density(t: sp.Symbol, variance: sp.Basic) -> sp.Basic:
-    """The centred Gaussian density of ``variance`` at ``t``."""
-    return sp.exp(-(t**2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
-
-
-def masked_gaussian_lemma() -> list[Step]:
-    """E[g^2 1{h>0}] = E[g^2] / 2 for a centred Gaussian pair, g = beta h + e, e independent:
-    both sides as Gaussian integrals, evaluated by SymPy (no premises)."""
-    g = beta * h + e
-    density = gaussian_density(h, v) * gaussian_density(e, sigma_e**2)
-    masked = sp.Integral(g**2 * density, (e, -sp.oo, sp.oo), (h, 0, sp.oo))
-    full = sp.Integral(g**2 * density, (e, -sp.oo, sp.oo), (h, -sp.oo, sp.oo))
-    return [
-        equal(masked, (beta**2 * v + sigma_e**2) / 2, "E[g^2 1{h>0}], writing g = beta h + e with e independent of h"),
-        equal(full, beta**2 * v + sigma_e**2, "E[g^2] over the whole line"),
-    ]
 
 
 @cache
@@ -350,12 +285,6 @@ def derive_xavier() -> Derivation:
     )
 
 
-def _split_moment(positive: sp.Basic, negative: sp.Basic) -> sp.Basic:
-    """E[phi(z)^2] for z ~ N(0, 1), phi = ``positive`` for z > 0 and ``negative`` below."""
-    return (sp.Integral(positive**2 * gaussian_density(z, 1), (z, 0, sp.oo))
-            + sp.Integral(negative**2 * gaussian_density(z, 1), (z, -sp.oo, 0)))
-
-
 def _selu_moment(lam: sp.Basic, alpha: sp.Basic) -> sp.Basic:
     """E[selu(z)^2] in closed form, by E[e^(t z) 1{z < 0}] = e^(t^2/2) (1 - erf(t/sqrt 2))/2."""
     tail = sp.exp(2) * (1 - sp.erf(sp.sqrt(2))) / 2 - sp.sqrt(sp.E) * (1 - sp.erf(1 / sp.sqrt(2))) + sp.Rational(1, 2)
@@ -369,13 +298,13 @@ def derive_gain() -> Derivation:
     lam, alpha = sp.symbols("lambda alpha", positive=True)
     rand = (z,)
     phis = {
-        "relu": (sp.Max(z, 0), _split_moment(z, sp.Integer(0)), "relu(z) = z above 0 and 0 below"),
-        "leaky_relu": (sp.Piecewise((z, z > 0), (a * z, True)), _split_moment(z, a * z), "slope a below 0"),
+        "relu": (sp.Max(z, 0), split_moment(z, sp.Integer(0)), "relu(z) = z above 0 and 0 below"),
+        "leaky_relu": (sp.Piecewise((z, z > 0), (a * z, True)), split_moment(z, a * z), "slope a below 0"),
         "linear": (z, sp.Integral(z**2 * gaussian_density(z, 1), (z, -sp.oo, sp.oo)), "phi(z) = z"),
         "tanh": (sp.tanh(z), Quadrature(sp.tanh(z) ** 2 * gaussian_density(z, 1), (z, -sp.oo, sp.oo)),
                  "no closed form: left to quadrature"),
         "selu": (sp.Piecewise((lam * z, z > 0), (lam * alpha * (sp.exp(z) - 1), True)),
-                 _split_moment(lam * z, lam * alpha * (sp.exp(z) - 1)), "lambda z above 0, lambda alpha (e^z - 1) below"),
+                 split_moment(lam * z, lam * alpha * (sp.exp(z) - 1)), "lambda z above 0, lambda alpha (e^z - 1) below"),
     }
     laws = {name: hypothesis(Expectation(phi**2, rand), "=", integral, f"z ~ N(0, 1): the mean of phi(z)^2, {why}")
             for name, (phi, integral, why) in phis.items()}

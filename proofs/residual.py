@@ -21,6 +21,7 @@ from functools import cache
 
 import sympy as sp
 
+from .checks import confirm_equal
 from .derivation import (
     Derivation,
     cite,
@@ -35,6 +36,7 @@ from .operators import Expectation
 from .printing import Notation
 from .rules import induction
 from .sources import CASELLA, Source
+from .steps import Step, checked_step, rewriting
 
 __all__ = [
     "BOUNDS",
@@ -293,6 +295,18 @@ def derive_singular_bounds() -> Derivation:
 # --- residual.vanishing ----------------------------------------------------------------------------
 
 
+def _sum_termwise(lhs, rhs, reason: str = "", *, uses=()) -> Step:
+    """A checked equality whose finite sums of several terms are split into one sum per term
+    (a finite sum is linear) before the premises rewrite and SymPy confirms, as in :func:`equal`."""
+
+    def split(e: sp.Basic) -> sp.Basic:
+        return e.replace(lambda x: isinstance(x, sp.Sum) and isinstance(x.function, sp.Add),
+                         lambda x: sp.Add(*[sp.Sum(a, *x.limits) for a in x.function.args]))
+
+    confirm = rewriting(lambda r: "a finite sum term by term, " + confirm_equal(split(r(lhs)), split(r(rhs)), r))
+    return checked_step(lhs, "=", rhs, reason, confirm, uses)
+
+
 @cache
 def derive_vanishing() -> Derivation:
     r""":math:`E\|P_L u\|^2 = (1+\sigma^2)^L` for :math:`\|u\| = 1` and independent Gaussian
@@ -301,19 +315,23 @@ def derive_vanishing() -> Derivation:
     jm, vi, ui = sp.IndexedBase("J"), sp.IndexedBase("v"), sp.IndexedBase("u")
     i, j, k = (sp.Symbol(s, integer=True, positive=True) for s in "ijk")
     jp = sp.Symbol("j'", integer=True, positive=True)
-    column = sp.Sum(jm[i, j] * jm[i, jp], (i, 1, width))  # (J^T J)_(j j')
-    out = (sp.Sum(vi[i] ** 2, (i, 1, width)) + 2 * sp.Sum(vi[i] * sp.Sum(jm[i, j] * vi[j], (j, 1, width)), (i, 1, width))
-           + sp.Sum(vi[j] * column * vi[jp], (j, 1, width), (jp, 1, width)))
+    norm_after = sp.Sum((vi[i] + sp.Sum(jm[i, j] * vi[j], (j, 1, width))) ** 2, (i, 1, width))  # ||v + J v||^2
+    norm_before = sp.Sum(vi[k] ** 2, (k, 1, width))  # ||v||^2
     centred = hypothesis(Expectation(jm[i, j], (jm,)), "=", 0, "the entries of J_l are centred")
     spread = hypothesis(Expectation(jm[i, j] * jm[i, jp], (jm,)), "=", sigma2 / width * sp.KroneckerDelta(j, jp),
                         "and independent, of variance sigma^2/n")
-    later = define(r(l), Expectation(Expectation(out, (jm,)), (vi,)),
-                   "r(l) = E||v_l||^2, v_l = (I + J_l) v with v = v_(l-1): ||v + Jv||^2 = ||v||^2 + 2 v^T J v + "
-                   "v^T J^T J v; J_l is independent of v (which depends on u, J_1, ..., J_(l-1) only), so the "
-                   "expectation is taken over J_l first (Fubini)")
-    earlier = define(r(l - 1), Expectation(sp.Sum(vi[k] ** 2, (k, 1, width)), (vi,)), "r(l - 1) = E||v||^2")
-    rule = equal(r(l), (1 + sigma2) * r(l - 1), "one block multiplies E||v||^2 by 1 + sigma^2: the cross term vanishes, "
-                 "and E[J^T J] = sigma^2 I", uses=[later, earlier, centred, spread])
+    later = define(r(l), Expectation(norm_after, (jm, vi)), "r(l) = E||v_l||^2, v_l = (I + J_l) v with v = v_(l-1)")
+    fubini = hypothesis(Expectation(norm_after, (jm, vi)), "=", Expectation(Expectation(norm_after, (jm,)), (vi,)),
+                        "J_l is independent of v (which depends on u, J_1, ..., J_(l-1) only): the expectation is "
+                        "taken over J_l first, v fixed (Fubini)")
+    per_row = sp.Sum(vi[i] ** 2 + sigma2 / width * norm_before, (i, 1, width))
+    expand = equal(Expectation(norm_after, (jm,)), per_row,
+                   "||v + Jv||^2 = ||v||^2 + 2 v^T J v + v^T J^T J v, expanded over the rows i of J: the cross term "
+                   "vanishes, and E[(J v)_i^2] = (sigma^2/n) ||v||^2", uses=[centred, spread])
+    rows = _sum_termwise(per_row, (1 + sigma2) * norm_before, "summed over the n rows")
+    earlier = define(r(l - 1), Expectation(norm_before, (vi,)), "r(l - 1) = E||v||^2")
+    rule = equal(r(l), (1 + sigma2) * r(l - 1), "one block multiplies E||v||^2 by 1 + sigma^2",
+                 uses=[later, fubini, expand, rows, earlier])
     unit = hypothesis(sp.Sum(ui[k] ** 2, (k, 1, width)), "=", 1, "u a fixed unit vector")
     start = define(r(0), sp.Sum(ui[k] ** 2, (k, 1, width)), "v_0 = u is not random")
     first = equal(r(0), 1, uses=[start, unit])
@@ -336,7 +354,7 @@ def derive_vanishing() -> Derivation:
     ]
     return Derivation(
         "Residual stack: the expected squared gradient norm",
-        [centred, spread, later, earlier, rule, unit, start, first, solved],
+        [centred, spread, later, fubini, expand, rows, earlier, rule, unit, start, first, solved],
         (r(depth), "=", (1 + sigma2) ** depth),
         assumptions=("L residual blocks on R^n with Jacobians I + J_l; the J_l independent of each other and of u, "
                      "with iid N(0, sigma^2/n) entries", "u a fixed unit vector"),

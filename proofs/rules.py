@@ -1,5 +1,6 @@
 """More rules for checked steps, beyond :mod:`proofs.steps`: instances of a general statement,
-induction with auxiliary sequences, limits of a Piecewise branch by branch, equivalent conditions.
+induction with auxiliary sequences, limits of a Piecewise branch by branch, equivalent conditions,
+identities of matrix expressions, and equalities of finite sums reordered.
 
 Each is built like the basic rules: a check that runs from the premises (re-run by the
 premise-dropping tests), refusing a premise it does not use.
@@ -8,14 +9,14 @@ premise-dropping tests), refusing a premise it does not use.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import product
+from itertools import permutations, product
 
 import sympy as sp
 
 from .checks import Rewriter, StepNotChecked, confirm_equal
 from .steps import Step, checked_step, refuse_unused, rewriting
 
-__all__ = ["instance", "equal_at", "induction", "limit_by_branches", "equivalent"]
+__all__ = ["instance", "equal_at", "induction", "limit_by_branches", "equivalent", "matrix_equal", "same_sum"]
 
 
 def instance(general: Step, var: sp.Symbol, value: sp.Basic, low: sp.Basic, reason: str) -> Step:
@@ -138,3 +139,108 @@ def equivalent(cond, other, var: sp.Symbol, domain: sp.Set, reason: str) -> Step
         return f"solveset over {domain}"
 
     return checked_step(cond, "=", other, reason, check, ())
+
+
+def _factors(e: sp.Basic) -> list:
+    return list(e.args) if isinstance(e, sp.MatMul) else [e]
+
+
+def _multiply_out(e: sp.Basic) -> sp.Basic:
+    """Powers of matrix sums multiplied out as flat products, so that SymPy cancels an inverse
+    next to its matrix (it does so in a flat product, not inside a power)."""
+
+    def out(a):
+        prods = [[t] for t in a.base.args]
+        for _ in range(int(a.exp) - 1):
+            prods = [q + [t] for q in prods for t in a.base.args]
+        return sp.MatAdd(*[sp.MatMul(*[f for t in q for f in _factors(t)]).doit() for q in prods]).doit()
+
+    return e.replace(lambda a: isinstance(a, sp.MatPow) and isinstance(a.base, sp.MatAdd) and a.exp.is_Integer
+                     and a.exp > 1, out)
+
+
+def matrix_equal(lhs, rhs, reason: str = "", *, uses=()) -> Step:
+    """A checked identity of matrix expressions of symbolic sizes: the premises rewrite both
+    sides, powers of sums are multiplied out, and SymPy's matrix algebra (an inverse cancels
+    next to its matrix, which it assumes invertible) reduces the difference to 0.
+
+    >>> from proofs.steps import define
+    >>> k, d = sp.symbols("k d", integer=True, positive=True)
+    >>> G, Q = sp.MatrixSymbol("G", k, d), sp.MatrixSymbol("Q", d, d)
+    >>> matrix_equal(Q * Q, Q, uses=[define(Q, sp.Identity(d) - G.T * sp.Inverse(G * G.T) * G)]).how
+    'premises, matrix algebra'
+    >>> matrix_equal(G.T * sp.Inverse(G * G.T) * G, sp.Identity(d))
+    Traceback (most recent call last):
+    ...
+    proofs.checks.StepNotChecked: SymPy could not confirm G.T*(G*G.T)**(-1)*G = I
+    """
+
+    def confirm(rewrite) -> str:
+        diff = sp.expand(_multiply_out(rewrite(lhs).doit()) - _multiply_out(rewrite(rhs).doit())).doit()
+        if isinstance(diff, sp.ZeroMatrix) or diff == 0:
+            return "matrix algebra"
+        raise StepNotChecked(f"SymPy could not confirm {lhs} = {rhs}")
+
+    return checked_step(lhs, "=", rhs, reason, rewriting(confirm), uses)
+
+
+def _flat_terms(expr: sp.Basic) -> list:
+    """A linear combination of finite sums (a trace is the sum of its diagonal) as terms
+    (summand with its constant factors, limits), nested sums flattened."""
+    expr = sp.expand(expr.replace(lambda e: isinstance(e, sp.Trace), lambda e: e.rewrite(sp.Sum)))
+    terms = []
+    for term in sp.Add.make_args(expr):
+        coeff, body, limits = sp.Integer(1), term, []
+        while True:
+            c, rest = body.as_independent(sp.Sum, as_Add=False)
+            if not isinstance(rest, sp.Sum):
+                break
+            coeff, body, limits = coeff * c, sp.expand(rest.function), limits + list(rest.limits)
+        if not limits or body.has(sp.Sum):
+            raise StepNotChecked(f"{term} is not a finite sum")
+        variables = {v for v, _, _ in limits}
+        if any(lo.has(*variables) or hi.has(*variables) for _, lo, hi in limits):
+            raise StepNotChecked(f"the limits of {term} depend on its indices: they cannot be reordered")
+        terms.append((coeff * body, limits))
+    return terms
+
+
+def _same_term(left, right) -> bool:
+    (fl, ll), (fr, lr) = left, right
+    if len(ll) != len(lr):
+        return False
+    for order in permutations(lr):
+        if all(sp.expand(a[1] - b[1]) == 0 and sp.expand(a[2] - b[2]) == 0 for a, b in zip(ll, order)):
+            if sp.expand(fl.xreplace({a[0]: b[0] for a, b in zip(ll, order)}) - fr) == 0:
+                return True
+    return False
+
+
+def same_sum(lhs, rhs, reason: str = "", *, uses=()) -> Step:
+    """A checked equality of two linear combinations of finite sums with constant limits (a
+    trace is the sum of its diagonal): term by term, the same summand once the indices are
+    renamed and the sums reordered (finite sums commute).
+
+    >>> k, d = sp.symbols("k d", integer=True, positive=True)
+    >>> i, j = sp.symbols("i j", integer=True, nonnegative=True)
+    >>> G = sp.MatrixSymbol("G", k, d)
+    >>> same_sum(2 * sp.Sum(G[i, j] ** 2, (j, 0, d - 1), (i, 0, k - 1)), 2 * sp.Trace(G.T * G)).how
+    'the same finite sums, indices renamed and reordered'
+    >>> same_sum(sp.Sum(G[i, j], (j, 0, i), (i, 0, k - 1)), sp.Sum(G[i, j], (i, 0, j), (j, 0, k - 1)))
+    Traceback (most recent call last):
+    ...
+    proofs.checks.StepNotChecked: the limits of Sum(G[i, j], (j, 0, i), (i, 0, k - 1)) depend on its indices: they cannot be reordered
+    """
+
+    def confirm(rewrite) -> str:
+        left, right = _flat_terms(rewrite(lhs)), _flat_terms(rewrite(rhs))
+        for term in left:
+            match = next((k for k, other in enumerate(right) if _same_term(term, other)), None)
+            if match is None:
+                raise StepNotChecked(f"SymPy could not match the sums {lhs} and {rhs}")
+            right.pop(match)
+        if right:
+            raise StepNotChecked(f"SymPy could not match the sums {lhs} and {rhs}")
+        return "the same finite sums, indices renamed and reordered"
+
+    return checked_step(lhs, "=", rhs, reason, rewriting(confirm), uses)

@@ -33,7 +33,7 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, Step, cite, define, equal, hypothesis, recurrence
+from .derivation import Derivation, Step, cite, define, equal, equal_by_cases, hypothesis, recurrence
 from .operators import Expectation
 from .rules import equal_at
 from .sources import Source
@@ -72,10 +72,11 @@ phi = sp.Symbol("phi", real=True)  # polar angle
 t = sp.Symbol("t", real=True, nonnegative=True)  # an angle in [0, pi] for the checked integral
 c = sp.Symbol("c", real=True)  # a correlation in [-1, 1]
 z = sp.Symbol("z", real=True)
+w1, w2 = sp.symbols("w_1 w_2", real=True)  # w ~ N(0, I_2)
+y, a = sp.Symbol("y", real=True), sp.Symbol("a", positive=True)  # relu(a y) = a relu(y)
 N = sp.Symbol("N", integer=True, positive=True)  # width
 l = sp.Symbol("l", integer=True, positive=True)  # a layer  # noqa: E741
 m = sp.Symbol("m", integer=True, nonnegative=True)  # a layer, for the diagonal
-
 
 
 class k(sp.Function):  # noqa: N801
@@ -89,15 +90,9 @@ Q = sp.Function("Q")  # Q(m): the limiting variance after m ReLU layers
 C = sp.Function("C")  # C(N, L, theta): the covariance at width N
 relu = sp.Function(r"\mathrm{relu}")
 
-CHO_SAUL = Source(
-    "cho2009",
-    "Youngmin Cho and Lawrence K. Saul",
-    "Kernel methods for deep learning",
-    "Advances in Neural Information Processing Systems 22 (NeurIPS)",
-    2009,
-    url="https://papers.nips.cc/paper/3628-kernel-methods-for-deep-learning",
-    kind="inproceedings",
-)
+CHO_SAUL = Source("cho2009", "Youngmin Cho and Lawrence K. Saul", "Kernel methods for deep learning",
+    "Advances in Neural Information Processing Systems 22 (NeurIPS)", 2009,
+    url="https://papers.nips.cc/paper/3628-kernel-methods-for-deep-learning", kind="inproceedings")
 LEE2018 = Source(
     "lee2018",
     "Jaehoon Lee and Yasaman Bahri and Roman Novak and Samuel S. Schoenholz and Jeffrey Pennington and "
@@ -125,8 +120,8 @@ def correlation_map(corr: sp.Basic = c) -> sp.Basic:
 
 
 class kappa(sp.Function):  # noqa: N801 (a function, printed as the literature writes it)
-    r"""One He-scaled ReLU layer on correlations, unevaluated: prints :math:`\kappa(c)`, becomes
-    :func:`correlation_map` under ``doit()``, and evaluates numerically level by level (an iterate written out
+    r"""One He-scaled ReLU layer on correlations, unevaluated: prints :math:`\kappa(c)` (its closed form is a
+    step of the derivation, not a ``doit``), and evaluates numerically level by level (an iterate written out
     would repeat its argument twice per layer, 3^L nodes).
 
     >>> float(kappa(kappa(sp.cos(1))).evalf(20)) == float(correlation_map(correlation_map(sp.cos(1))).evalf(20))
@@ -134,10 +129,6 @@ class kappa(sp.Function):  # noqa: N801 (a function, printed as the literature w
     """
 
     nargs = 1
-
-    def doit(self, **hints):
-        arg = self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0]
-        return correlation_map(arg)
 
     def _eval_evalf(self, prec):
         arg = self.args[0]._eval_evalf(prec)
@@ -171,8 +162,8 @@ def nngp_kernel(depth: sp.Basic = L, angle: sp.Basic = theta) -> sp.Basic:
     r"""The limiting covariance after ``depth`` ReLU layers: :math:`\kappa^{\circ L}(\cos\theta)`, as a
     ``Piecewise`` over the depths 1..5 when ``depth`` is symbolic.
 
-    >>> nngp_kernel(1, 0).doit(), sp.simplify(nngp_kernel(2, sp.pi / 2).doit() - (sp.sqrt(sp.pi**2 - 1) + sp.pi - sp.acos(1 / sp.pi)) / sp.pi**2)
-    (1, 0)
+    >>> float(nngp_kernel(1, 0)), abs(float(nngp_kernel(2, sp.pi / 2) - (sp.sqrt(sp.pi**2 - 1) + sp.pi - sp.acos(1 / sp.pi)) / sp.pi**2)) < 1e-15
+    (1.0, True)
     """
     if isinstance(depth, (int, sp.Integer)):
         return _iterate(int(depth), angle)
@@ -213,8 +204,9 @@ def _kernel_steps(lhs: sp.Basic, order: int, angle: sp.Basic, what: str, define_
 
 
 def _arc_cosine_steps():
-    first = define(k(t), Expectation(relu(sp.Symbol("u")) * relu(sp.Symbol("v")), (sp.Symbol("u"), sp.Symbol("v"))),
-                   "u = w . e_0, v = w . e_t for w ~ N(0, I_2) and unit vectors at angle t in [0, pi]")
+    first = define(k(t), Expectation(relu(w1) * relu(sp.cos(t) * w1 + sp.sin(t) * w2), (w1, w2)),
+                   "u = w . e_0 = w_1, v = w . e_t = cos(t) w_1 + sin(t) w_2 for w ~ N(0, I_2) and unit vectors at angle "
+                   "t in [0, pi]")
     steps, result = _kernel_steps(k(t), 1, t, "k(t)", define_first=first)
     return [first, *steps], result
 
@@ -235,28 +227,40 @@ def derive_arc_cosine() -> Derivation:
 def derive_nngp() -> Derivation:
     """The NNGP kernel of a He-scaled ReLU network: kappa iterated L times from cos(theta)."""
     steps, arc = _arc_cosine_steps()
-    layer = equal_at(kappa(c), 2 * k(sp.acos(c)), "one He-scaled layer maps the correlation c to twice the arc-cosine "
-                     "kernel at the angle arccos c (in [0, pi] for c in [-1, 1])", uses=[arc], at={t: sp.acos(c)})
-    q_rule = define(Q(m), 2 * Q(m - 1) * k(0), "the variance of layer m: 2 E[relu(u)^2] for u of variance Q(m - 1), "
-                    "which is Q(m - 1) k(0) as relu is positively homogeneous (He: weight variance 2/fan_in)")
+    kappa_def = define(kappa(c), 2 * k(sp.acos(c)), "the layer map on correlations: twice the arc-cosine kernel at the "
+                       "angle arccos c (in [0, pi] for c in [-1, 1])")
+    layer = equal_at(kappa(c), correlation_map(c), "kappa in closed form", uses=[kappa_def, arc], at={t: sp.acos(c)})
+    relu_def = define(relu, sp.Lambda(y, sp.Max(y, 0)), "the rectifier")
+    homogeneous = equal_by_cases(relu(a * y), a * relu(y), y, "relu is positively homogeneous (a > 0)", uses=[relu_def])
+    q_law = hypothesis(Q(m), "=", 2 * Expectation(relu(sp.sqrt(Q(m - 1)) * w1) ** 2, (w1, w2)),
+                       "the variance of layer m is the weight variance 2 (He) times E[relu(u)^2], u ~ N(0, Q(m - 1)) the "
+                       "preactivation of layer m - 1 (written sqrt(Q(m - 1)) w_1)")
+    q_rule = equal_at(Q(m), 2 * Q(m - 1) * k(0), "homogeneity takes the variance out; the rest is k(0)",
+                      uses=[q_law, homogeneous, steps[0]], at={a: sp.sqrt(Q(m - 1)), y: w1, t: 0})
     q_first = hypothesis(Q(0), "=", 1, "the inputs are scaled so that the first preactivations have unit variance")
     q_step = equal_at(Q(m), Q(m - 1), "k(0) = 1/2: He scaling keeps the variance", uses=[q_rule, arc], at={t: 0})
     q_all = recurrence(Q, m, 0, 1, "the diagonal stays 1 at every depth", uses=[q_step, q_first])
-    k_rule = define(K(l, theta), 2 * Q(l - 1) * k(sp.acos(K(l - 1, theta) / Q(l - 1))),
-                    "the covariance of layer l (Lee et al.'s recursion with weight variance 2, no biases): 2 E[relu(u) "
-                    "relu(v)] for (u, v) of variances Q(l - 1) and covariance K(l - 1), by homogeneity Q(l - 1) times "
-                    "k at the angle arccos(K/Q)")
+    angle = sp.acos(K(l - 1, theta) / Q(l - 1))
+    v = sp.cos(angle) * w1 + sp.sin(angle) * w2
+    pair = relu(sp.sqrt(Q(l - 1)) * w1) * relu(sp.sqrt(Q(l - 1)) * v)
+    k_law = hypothesis(K(l, theta), "=", 2 * Expectation(pair, (w1, w2)),
+                       "the covariance of layer l (Lee et al.'s recursion, weight variance 2, no biases) is 2 E[relu(u) "
+                       "relu(v)], (u, v) the preactivations of layer l - 1: centred Gaussian with variances Q(l - 1) and "
+                       "covariance K(l - 1), written sqrt(Q(l - 1)) (w_1, cos(a) w_1 + sin(a) w_2), cos(a) = K/Q")
+    k_rule = equal_at(K(l, theta), 2 * Q(l - 1) * k(angle), "homogeneity takes Q(l - 1) out; the rest is k at arccos(K/Q)",
+                      uses=[k_law, homogeneous, steps[0]], at={a: sp.sqrt(Q(l - 1)), y: (w1, v), t: angle})
     k_first = hypothesis(K(0, theta), "=", sp.cos(theta), "two inputs of equal norm at angle theta in [0, pi]: the first "
                          "preactivations have correlation cos(theta)")
-    k_step = equal_at(K(l, theta), kappa(K(l - 1, theta)), "with unit variances each layer applies kappa",
-                      uses=[k_rule, q_all, layer], at={m: l - 1, c: K(l - 1, theta)})
+    k_step = equal_at(K(l, theta), kappa(K(l - 1, theta)), "with unit variances each layer applies kappa", uses=[
+                      k_rule, q_all, arc, layer], at={m: l - 1, t: sp.acos(K(l - 1, theta)), c: K(l - 1, theta)})
     limit = cite(sp.Limit(C(N, L, theta), N, sp.oo), "=", K(L, theta), "Section 2.3", LEE2018,
                  "as the width N tends to infinity the preactivations of every layer become a Gaussian process whose "
                  "covariance follows the layer recursion (the central limit theorem, layer by layer)",
-                 uses=[k_rule, k_first])
+                 uses=[k_law, k_first])
     unrolled = equal_at(K(L, theta), nngp_kernel(), "the recursion unrolled from K(0) = cos(theta), for L = 1..5",
                         uses=[k_step, k_first], at={l: DEPTHS}, cases=(L, DEPTHS))
-    steps += [layer, q_rule, q_first, q_step, q_all, k_rule, k_first, k_step, limit, unrolled]
+    steps += [kappa_def, layer, relu_def, homogeneous, q_law, q_rule, q_first, q_step, q_all, k_law, k_rule, k_first,
+              k_step, limit, unrolled]
     return Derivation(
         "NNGP kernel of a deep ReLU network",
         steps,
@@ -267,8 +271,8 @@ def derive_nngp() -> Derivation:
             "norm at angle theta in [0, pi], scaled so that the first preactivations have unit variance",
             "C(N, L, theta) is the covariance of one preactivation of layer L + 1 at the two inputs",
         ),
-        remarks=[equal(kappa(1), 1, "kappa(1) = 1: equal inputs stay equal"),
-                 equal(kappa(0), 1 / sp.pi, "orthogonal inputs become correlated, 1/pi")],
+        remarks=[equal_at(kappa(1), 1, "kappa(1) = 1: equal inputs stay equal", uses=[layer], at={c: 1}),
+                 equal_at(kappa(0), 1 / sp.pi, "orthogonal inputs become correlated, 1/pi", uses=[layer], at={c: 0})],
     )
 
 
@@ -277,15 +281,10 @@ def derive_nngp() -> Derivation:
 TRAINED = {"all": 1, "readout": 2, "hidden": 3}  # codes of the claim's choice parameter ``trained``
 trained = sp.Symbol("trained", integer=True, positive=True)
 Theta = sp.Function(r"\Theta")
-JACOT = Source(
-    "jacot2018",
-    "Arthur Jacot and Franck Gabriel and Clément Hongler",
+JACOT = Source("jacot2018", "Arthur Jacot and Franck Gabriel and Clément Hongler",
     "Neural tangent kernel: convergence and generalization in neural networks",
-    "Advances in Neural Information Processing Systems 31 (NeurIPS)",
-    2018,
-    arxiv="1806.07572",
-    kind="inproceedings",
-)
+    "Advances in Neural Information Processing Systems 31 (NeurIPS)", 2018, arxiv="1806.07572",
+    kind="inproceedings")
 SOURCES = (CHO_SAUL, LEE2018, JACOT)
 
 

@@ -76,6 +76,7 @@ BAD_INPUTS = [
     pytest.param(["derive", "xent", "--graph", "-o", "g.png"], "--graph draws one claim", id="derive-graph-of-an-area"),
     pytest.param(["derive", "xent.margin", "--graph", "-o", "g.txt"], "unknown figure format", id="derive-graph-bad-format"),
     pytest.param(["derive", "xent.margin", "-o", "g.png"], "-o goes with --graph", id="derive-output-without-graph"),
+    pytest.param(["derive", "xent.margin", "--json", "--latex"], "choose one of", id="derive-json-and-latex"),
     pytest.param(["list", "extra"], "unrecognized arguments: extra", id="list-extra-argument"),
     pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-subcommand"),
     pytest.param([], "required: command", id="no-subcommand"),

@@ -46,8 +46,18 @@ def test_saxe_solution_is_derived_from_the_mode_flow():
     assert sp.simplify(d.closed_form - P.saxe_solution()) == 0
     (solution,) = d.conclusion.uses  # the unique solution, from the integrating factor being constant
     assert solution.status == "checked" and len(solution.uses) == 4
-    ode = next(s for s in d.steps if s.status == "checked" and isinstance(s.lhs, sp.Derivative))
-    assert {p.status for p in ode.uses} == {"definition"} and len(ode.uses) == 3  # from the flow and balance
+    ode = next(s for s in d.steps if s.status == "checked" and s.lhs == sp.Derivative(P.u(P.tau), P.tau))
+    assert len(ode.uses) == 3 and [p.status for p in ode.uses] == ["definition", "definition", "checked"]
+    balanced = ode.uses[2]  # c_2 = c_1 at every time: derived, not assumed
+    assert not balanced.is_hypothesis and balanced.lhs.func.__name__ == "c_2" and balanced.lhs.args == (P.tau,)
+    squares, positive = balanced.uses
+    assert squares.rhs == 0 and positive.is_hypothesis and positive.rel == ">"
+    ftc, flat, start = squares.uses  # from the fundamental theorem of calculus, the conservation law, the start
+    assert start.is_hypothesis and start.lhs.args == (0,) and "fundamental theorem" in ftc.reason
+    (conserved,) = flat.uses
+    assert conserved.status == "checked" and conserved.rhs == 0 and all(f.is_hypothesis for f in conserved.uses)
+    assert len(conserved.uses) == 2  # the flows of c_1 and c_2
+    assert sum(s.is_hypothesis for s in d.steps) == 5  # two flows, the balanced start, the positive branch, u(0)
     ode_check = next(s for s in d.remarks if "satisfies the ODE" in s.reason)
     assert ode_check.status == "checked"
     ic = next(s for s in d.remarks if "initial condition" in s.reason)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from numerics import double_descent as K
 from proofs import double_descent as P
+from proofs.operators import Expectation
 from workbench.figures.double_descent import exact_curve, limit_curve
 
 
@@ -35,17 +36,24 @@ def test_closed_forms_are_the_finite_risk_and_its_limit():
         assert f(g, s, r) == pytest.approx(limit(g, s, r), rel=1e-14)
 
 
-def test_derivations_check_the_inverse_chi_square_mean_and_the_limit_and_cite_the_wishart_means():
+def test_derivations_check_the_decomposition_and_the_limit_and_cite_only_the_wishart_mean():
     finite, ridgeless = P.derive_finite(), P.derive_ridgeless()
     wishart = next(s for s in finite.steps if s.status == "cited" and s.source.key == "muirhead1982")
     assert [p.lhs.has(sp.Integral) and p.status == "checked" for p in wishart.uses] == [True]  # E[1/chi^2_k], d = 1
     assert finite.status == ridgeless.status == "cited"
-    assert finite.cited == ridgeless.cited == ["Hastie et al. (2022), Section 2", "Muirhead (1982), Section 3.2"]
+    assert finite.cited == ridgeless.cited == ["Muirhead (1982), Section 3.2"]
+    assert {s.source.key for s in (*finite.steps, *ridgeless.steps) if s.status == "cited"} == {"muirhead1982"}
+    hypotheses = [s for s in finite.steps if s.is_hypothesis]
+    assert len(hypotheses) == 4  # y = X beta + eps, E eps eps^T, E eps, E beta beta^T
+    split = next(s for s in finite.steps if s.rhs.has(P.Einv) and s.lhs == P.R(P.n, P.p))
+    assert split.status == "checked" and len(split.uses) == 3  # the definition and both regimes, each checked
+    for regime in split.uses[1:]:
+        assert regime.status == "checked" and regime.lhs.has(Expectation)
+    assert sum(s.status == "checked" for s in finite.steps) >= 18
     assert not any(s.status == "checked" and s.lhs == s.rhs for s in (*finite.steps, finite.conclusion))
     limit = ridgeless.steps[-1]
     assert limit.status == "checked" and limit.lhs.has(sp.Limit) and "branch by branch" in limit.how
     assert sum(s.lhs.has(sp.Limit) and s.status == "checked" for s in ridgeless.remarks) == 3  # gamma -> 1-, 1+, oo
-    assert {s.source.key for s in ridgeless.steps if s.status == "cited"} == {"hastie2019", "muirhead1982"}
 
 
 @settings(max_examples=40, deadline=None)

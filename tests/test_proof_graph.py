@@ -1,5 +1,6 @@
 """The dependency graph of a derivation: premises as edges, the conclusion at the bottom."""
 
+import pytest
 import sympy as sp
 
 from proofs import Derivation, cite, define, equal, hypothesis
@@ -34,3 +35,14 @@ def test_graph_draws_every_node_in_its_status_colour(tmp_path):
     assert len(colours) == 4  # definition, hypothesis, checked, cited
     path = _derivation().graph(tmp_path / "toy.svg")
     assert path.read_text().count("workbench-generated") >= 1
+
+
+def test_graph_refuses_a_foreign_file_unless_forced(tmp_path):
+    from workbench.files import OutputError
+
+    foreign = tmp_path / "mine.png"
+    foreign.write_bytes(b"someone's picture")
+    with pytest.raises(OutputError, match="not written by the workbench"):
+        _derivation().graph(foreign)
+    assert foreign.read_bytes() == b"someone's picture"
+    assert _derivation().graph(foreign, force=True).read_bytes().startswith(b"\x89PNG")

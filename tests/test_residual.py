@@ -100,7 +100,11 @@ def test_vanishing_is_checked_from_the_moment_hypotheses_and_the_rest_are_remark
     solved = d.conclusion.uses[0]
     assert "induction" in solved.how
     rule = solved.uses[0]
-    assert sum(s.is_hypothesis for s in rule.uses) == 2  # E[J_ij] = 0 and E[J_ij J_ij'] = sigma^2/n delta
+    later, fubini, expand, rows, earlier = rule.uses
+    assert later.status == earlier.status == "definition" and not later.is_hypothesis  # notation r(l) = E||v_l||^2
+    assert fubini.is_hypothesis and expand.status == rows.status == "checked"  # J_l independent of v; then checked
+    assert [s.is_hypothesis for s in expand.uses] == [True, True]  # E[J_ij] = 0 and E[J_ij J_ij'] = sigma^2/n delta
+    assert isinstance(expand.lhs, P.Expectation) and expand.lhs.expr == later.rhs.expr  # ||v + J v||^2 itself
     plain = [s for s in d.remarks if s.rel in ("<", ">")]
     assert sorted(s.rhs.doit() for s in plain) == [sp.Rational(2146, 10**4), sp.Rational(2147, 10**4)] and 0.2146 < 0.95**30 < 0.2147
     limit = [s for s in d.remarks if isinstance(s.lhs, sp.Limit)]
@@ -108,11 +112,11 @@ def test_vanishing_is_checked_from_the_moment_hypotheses_and_the_rest_are_remark
 
 
 def test_vanishing_rule_fails_with_half_the_branch_variance():
-    rule = P.derive_vanishing().conclusion.uses[0].uses[0]
-    later, earlier, centred, spread = rule.uses
+    expand = P.derive_vanishing().conclusion.uses[0].uses[0].uses[2]
+    centred, spread = expand.uses
     half = P.hypothesis(spread.lhs, "=", spread.rhs / 2)
     with pytest.raises(StepNotChecked):
-        rule.recheck([later, earlier, centred, half])
+        expand.recheck([centred, half])
 
 
 def test_gaussian_reduction_gives_the_constraints_relative_variance():

@@ -58,14 +58,28 @@ def test_derivation_checks_both_integrals_and_cites_polar_coordinates_and_the_nn
 
 def test_the_layer_map_and_the_unit_diagonal_are_checked_from_the_arc_cosine_kernel():
     d = P.derive_nngp()
-    layer = next(s for s in d.steps if s.lhs == P.kappa(P.c))
-    assert layer.status == "checked" and "t = acos(c)" in layer.how
+    kappa_def, layer = (s for s in d.steps if s.lhs == P.kappa(P.c))
+    assert kappa_def.status == "definition" and kappa_def.rhs == 2 * P.k(sp.acos(P.c))
+    assert layer.status == "checked" and layer.rhs == P.correlation_map(P.c) and "t = acos(c)" in layer.how
+    assert P.kappa(P.c).doit() == P.kappa(P.c)  # the closed form is the step above, not hidden in doit
     diagonal = next(s for s in d.steps if s.rhs == 1 and s.status == "checked")
     assert diagonal.how.startswith("induction")
     step = next(s for s in d.steps if s.rhs == P.kappa(P.K(P.l - 1, P.theta)))
     assert step.status == "checked" and set(map(id, step.uses)) >= {id(layer), id(diagonal)}
-    with pytest.raises(StepNotChecked):  # the layer map is needed: without it kappa is not 2 k(arccos c)
+    with pytest.raises(StepNotChecked):  # the closed form is needed: without it kappa stays unevaluated
         step.recheck([p for p in step.uses if p is not layer])
+
+
+def test_the_layer_recursions_are_checked_from_one_layer_hypotheses_and_homogeneity():
+    d = P.derive_nngp()
+    homogeneous = next(s for s in d.steps if s.lhs == P.relu(P.a * P.y))
+    assert homogeneous.status == "checked" and "cases" in homogeneous.how
+    for lhs in (P.Q(P.m), P.K(P.l, P.theta)):
+        law, rule = [s for s in d.steps if s.lhs == lhs and s.rhs.has(P.k) != s.rhs.has(P.Expectation)]
+        assert law.how == "hypothesis" and law.rhs.has(P.Expectation)
+        assert rule.status == "checked" and set(map(id, rule.uses)) == {id(law), id(homogeneous), id(d.steps[0])}
+        with pytest.raises(StepNotChecked):  # homogeneity is what takes the variance out of the expectation
+            rule.recheck([p for p in rule.uses if p is not homogeneous])
 
 
 @settings(max_examples=60, deadline=None)

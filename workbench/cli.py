@@ -241,14 +241,17 @@ def _plan_derive(args) -> tuple[list[Claim], bool]:
         check_target(args.output, force=args.force)
     elif args.output:
         raise UsageError("-o goes with --graph")
+    if sum((args.graph, args.json, args.latex)) > 1:
+        raise UsageError("choose one of --graph, --json and --latex")
     return chosen, summary
 
 
 def _derive_summary(c: Claim) -> str:
     d = c.derivation
     rests = "checked" if d.status == "checked" else "cited: rests on " + "; ".join(d.cited)
+    definitions = d.count("definition")
     return (f"{c.id}: {len(d.steps)} steps ({d.count('checked')} checked, {d.count('cited')} cited, "
-            f"{d.count('definition')} definitions); conclusion {rests}")
+            f"{definitions} definition{'s' if definitions != 1 else ''}); conclusion {rests}")
 
 
 def _cmd_derive(args, planned) -> int:

@@ -58,8 +58,9 @@ FINITE = register(
             "For n samples with p iid N(0, 1) features, y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I), the "
             "min-norm least-squares solution X^+ y has excess risk E||beta_hat - beta||^2 = sigma^2 p/(n - p - 1) for "
             "p < n - 1 and r^2 (1 - n/p) + sigma^2 n/(p - n - 1) for p > n + 1, exactly at every n (the noise terms are "
-            "inverse-Wishart means; the bias term is E ||(I - P_X) beta||^2 with P_X a uniformly random projection). A cited theorem, verified "
-            "numerically: the derivation rests on the inverse-Wishart mean."
+            "inverse-Wishart means; the bias term is E ||(I - P_X) beta||^2 with P_X a uniformly random projection). The "
+            "bias-variance decomposition is checked; the conclusion rests on a cited theorem, verified numerically: the "
+            "inverse-Wishart mean (Muirhead 1982, Section 3.2)."
         ),
         kind="statistical",
         parameters=(
@@ -70,7 +71,7 @@ FINITE = register(
         ),
         derive=_S.derive_finite,
         experiment=kernels.finite_experiment,
-        sources=(_S.HASTIE, _S.MUIRHEAD),
+        sources=(_S.MUIRHEAD,),
         pilot=512,
         constraint=gap_constraint,
         remarks=finite_remarks,
@@ -97,7 +98,8 @@ RIDGELESS = register(
             "tends to sigma^2 gamma/(1 - gamma) for gamma < 1 and r^2 (1 - 1/gamma) + sigma^2/(gamma - 1) for gamma > 1 "
             "(Hastie, Montanari, Rosset and Tibshirani 2019, isotropic case): it rises to infinity at the interpolation "
             "threshold gamma = 1 and descends again towards the null risk r^2. Verified away from a band "
-            f"|gamma - 1| < {BAND:g} around the threshold. A cited theorem, verified numerically."
+            f"|gamma - 1| < {BAND:g} around the threshold. The limit is checked from the exact finite-n risk, which rests on "
+            "a cited theorem, verified numerically: the inverse-Wishart mean (Muirhead 1982, Section 3.2)."
         ),
         kind="asymptotic",
         parameters=(
