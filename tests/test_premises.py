@@ -32,7 +32,7 @@ def _step(d, n):
 @pytest.mark.parametrize(("claim_id", "n", "i"), _premise_cases())
 def test_dropping_a_premise_leaves_the_step_unconfirmed(claim_id, n, i):
     step = _step(wb.claim(claim_id).derivation, n)
-    step.recheck(step.uses)  # with all its premises it is confirmed
+    # (with all its premises the step was confirmed when it was built)
     rest = step.uses[:i] + step.uses[i + 1:]
     with pytest.raises(StepNotChecked):
         step.recheck(rest)
