@@ -35,7 +35,8 @@ SCALAR = register(
             "For f = w_N ... w_1 x with loss (1 - w_N ... w_1)^2 / 2 the critical set is {prod w_i = 1} (global minima) "
             "union {at least two w_i = 0} (saddles). At w = (0, 0, t, ..., t) the Hessian's smallest eigenvalue is "
             "-|t|^(N-2): at the origin -1 for N = 2 (eigenvalues +-1, a strict saddle) and 0 for N >= 3, where the "
-            "Hessian vanishes and a descent curve shows a higher-order saddle. Derived exactly for N = 2, ..., 5."
+            "Hessian vanishes and a descent curve shows a higher-order saddle. For N = 2, ..., 5 the eigenvalue is the "
+            "proof's conclusion; the critical set and the descent curves are checked by SymPy as remarks after it."
         ),
         kind="exact",
         parameters=(
