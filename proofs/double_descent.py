@@ -116,7 +116,8 @@ def _chi2_density(dof: sp.Basic) -> sp.Basic:
     return x ** (dof / 2 - 1) * sp.exp(-x / 2) / (2 ** (dof / 2) * sp.gamma(dof / 2))
 
 
-def _finite_steps() -> list:
+@cache
+def _finite_steps() -> tuple:
     """The finite-n proof; its last step is R(n, p) = finite_risk()."""
     rows, cols = sp.symbols("k d", integer=True, positive=True)
     i, j, k = (sp.Symbol(s, integer=True, nonnegative=True) for s in "ijk")
@@ -197,13 +198,13 @@ def _finite_steps() -> list:
     steps = [model, cov, mean, direction, risk, fit_a, err_a, a_def, error_a, coord_a, mean_a, frob_a, gram_a,
              notation_lo, below, fit_b, err_b, c_def, b_def, q_def, error_b, coord_b, lin_b, mean_b, frob_b, gram_b,
              idem, trace_q, cycle, rank, notation_hi, above, split, one, wishart, exact]
-    return [*steps, equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact])]
+    return (*steps, equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact]))
 
 
 @cache
 def derive_finite() -> Derivation:
     """R(n, p) = sigma^2 p/(n - p - 1) for p < n - 1 and r^2 (1 - n/p) + sigma^2 n/(p - n - 1) for p > n + 1."""
-    steps = _finite_steps()[:-1]
+    steps = list(_finite_steps()[:-1])  # the steps the ridgeless proof shares, built once
     return Derivation(
         "Exact risk of min-norm least squares with Gaussian features",
         steps,
@@ -220,7 +221,7 @@ def derive_finite() -> Derivation:
 @cache
 def derive_ridgeless() -> Derivation:
     """The limit n -> oo at p = gamma n: sigma^2 gamma/(1 - gamma) below 1, r^2 (1 - 1/gamma) + sigma^2/(gamma - 1) above."""
-    steps = _finite_steps()
+    steps = list(_finite_steps())
     finite = steps[-1]
     shifted = sp.Piecewise((sigma**2 * gamma / (1 - gamma - 1 / n), gamma < 1),
                            (r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1 - 1 / n), True))
