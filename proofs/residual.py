@@ -34,7 +34,6 @@ from .derivation import (
 )
 from .operators import Expectation
 from .printing import Notation
-from .rules import induction
 from .sources import CASELLA, Source
 from .steps import Step, checked_step, rewriting
 
@@ -213,7 +212,7 @@ def derive_jacobian() -> Derivation:
     first = equal(d(0), 2 * h * u, uses=[ends])
     p_first = define(p(0), u, "p(l) = P(l) u, the chain-rule product applied to u one block at a time")
     p_rule = define(p(l), p(l - 1) + _J(l) * p(l - 1), "P(l) = (I + J(l)) P(l - 1): the later block on the left")
-    unrolled = induction(d, depth, 0, 2 * h * p(depth), "through all L blocks", uses=[rule, first, p_first, p_rule])
+    unrolled = recurrence(d, depth, 0, 2 * h * p(depth), "through all L blocks", uses=[rule, first, p_first, p_rule])
     difference = define(central, d(depth) / (2 * h), "the central difference of the stack's output along u")
     measured = define(delta, InfNorm(central - p(depth)) / InfNorm(p(depth)), "the relative discrepancy measured")
     jac_y, jac_z, one, two = _generic_blocks()

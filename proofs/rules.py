@@ -1,5 +1,5 @@
 """More rules for checked steps, beyond :mod:`proofs.steps`: instances of a general statement,
-induction with auxiliary sequences, limits of a Piecewise branch by branch, equivalent conditions,
+limits of a Piecewise branch by branch, equivalent conditions,
 identities of matrix expressions, and equalities of finite sums reordered.
 
 Each is built like the basic rules: a check that runs from the premises (re-run by the
@@ -14,9 +14,9 @@ from itertools import permutations, product
 import sympy as sp
 
 from .checks import Rewriter, StepNotChecked, confirm_equal
-from .steps import Step, checked_step, refuse_unused, rewriting
+from .steps import Step, checked_step, rewriting
 
-__all__ = ["instance", "equal_at", "induction", "limit_by_branches", "equivalent", "matrix_equal", "same_sum"]
+__all__ = ["instance", "equal_at", "limit_by_branches", "equivalent", "matrix_equal", "same_sum"]
 
 
 def instance(general: Step, var: sp.Symbol, value: sp.Basic, low: sp.Basic, reason: str) -> Step:
@@ -81,35 +81,6 @@ def equal_at(lhs, rhs, reason: str = "", *, uses: Iterable[Step], at: dict | Non
         return (f"premises at {inst}: " if inst else "premises: ") + "; ".join(dict.fromkeys(hows))
 
     return checked_step(lhs, "=", rhs, reason, check, uses)
-
-
-def induction(seq, var: sp.Symbol, start, solution, reason: str = "", *, uses) -> Step:
-    """``seq(var) = solution`` for ``var >= start`` by induction, like :func:`recurrence`, for a
-    solution written with another sequence (``2h p(L)``): the rule ``seq(l) = F(seq(l - 1))`` and
-    the initial value ``seq(start) = a`` are premises, and so are the equalities defining the
-    solution's terms (stated at a generic index l, used at ``var``), which rewrite both cases."""
-    solution = sp.sympify(solution)
-
-    def check(premises) -> str:
-        rule = initial = None
-        others = []
-        for q in premises:
-            arg = q.lhs.args[0] if q.rel == "=" and getattr(q.lhs, "func", None) == seq else None
-            if arg == start and initial is None:
-                initial = q
-            elif isinstance(arg, sp.Symbol) and rule is None and q.rhs.has(seq(arg - 1)):
-                rule, index = q, arg
-            else:
-                others.append(q)
-        if rule is None or initial is None:
-            raise StepNotChecked(f"the premises do not state the rule for {seq}(l) and its initial value {seq}({start})")
-        rewrite = Rewriter([(q.lhs.subs(index, var), q.rhs.subs(index, var)) for q in others if q.rel == "="])
-        base = confirm_equal(solution.subs(var, start), initial.rhs, rewrite)
-        step = confirm_equal(solution, rule.rhs.subs(index, var).subs(seq(var - 1), solution.subs(var, var - 1)), rewrite)
-        refuse_unused(others, rewrite)
-        return f"induction on {var} from the rule and the initial value: base case {base}; step {step}"
-
-    return checked_step(seq(var), "=", solution, reason, check, uses)
 
 
 def limit_by_branches(lhs, rhs, var, reason: str, *, uses) -> Step:

@@ -138,14 +138,14 @@ def _rewriter(premises: Sequence[Step]) -> Rewriter:
     return Rewriter([(p.lhs, p.rhs) for p in premises if p.rel == "="])
 
 
-def refuse_unused(premises: Sequence[Step], rewrite: Rewriter, also: set[int] = frozenset()) -> None:
+def refuse_unused(premises: Sequence[Step], rewrite: Rewriter) -> None:
     """Refuse a premise the check did not use: an equality that never rewrote anything."""
     equalities = [p for p in premises if p.rel == "="]
     for i, p in enumerate(equalities):
-        if i not in rewrite.fired and id(p) not in also:
+        if i not in rewrite.fired:
             raise StepNotChecked(f"the premise {text_relation(p.lhs, p.rel, p.rhs)} is not used by the check")
     for p in premises:
-        if p.rel != "=" and id(p) not in also:
+        if p.rel != "=":
             raise StepNotChecked(f"the inequality premise {text_relation(p.lhs, p.rel, p.rhs)} cannot be used here")
 
 
@@ -272,9 +272,11 @@ def relation(lhs, rel: str, rhs, reason: str = "", *, uses: Iterable[Step] = (),
 
 
 def recurrence(seq, var: sp.Symbol, start, solution, reason: str = "", *, uses: Iterable[Step]) -> Step:
-    """The solution of a first-order recurrence, by induction from two premises: the rule
-    ``seq(l) = F(seq(l - 1))`` and the initial value ``seq(start) = a``. Gives
-    ``seq(var) = solution`` for ``var >= start``.
+    """The solution of a first-order recurrence, by induction from its premises: the rule
+    ``seq(l) = F(seq(l - 1))`` and the initial value ``seq(start) = a`` give ``seq(var) = solution``
+    for ``var >= start``. Any further premise is an equality defining a term of the solution (stated
+    at the rule's index, used at ``var``, e.g. ``p(l) = p(l - 1) + J(l) p(l - 1)`` for a solution
+    ``2h p(L)``); it rewrites both cases, and one that rewrites nothing is refused.
 
     >>> q, l = sp.Function("q"), sp.Symbol("l", integer=True, positive=True)
     >>> rule, first = define(q(l), 3 * q(l - 1)), define(q(1), 2)
@@ -285,22 +287,24 @@ def recurrence(seq, var: sp.Symbol, start, solution, reason: str = "", *, uses: 
 
     def check(premises: Sequence[Step]) -> str:
         rule = initial = None
+        others = []
         for i, p in enumerate(premises, 1):
-            if p.rel != "=" or getattr(p.lhs, "func", None) != seq or len(p.lhs.args) != 1:
-                continue
-            (arg,) = p.lhs.args
+            arg = p.lhs.args[0] if p.rel == "=" and getattr(p.lhs, "func", None) == seq and len(p.lhs.args) == 1 else None
             if arg == start and initial is None:
-                initial = (i, p.rhs)
+                initial = (i, p)
             elif isinstance(arg, sp.Symbol) and rule is None and p.rhs.has(seq(arg - 1)):
-                rule = (i, p.rhs.subs(arg, var))
+                rule, index = (i, p), arg
+            else:
+                others.append(p)
         if rule is None:
             raise StepNotChecked(f"no premise states the rule {seq}(l) = F({seq}(l - 1))")
         if initial is None:
             raise StepNotChecked(f"no premise states the initial value {seq}({start})")
-        if len(premises) > 2:
-            raise StepNotChecked("a recurrence uses exactly its rule and its initial value")
-        base = confirm_equal(solution.subs(var, start), initial[1])
-        step = confirm_equal(solution, rule[1].subs(seq(var - 1), solution.subs(var, var - 1)))
+        rewrite = Rewriter([(q.lhs.subs(index, var), q.rhs.subs(index, var)) for q in others if q.rel == "="])
+        base = confirm_equal(solution.subs(var, start), initial[1].rhs, rewrite)
+        step = confirm_equal(solution, rule[1].rhs.subs(index, var).subs(seq(var - 1), solution.subs(var, var - 1)),
+                             rewrite)
+        refuse_unused(others, rewrite)
         return (f"induction from the rule (premise {rule[0]}) and the initial value (premise {initial[0]}): "
                 f"base case {base}; step {step}")
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import workbench as wb
 from numerics import residual as K
+from proofs import recurrence
 from proofs import residual as P
 from proofs.checks import StepNotChecked
-from proofs.rules import induction
 from workbench.claims.residual import (
     LOG_VARIANCE_LIMIT,
     relative_variance,
@@ -53,7 +53,7 @@ def test_the_induction_needs_the_blocks_rule_and_the_products_recursion():
     rule, first, p0, p_rule = unrolled.uses
     swapped = P.define(P.p(P.l), P.p(P.l - 1) + P.p(P.l - 1) * P._J(P.l))  # the later block on the right
     with pytest.raises(StepNotChecked):
-        induction(P.d, P.depth, 0, unrolled.rhs, uses=[rule, first, p0, swapped])
+        recurrence(P.d, P.depth, 0, unrolled.rhs, uses=[rule, first, p0, swapped])
 
 
 def test_the_two_block_product_in_the_wrong_order_is_not_confirmed():
