@@ -53,7 +53,7 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
     from distributed import as_completed
 
     import workbench as wb
-    from workbench.sweep import local_cluster
+    from workbench.sweeps import local_cluster
 
     size = size or (QUICK if quick else FULL)
     grid = {"depth": size.depths, "c": list(size.cs)}

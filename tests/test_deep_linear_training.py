@@ -19,7 +19,7 @@ import workbench as wb
 from numerics import deep_linear_training as K
 from numerics.estimate import clopper_pearson_upper
 from proofs import deep_linear_training as P
-from workbench.claims.deep_linear_training import (
+from workbench.catalog.deep_linear_training import (
     no_bad_minima_constraint,
     saxe_constraint,
 )

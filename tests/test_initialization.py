@@ -19,7 +19,7 @@ import workbench as wb
 from numerics import initialization as K
 from proofs import initialization as P
 from proofs.operators import Quadrature
-from workbench.claims.initialization import variance_constraint
+from workbench.catalog.initialization import variance_constraint
 
 # -- derivations ------------------------------------------------------------------------
 

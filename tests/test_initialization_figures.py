@@ -188,7 +188,7 @@ def test_init_figures_are_deterministic_for_a_seed(tmp_path):
 
 def test_importing_the_init_figures_does_not_import_matplotlib():
     code = (
-        "import sys, workbench.figures.initialization, workbench.claims.initialization; "
+        "import sys, workbench.figures.initialization, workbench.catalog.initialization; "
         "sys.exit(any(m.split('.')[0] == 'matplotlib' for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

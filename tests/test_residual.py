@@ -21,7 +21,7 @@ from numerics import residual as K
 from proofs import recurrence
 from proofs import residual as P
 from proofs.checks import StepNotChecked
-from workbench.claims.residual import (
+from workbench.catalog.residual import (
     LOG_VARIANCE_LIMIT,
     relative_variance,
     variance_constraint,

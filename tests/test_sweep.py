@@ -20,7 +20,7 @@ import workbench as wb
 from workbench.cli import main
 from workbench.files import OutputError
 from workbench.store import Store
-from workbench.sweep import (
+from workbench.sweeps import (
     SchedulerUnreachable,
     SerialFallback,
     family_wise,
@@ -29,7 +29,7 @@ from workbench.sweep import (
     sweep,
 )
 
-sweep_module = sys.modules["workbench.sweep"]  # the attribute workbench.sweep is the function wb.sweep
+import workbench.sweeps as sweep_module
 
 HE = "init.he-forward"
 GRID = {"depth": range(2, 11, 4), "c": [1.8, 2.0, 2.2]}  # 9 points

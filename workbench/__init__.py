@@ -8,24 +8,22 @@ verified numerically by batched kernels with an honest statistical verdict.
 log((K - 1)*exp(m) + 1)
 """
 
-# Register the built-in claims first: importing the subpackage binds the attribute
-# ``workbench.claims`` to it, and the registry's claims() function below takes the name back.
-from . import claims as _builtin_claims  # noqa: F401  (isort: skip)
+from . import catalog as _catalog  # noqa: F401  (registers the built-in claims)
 
 from numerics import BackendUnavailable
 from proofs import Derivation, Source
 
 from ._version import __version__  # noqa: F401  (the package version)
 from .asymptotics import Limit
-from .claim import Claim
+from .claim_type import Claim
 from .export import latex
 from .figures import figure
 from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
 from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
-from .sweep import SweepResult, sweep
+from .sweeps import SweepResult, sweep
 from .verdict import Verdict
-from .verify import verify, verify_many
+from .verification import verify, verify_many
 
 __all__ = [
     "BackendUnavailable",

@@ -17,11 +17,11 @@ from typing import Any
 
 from numerics import BACKENDS, BackendUnavailable
 
-from .claim import Claim
+from .claim_type import Claim
 from .printing import number, parameters_text, resolution_text
 from .proof_graph import draw
 from .registry import claim as all_claims_by_id, claims as all_claims, select
-from .verify import plan, run
+from .verification import plan, run
 
 __all__ = ["main"]
 
@@ -384,7 +384,7 @@ def _cmd_latex(plan) -> int:
 def _plan_sweep(args):
     """Everything a sweep needs, validated: (claim, grid, fixed parameters, store)."""
     from .store import Store
-    from .sweep import parse_grid
+    from .sweeps import parse_grid
 
     c = all_claims_by_id(args.id)
     if not args.grid:
@@ -401,7 +401,7 @@ def _plan_sweep(args):
     if args.store is not None:
         Store(args.store).check(c.id)
     if args.scheduler not in (None, "serial"):
-        from .sweep import _dask_available
+        from .sweeps import _dask_available
 
         if not _dask_available():
             raise UsageError('--scheduler needs Dask: pip install "workbench[distributed]"')
@@ -422,7 +422,7 @@ def _run_sweep(args, planned):
     """Run a planned sweep with a progress bar; SchedulerUnreachable is left to the caller."""
     import warnings
 
-    from .sweep import SerialFallback, sweep
+    from .sweeps import SerialFallback, sweep
 
     c, grid, fixed = planned
     progress = _LazyProgress()
@@ -445,7 +445,7 @@ def _sweep_error(exc: Exception) -> int:
 
 
 def _cmd_sweep(args, planned) -> int:
-    from .sweep import SchedulerUnreachable
+    from .sweeps import SchedulerUnreachable
 
     try:
         result = _run_sweep(args, planned)
@@ -515,7 +515,7 @@ def _cmd_plot(args, planned) -> int:
     from .figures import save
 
     if args.sweep:
-        from .sweep import SchedulerUnreachable, sweep_figure
+        from .sweeps import SchedulerUnreachable, sweep_figure
 
         try:
             result = _run_sweep(args, planned[0])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .claim import Claim
+from .claim_type import Claim
 from .files import OutputError, atomic_write, check_target
 from .registry import select
 from .tex import PREAMBLE, bibliography, claim_section, document
@@ -114,7 +114,7 @@ def plan_latex(
 ) -> LatexPlan:
     """Validate a :func:`latex` call before any work (ids, parameters, output paths, LaTeX)."""
     from .parallel import check_jobs
-    from .verify import plan
+    from .verification import plan
 
     jobs = check_jobs(jobs)
 
@@ -149,7 +149,7 @@ def write_latex(p: LatexPlan, progress: Callable | None = None) -> LatexExport:
     """Carry out a validated :func:`plan_latex`: verify and draw (each claim in one of ``p.jobs``
     processes), then write and compile."""
     from .parallel import pmap
-    from .verify import run
+    from .verification import run
 
     stem = p.out.stem if p.out is not None else "claims"
 

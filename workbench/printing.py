@@ -11,7 +11,7 @@ import sympy as sp
 
 from proofs import latex_text
 
-from .claim import Claim
+from .claim_type import Claim
 from .verdict import Verdict
 
 __all__ = ["number", "resolution_text", "parameters_text", "claim_text", "claim_latex", "verdict_text", "verdict_latex"]

@@ -1,11 +1,13 @@
-"""The registry of claims: checks before it stores, looks up with suggestions."""
+"""The registry of claims: checks before it stores, looks up with suggestions.
+
+The built-in claims are registered by :mod:`workbench.catalog`, which ``import workbench`` loads.
+"""
 
 from __future__ import annotations
 
 import difflib
-import importlib
 
-from .claim import Claim
+from .claim_type import Claim
 
 __all__ = ["register", "claims", "claim", "select", "UnknownClaim"]
 
@@ -26,21 +28,13 @@ def register(c: Claim) -> Claim:
     return c
 
 
-def _load() -> None:
-    # The subpackage workbench.claims registers the built-in areas on import. (The name
-    # ``workbench.claims`` itself is this module's claims() function, so import by path.)
-    importlib.import_module("workbench.claims")
-
-
 def claims(area: str | None = None) -> list[Claim]:
     """All registered claims (of one ``area``), in registration order."""
-    _load()
     return [c for c in _REGISTRY.values() if area is None or c.area == area]
 
 
 def claim(claim_id: str) -> Claim:
     """The claim with this id; an unknown id raises with the closest ids suggested."""
-    _load()
     if not isinstance(claim_id, str):
         raise TypeError(f"a claim id is a string like 'xent.margin', not {type(claim_id).__name__}")
     try:
@@ -51,7 +45,6 @@ def claim(claim_id: str) -> Claim:
 
 def select(names: list[str] | tuple[str, ...] | None) -> list[Claim]:
     """Claims named by ids or whole areas (``xent``); all claims when ``names`` is empty."""
-    _load()
     if not names:
         return claims()
     chosen: dict[str, Claim] = {}

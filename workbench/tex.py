@@ -19,7 +19,7 @@ import sympy as sp
 from proofs import Derivation, Source, latex_expr, latex_number, latex_text
 
 from ._version import __version__
-from .claim import Claim
+from .claim_type import Claim
 from .figures.style import COLUMN_WIDTH
 from .files import MARKER
 from .verdict import Verdict

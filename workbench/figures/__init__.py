@@ -33,7 +33,7 @@ from .style import new_figure, styled
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..claim import Claim
+    from ..claim_type import Claim
 
 __all__ = ["PlotContext", "Points", "asymptotic_panel", "figure", "default_plot", "save", "FORMATS"]
 
@@ -78,7 +78,7 @@ class PlotContext:
 
     def measure(self, vary: str, xs: Sequence[Any], *, resolution: float | None = None, **overrides: Any) -> Points:
         """One :func:`~workbench.verify` run per value of ``vary`` (seed ``seed + i``)."""
-        from ..verify import verify
+        from ..verification import verify
 
         values = {**self.params, **overrides}
         verdicts = tuple(
@@ -102,7 +102,7 @@ class PlotContext:
 
 def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
     """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure."""
-    from ..verify import _as_claim
+    from ..verification import _as_claim
 
     c = _as_claim(claim)
     values = c.resolve(params)
@@ -141,7 +141,7 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
     quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
     limit at 0 (+-1 s.e.) and the closed form. Returns the :class:`~workbench.Verdict` drawn."""
-    from ..verify import verify
+    from ..verification import verify
 
     lim = ctx.claim.limit
     if lim is None:

@@ -32,7 +32,7 @@ def saxe_plot(ctx: PlotContext) -> Figure:
     from numerics import backend as make_backend
     from numerics.deep_linear_training import gd_error_bound, saxe_network, saxe_steps
 
-    from ..claims.deep_linear_training import saxe_constraint
+    from ..catalog.deep_linear_training import saxe_constraint
     from ..reference import reference_value
 
     u0, lr = ctx.params["u0"], ctx.params["lr"]
@@ -94,7 +94,7 @@ def no_bad_minima_plot(ctx: PlotContext) -> Figure:
     from numerics.deep_linear_training import critical_gap, no_bad_minima_runs
     from numerics.estimate import clopper_pearson_upper
 
-    from ..claims.deep_linear_training import no_bad_minima_constraint
+    from ..catalog.deep_linear_training import no_bad_minima_constraint
     from ..reference import reference_value
 
     p = ctx.params

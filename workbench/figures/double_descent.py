@@ -51,7 +51,7 @@ def limit_curve(gammas, sigma: float, r: float) -> np.ndarray:
 
 def ridgeless_plot(ctx: PlotContext) -> Figure:
     """Risk against gamma (limit, finite-n curves, verifier points), and the sweep to the limit at gamma."""
-    from ..verify import verify
+    from ..verification import verify
 
     g0, sd, r = float(ctx.params["gamma"]), float(ctx.params["sigma"]), float(ctx.params["r"])
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.4, 1), sharex=False)
@@ -94,7 +94,7 @@ def ridgeless_plot(ctx: PlotContext) -> Figure:
 
 def finite_plot(ctx: PlotContext) -> Figure:
     """The exact risk against p at the claim's n, with verifier runs; relative residuals below."""
-    from ..claims.double_descent import GAP
+    from ..catalog.double_descent import GAP
 
     n, sd, r = int(ctx.params["n"]), float(ctx.params["sigma"]), float(ctx.params["r"])
     ps = [p for p in sorted({1, *np.linspace(1, 3 * n, 9).round().astype(int).tolist()}) if abs(p - n) >= GAP]

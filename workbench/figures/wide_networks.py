@@ -32,7 +32,7 @@ _COLOURS = ("C0", "C2", "C1", "C3", "C4")
 
 def nngp_plot(ctx: PlotContext) -> Figure:
     """Covariance against angle for depths 1..5 with verifier points; the width sweep below."""
-    from ..verify import verify
+    from ..verification import verify
 
     th0, depth = float(ctx.params["theta"]), int(ctx.params["L"])
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.4, 1), sharex=False)

@@ -9,7 +9,7 @@ from numerics import coding as kernels
 from proofs import coding as derivations
 
 from ..asymptotics import Limit
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.coding import bounds_plot, dyadic_plot, gallager_plot, kraft_plot, quantized_gaussian_plot
 from ..parameters import integer, real
 from ..registry import register

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numerics import deep_linear as kernels
 from proofs import deep_linear as derivations
 
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.deep_linear import baldi_hornik_plot, scalar_plot
 from ..parameters import choice, integer, real
 from ..registry import register

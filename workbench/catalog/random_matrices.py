@@ -9,7 +9,7 @@ from numerics import random_matrices as kernels
 from proofs import random_matrices as derivations
 
 from ..asymptotics import Limit
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.random_matrices import isometry_plot, lyapunov_plot
 from ..parameters import integer, real
 from ..registry import register

@@ -40,7 +40,7 @@ from typing import Any
 
 from numerics import backend as make_backend, check_seed
 
-from .claim import Claim
+from .claim_type import Claim
 from .statistics import check_alpha, check_resolution
 from .store import Store, canonical, from_record, record
 from .verdict import Verdict
@@ -253,7 +253,7 @@ class SweepResult:
 def _point_task(claim_ref: Claim | str, params: dict[str, Any], seed: int, resolution: float, alpha: float,
                 backend: str) -> dict[str, Any]:
     """One grid point (runs on a Dask worker or here): the verdict as JSON-ready data."""
-    from .verify import verify
+    from .verification import verify
 
     try:
         from threadpoolctl import threadpool_limits
@@ -338,7 +338,7 @@ def sweep(
     >>> r.passed, [row["passed"] for row in r.rows]
     (True, [True, True, True])
     """
-    from .verify import _as_claim
+    from .verification import _as_claim
 
     c = _as_claim(claim)
     axes = parse_grid(c, grid)

@@ -7,7 +7,7 @@ import math
 from numerics import initialization as kernels
 from proofs import initialization as derivations
 
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.initialization import gain_plot, he_backward_plot, he_forward_plot, relu_critical_plot, xavier_plot
 from ..parameters import choice, integer, real
 from ..registry import register

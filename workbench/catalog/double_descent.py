@@ -8,7 +8,7 @@ from numerics import double_descent as kernels
 from proofs import double_descent as derivations
 
 from ..asymptotics import Limit
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.double_descent import finite_plot, ridgeless_plot
 from ..parameters import integer, real
 from ..registry import register

@@ -7,7 +7,7 @@ from numerics import lazy_training as kernels
 from proofs import lazy_training as derivations
 
 from ..asymptotics import Limit
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.lazy_training import lazy_plot
 from ..parameters import choice
 from ..registry import register

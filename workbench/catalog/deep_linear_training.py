@@ -7,7 +7,7 @@ import math
 from numerics import deep_linear_training as kernels
 from proofs import deep_linear_training as derivations
 
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.deep_linear_training import no_bad_minima_plot, saxe_plot
 from ..parameters import integer, real
 from ..registry import register

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numerics import cross_entropy as kernels
 from proofs import cross_entropy as derivations
 
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.cross_entropy import asymptotes_plot, derivatives_plot, margin_plot, score_identity_plot
 from ..parameters import choice, integer, real
 from ..registry import register

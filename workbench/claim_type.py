@@ -1,6 +1,6 @@
 """A Claim pairs a derivation (proofs layer) with an experiment (numerics layer).
 
-It holds nothing else: statistics live in :mod:`workbench.verify`, printing in
+It holds nothing else: statistics live in :mod:`workbench.verification`, printing in
 :mod:`workbench.printing`, the command line in :mod:`workbench.cli`.
 """
 

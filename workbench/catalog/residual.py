@@ -8,7 +8,7 @@ import math
 from numerics import residual as kernels
 from proofs import residual as derivations
 
-from ..claim import Claim
+from ..claim_type import Claim
 from ..figures.residual import jacobian_plot, singular_bounds_plot, vanishing_plot
 from ..parameters import choice, integer, real
 from ..registry import register

@@ -10,7 +10,7 @@ from numerics import wide_networks as kernels
 from proofs import wide_networks as derivations
 
 from ..asymptotics import Limit
-from ..claim import Claim, Scaling
+from ..claim_type import Claim, Scaling
 from ..figures.wide_networks import nngp_plot, ntk_plot
 from ..parameters import choice, integer, real
 from ..registry import register

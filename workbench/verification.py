@@ -19,7 +19,7 @@ import numpy as np
 from numerics import Estimate, backend as make_backend, check_seed
 from numerics.estimate import clopper_pearson_upper
 
-from .claim import Claim
+from .claim_type import Claim
 from .reference import reference_value
 from .registry import claim as lookup, select
 from .statistics import check_alpha, check_resolution, detectable, replicates_for, z_critical
