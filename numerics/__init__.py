@@ -5,7 +5,7 @@ written once for any array namespace ``xp`` and experiments with the signature
 ``experiment(xp, rng, budget, **params) -> Estimate``.
 """
 
-from .backend import BACKENDS, Backend, BackendUnavailable, backend, check_seed
+from .backends import BACKENDS, Backend, BackendUnavailable, backend, check_seed
 from .estimate import Accumulator, Estimate
 
 __all__ = ["BACKENDS", "Accumulator", "Backend", "BackendUnavailable", "Estimate", "backend", "check_seed"]

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from numerics.backend import CUPY_MISSING, CUPY_NO_DEVICE
+from numerics.backends import CUPY_MISSING, CUPY_NO_DEVICE
 from workbench.info import info, info_text
 
 

@@ -1,7 +1,7 @@
 """A Claim pairs a derivation (proofs layer) with an experiment (numerics layer).
 
-It holds nothing else: statistics live in :mod:`workbench.verification`, printing in
-:mod:`workbench.printing`, the command line in :mod:`workbench.cli`.
+It holds nothing else: statistics live in :mod:`workbench.verification`; printing and figures
+(:mod:`workbench.printing`, :mod:`workbench.figures`) are looked up through :mod:`workbench.faces`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from numerics import Estimate
 from proofs import Derivation, Source
 
 from .asymptotics import Limit
+from .faces import face
 from .parameters import Parameter
 
 __all__ = ["Claim", "KINDS", "SCALES", "Scaling"]
@@ -205,19 +206,13 @@ class Claim:
     def figure(self, *, seed: int = 0, backend: str = "numpy", **params: Any):
         """The claim's figure at ``params``: closed form as curves, verifier runs as points
         with error bars (a :class:`matplotlib.figure.Figure`)."""
-        from .figures import figure
-
-        return figure(self, seed=seed, backend=backend, **params)
+        return face("figure")(self, seed=seed, backend=backend, **params)
 
     def __repr__(self) -> str:
         return f"<Claim {self.id}: {self.title}>"
 
     def __str__(self) -> str:
-        from .printing import claim_text
-
-        return claim_text(self)
+        return face("claim_text")(self)
 
     def _repr_latex_(self) -> str:
-        from .printing import claim_latex
-
-        return claim_latex(self)
+        return face("claim_latex")(self)

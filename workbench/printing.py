@@ -12,6 +12,8 @@ import sympy as sp
 from proofs import latex_text
 
 from .claim_type import Claim
+from .faces import provide
+from .tex import statement_math
 from .verdict import Verdict
 
 __all__ = ["number", "resolution_text", "parameters_text", "claim_text", "claim_latex", "verdict_text", "verdict_latex"]
@@ -54,7 +56,6 @@ def claim_text(c: Claim) -> str:
 
 def claim_latex(c: Claim) -> str:
     """The claim for a notebook: id, title, and the theorem's formula with its domains."""
-    from .tex import statement_math
 
     domains = ", ".join(p.domain_latex for p in c.parameters)
     return (
@@ -81,3 +82,8 @@ def verdict_latex(v: Verdict) -> str:
         rf" \text{{ vs }} {sp.latex(sp.Float(v.estimate, 10))} \pm {sp.latex(sp.Float(v.stderr, 3))}"
         rf",\ \text{{resolution }} {sp.latex(sp.Float(v.resolution, 2))}\ {status}$"
     )
+
+
+for _name, _renderer in (("claim_text", claim_text), ("claim_latex", claim_latex), ("verdict_text", verdict_text),
+                         ("verdict_latex", verdict_latex)):
+    provide(_name, _renderer)

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .faces import face
+
 __all__ = ["Verdict"]
 
 
@@ -78,11 +80,7 @@ class Verdict:
         }
 
     def __str__(self) -> str:
-        from .printing import verdict_text
-
-        return verdict_text(self)
+        return face("verdict_text")(self)
 
     def _repr_latex_(self) -> str:
-        from .printing import verdict_latex
-
-        return verdict_latex(self)
+        return face("verdict_latex")(self)

@@ -27,6 +27,7 @@ import numpy as np
 
 from numerics import backend as make_backend, check_seed
 
+from ..faces import provide
 from ..files import MARKER, OutputError, atomic_write, check_target
 from .style import new_figure, styled
 
@@ -244,3 +245,5 @@ def save(fig: Figure, path: str | Path, *, force: bool = False) -> Path:
 
 
 PlotFunction = Callable[[PlotContext], "Figure"]
+
+provide("figure", figure)
