@@ -24,7 +24,9 @@ from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
 from .sweeps import SweepResult, sweep
 from .verdict import Verdict
-from .verification import verify, verify_many
+from .verification import verify
+from .execution import verify_many
+from .settings import RunSettings
 
 __all__ = [
     "BackendUnavailable",
@@ -33,6 +35,7 @@ __all__ = [
     "Limit",
     "Parameter",
     "Source",
+    "RunSettings",
     "SweepResult",
     "UnknownClaim",
     "Verdict",

@@ -18,6 +18,7 @@ from numerics import Estimate
 from proofs import Derivation, Source
 
 from .asymptotics import Limit
+from .errors import DomainError, InputTypeError
 from .faces import face
 from .parameters import Parameter
 
@@ -176,7 +177,7 @@ class Claim:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise TypeError(f"unknown parameter {name!r} for {self.id}; its parameters: {self.parameter_names}")
+        raise InputTypeError(f"unknown parameter {name!r} for {self.id}; its parameters: {self.parameter_names}")
 
     @property
     def parameter_names(self) -> str:
@@ -195,7 +196,7 @@ class Claim:
         if self.constraint is not None:
             problem = self.constraint(resolved)
             if problem:
-                raise ValueError(f"{self.id}: {problem}")
+                raise DomainError(f"{self.id}: {problem}")
         return resolved
 
     def symbolic(self, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,16 +14,22 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .claim_type import Claim
+from .errors import DomainError
+from .executors import choose
+from .figures import figure, save
 from .files import OutputError, atomic_write, check_target
-from .registry import select
+from .plan import Plan, Task, plan_claims
+from .progress import Reporter
+from .settings import RunSettings
 from .tex import PREAMBLE, bibliography, claim_section, document
 from .verdict import Verdict
+from .verification import run_task
 
 __all__ = ["latex", "plan_latex", "write_latex", "LatexPlan", "LatexExport", "LatexError", "LatexUnavailable", "compile_pdf", "first_error"]
 
@@ -79,21 +85,20 @@ def latex_tools() -> str:
 
 @dataclass(frozen=True)
 class LatexPlan:
-    """A validated :func:`latex` call: nothing has been run or written yet."""
+    """A validated :func:`latex` call: nothing has been run or written yet. ``plan`` holds one task
+    per claim (its parameters and the run's settings)."""
 
-    claims: tuple[Claim, ...]
-    steps: tuple
+    plan: Plan
     out: Path | None
     fragment: bool
     verify: bool
     pdf: bool
     figures: bool
     force: bool
-    seed: int
-    backend: str
-    resolution: float | None
-    settings: Mapping[str, Mapping[str, Any]]
-    jobs: int = 1
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return tuple(t.claim for t in self.plan.tasks)
 
 
 def plan_latex(
@@ -105,27 +110,17 @@ def plan_latex(
     pdf: bool = False,
     figures: bool = True,
     force: bool = False,
-    seed: int = 0,
-    backend: str = "numpy",
-    resolution: float | None = None,
-    alpha: float = 1e-6,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    jobs: int | None = 1,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    settings: RunSettings | None = None,
 ) -> LatexPlan:
-    """Validate a :func:`latex` call before any work (ids, parameters, output paths, LaTeX)."""
-    from .parallel import check_jobs
-    from .verification import plan
-
-    jobs = check_jobs(jobs)
-
-    chosen = select([ids] if isinstance(ids, str) else ids)
-    settings = {k: dict(v) for k, v in (settings or {}).items()}
-    steps = plan(chosen, settings=settings, backend=backend, seed=seed, resolution=resolution, alpha=alpha)
+    """Validate a :func:`latex` call before any work (ids, parameters, settings, output paths, LaTeX)."""
+    plan = plan_claims([ids] if isinstance(ids, str) else ids, params, settings)
     if pdf and fragment:
-        raise ValueError("a fragment has no preamble and cannot be compiled on its own; leave out --fragment (fragment=False) to get a PDF")
+        raise DomainError("a fragment has no preamble and cannot be compiled on its own; leave out --fragment "
+                          "(fragment=False) to get a PDF")
     if out is None:
         if pdf:
-            raise ValueError("compiling a PDF needs an output path (-o FILE.tex, out=FILE.tex)")
+            raise DomainError("compiling a PDF needs an output path (-o FILE.tex, out=FILE.tex)")
         figures = False
     else:
         out = Path(out).expanduser()
@@ -133,7 +128,7 @@ def plan_latex(
             raise OutputError(f"output {str(out)!r} must end in .tex")
         targets = [out, out.with_suffix(".bib")]
         if figures:
-            targets += [out.with_name(_figure_name(out.stem, c)) for c in chosen]
+            targets += [out.with_name(_figure_name(out.stem, t.claim)) for t in plan.tasks]
         if pdf:
             latex_tools()
             targets.append(out.with_suffix(".pdf"))
@@ -141,34 +136,30 @@ def plan_latex(
             check_target(t, force=force)
     if figures:
         import matplotlib  # noqa: F401  (figures need it: fail before any work)
-    return LatexPlan(tuple(chosen), tuple(steps), out, fragment, verify, pdf, figures, force, seed, backend, resolution, settings,
-                     jobs)
+    return LatexPlan(plan, out, fragment, verify, pdf, figures, force)
 
 
-def write_latex(p: LatexPlan, progress: Callable | None = None) -> LatexExport:
-    """Carry out a validated :func:`plan_latex`: verify and draw (each claim in one of ``p.jobs``
-    processes), then write and compile."""
-    from .parallel import pmap
-    from .verification import run
-
+def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
+    """Carry out a validated :func:`plan_latex`: verify and draw each claim (on the plan's executor:
+    ``jobs`` local processes), then write and compile."""
     stem = p.out.stem if p.out is not None else "claims"
 
-    def one(i: int) -> tuple[Any, Path | None, str | None]:
-        """Claim i's verdict (if asked) and its figure, saved beside the .tex (if asked)."""
-        c, values, each = p.steps[i]
-        verdict = None
-        if p.verify:
-            report = (lambda done, total, c=c: progress(c, done, total)) if progress and p.jobs == 1 else None
-            verdict = run([(c, values, each)], backend=p.backend, seed=p.seed, resolution=p.resolution, progress=report)[0]
-        if not p.figures:
+    def one(task: Task, report: Reporter) -> tuple[Verdict | None, Path | None, str | None]:
+        """The task's verdict (if asked) and its figure, saved beside the .tex (if asked)."""
+        verdict = run_task(task, report) if p.verify else None
+        if not p.figures or p.out is None:
             return verdict, None, None
-        from .figures import figure, save
+        report.phase(0, "drawing the figure")
+        fig = figure(task.claim, seed=task.settings.seed, backend=task.settings.backend, **task.params)
+        return verdict, save(fig, p.out.with_name(_figure_name(stem, task.claim)), force=p.force), fig.get_label()
 
-        fig = figure(c, seed=p.seed, backend=p.backend, **p.settings.get(c.id, {}))
-        return verdict, save(fig, p.out.with_name(_figure_name(stem, c)), force=p.force), fig.get_label()
-
-    finished = (lambda i: progress(p.steps[i][0], 1, 1)) if progress and p.jobs > 1 else None
-    done = pmap(one, len(p.steps), p.jobs, p.backend, done=finished)
+    reporter = reporter if reporter is not None else Reporter()
+    done: list[Any] = [None] * len(p.plan.tasks)
+    reporter.start([t.label for t in p.plan.tasks])
+    with choose(p.plan.settings.processes) as executor:
+        for i, result in executor.run(one, p.plan.tasks, reporter):
+            done[i] = result
+            reporter.finish(i, result[0])
     verdicts = [v for v, _, _ in done if v is not None]
     written = [path for _, path, _ in done if path is not None]
     sections = [
@@ -196,12 +187,11 @@ def latex(
     pdf: bool = False,
     figures: bool = True,
     force: bool = False,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
     seed: int = 0,
     backend: str = "numpy",
     resolution: float | None = None,
     alpha: float = 1e-6,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    progress: Callable | None = None,
     jobs: int | None = 1,
 ) -> LatexExport:
     """LaTeX for the claims ``ids`` (ids or areas; all claims when None).
@@ -210,18 +200,17 @@ def latex(
     ``out`` (a ``.tex`` path) it writes ``out``, the ``.bib`` beside it, one PDF figure per
     claim (unless ``figures=False``) and, with ``pdf=True``, compiles ``out`` to PDF.
     ``verify=True`` adds a verification table per claim from a real verifier run
-    (``settings`` maps a claim id to parameter values). Existing files the workbench did
+    (``params`` maps a claim id to parameter values). Existing files the workbench did
     not write are never overwritten unless ``force=True``. ``jobs`` processes verify and draw
     claims side by side (``None``: every core); the document is the same.
 
     >>> r"\\label{thm:xent.margin}" in latex("xent.margin", fragment=True).text
     True
     """
-    p = plan_latex(
-        ids, out, fragment=fragment, verify=verify, pdf=pdf, figures=figures, force=force, seed=seed,
-        backend=backend, resolution=resolution, alpha=alpha, settings=settings, jobs=jobs,
-    )
-    return write_latex(p, progress)
+    settings = RunSettings(backend=backend, seed=seed, resolution=resolution, alpha=alpha, jobs=jobs)
+    p = plan_latex(ids, out, fragment=fragment, verify=verify, pdf=pdf, figures=figures, force=force, params=params,
+                   settings=settings)
+    return write_latex(p)
 
 
 _ERROR_LINE = re.compile(r"^(?:(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)|! (?P<bare>.+))$", re.MULTILINE)

@@ -13,12 +13,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import DomainError
+
 __all__ = ["MARKER", "OutputError", "check_target", "atomic_write", "owned"]
 
 MARKER = "workbench-generated"
 
 
-class OutputError(ValueError):
+class OutputError(DomainError):
     """An output path that cannot or may not be written (one line, CLI exit 2)."""
 
 

@@ -73,7 +73,7 @@ def _latex() -> dict[str, Any]:
 def info() -> dict[str, Any]:
     """Everything ``workbench info`` prints, as a JSON-ready dict."""
     from ._version import __version__
-    from .parallel import available_cores
+    from .settings import available_cores
 
     return {
         "workbench": __version__,

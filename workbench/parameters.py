@@ -17,9 +17,17 @@ import sympy as sp
 
 from proofs import latex_number, latex_text
 
+from .errors import DomainError, InputTypeError
+
 __all__ = ["Parameter", "integer", "real", "choice"]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened when it is long (an integer of 400 digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...({len(text)} characters)"
 
 
 def _fmt(x: float | int) -> str:
@@ -117,22 +125,25 @@ class Parameter:
         """Return ``value`` (ints as ``int``, reals as ``float``) or raise TypeError/ValueError."""
         if self.kind == "choice":
             if isinstance(value, bool) or value not in self.choices:
-                raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+                raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
             return value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{self.name}={value!r} must be a number ({self.domain})")
+            raise InputTypeError(f"{self.name}={value!r} must be a number ({self.domain})")
         if self.kind == "integer":
             if not isinstance(value, numbers.Integral):
-                raise TypeError(f"{self.name}={value!r} must be an integer ({self.domain})")
+                raise InputTypeError(f"{self.name}={value!r} must be an integer ({self.domain})")
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond float64's range (m=10**400)
+                raise DomainError(f"{self.name}={_shown(value)} is outside the domain: {self.domain}") from None
             if not math.isfinite(value):
-                raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+                raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
         if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
-            raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+            raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
         if self.high is not None and (value > self.high or (self.open_high and value == self.high)):
-            raise ValueError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+            raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
         return value
 
     def parse(self, text: str) -> Any:
@@ -142,16 +153,16 @@ class Parameter:
             try:
                 value: Any = int(raw, 10)
             except ValueError:
-                raise ValueError(f"{self.name}={text!r} is not an integer ({self.domain})") from None
+                raise DomainError(f"{self.name}={text!r} is not an integer ({self.domain})") from None
         elif self.kind == "real":
             try:
                 value = float(raw)
             except ValueError:
-                raise ValueError(f"{self.name}={text!r} is not a real number ({self.domain})") from None
+                raise DomainError(f"{self.name}={text!r} is not a real number ({self.domain})") from None
         else:
             matches = [c for c in self.choices if str(c) == raw]
             if not matches:
-                raise ValueError(f"{self.name}={text!r} is outside the domain: {self.domain}")
+                raise DomainError(f"{self.name}={text!r} is outside the domain: {self.domain}")
             value = matches[0]
         return self.validate(value)
 

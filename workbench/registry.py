@@ -8,13 +8,14 @@ from __future__ import annotations
 import difflib
 
 from .claim_type import Claim
+from .errors import DomainError, InputTypeError
 
 __all__ = ["register", "claims", "claim", "select", "UnknownClaim"]
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-class UnknownClaim(ValueError):
+class UnknownClaim(DomainError):
     """An id that names no registered claim (nor an area)."""
 
 
@@ -36,7 +37,7 @@ def claims(area: str | None = None) -> list[Claim]:
 def claim(claim_id: str) -> Claim:
     """The claim with this id; an unknown id raises with the closest ids suggested."""
     if not isinstance(claim_id, str):
-        raise TypeError(f"a claim id is a string like 'xent.margin', not {type(claim_id).__name__}")
+        raise InputTypeError(f"a claim id is a string like 'xent.margin', not {type(claim_id).__name__}")
     try:
         return _REGISTRY[claim_id]
     except KeyError:

@@ -1,0 +1,182 @@
+"""``workbench verify``, ``latex``, ``sweep`` and ``plot``: plan (everything validated), then run
+the plan on one executor with the terminal's progress, then report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from argparse import Namespace
+from typing import Any
+
+from ..claim_type import Claim
+from ..errors import DomainError
+from ..execution import execute
+from ..export import LatexError, plan_latex, write_latex
+from ..figures import FORMATS, save
+from ..figures.sweep import sweep_figure
+from ..files import OutputError, check_target
+from ..plan import plan_claims, unused_settings
+from ..printing import number, resolution_text
+from ..registry import claim as lookup, select
+from ..settings import RunSettings
+from ..sweeps import SweepResult, plan_sweep, run_sweep
+from ..tex import PREAMBLE
+from .terminal import Terminal, console, status_text, summary, verdict_table
+
+__all__ = ["verify", "latex", "sweep", "plot"]
+
+
+def _settings(args: Namespace) -> RunSettings:
+    return RunSettings(backend=args.backend, seed=args.seed, resolution=args.resolution, alpha=args.alpha,
+                       jobs=args.jobs, max_replicates=args.max_replicates)
+
+
+def _params(chosen: list[Claim], sets: list[str]) -> dict[str, dict[str, Any]]:
+    """``--set NAME=VALUE`` for every chosen claim that has NAME (parsed with that claim's domain);
+    a name some claims lack is said on stderr, one line per name."""
+    out: dict[str, dict[str, Any]] = {c.id: {} for c in chosen}
+    names = []
+    for item in sets:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise DomainError(f"--set {item!r} must read NAME=VALUE")
+        having = [c for c in chosen if any(p.name == name for p in c.parameters)]
+        if not having:
+            ids = ", ".join(f"{c.id} ({c.parameter_names})" for c in chosen)
+            raise DomainError(f"unknown parameter {name!r}; parameters of {ids}")
+        for c in having:
+            out[c.id][name] = c.parameter(name).parse(text)
+        names.append(name)
+    for line in unused_settings(chosen, names):
+        print(f"workbench: note: --set {line}", file=sys.stderr)
+    return out
+
+
+def verify(args: Namespace) -> int:
+    chosen = select(args.ids)
+    plan = plan_claims(chosen, _params(chosen, args.sets), _settings(args))
+    terminal = Terminal()
+    try:
+        verdicts = execute(plan, reporter=terminal)
+    finally:
+        terminal.close()
+    if args.json:
+        print(json.dumps([v.to_dict() for v in verdicts], indent=2))
+        return 0 if all(v.passed for v in verdicts) else 1
+    s = plan.settings
+    each = s.alpha / len(plan.tasks)
+    out = console()
+    out.print(verdict_table(verdicts, f"Verification (backend {s.backend}, seed {s.seed}, alpha {s.alpha:g} -> "
+                                      f"{each:.2g} per claim)"))
+    if args.notes:
+        for v in verdicts:
+            for note in v.notes:
+                out.print(f"{v.id}: {note}", markup=False, highlight=False)
+    out.print(summary(verdicts, terminal.seconds, notes_shown=args.notes), markup=False, highlight=False)
+    return 0 if all(v.passed for v in verdicts) else 1
+
+
+def latex(args: Namespace) -> int:
+    chosen = select(args.ids)
+    plan = plan_latex(args.ids, args.output, fragment=args.fragment, verify=args.verify, pdf=args.pdf,
+                      figures=args.figures, force=args.force, params=_params(chosen, args.sets), settings=_settings(args))
+    terminal = Terminal()
+    try:
+        result = write_latex(plan, terminal)
+    except LatexError as exc:
+        print(f"workbench: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        terminal.close()
+    if plan.out is None:
+        print(result.text, end="")
+    else:
+        for path in result.files:
+            print(f"wrote {path}")
+        if plan.fragment:
+            print("The fragment needs in the preamble of the document that \\inputs it:")
+            print(PREAMBLE)
+        for warning in result.warnings:
+            print(f"workbench: LaTeX warning: {warning}", file=sys.stderr)
+        if result.verdicts:
+            print(summary(result.verdicts, terminal.seconds))
+    return 0 if all(v.passed for v in result.verdicts) else 1
+
+
+def _plan_sweep(args: Namespace):
+    c = lookup(args.id)
+    if not args.grid:
+        raise DomainError("--sweep needs at least one --grid NAME=VALUES")
+    return plan_sweep(c, args.grid, params=_params([c], args.sets)[c.id], settings=_settings(args), method=args.family,
+                      store=args.store, scheduler=args.scheduler)
+
+
+def _run_sweep(args: Namespace, planned) -> SweepResult:
+    terminal = Terminal("points")
+    try:
+        return run_sweep(planned, terminal)
+    except KeyboardInterrupt:
+        if args.store:
+            raise KeyboardInterrupt(f"the finished points are kept in {args.store}; the same command resumes") from None
+        raise
+    finally:
+        terminal.close()
+
+
+def sweep(args: Namespace) -> int:
+    result = _run_sweep(args, _plan_sweep(args))
+    rows = result.rows
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    elif args.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from rich.table import Table
+
+        table = Table(title=(
+            f"Sweep of {result.claim} over {' x '.join(f'{k} ({len(v)})' for k, v in result.grid.items())} = "
+            f"{len(rows)} points (backend {result.backend}, seed {result.seed}, {result.executor}); each point at alpha "
+            f"{result.alpha:g}, family-wise: {result.method.capitalize()} at alpha {result.alpha:g}"))
+        for col in [*result.grid, "expected", "estimate", "stderr", "resolution", "p", "point", result.method]:
+            table.add_column(col, justify="left" if col in ("point", result.method) else "right")
+        for v, row in zip(result.verdicts, rows, strict=True):
+            table.add_row(*(str(row[k]) for k in result.grid), number(v.expected), number(v.estimate),
+                          number(v.stderr, 3) if v.kind != "exact" else "exact", resolution_text(v),
+                          f"{row['p_value']:.2g}", status_text(v),
+                          "[green]PASS[/green]" if row["family_passed"] else "[bold red]FAIL[/bold red]")
+        out = console()
+        out.print(table)
+        verdict = "[green]PASSED[/green]" if result.passed else "[bold red]FAILED[/bold red]"
+        out.print(f"{result.claim}: family-wise {verdict} ({sum(result.rejected)} of {len(rows)} points rejected by "
+                  f"{result.method.capitalize()} at alpha {result.alpha:g}); computed {result.computed}, reused "
+                  f"{result.reused} from the store" + (f", {result.recomputed} corrupted entries recomputed"
+                                                      if result.recomputed else ""))
+    return 0 if result.passed else 1
+
+
+def plot(args: Namespace) -> int:
+    c = lookup(args.id)
+    fmt = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    if fmt not in FORMATS:
+        raise OutputError(f"cannot write {args.output}: unknown figure format; use one of "
+                          + ", ".join("." + f for f in FORMATS))
+    if args.sweep:
+        planned = _plan_sweep(args)
+        check_target(args.output, force=args.force)
+        result = _run_sweep(args, planned)
+        print(f"wrote {save(sweep_figure(result), args.output, force=args.force)}")
+        return 0
+    if args.grid or args.store or args.scheduler:
+        raise DomainError("--grid, --store and --scheduler go with --sweep")
+    plan = plan_claims([c], _params([c], args.sets), _settings(args))
+    check_target(args.output, force=args.force)
+    task = plan.tasks[0]
+    from ..figures import figure
+
+    fig = figure(c, seed=task.settings.seed, backend=task.settings.backend, **task.params)
+    print(f"wrote {save(fig, args.output, force=args.force)}")
+    return 0
