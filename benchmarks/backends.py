@@ -44,7 +44,7 @@ QUICK = Size(fan_in=32, depth=4, batch=4, repeats=1, claims=("xent.margin", "ini
 
 def verify_all_benchmark(size: Size = FULL) -> dict[str, Any]:
     import workbench as wb
-    from workbench.parallel import available_cores
+    from workbench.settings import available_cores
 
     jobs = size.jobs or available_cores()
     start = time.perf_counter()

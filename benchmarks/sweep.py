@@ -1,4 +1,5 @@
-"""Benchmark of ``wb.sweep`` on a local Dask cluster against the same sweep run serially.
+"""Benchmark of ``wb.sweep`` on local processes (the default executor) and on a local Dask cluster,
+against the same sweep run serially.
 
 At full size: a 64-point sweep of ``init.he-forward`` (``depth = 2:34:2`` x ``c = 1.6, 1.8, 2.0, 2.2``,
 fan-in 256, resolution 2%: tens to hundreds of milliseconds per point) on a
@@ -7,6 +8,8 @@ Reported:
 
 - **speed-up**: serial seconds / Dask seconds on the warm cluster (target >= 1.7 on 2 cores); the
   cluster's start-up is reported beside it (paid once per ``workbench sweep`` command, not per point);
+  and serial seconds / seconds on as many forked local processes (start-up included: they are
+  forked per sweep);
 - **overhead per task**: ``(workers x Dask seconds - serial seconds) / points``, the worker time each
   point costs beyond its own computation (target < 20 ms), and the round trip of a no-op task
   (submit, run, gather) measured on the same cluster.
@@ -53,7 +56,7 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
     from distributed import as_completed
 
     import workbench as wb
-    from workbench.sweeps import local_cluster
+    from workbench.executors import local_cluster
 
     size = size or (QUICK if quick else FULL)
     grid = {"depth": size.depths, "c": list(size.cs)}
@@ -63,7 +66,7 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
     client, cluster = local_cluster(size.workers)
     client.wait_for_workers(size.workers)
     startup_s = time.perf_counter() - start
-    serial_s = dask_s = math.inf
+    serial_s = dask_s = local_s = math.inf
     try:
         wb.sweep("init.he-forward", {"depth": [2, 4], "c": [2.0]}, client=client, **settings)  # warm the workers
         for _ in range(size.repeats):  # interleaved, best of each: a busy neighbour slows both alike
@@ -73,6 +76,9 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
             start = time.perf_counter()
             serial = wb.sweep("init.he-forward", grid, scheduler="serial", **settings)
             serial_s = min(serial_s, time.perf_counter() - start)
+            start = time.perf_counter()
+            local = wb.sweep("init.he-forward", grid, jobs=size.workers, **settings)
+            local_s = min(local_s, time.perf_counter() - start)
         points = len(serial.verdicts)
         start = time.perf_counter()
         futures = [client.submit(_noop, i, pure=False) for i in range(size.noops)]
@@ -86,8 +92,9 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
     def strip(result):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in result.rows]
 
-    agree = strip(serial) == strip(on_dask)
+    agree = strip(serial) == strip(on_dask) == strip(local)
     speedup = serial_s / dask_s
+    local_speedup = serial_s / local_s
     overhead_ms = 1e3 * max(size.workers * dask_s - serial_s, 0.0) / points
     noop_ms = 1e3 * noop_s / size.noops
     rows = [
@@ -96,6 +103,10 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
          "target": "", "ok": None},
         {"benchmark": "speed-up (serial / Dask)", "value": speedup, "unit": "x", "target": f">= {TARGET_SPEEDUP}",
          "ok": speedup >= TARGET_SPEEDUP},
+        {"benchmark": f"same sweep on {size.workers} local processes (fork included)", "value": local_s, "unit": "s",
+         "target": "", "ok": None},
+        {"benchmark": "speed-up (serial / local processes)", "value": local_speedup, "unit": "x",
+         "target": f">= {TARGET_SPEEDUP}", "ok": local_speedup >= TARGET_SPEEDUP},
         {"benchmark": "overhead per task: (workers x Dask - serial) / points", "value": overhead_ms, "unit": "ms",
          "target": f"< {TARGET_OVERHEAD_MS:g}", "ok": overhead_ms < TARGET_OVERHEAD_MS},
         {"benchmark": f"no-op task round trip ({size.noops} tasks)", "value": noop_ms, "unit": "ms", "target": "",
@@ -104,11 +115,13 @@ def run(*, quick: bool = False, size: Size | None = None) -> dict[str, Any]:
          "ok": None},
     ]
     return {
-        "title": "wb.sweep on a local Dask cluster against serial",
+        "title": "wb.sweep on local processes and on a local Dask cluster against serial",
         "size": asdict(size),
         "points": points,
         "serial_seconds": serial_s,
         "dask_seconds": dask_s,
+        "local_seconds": local_s,
+        "local_speedup": local_speedup,
         "startup_seconds": startup_s,
         "speedup": speedup,
         "overhead_ms_per_task": overhead_ms,

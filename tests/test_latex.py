@@ -344,7 +344,7 @@ def test_foreign_bib_or_figure_blocks_the_whole_export(tmp_path):
         ({"out": "claims.txt"}, OutputError, r"must end in \.tex"),
         ({"pdf": True}, ValueError, "needs an output path"),
         ({"pdf": True, "fragment": True, "out": "c.tex"}, ValueError, "fragment"),
-        ({"settings": {"xent.margin": {"K": 1}}}, ValueError, "K=1 is outside the domain"),
+        ({"params": {"xent.margin": {"K": 1}}}, ValueError, "K=1 is outside the domain"),
         ({"seed": -1}, ValueError, "seed"),
         ({"backend": "tpu"}, ValueError, "backend"),
     ],

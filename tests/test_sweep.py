@@ -1,5 +1,5 @@
-"""Sweeps over parameter grids: Dask and serial agree, the store resumes and distrusts damage,
-the family-wise verdict, and every bad input as one line (CLI exit 2).
+"""Sweeps over parameter grids: local processes, Dask and serial agree, the store resumes and distrusts
+damage, the family-wise verdict, and every bad input as one line (CLI exit 2).
 
 One real ``LocalCluster`` (2 single-threaded worker processes) is shared by this module's Dask tests.
 """
@@ -20,16 +20,13 @@ import workbench as wb
 from workbench.cli import main
 from workbench.files import OutputError
 from workbench.store import Store
-from workbench.sweeps import (
-    SchedulerUnreachable,
-    SerialFallback,
-    family_wise,
-    p_value,
-    point_seed,
-    sweep,
-)
+from workbench.executors import SchedulerUnreachable, local_cluster
+from workbench.multiple_testing import family_wise, p_value
+from workbench.plan import point_seed
+from workbench.sweeps import sweep
 
-import workbench.sweeps as sweep_module
+import workbench.execution as execution
+import workbench.executors as executors
 
 HE = "init.he-forward"
 GRID = {"depth": range(2, 11, 4), "c": [1.8, 2.0, 2.2]}  # 9 points
@@ -47,7 +44,7 @@ def _verdicts(result) -> list[dict]:
 @pytest.fixture(scope="module")
 def client():
     pytest.importorskip("distributed")
-    c, cluster = sweep_module.local_cluster(2)  # processes=True, 2 workers, threads_per_worker=1
+    c, cluster = local_cluster(2)  # processes=True, 2 workers, threads_per_worker=1
     c.wait_for_workers(2, timeout=60)
     yield c
     c.close()
@@ -105,18 +102,25 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(monkeypatc
     start = time.perf_counter()
     with pytest.raises(SchedulerUnreachable, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"):
         sweep(HE, GRID, scheduler="tcp://127.0.0.1:9", connect_timeout=2, **FAST)
-    monkeypatch.setattr(sweep_module, "CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 2.0)
     code = main(["sweep", HE, "--grid", "depth=2,4", "--scheduler", "tcp://127.0.0.1:9", "--resolution", "0.05"])
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
     assert time.perf_counter() - start < 30
 
 
-def test_without_dask_a_sweep_runs_serially_with_a_hint(monkeypatch, serial):
-    monkeypatch.setattr(sweep_module, "_dask_available", lambda: False)
-    with pytest.warns(SerialFallback, match=r"pip install \"workbench\[distributed\]\""):
-        result = sweep(HE, GRID, seed=5, **FAST)
-    assert result.executor == "serial" and _verdicts(result) == _verdicts(serial)
+def test_by_default_a_sweep_runs_on_local_processes_with_the_serial_verdicts(serial):
+    result = sweep(HE, GRID, seed=5, jobs=2, **FAST)
+    assert result.executor == "2 local processes" and _verdicts(result) == _verdicts(serial)
+
+
+def test_without_dask_a_scheduler_is_refused_in_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(executors, "dask_installed", lambda: False)
+    with pytest.raises(ValueError, match=r"needs Dask: pip install \"workbench\[distributed\]\""):
+        sweep(HE, GRID, scheduler="dask", **FAST)
+    assert main(["sweep", HE, "--grid", "depth=2,4", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "needs Dask" in err
 
 
 # -- seeds -------------------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def test_a_points_seed_depends_on_the_point_alone_not_on_the_grid_around_it(seri
 
 
 def test_an_interrupted_sweep_resumes_from_the_store(tmp_path, monkeypatch, serial):
-    real = sweep_module._point_task
+    real = execution.run_task
     calls = []
 
     def interrupted(*args):
@@ -146,10 +150,10 @@ def test_an_interrupted_sweep_resumes_from_the_store(tmp_path, monkeypatch, seri
         calls.append(args)
         return real(*args)
 
-    monkeypatch.setattr(sweep_module, "_point_task", interrupted)
+    monkeypatch.setattr(execution, "run_task", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sweep(HE, GRID, scheduler="serial", seed=5, store=tmp_path, **FAST)
-    monkeypatch.setattr(sweep_module, "_point_task", real)
+    monkeypatch.setattr(execution, "run_task", real)
     assert len(list((tmp_path / HE).glob("*.json"))) == 4 and not list((tmp_path / HE).glob(".*.tmp"))
     resumed = sweep(HE, GRID, scheduler="serial", seed=5, store=tmp_path, **FAST)
     assert (resumed.reused, resumed.computed) == (4, 5)
@@ -236,7 +240,7 @@ BAD = [
 
 @pytest.mark.parametrize(("grid", "error", "message"), BAD)
 def test_a_bad_grid_is_refused_before_any_work(monkeypatch, capsys, grid, error, message):
-    monkeypatch.setattr(sweep_module, "_point_task", None)  # any work would fail loudly
+    monkeypatch.setattr(execution, "run_task", None)  # any work would fail loudly
     with pytest.raises(error, match=message.replace("(", r"\(").replace("[", r"\[")):
         sweep(HE, grid, scheduler="serial")
     argv = ["sweep", HE] + [x for item in grid for x in ("--grid", item)]
@@ -246,13 +250,13 @@ def test_a_bad_grid_is_refused_before_any_work(monkeypatch, capsys, grid, error,
 
 
 CLI_BAD = [
-    pytest.param(["--grid", "depth=2,4", "--set", "depth=3"], "depth is both swept (--grid) and fixed (--set)", id="set-and-grid"),
+    pytest.param(["--grid", "depth=2,4", "--set", "depth=3"], "depth is both swept (a grid axis) and fixed", id="set-and-grid"),
     pytest.param([], "the following arguments are required: --grid", id="no-grid"),
-    pytest.param(["--grid", "depth=2,4", "--workers", "0"], "--workers=0 is outside the domain", id="workers-zero"),
+    pytest.param(["--grid", "depth=2,4", "--jobs", "0"], "argument --jobs: jobs=0 is outside the domain", id="jobs-zero"),
     pytest.param(["--grid", "depth=2,4", "--json", "--csv"], "not allowed with argument", id="json-and-csv"),
-    pytest.param(["--grid", "depth=2,4", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "does not go with --scheduler",
-                 id="workers-with-address"),
-    pytest.param(["--grid", "depth=2,4", "--alpha", "0"], "--alpha=0 is outside the domain", id="alpha-zero"),
+    pytest.param(["--grid", "depth=2,4", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"],
+                 "jobs sizes the local processes", id="jobs-with-address"),
+    pytest.param(["--grid", "depth=2,4", "--alpha", "0"], "argument --alpha: alpha=0 is outside the domain", id="alpha-zero"),
 ]
 
 
@@ -264,7 +268,7 @@ def test_cli_bad_sweep_options_are_one_line_and_exit_2(capsys, extra, message):
 
 
 def test_a_store_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sweep_module, "_point_task", None)
+    monkeypatch.setattr(execution, "run_task", None)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     for store in (blocker, blocker / "store"):
@@ -302,7 +306,7 @@ def test_cli_sweep_json_and_csv_match_the_python_sweep(capsys, tmp_path, serial)
 
 def test_cli_sweep_exits_1_when_the_family_fails(capsys, monkeypatch):
     wrong = wb.claim("xent.margin").with_closed_form("log(K)")
-    monkeypatch.setattr("workbench.cli.all_claims_by_id", lambda _id: wrong)
+    monkeypatch.setattr("workbench.cli.run.lookup", lambda _id: wrong)
     assert main(["sweep", "xent.margin", "--grid", "m=1.0,2.0", "--scheduler", "serial"]) == 1
     assert "family-wise FAILED" in capsys.readouterr().out
 

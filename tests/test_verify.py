@@ -94,8 +94,8 @@ BAD_CALLS = [
     ("xent.margin", {"alpha": 2}, ValueError, "alpha=2 is outside the domain"),
     ("xent.margin", {"seed": -1}, ValueError, "seed=-1 is outside the domain: integer >= 0"),
     ("xent.margin", {"seed": "x"}, TypeError, "seed='x' must be an integer"),
-    ("xent.margin", {"backend": "tpu"}, ValueError, "backend='tpu' is not one of: numpy, cupy, torch, array-api-strict, auto"),
-    (42, {}, TypeError, "verify() takes a Claim or a claim id"),
+    ("xent.margin", {"backend": "tpu"}, ValueError, "backend='tpu' is outside the domain: one of numpy, cupy, torch, array-api-strict, auto"),
+    (42, {}, TypeError, "a claim is a Claim or a claim id such as 'xent.margin', not int"),
 ]
 
 

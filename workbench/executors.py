@@ -248,7 +248,7 @@ class Dask(Executor):
         if scheduler is not None and not isinstance(scheduler, str):
             raise InputTypeError(f"scheduler={scheduler!r} must be an address such as 'tcp://host:8786'")
         if not dask_installed():
-            raise InputError('Dask is not installed: pip install "workbench[distributed]" (or run without a scheduler)')
+            raise DomainError('Dask is not installed: pip install "workbench[distributed]" (or run without a scheduler)')
         self.client, self.cluster, self.own = client, None, client is None
         if client is not None:
             self.name = f"dask {getattr(client.scheduler, 'address', 'client')}"
@@ -257,7 +257,7 @@ class Dask(Executor):
             self.name = f"dask {scheduler}"
         else:
             if _unguarded_script():
-                raise InputError('a Dask LocalCluster starts processes that import your script again: put the call '
+                raise DomainError('a Dask LocalCluster starts processes that import your script again: put the call '
                                  'under  if __name__ == "__main__":  (or leave out the scheduler to use local processes)')
             self.client, self.cluster = local_cluster(processes)
             self.name = f"dask LocalCluster ({len(self.cluster.workers)} workers)"

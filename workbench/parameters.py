@@ -121,29 +121,33 @@ class Parameter:
         return self.codes[self.choices.index(value)] if self.codes else value
 
     # -- checking ----------------------------------------------------------------
-    def validate(self, value: Any) -> Any:
-        """Return ``value`` (ints as ``int``, reals as ``float``) or raise TypeError/ValueError."""
+    def validate(self, value: Any, shown: str | None = None) -> Any:
+        """Return ``value`` (ints as ``int``, reals as ``float``) or raise TypeError/ValueError; the
+        message shows ``value`` as given (or as ``shown``, the text it was parsed from)."""
+        shown = _shown(value) if shown is None else shown
+        outside = f"{self.name}={shown} is outside the domain: {self.domain}"
         if self.kind == "choice":
             if isinstance(value, bool) or value not in self.choices:
-                raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+                raise DomainError(outside)
             return value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise InputTypeError(f"{self.name}={value!r} must be a number ({self.domain})")
+            what = "an integer" if self.kind == "integer" else "a number"
+            raise InputTypeError(f"{self.name}={shown} must be {what} ({self.domain})")
         if self.kind == "integer":
             if not isinstance(value, numbers.Integral):
-                raise InputTypeError(f"{self.name}={value!r} must be an integer ({self.domain})")
+                raise InputTypeError(f"{self.name}={shown} must be an integer ({self.domain})")
             value = int(value)
         else:
             try:
                 value = float(value)
             except OverflowError:  # an integer beyond float64's range (m=10**400)
-                raise DomainError(f"{self.name}={_shown(value)} is outside the domain: {self.domain}") from None
+                raise DomainError(outside) from None
             if not math.isfinite(value):
-                raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+                raise DomainError(outside)
         if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
-            raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+            raise DomainError(outside)
         if self.high is not None and (value > self.high or (self.open_high and value == self.high)):
-            raise DomainError(f"{self.name}={value!r} is outside the domain: {self.domain}")
+            raise DomainError(outside)
         return value
 
     def parse(self, text: str) -> Any:
@@ -164,7 +168,7 @@ class Parameter:
             if not matches:
                 raise DomainError(f"{self.name}={text!r} is outside the domain: {self.domain}")
             value = matches[0]
-        return self.validate(value)
+        return self.validate(value, raw)
 
     # -- property testing -------------------------------------------------------------
     def strategy(self):

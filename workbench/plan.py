@@ -117,7 +117,7 @@ def plan_grid(claim: Claim | str, grid: Mapping[str, Any] | Iterable[str], fixed
     for name in fixed:
         c.parameter(name)
         if name in axes:
-            raise DomainError(f"{name} is both swept (grid) and fixed")
+            raise DomainError(f"{name} is both swept (a grid axis) and fixed (a set parameter)")
     tasks = []
     for combo in itertools.product(*axes.values()):
         values = c.resolve({**fixed, **dict(zip(axes, combo, strict=True))})  # every point checked before any work

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._version import __version__
+from . import _version
 from .claim_type import Claim
 from .errors import DomainError
 from .execution import execute
@@ -165,7 +165,7 @@ def run_sweep(p: SweepPlan, reporter: Reporter | None = None) -> SweepResult:
     keys = [json.loads(canonical({
         "claim": c.id, "closed_form": closed_form, "parameters": t.params, "seed": settings.seed,
         "point_seed": t.settings.seed, "backend": settings.backend, "resolution": settings.resolution,
-        "alpha": settings.alpha, "version": __version__,
+        "alpha": settings.alpha, "version": _version.__version__,
     })) for t in tasks]
     results: list[Verdict | None] = [None] * len(tasks)
     reused = recomputed = 0

@@ -35,7 +35,10 @@ COMMANDS: dict[str, Callable[[Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build().parse_args(argv)  # argparse exits 2 with one line on a malformed command
+    try:
+        args = build().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its one line (or the help): its status, returned
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return COMMANDS[args.command](args)
     except (InputError, BackendUnavailable) as exc:

@@ -19,11 +19,11 @@ __all__ = ["build"]
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with its errors on one line (``workbench verify: error: ...``, exit 2) instead of the
+    """argparse, with its error message on one line (``workbench: error: ...``, exit 2) instead of the
     usage block followed by the message."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
 
 
 def setting(name: str) -> Callable[[str], object]:

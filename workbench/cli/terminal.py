@@ -144,6 +144,7 @@ def summary(verdicts: Sequence[Verdict], seconds: float, noun: str = "claims", n
     """``28 claims: 27 pass, 1 fail in 9.4 s`` (and how many notes are folded away)."""
     passed = sum(v.passed for v in verdicts)
     notes = sum(len(v.notes) for v in verdicts)
+    noun = noun[:-1] if len(verdicts) == 1 and noun.endswith("s") else noun
     line = f"{len(verdicts)} {noun}: {passed} pass, {len(verdicts) - passed} fail in {seconds:.1f} s"
     if notes and not notes_shown:
         line += f"; {notes} notes (--notes shows them)"
