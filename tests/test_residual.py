@@ -398,7 +398,7 @@ def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, m
     "claim_id, args, message",
     [
         ("residual.jacobian", ["--set", "width=0"], "width=0 is outside the domain"),
-        ("residual.singular-bounds", ["--set", "eps=1"], "eps=1.0 is outside the domain"),
+        ("residual.singular-bounds", ["--set", "eps=1"], "eps=1 is outside the domain"),
         ("residual.vanishing", ["--set", "depth=2.5"], "depth='2.5' is not an integer"),
     ],
 )

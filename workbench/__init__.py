@@ -18,6 +18,7 @@ from .asymptotics import Limit
 from .claim_type import Claim
 from .export import latex
 from .figures import figure
+from .figures import areas as _figure_areas  # noqa: F401  (registers the areas' figures)
 from . import printing as _printing  # noqa: F401  (registers the text and LaTeX faces)
 from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
 from .parameters import Parameter, choice, integer, real

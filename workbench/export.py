@@ -36,7 +36,7 @@ __all__ = ["latex", "plan_latex", "write_latex", "LatexPlan", "LatexExport", "La
 COMPILE_TIMEOUT = 300  # seconds
 
 
-class LatexUnavailable(ValueError):
+class LatexUnavailable(DomainError):
     """A PDF was asked for but no LaTeX is installed."""
 
 

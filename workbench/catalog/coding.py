@@ -10,7 +10,6 @@ from proofs import coding as derivations
 
 from ..asymptotics import Limit
 from ..claim_type import Claim
-from ..figures.coding import bounds_plot, dyadic_plot, gallager_plot, kraft_plot, quantized_gaussian_plot
 from ..parameters import integer, real
 from ..registry import register
 
@@ -64,7 +63,6 @@ BOUNDS = register(
         parameters=(_alphabet(4), _concentration(0.2), _draws()),
         derive=_S.derive_bounds,
         experiment=kernels.bounds_experiment,
-        plot=bounds_plot,
         sources=(_S.HUFFMAN, _S.COVER),
     )
 )
@@ -83,7 +81,6 @@ DYADIC = register(
         parameters=(integer("K", 4, "alphabet size of the dyadic comb", low=2, high=64, typical=(2, 64)),),
         derive=_S.derive_dyadic,
         experiment=kernels.dyadic_experiment,
-        plot=dyadic_plot,
         sources=(_S.HUFFMAN, _S.COVER),
     )
 )
@@ -102,7 +99,6 @@ KRAFT = register(
         parameters=(_alphabet(16), _concentration(), _draws()),
         derive=_S.derive_kraft,
         experiment=kernels.kraft_experiment,
-        plot=kraft_plot,
         sources=(_S.HUFFMAN, _S.COVER),
     )
 )
@@ -124,7 +120,6 @@ GALLAGER = register(
         parameters=(_alphabet(16), _concentration(), _draws()),
         derive=_S.derive_gallager,
         experiment=kernels.gallager_experiment,
-        plot=gallager_plot,
         sources=(_S.GALLAGER, _S.HUFFMAN),
         remarks=_sigma_remark,
     )
@@ -149,7 +144,6 @@ QUANTIZED_GAUSSIAN = register(
                          latex=r"\sigma"),),
         derive=_S.derive_quantized_gaussian,
         experiment=kernels.quantized_gaussian_experiment,
-        plot=quantized_gaussian_plot,
         sources=(_S.COVER, _S.SHEPPARD, _S.PANINSKI),
         limit=Limit("Delta", DELTA_SWEEP, order=2, terms=2, towards="zero", integer=False, latex=r"\Delta",
                     description="quantisation step"),

@@ -6,7 +6,6 @@ from numerics import cross_entropy as kernels
 from proofs import cross_entropy as derivations
 
 from ..claim_type import Claim
-from ..figures.cross_entropy import asymptotes_plot, derivatives_plot, margin_plot, score_identity_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -36,7 +35,6 @@ MARGIN = register(
         derive=_S.derive_margin,
         experiment=kernels.margin_experiment,
         sources=(_S.BRIDLE, _S.GOODFELLOW),
-        plot=margin_plot,
     )
 )
 
@@ -56,7 +54,6 @@ DERIVATIVES = register(
         derive=_S.derive_derivatives,
         experiment=kernels.derivatives_experiment,
         sources=(_S.GOODFELLOW, _S.BRIDLE),
-        plot=derivatives_plot,
     )
 )
 
@@ -74,7 +71,6 @@ ASYMPTOTES = register(
         derive=_S.derive_asymptotes,
         experiment=kernels.asymptotes_experiment,
         sources=(_S.BLANCHARD, _S.MAECHLER),
-        plot=asymptotes_plot,
     )
 )
 
@@ -96,6 +92,5 @@ SCORE_IDENTITY = register(
         experiment=kernels.score_identity_experiment,
         sources=(_S.CASELLA, _S.GOODFELLOW),
         scale="absolute",
-        plot=score_identity_plot,
     )
 )

@@ -6,7 +6,6 @@ from numerics import deep_linear as kernels
 from proofs import deep_linear as derivations
 
 from ..claim_type import Claim
-from ..figures.deep_linear import baldi_hornik_plot, scalar_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -46,7 +45,6 @@ SCALAR = register(
         derive=_S.derive_scalar,
         experiment=kernels.scalar_experiment,
         sources=(_S.KAWAGUCHI, _S.BALDI),
-        plot=scalar_plot,
     )
 )
 
@@ -73,6 +71,5 @@ BALDI_HORNIK = register(
         experiment=kernels.baldi_hornik_experiment,
         sources=(_S.BALDI,),
         constraint=regression_constraint,
-        plot=baldi_hornik_plot,
     )
 )

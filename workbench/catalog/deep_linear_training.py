@@ -8,7 +8,6 @@ from numerics import deep_linear_training as kernels
 from proofs import deep_linear_training as derivations
 
 from ..claim_type import Claim
-from ..figures.deep_linear_training import no_bad_minima_plot, saxe_plot
 from ..parameters import integer, real
 from ..registry import register
 
@@ -89,7 +88,6 @@ SAXE_DYNAMICS = register(
         ),
         derive=_S.derive_saxe_dynamics,
         experiment=kernels.saxe_experiment,
-        plot=saxe_plot,
         sources=(_S.SAXE, _S.HAIRER),
         constraint=saxe_constraint,
     )
@@ -119,7 +117,6 @@ NO_BAD_MINIMA = register(
         ),
         derive=_S.derive_no_bad_minima,
         experiment=kernels.no_bad_minima_experiment,
-        plot=no_bad_minima_plot,
         sources=(_S.KAWAGUCHI, _S.LAURENT, _S.ECKART, _S.BALDI),
         constraint=no_bad_minima_constraint,
         pilot=1024,  # enough runs that 0 stuck bounds the stuck rate by about 1.3% (confidence 1 - 1e-6)

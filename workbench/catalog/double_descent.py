@@ -9,7 +9,6 @@ from proofs import double_descent as derivations
 
 from ..asymptotics import Limit
 from ..claim_type import Claim
-from ..figures.double_descent import finite_plot, ridgeless_plot
 from ..parameters import integer, real
 from ..registry import register
 
@@ -75,7 +74,6 @@ FINITE = register(
         pilot=512,
         constraint=gap_constraint,
         remarks=finite_remarks,
-        plot=finite_plot,
     )
 )
 
@@ -114,6 +112,5 @@ RIDGELESS = register(
         pilot=32,
         constraint=band_constraint,
         remarks=ridgeless_remarks,
-        plot=ridgeless_plot,
     )
 )

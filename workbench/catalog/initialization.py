@@ -8,7 +8,6 @@ from numerics import initialization as kernels
 from proofs import initialization as derivations
 
 from ..claim_type import Claim
-from ..figures.initialization import gain_plot, he_backward_plot, he_forward_plot, relu_critical_plot, xavier_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -76,7 +75,6 @@ HE_FORWARD = register(
         ),
         derive=_S.derive_he_forward,
         experiment=kernels.he_forward_experiment,
-        plot=he_forward_plot,
         sources=(_S.HE, _S.CASELLA),
         constraint=variance_constraint,
     )
@@ -103,7 +101,6 @@ HE_BACKWARD = register(
         ),
         derive=_S.derive_he_backward,
         experiment=kernels.he_backward_experiment,
-        plot=he_backward_plot,
         sources=(_S.HE, _S.CASELLA),
         constraint=variance_constraint,
     )
@@ -126,7 +123,6 @@ XAVIER = register(
         ),
         derive=_S.derive_xavier,
         experiment=kernels.xavier_experiment,
-        plot=xavier_plot,
         sources=(_S.GLOROT, _S.CASELLA),
     )
 )
@@ -175,7 +171,6 @@ GAIN = register(
         ),
         derive=_S.derive_gain,
         experiment=kernels.gain_experiment,
-        plot=gain_plot,
         sources=(_S.HE, _S.GLOROT, _S.KLAMBAUER, _S.PYTORCH),
         remarks=gain_remarks,
     )
@@ -200,7 +195,6 @@ RELU_CRITICAL = register(
         ),
         derive=_S.derive_relu_critical,
         experiment=kernels.relu_critical_experiment,
-        plot=relu_critical_plot,
         sources=(_S.POOLE, _S.SCHOENHOLZ),
         constraint=variance_constraint,
     )

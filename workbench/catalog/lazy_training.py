@@ -8,7 +8,6 @@ from proofs import lazy_training as derivations
 
 from ..asymptotics import Limit
 from ..claim_type import Claim
-from ..figures.lazy_training import lazy_plot
 from ..parameters import choice
 from ..registry import register
 
@@ -78,6 +77,5 @@ LAZY = register(
         max_replicates=20_000,
         resolution=0.25,
         remarks=lazy_remarks,
-        plot=lazy_plot,
     )
 )

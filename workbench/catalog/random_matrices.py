@@ -10,7 +10,6 @@ from proofs import random_matrices as derivations
 
 from ..asymptotics import Limit
 from ..claim_type import Claim
-from ..figures.random_matrices import isometry_plot, lyapunov_plot
 from ..parameters import integer, real
 from ..registry import register
 
@@ -62,7 +61,6 @@ LYAPUNOV = register(
         pilot=1024,
         constraint=index_constraint,
         remarks=lyapunov_remarks,
-        plot=lyapunov_plot,
     )
 )
 
@@ -97,6 +95,5 @@ ISOMETRY = register(
         sources=(_S.PENNINGTON, _S.PENSON, _S.ISSERLIS),
         pilot=256,
         remarks=isometry_remarks,
-        plot=isometry_plot,
     )
 )

@@ -9,7 +9,6 @@ from numerics import residual as kernels
 from proofs import residual as derivations
 
 from ..claim_type import Claim
-from ..figures.residual import jacobian_plot, singular_bounds_plot, vanishing_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -70,7 +69,6 @@ JACOBIAN = register(
         ),
         derive=_S.derive_jacobian,
         experiment=kernels.jacobian_experiment,
-        plot=jacobian_plot,
         sources=(_S.HE_RESNET, _S.HE_IDENTITY, _S.RUDIN, _S.HIGHAM),
     )
 )
@@ -99,7 +97,6 @@ SINGULAR_BOUNDS = register(
         ),
         derive=_S.derive_singular_bounds,
         experiment=kernels.singular_bounds_experiment,
-        plot=singular_bounds_plot,
         sources=(_S.HORN_JOHNSON, _S.HARDT_MA),
     )
 )
@@ -128,7 +125,6 @@ VANISHING = register(
         ),
         derive=_S.derive_vanishing,
         experiment=kernels.vanishing_experiment,
-        plot=vanishing_plot,
         sources=(_S.BENGIO, _S.BALDUZZI, _S.HANIN_ROLNICK, _S.HE_IDENTITY, _S.CASELLA),
         constraint=variance_constraint,
     )

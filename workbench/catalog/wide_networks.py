@@ -11,7 +11,6 @@ from proofs import wide_networks as derivations
 
 from ..asymptotics import Limit
 from ..claim_type import Claim, Scaling
-from ..figures.wide_networks import nngp_plot, ntk_plot
 from ..parameters import choice, integer, real
 from ..registry import register
 
@@ -64,7 +63,6 @@ NNGP = register(
         scale="absolute",
         pilot=256,
         remarks=nngp_remarks,
-        plot=nngp_plot,
     )
 )
 
@@ -113,7 +111,6 @@ NTK = register(
         # pilot of 1024 networks can hold a handful of such events and underestimate the variance
         pilot=16384,
         remarks=ntk_remarks,
-        plot=ntk_plot,
         scaling=Scaling("the spread of the empirical NTK across networks", "N", _S.derive_ntk_fluctuation,
                         kernels.ntk_fluctuation_exponent),
     )

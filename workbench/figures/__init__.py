@@ -1,7 +1,8 @@
 """Figures: the closed form as a curve, the verifier's estimates as points with error bars.
 
-A claim may name its own ``plot(ctx) -> Figure`` (the area modules here, such as
-:mod:`workbench.figures.cross_entropy`); otherwise :func:`default_plot` draws the closed
+The area modules here (such as :mod:`workbench.figures.cross_entropy`, loaded by
+:mod:`workbench.figures.areas`) register their claims' plot functions by claim id; a user's own
+claim may pass its ``plot(ctx) -> Figure``; otherwise :func:`default_plot` draws the closed
 form against the claim's first numeric parameter. Every point is a real
 :func:`~workbench.verify` run (point ``i`` with seed ``seed + i``), so a figure shows exactly
 what the verifier measured. Error bars are one standard error for statistical claims and
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
     from ..claim_type import Claim
 
-__all__ = ["PlotContext", "Points", "asymptotic_panel", "figure", "default_plot", "save", "FORMATS"]
+__all__ = ["PlotContext", "Points", "asymptotic_panel", "figure", "default_plot", "save", "FORMATS", "PLOTS", "register_plots"]
 
 FORMATS = ("pdf", "png", "svg", "eps")
 
@@ -101,15 +102,25 @@ class PlotContext:
         return r"$\pm 1$ s.e." if self.claim.kind != "exact" else "tolerance"
 
 
+PLOTS: dict[str, Callable[[PlotContext], Any]] = {}
+"""The built-in claims' plot functions by claim id, registered by the area modules (a user's own claim
+passes ``plot=`` to its Claim instead)."""
+
+
+def register_plots(plots: dict[str, Callable[[PlotContext], Any]]) -> None:
+    """Register area plot functions by claim id (each figure module does so for its own claims)."""
+    PLOTS.update(plots)
+
+
 def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
     """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure."""
-    from ..verification import _as_claim
+    from ..plan import as_claim as _as_claim
 
     c = _as_claim(claim)
     values = c.resolve(params)
     check_seed(seed)
     make_backend(backend, seed)  # an unusable backend fails here, before any work
-    plot = c.plot or default_plot
+    plot = PLOTS.get(c.id) or c.plot or default_plot
     with styled():
         fig = plot(PlotContext(c, values, seed, backend))
     if not fig.get_label():

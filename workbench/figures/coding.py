@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, asymptotic_panel, draw_points
+from . import asymptotic_panel, draw_points, PlotContext, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -254,3 +254,12 @@ def quantized_gaussian_plot(ctx: PlotContext) -> Figure:
         f"Bottom: H_Delta + log2 Delta against Delta^2 at the sweep, the fitted expansion a + b Delta^2 + c Delta^4 "
         f"(dashed) and its value at Delta = 0 (diamond) against the closed form (line).",
     )
+
+
+register_plots({
+    "huffman.bounds": bounds_plot,
+    "huffman.dyadic": dyadic_plot,
+    "huffman.kraft": kraft_plot,
+    "huffman.gallager": gallager_plot,
+    "huffman.quantized-gaussian": quantized_gaussian_plot,
+})

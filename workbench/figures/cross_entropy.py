@@ -20,7 +20,7 @@ import numpy as np
 
 from numerics import cross_entropy as kernels
 
-from . import PlotContext, draw_points, residual_panel
+from . import draw_points, PlotContext, register_plots, residual_panel
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -236,3 +236,11 @@ def score_identity_plot(ctx: PlotContext) -> Figure:
         f"y ~ softmax(z), at {len(SCALES)} logit scales s ({n[0]} to {n[1]} replicates each; points, error bars "
         f"one standard error), against the closed form 0 (line).",
     )
+
+
+register_plots({
+    "xent.margin": margin_plot,
+    "xent.derivatives": derivatives_plot,
+    "xent.asymptotes": asymptotes_plot,
+    "xent.score-identity": score_identity_plot,
+})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import PlotContext
+from . import PlotContext, register_plots
 from .style import new_figure
 
 __all__ = ["scalar_plot", "baldi_hornik_plot"]
@@ -84,3 +84,9 @@ def baldi_hornik_plot(ctx: PlotContext):
         "width k against binomial(d_y, k) - 1 (the verifier's counts, each on fresh data)."
     )
     return fig
+
+
+register_plots({
+    "deeplinear.scalar": scalar_plot,
+    "deeplinear.baldi-hornik": baldi_hornik_plot,
+})

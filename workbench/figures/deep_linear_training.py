@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, draw_points
+from . import draw_points, PlotContext, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -143,3 +143,9 @@ def no_bad_minima_plot(ctx: PlotContext) -> Figure:
         "closed form, which stops falling once w reaches min(n_in, n_out)."
     )
     return fig
+
+
+register_plots({
+    "deeplinear.saxe-dynamics": saxe_plot,
+    "deeplinear.no-bad-minima": no_bad_minima_plot,
+})

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, asymptotic_panel, draw_points, residual_panel
+from . import asymptotic_panel, draw_points, PlotContext, register_plots, residual_panel
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -119,3 +119,9 @@ def finite_plot(ctx: PlotContext) -> Figure:
         f"{FIGURE_RESOLUTION:g}); bottom: relative residuals."
     )
     return fig
+
+
+register_plots({
+    "double-descent.finite-n": finite_plot,
+    "double-descent.ridgeless": ridgeless_plot,
+})

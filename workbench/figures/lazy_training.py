@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, asymptotic_panel
+from . import asymptotic_panel, PlotContext, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -73,3 +73,8 @@ def lazy_plot(ctx: PlotContext) -> Figure:
         f"(diamond) and the closed form -1/2 (line)."
     )
     return fig
+
+
+register_plots({
+    "ntk.lazy-training": lazy_plot,
+})

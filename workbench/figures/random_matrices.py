@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, asymptotic_panel, draw_points
+from . import asymptotic_panel, draw_points, PlotContext, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -176,3 +176,9 @@ def isometry_plot(ctx: PlotContext) -> Figure:
         f"(line)."
     )
     return fig
+
+
+register_plots({
+    "rmt.lyapunov": lyapunov_plot,
+    "residual.isometry": isometry_plot,
+})

@@ -25,7 +25,7 @@ import numpy as np
 from numerics import backend as make_backend
 from numerics import residual as kernels
 
-from . import PlotContext, Points, draw_points
+from . import draw_points, PlotContext, Points, register_plots
 from .initialization import depth_grid
 from .style import new_figure
 
@@ -258,3 +258,10 @@ def vanishing_plot(ctx: PlotContext) -> Figure:
         f"one standard error), and a plain chain whose layers scale the gradient by g = {PLAIN_GAIN:g}, (g^L)^2 "
         f"(dash-dotted, vanishing); bottom: relative deviation of each estimate from the closed form.",
     )
+
+
+register_plots({
+    "residual.jacobian": jacobian_plot,
+    "residual.singular-bounds": singular_bounds_plot,
+    "residual.vanishing": vanishing_plot,
+})

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import PlotContext, asymptotic_panel
+from . import asymptotic_panel, PlotContext, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -120,3 +120,9 @@ def ntk_plot(ctx: PlotContext) -> Figure:
         f"{r['slope']:.3f} +- {r['slope_stderr']:.3f} (dashed) and slope -1/2 (line)."
     )
     return fig
+
+
+register_plots({
+    "nngp.relu": nngp_plot,
+    "ntk.relu": ntk_plot,
+})
