@@ -6,8 +6,8 @@ best of ``repeats`` after a warm-up:
 
 - ``bincount``: a bare ``np.bincount`` of the symbols, the one pass no encoder can avoid (its
   histogram); the workbench encoder's time is reported as a multiple of it;
-- ``workbench``: :func:`numerics.huffman.encode` (histogram, code, bitstream, lane index) and
-  :func:`~numerics.huffman.decode`, NumPy in and NumPy out;
+- ``workbench``: :func:`numerics.bitstream.encode` (histogram, code, bitstream, lane index) and
+  :func:`~numerics.bitstream.decode`, NumPy in and NumPy out;
 - ``bitarray`` (C): histogram by ``np.bincount``, ``canonical_huffman``, ``bitarray.encode`` of
   ``q.tolist()`` (it takes Python symbols; the conversion is part of its cost from NumPy),
   decode by ``canonical_decode`` into ``np.fromiter``;
@@ -61,7 +61,7 @@ def _best(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def _data(size: Size) -> np.ndarray:
-    from numerics.huffman import quantize
+    from workbench.codec import quantize
 
     rng = np.random.default_rng(size.seed)
     q, _, _ = quantize(rng.standard_normal(size.n, dtype=np.float32), size.bits)
@@ -69,12 +69,14 @@ def _data(size: Size) -> np.ndarray:
 
 
 def _workbench(q: np.ndarray, size: Size) -> dict[str, Any]:
-    from numerics.huffman import decode, encode, entropy_bits
+    from numerics.bitstream import decode, encode
+    from numerics.entropy import entropy_bits
+    from workbench.codec import Encoded
 
     encode(q[: min(q.size, 1 << 16)])  # warm-up
     enc_s, e = _best(lambda: encode(q), size.repeats)
     dec_s, back = _best(lambda: decode(e), size.repeats)
-    file_bytes = len(e.to_bytes())
+    file_bytes = len(Encoded.of(e).to_bytes())
     ideal = float((e.counts * e.lengths.astype(np.int64)).sum()) / q.size
     return {
         "encode_seconds": enc_s,

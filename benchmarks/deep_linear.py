@@ -2,7 +2,7 @@
 
 At full size: 1000 independent runs of a depth-4, width-32 linear network (32 inputs, 32 outputs) on
 256 samples each, 2000 full-batch gradient steps, float32 weights stacked as one ``(runs, out, in)``
-tensor per layer (:func:`numerics.deep_linear_training.gd_step`). Reported: seconds, achieved
+tensor per layer (:func:`numerics.linear_descent.gd_step`). Reported: seconds, achieved
 GFLOP/s (counting the matmuls' ``2 m n k`` flops: forward one per layer, backward two per layer but
 the first layer's back-propagated error, which is skipped), and its ratio to the bare batched-matmul
 rate measured in the same run on the same shapes (``np.matmul`` into preallocated outputs, nothing
@@ -61,12 +61,8 @@ def _bare(weights, acts, outs, grads, delta, size: Size) -> None:
 
 def gd_benchmark(size: Size = FULL) -> dict[str, Any]:
     from numerics import backend
-    from numerics.deep_linear_training import (
-        gd_step,
-        init_weights,
-        widths_of,
-        workspace,
-    )
+    from numerics.deep_linear_training import init_weights, widths_of
+    from numerics.linear_descent import gd_step, workspace
 
     rng = backend("numpy", size.seed).rng
     widths = widths_of(size.depth, size.width, size.width, size.width)

@@ -4,74 +4,44 @@ distributions, Kraft sums, dyadic distributions, and the entropy of quantised Ga
 For a distribution :math:`p` and Huffman code lengths :math:`\ell` (from
 :mod:`numerics.huffman`), :math:`L = \sum_i p_i \ell_i` and
 :math:`H = -\sum_i p_i \log_2 p_i`. The code lengths are integers, so every comparison
-with a bound is a comparison of exactly known integers against logarithms.
-
-The trap: a Dirichlet draw with small concentration puts almost all mass on one symbol,
-:math:`p_{\max} = 1 - \delta` with :math:`\delta` far below the float64 spacing near 1. Then
-:math:`L - H = 1 - O(\delta \log(1/\delta))` and the naive ``L - H`` rounds to exactly 1.0, a
-false violation of :math:`L < H + 1` (here :math:`\delta = 10^{-19}`, the draw ``(1.0, 1e-19)``
-normalised exactly):
-
->>> import numpy as np
->>> p = np.array([[1.0, 1e-19]]); l = np.array([[1, 1]])
->>> naive = float((p * l).sum() + (p * np.log2(p)).sum())
->>> naive, bool(certify(p, l).upper_ok[0])
-(1.0, True)
-
-:func:`certify` therefore writes every margin as a sum of terms that vanish with
-:math:`\delta` (:math:`-\log_2 q_{\max} = \operatorname{log1p}(\delta/p_{\max})/\ln 2`), bounds
-its float64 rounding error from the unit roundoff and K, and decides the rare rows within
-that error in 50-digit arithmetic (mpmath) on the exact binary values of the draws.
+with a bound is a comparison of exactly known integers against logarithms: each experiment
+decides its bounds exactly (:mod:`numerics.redundancy`); the entropies it estimates are
+those of :mod:`numerics.entropy`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from .entropy import miller_madow, miller_madow_bias
 from .estimate import Estimate
 from .huffman import batch_code_lengths, canonical_codes, code_lengths, is_prefix_free
 from .namespaces import backend_name, bincount, to_host
+from .redundancy import PRECISIONS, certify, self_information, within
 
 __all__ = [
-    "GALLAGER_SIGMA",
+    "NEAR",
     "SAMPLE",
-    "Certified",
     "bounds_experiment",
-    "certify",
     "comb_distribution",
-    "compress_weights",
     "dirichlet",
     "dyadic_experiment",
     "fraction_estimate",
-    "gallager_bound",
     "gallager_experiment",
     "kraft_estimate",
     "kraft_experiment",
     "kraft_sums",
-    "miller_madow",
-    "miller_madow_bias",
-    "quantized_gaussian_entropy",
-    "quantized_gaussian_entropy_exact",
     "quantized_gaussian_experiment",
-    "quantized_gaussian_probabilities",
-    "uniform_redundancy",
-    "weight_report",
-    "within",
 ]
 
 _LN2 = math.log(2.0)
 _EPS = float(np.finfo(np.float64).eps)
-# Gallager's constant sigma = 1 - log2(e) + log2(log2(e)) = 0.0860713320559342..., in float64
-# (derived and evaluated to 30 digits in proofs.coding; a test compares the two).
-GALLAGER_SIGMA = 1.0 - 1.0 / _LN2 + math.log2(1.0 / _LN2)
 SAMPLE = 1 << 14  # weights per replicate group of the quantised-Gaussian experiment
 NEAR = 1e-3  # "the bound approached within 0.001 bit", as the events count it
-_DIGITS = (50, 200, 1000)  # decimal digits of the fallback for rows within float64 rounding of a bound
 
 
 _backend = backend_name
@@ -100,174 +70,6 @@ def comb_distribution(K: int) -> list[Fraction]:
     return [Fraction(1, 1 << i) for i in range(1, K)] + [Fraction(1, 1 << (K - 1))]
 
 
-# --- certified redundancy ------------------------------------------------------------------------
-
-def gallager_bound(pmax: np.ndarray | float) -> np.ndarray:
-    """Gallager's bound on L - H for a largest probability ``pmax``: ``pmax + sigma``, and for
-    ``pmax >= 1/2`` the sharper ``2 - h(pmax) - pmax`` (float64)."""
-    q = np.asarray(pmax, dtype=np.float64)
-    general = q + GALLAGER_SIGMA
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(q * np.log2(q) + (1 - q) * np.log2(1 - q))
-    h = np.where((q <= 0) | (q >= 1), 0.0, h)
-    return np.where(q >= 0.5, np.minimum(general, 2 - h - q), general)
-
-
-@dataclass(frozen=True)
-class Certified:
-    """Per row: L - H (``redundancy``), its rounding bound (``error``), the decided truth of
-    each bound (exact when decided), and whether 50-digit arithmetic was needed."""
-
-    redundancy: np.ndarray
-    error: np.ndarray
-    pmax: np.ndarray
-    gallager_margin: np.ndarray
-    lower_ok: np.ndarray
-    upper_ok: np.ndarray
-    gallager_ok: np.ndarray
-    undecided: np.ndarray
-    refined: np.ndarray
-
-
-def _float_margins(p: np.ndarray, lengths: np.ndarray):
-    r"""Float64 L - H, 1 - (L - H) and the Gallager margin with a rounding bound for each.
-
-    Each margin is a sum of terms that vanish with the mass ``rest`` off the largest symbol:
-    with :math:`q = p / \sum p`, :math:`x_i = -\log_2 q_i` (:math:`x_{\max} =
-    \operatorname{log1p}(rest / p_{\max}) / \ln 2`), the lower margin is
-    :math:`\sum q_i (\ell_i - x_i)`, the upper :math:`\sum q_i (1 - \ell_i + x_i)`, and for
-    :math:`q_{\max} \ge 1/2` the sharper Gallager margin
-    :math:`2 - h(q_{\max}) - q_{\max} - (L - H) = \delta + \sum_{i \ne \max} q_i \log_2(\delta / q_i)
-    - \sum_i q_i (\ell_i - 1)`, :math:`\delta = 1 - q_{\max}`.
-
-    Error model (unit roundoff eps): each logarithm carries a few ulp of the logarithms it is
-    made of; the normalised q_i carry (K + 2) eps relatively; each term and the sum (at most
-    K eps times the sum of absolute terms) add their own rounding. Rows holding subnormal
-    probabilities (no relative accuracy) are left to the 50-digit path."""
-    n, k = p.shape
-    rows = np.arange(n)
-    l = lengths.astype(np.float64)
-    top = np.argmax(p, axis=1)
-    pmax = p[rows, top]
-    others = p.copy()
-    others[rows, top] = 0.0
-    rest = others.sum(axis=1)  # the mass off the largest symbol, without cancellation
-    total = pmax + rest
-    log_ratio = np.log1p(rest / pmax) / _LN2  # log2(total / pmax) = -log2 q_max
-    logp = np.log2(p)
-    x = np.log2(pmax)[:, None] - logp + log_ratio[:, None]  # -log2(p_i / total)
-    x[rows, top] = log_ratio
-    x_error = np.abs(x) + np.abs(logp) + np.abs(np.log2(pmax))[:, None]
-    x_error[rows, top] = log_ratio
-    q = p / total[:, None]
-    qmax, qrest = pmax / total, rest / total
-    tolerance = (k + 8) * _EPS
-
-    def margin(terms, weighted_log_error):
-        return terms.sum(axis=1), tolerance * np.abs(terms).sum(axis=1) + 4 * _EPS * weighted_log_error.sum(axis=1)
-
-    lower, lower_error = margin(q * (l - x), q * x_error)
-    upper, upper_error = margin(q * (1.0 - l + x), q * x_error)
-    general = qmax + GALLAGER_SIGMA - lower
-    general_error = lower_error + 4 * _EPS * (qmax + GALLAGER_SIGMA)
-    with np.errstate(divide="ignore"):
-        log_rest = np.log2(rest)
-    spread = q * (log_rest[:, None] - logp)  # q_i log2(delta / q_i), i off the largest
-    spread[rows, top] = 0.0
-    spread_error = q * (np.abs(log_rest)[:, None] + np.abs(logp))
-    spread_error[rows, top] = 0.0
-    terms = np.concatenate([qrest[:, None], spread, -q * (l - 1.0)], axis=1)
-    sharp, sharp_error = margin(terms, spread_error)
-    use_sharp = (qmax >= 0.5) & (sharp < general)
-    gallager = np.where(use_sharp, sharp, general)
-    gallager_error = np.where(use_sharp, sharp_error, general_error)
-    subnormal = p.min(axis=1) < 1e-290
-    for err in (lower_error, upper_error, gallager_error):
-        err[subnormal] = np.inf
-    return lower, upper, gallager, qmax, lower_error, upper_error, gallager_error
-
-
-def _exact_margins(p_row: np.ndarray, l_row: np.ndarray, digits: int) -> tuple[tuple[Any, Any], ...]:
-    """The three margins of one row for the distribution p / sum(p) taken exactly (the floats are
-    rationals): each as (value, scale), the parts linear in q with integer coefficients in exact
-    rational arithmetic, the logarithms in ``digits``-digit arithmetic, each term of the same sign
-    as its exact value (log1p where an argument is near 1), so the value is accurate to about
-    10^-digits of its scale."""
-    import mpmath as mp
-
-    ps = [Fraction(float(v)) for v in p_row]
-    ls = [int(v) for v in l_row.tolist()]
-    top = int(np.argmax(p_row))
-    total = sum(ps)
-    rest = total - ps[top]
-    qs = [pi / total for pi in ps]
-    L = sum((q * li for q, li in zip(qs, ls)), Fraction(0))
-    with mp.workdps(digits):
-        def num(f: Fraction):
-            return mp.mpf(f.numerator) / f.denominator
-
-        ln2 = mp.log(2)
-        xs = [mp.log1p(num(total / pi - 1)) / ln2 for pi in ps]  # log2(total / p_i), exact argument
-        H = mp.fsum(num(q) * x for q, x in zip(qs, xs))
-        lower = (num(L) - H, num(L) + H)
-        upper = (num(1 - L) + H, abs(num(1 - L)) + H)
-        sigma = 1 - 1 / ln2 + mp.log(1 / ln2) / ln2
-        qmax = num(qs[top])
-        gallager = (qmax + sigma - lower[0], qmax + sigma + lower[1])
-        if 2 * qs[top] >= 1 and rest > 0:
-            linear = sum((q * (2 - li) for i, (q, li) in enumerate(zip(qs, ls)) if i != top), Fraction(0))
-            linear -= qs[top] * (ls[top] - 1)
-            spread = mp.fsum(num(qs[i]) * mp.log1p(num(rest / ps[i] - 1)) / ln2 for i in range(len(ps)) if i != top)
-            sharp = (num(linear) + spread, abs(num(linear)) + spread)
-            if sharp[0] < gallager[0]:
-                gallager = sharp
-        return lower, upper, gallager
-
-
-def _information(p: np.ndarray) -> np.ndarray:
-    """-log2 q_i for q = p / sum(p), the largest symbol's through log1p (it may round to 0 otherwise)."""
-    rows = np.arange(p.shape[0])
-    top = np.argmax(p, axis=1)
-    pmax = p[rows, top]
-    rest = p.sum(axis=1) - pmax
-    rest = np.where(rest > 0, np.sort(p, axis=1)[:, :-1].sum(axis=1), 0.0)
-    log_ratio = np.log1p(rest / pmax) / _LN2
-    x = np.log2(pmax)[:, None] - np.log2(p) + log_ratio[:, None]
-    x[rows, top] = log_ratio
-    return x
-
-
-def _is_dyadic(p_row: np.ndarray) -> bool:
-    """Every p_i a power of two and the sum exactly 1."""
-    mantissa, _ = np.frexp(p_row)
-    return bool(np.all(mantissa == 0.5)) and math.fsum(p_row.tolist()) == 1.0
-
-
-def certify(p: np.ndarray, lengths: np.ndarray) -> Certified:
-    """Decide, row by row, H <= L, L < H + 1 and Gallager's bound for the distribution
-    ``p / sum(p)`` (exactly) and the integer ``lengths``: float64 with a rounding bound, and
-    50 digits for the rows within that bound."""
-    p = np.asarray(p, dtype=np.float64)
-    lengths = np.asarray(lengths)
-    lower, upper, gallager, qmax, lower_error, upper_error, gallager_error = _float_margins(p, lengths)
-    lower_ok, upper_ok, gallager_ok = lower > lower_error, upper > upper_error, gallager > gallager_error
-    refined = (np.abs(lower) <= lower_error) | (np.abs(upper) <= upper_error) | (np.abs(gallager) <= gallager_error)
-    undecided = np.zeros(p.shape[0], dtype=bool)
-    for i in np.flatnonzero(refined):
-        for digits in _DIGITS:
-            margins = _exact_margins(p[i], lengths[i], digits)
-            decided = [abs(value) > scale * 10.0 ** (5 - digits) for value, scale in margins]
-            if all(decided):
-                break
-        (lo, _), (up, _), (ga, _) = margins
-        lower_ok[i], upper_ok[i], gallager_ok[i] = lo > 0 and decided[0], up > 0 and decided[1], ga > 0 and decided[2]
-        if not decided[0]:  # L = H to all those digits: true exactly only for a dyadic distribution
-            lower_ok[i] = _is_dyadic(p[i])
-        undecided[i] = not (decided[1] and decided[2]) or (not decided[0] and not lower_ok[i])
-    return Certified(lower, np.maximum(lower_error, upper_error), qmax, gallager, lower_ok, upper_ok, gallager_ok,
-                     undecided, refined)
-
-
 # --- huffman.bounds, huffman.gallager -----------------------------------------------------------
 
 def fraction_estimate(ok: np.ndarray, xp: Any, events: list[tuple[str, int]]) -> Estimate:
@@ -275,15 +77,6 @@ def fraction_estimate(ok: np.ndarray, xp: Any, events: list[tuple[str, int]]) ->
     tolerance is half of that."""
     n = int(ok.size)
     return Estimate(int(ok.sum()) / n, 0.0, n, _backend(xp), "float64", 0.5 / n, tuple(sorted(events)))
-
-
-def within(c: Certified, lower: float = 0.0, upper: float = 1.0) -> np.ndarray:
-    """Rows whose L - H lies in [lower, upper): decided exactly for the proved bounds (0, 1); for
-    other bounds (mutation tests) in float64, a row counting as inside only if its rounding bound
-    keeps it there."""
-    if lower == 0.0 and upper == 1.0:
-        return c.lower_ok & c.upper_ok & ~c.undecided
-    return (c.redundancy - c.error >= lower) & (c.redundancy + c.error < upper)
 
 
 def bounds_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration: float, draws: int) -> Estimate:
@@ -299,16 +92,6 @@ def bounds_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration: 
         ("draws decided in exact rational and 50+ digit arithmetic (within float64 rounding of a bound)", int(c.refined.sum())),
     ]
     return fraction_estimate(within(c), xp, events)
-
-
-def uniform_redundancy(k: int) -> float:
-    """L - H of the uniform distribution on k symbols (Huffman lengths m and m + 1, m = floor(log2 k)).
-
-    >>> round(uniform_redundancy(3), 6), uniform_redundancy(8)
-    (0.081704, 0.0)
-    """
-    m = k.bit_length() - 1
-    return m + 2 * (k - (1 << m)) / k - math.log2(k)
 
 
 def _adversarial(K: int) -> list[np.ndarray]:
@@ -394,7 +177,7 @@ def kraft_estimate(xp: Any, p: np.ndarray, lengths: np.ndarray) -> Estimate:
     """The estimate of :func:`kraft_experiment` for given distributions and code lengths."""
     draws = lengths.shape[0]
     sign, value = kraft_sums(lengths)
-    shannon = np.ceil(_information(p)).astype(np.int64)
+    shannon = np.ceil(self_information(p)).astype(np.int64)
     shannon_sign, _ = kraft_sums(shannon)
     checked = min(draws, 64)
     prefix_free = 0
@@ -466,14 +249,14 @@ def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
         while _exact_entropy(p) is not None:  # a dyadic draw (all weights equal, K a power of 2...)
             w[0] += 1
             p = [Fraction(x, sum(w)) for x in w]
-        with mp.workdps(_DIGITS[0]):
+        with mp.workdps(PRECISIONS[0]):
             h = -mp.fsum(mp.mpf(pi.numerator) / pi.denominator * mp.log(mp.mpf(pi.numerator) / pi.denominator, 2) for pi in p)
             gap = mp.mpf(_expected_length(p).numerator) / _expected_length(p).denominator - h
-        strict += gap > mp.mpf(10) ** (10 - _DIGITS[0])
+        strict += gap > mp.mpf(10) ** (10 - PRECISIONS[0])
     # the comb perturbed: mass 2^-(K+1)/3 moved from the first symbol to the last is not dyadic
     delta = Fraction(1, 3 << (K + 1))
     perturbed = [comb[0] - delta, *comb[1:-1], comb[-1] + delta]
-    with mp.workdps(_DIGITS[0]):
+    with mp.workdps(PRECISIONS[0]):
         h = -mp.fsum(mp.mpf(pi.numerator) / pi.denominator * mp.log(mp.mpf(pi.numerator) / pi.denominator, 2) for pi in perturbed)
         lp = _expected_length(perturbed)
         perturbed_gap = mp.mpf(lp.numerator) / lp.denominator - h
@@ -481,7 +264,7 @@ def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
         ("comb: L = H exactly (exact rationals)", int(L == _exact_entropy(comb))),
         ("random dyadic distributions with L = H exactly", int(dyadic_equal)),
         ("random non-dyadic distributions with L > H (50 digits)", int(strict)),
-        ("the comb perturbed by 2^-(K+1)/3: L > H", int(perturbed_gap > mp.mpf(10) ** (10 - _DIGITS[0]))),
+        ("the comb perturbed by 2^-(K+1)/3: L > H", int(perturbed_gap > mp.mpf(10) ** (10 - PRECISIONS[0]))),
     ]
     value = float(L)
     # L is an exact rational; converting it to float64 rounds by at most half an ulp
@@ -489,103 +272,6 @@ def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
 
 
 # --- huffman.quantized-gaussian ------------------------------------------------------------------
-
-def quantized_gaussian_probabilities(sigma: float, Delta: float, reach: float = 40.0) -> np.ndarray:
-    """P_k = P(round(X / Delta) = k) for X ~ N(0, sigma^2), k = -m..m with m Delta ~ reach sigma,
-    in float64: upper-tail differences of the normal survival function, so tail bins keep their
-    relative accuracy (no difference of two numbers near 1)."""
-    from scipy.special import ndtr
-
-    m = int(math.ceil(reach * sigma / Delta)) + 1
-    k = np.arange(0, m + 1)
-    a = (k - 0.5) * Delta / sigma
-    upper = ndtr(-a) - ndtr(-(a + Delta / sigma))
-    upper[0] = 1.0 - 2.0 * ndtr(-0.5 * Delta / sigma)
-    return np.concatenate([upper[:0:-1], upper])
-
-
-def quantized_gaussian_entropy(sigma: float, Delta: float) -> float:
-    """H_Delta in bits, float64 (the probabilities of :func:`quantized_gaussian_probabilities`)."""
-    p = quantized_gaussian_probabilities(sigma, Delta)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
-def quantized_gaussian_entropy_exact(sigma: float, Delta: float, digits: int = 30) -> tuple[Any, Any]:
-    r"""H_Delta = -sum_k P_k log2 P_k in ``digits``-digit arithmetic, and a rigorous bound on the
-    truncated tail: the series stops at the first k = m with :math:`(m - 1/2)\Delta \ge 2\sigma`
-    and :math:`\sum_{|k| > m} \sqrt{P_k} \le 10^{-digits}`; since :math:`-P \log_2 P \le
-    (2 / (e \ln 2)) \sqrt{P}` and :math:`P_k \le \Delta\,\varphi((k - 1/2)\Delta)` for
-    :math:`k > m`, the tail is at most :math:`(4 / (e \ln 2)) \sum_{k > m}
-    \sqrt{\Delta\,\varphi((k - 1/2)\Delta)}`, itself bounded by a Gaussian integral.
-    Returns (value, bound) as mpmath numbers."""
-    import mpmath as mp
-
-    with mp.workdps(digits + 10):
-        s, d = mp.mpf(sigma), mp.mpf(Delta)
-        z = d / s
-
-        def root_tail(m: int):  # sum_{k > m} sqrt(Delta phi((k - 1/2) Delta)), by the integral from (m - 1/2)
-            c = mp.sqrt(d / (s * mp.sqrt(2 * mp.pi)))
-            start = (m - mp.mpf(1) / 2) * z
-            # sum_{k>m} exp(-((k-1/2) z)^2 / 4) <= (1/z) int_{start}^oo exp(-t^2/4) dt (decreasing)
-            return c * mp.sqrt(mp.pi) * mp.erfc(start / 2) / z
-
-        m = max(1, int(mp.ceil(2 / z + mp.mpf(1) / 2)))
-        target = mp.mpf(10) ** (-digits)
-        while root_tail(m) > target:
-            m *= 2
-        total = mp.mpf(0)
-        for k in range(-m, m + 1):
-            lo, hi = (k - mp.mpf(1) / 2) * z, (k + mp.mpf(1) / 2) * z
-            pk = (mp.ncdf(hi) - mp.ncdf(lo)) if k <= 0 else (mp.ncdf(-lo) - mp.ncdf(-hi))
-            if pk > 0:
-                total -= pk * mp.log(pk, 2)
-        bound = 2 * (2 / (mp.e * mp.log(2))) * root_tail(m)
-        return +total, +bound
-
-
-def miller_madow(counts: np.ndarray) -> np.ndarray:
-    r"""The Miller-Madow entropy (bits) of each row of ``counts``: the plug-in
-    :math:`\log_2 N - \sum_k n_k \log_2 n_k / N` plus :math:`(m - 1) / (2 N \ln 2)`, m the number
-    of occupied bins (Miller 1955)."""
-    c = np.asarray(counts, dtype=np.float64)
-    total = c.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nlogn = np.where(c > 0, c * np.log2(np.where(c > 0, c, 1.0)), 0.0).sum(axis=-1)
-    occupied = (c > 0).sum(axis=-1)
-    return np.log2(total) - nlogn / total + (occupied - 1) / (2 * total * _LN2)
-
-
-def miller_madow_bias(sigma: float, Delta: float, N: int) -> tuple[float, float]:
-    r"""E[Miller-Madow] - H_Delta for N weights (bits), and a bound on its absolute value.
-
-    Bins with :math:`N P_k < 100` are summed exactly over the binomial law of their count; for the
-    others the second-order term :math:`-(1 - P)(1 + 2P) / (12 N^2 P)` (nats) of the delta method
-    is used, and the bound doubles it to cover the next order. Returns (estimate, bound)."""
-    from scipy.stats import binom
-
-    p = quantized_gaussian_probabilities(sigma, Delta)
-    p = p[p > 1e-300]
-    sparse = N * p < 100.0
-    bias = 0.0  # nats
-    for pk in p[sparse]:
-        if N * pk < 1e-12:  # E[n ln n] and P(n > 0) are negligible: count the truth's term only
-            bias -= -pk * math.log(pk)
-            continue
-        n = np.arange(1, int(N * pk + 12 * math.sqrt(N * pk) + 14))
-        pmf = binom.pmf(n, N, pk)
-        plug = float((pmf * (-(n / N) * np.log(n / N))).sum())
-        occupied = -math.expm1(N * math.log1p(-pk))
-        bias += plug + occupied / (2 * N) - (-pk * math.log(pk))
-    dense = p[~sparse]
-    second = -((1 - dense) * (1 + 2 * dense) / (12.0 * N * N * dense)).sum()
-    # dense bins: E[plug-in] - truth = -(1 - P)/(2N) + second order, and MM adds P(n > 0)/(2N) = 1/(2N)
-    # (up to (1 - P)^N < e^-100), so each adds P/(2N); MM's -1/(2N) is counted once
-    bias += second + dense.sum() / (2.0 * N) - 1.0 / (2 * N)
-    bound = abs(bias) + abs(second)
-    return bias / _LN2, bound / _LN2
-
 
 def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: float, Delta: float) -> Estimate:
     r"""Miller-Madow entropy of ``budget`` groups of :data:`SAMPLE` weights N(0, sigma^2) quantised
@@ -632,67 +318,3 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     floor = bias_bound + 16 * _EPS * (abs(estimate) + abs(math.log2(Delta)))
     events = (("groups whose Huffman bits per weight fell outside [H, H + 1) of their own histogram", outside),)
     return Estimate(value, jackknife, groups, _backend(xp), "float64", floor, events)
-
-
-# --- compressing users' weights -----------------------------------------------------------------
-
-def compress_weights(w: np.ndarray, bits: int):
-    """Quantise a float tensor uniformly (one affine scale per tensor) to ``bits`` bits and
-    Huffman-code the codes; returns the :class:`~numerics.huffman.Encoded` (carrying the
-    quantisation in its metadata, so the file describes itself)."""
-    from .huffman import encode, quantize
-
-    q, lo, step = quantize(w, bits)
-    e = encode(q)
-    return e.with_metadata(quantization={
-        "scheme": "uniform affine, one scale per tensor: w = offset + code * step",
-        "bits": bits,
-        "offset": lo,
-        "step": step,
-        "dtype": np.dtype(w.dtype).str,
-    })
-
-
-def weight_report(w: np.ndarray, e: Any, file_bytes: int) -> dict[str, Any]:
-    """What compressing ``w`` achieved, against the claims' bounds: entropy H of the quantised
-    codes, Huffman bits per weight L (payload and whole file), H <= L < H + 1 and Gallager's
-    L - H <= p_max + sigma (huffman.bounds, huffman.gallager), the high-resolution estimate
-    (1/2) log2(2 pi e s^2) - log2(step) from the weights' standard deviation s
-    (huffman.quantized-gaussian: meaningful for bell-shaped weights and step << s), and the
-    compression ratio against float32."""
-    from .huffman import entropy_bits
-
-    n = e.count
-    quant = e.metadata.get("quantization", {})
-    step = float(quant.get("step", 0.0))
-    report: dict[str, Any] = {
-        "shape": list(e.shape),
-        "weights": n,
-        "dtype": str(np.dtype(w.dtype)),
-        "bits": quant.get("bits"),
-        "step": step,
-        "offset": quant.get("offset"),
-        "symbols": int(e.symbols.size),
-        "file_bytes": int(file_bytes),
-        "ratio_vs_float32": (32.0 * n) / (8.0 * file_bytes) if file_bytes else None,
-    }
-    if n == 0:
-        return report
-    counts = np.asarray(e.counts)
-    H = entropy_bits(counts)
-    L = e.bits / n
-    pmax = float(counts.max()) / n
-    s = float(np.std(np.asarray(w, dtype=np.float64)))
-    report.update({
-        "entropy_bits": H,
-        "huffman_bits": L,
-        "file_bits_per_weight": 8.0 * file_bytes / n,
-        "redundancy": L - H,
-        "p_max": pmax,
-        "gallager_bound": float(gallager_bound(pmax)),
-        "within_bounds": bool(H - 1e-9 <= L < H + 1 + 1e-9),
-        "within_gallager": bool(L - H <= float(gallager_bound(pmax)) + 1e-9),
-        "gaussian_estimate": 0.5 * math.log2(2 * math.pi * math.e * s * s) - math.log2(step) if step > 0 and s > 0 else None,
-        "weights_std": s,
-    })
-    return report

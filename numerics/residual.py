@@ -12,10 +12,7 @@ per block, streamed over depth: one block's weights in memory at a time):
 - :func:`gradient_gain`: :math:`\|P_L u\|^2` for independent Gaussian :math:`J_l` (the exact
   reduction to two scalars per block, or dense float32 matrices) or real residual ReLU blocks.
 
-Rounding bounds use the standard model of floating-point arithmetic: a dot product of length
-k computed in any order is off by at most :math:`\gamma_k |a|^T|b|` with
-:math:`\gamma_k = k u/(1 - k u)` and u the unit roundoff (Higham 2002, section 3.5,
-doi:10.1137/1.9780898718027), and :math:`\|\,|W|\,\|_2 \le \beta(W) = \sqrt{\|W\|_1 \|W\|_\infty}`.
+Rounding bounds use the standard model of floating-point arithmetic (:mod:`numerics.rounding`).
 """
 
 from __future__ import annotations
@@ -27,6 +24,8 @@ from .estimate import Accumulator, Estimate
 from .namespaces import backend_name
 from .namespaces import count_true as _count
 from .namespaces import on_device as _on
+from .rounding import beta_bound, frobenius, gamma, norms2, spectral_norms, unit_roundoff
+from .rounding import dyadic as _dyadic_grid
 
 __all__ = [
     "METHODS",
@@ -57,35 +56,9 @@ _DENSE_FLOATS = 1 << 24  # most float32 weights drawn at once (64 MiB)
 _REDUCED_FLOATS = 1 << 22  # most float64 draws per array of the reduced method (32 MiB): stacks x blocks
 
 
-
-
-
-def _unit_roundoff(xp: Any) -> float:
-    """The unit roundoff of float64 (a property of the dtype: no array, no transfer)."""
-    return float(xp.finfo(xp.float64).eps) / 2
-
-
-def _gamma(k: int, u: float) -> float:
-    """:math:`\\gamma_k = k u / (1 - k u)`, the bound on k rounding errors compounded."""
-    return k * u / (1 - k * u)
-
-
-def _beta(xp: Any, w: Any) -> Any:
-    """sqrt(||W||_1 ||W||_inf) per matrix of a stack (B, m, n): an upper bound on ||W||_2 and on || |W| ||_2."""
-    a = xp.abs(w)
-    return xp.sqrt(xp.max(xp.sum(a, axis=-2), axis=-1) * xp.max(xp.sum(a, axis=-1), axis=-1))
-
-
-def _norm2(xp: Any, x: Any, axis: int = 1) -> Any:
-    return xp.sqrt(xp.sum(x * x, axis=axis))
-
-
 def _dyadic(xp: Any, rng: Any, shape: tuple[int, ...], nonzero: bool = False) -> Any:
-    """Standard normals rounded to multiples of GRID, |x| <= 63 (a nonzero vector if asked)."""
-    x = xp.round(xp.clip(rng.standard_normal(shape, dtype=xp.float64), min=-63.0, max=63.0) / GRID)
-    if nonzero:
-        x = xp.where(x == 0, 1.0, x)
-    return x * GRID
+    """Standard normals on the grid GRID, |x| <= 63 (nonzero if asked): x +- h u stays exact."""
+    return _dyadic_grid(xp, rng, shape, GRID, nonzero=nonzero)
 
 
 # --- residual.jacobian ----------------------------------------------------------------------------
@@ -122,8 +95,8 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
     n, L, B = width, depth, stacks
     f64 = xp.float64
     on = _on(rng)
-    u = _unit_roundoff(xp)
-    g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
+    u = unit_roundoff(xp)
+    g1, gn, gn1 = gamma(1, u), gamma(n, u), gamma(n + 1, u)
     steps = [2.0**-k for k in FD_EXPONENTS]
     K = len(steps)
     x0 = _dyadic(xp, rng, (B, n))
@@ -144,16 +117,16 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
         b1 = 0.1 * rng.standard_normal((B, n), dtype=f64)
         w2 = rng.standard_normal((B, n, n), dtype=f64)
         b2 = 0.1 * rng.standard_normal((B, n), dtype=f64)
-        beta1 = _beta(xp, w1) * (1 + gn1)
-        w2 = w2 / (BRANCH_LIPSCHITZ * L * beta1 * _beta(xp, w2))[:, None, None]
-        beta2 = _beta(xp, w2) * (1 + gn1)
+        beta1 = beta_bound(xp, w1) * (1 + gn1)
+        w2 = w2 / (BRANCH_LIPSCHITZ * L * beta1 * beta_bound(xp, w2))[:, None, None]
+        beta2 = beta_bound(xp, w2) * (1 + gn1)
         lip = beta1 * beta2 * (1 + g1)
         rows1 = xp.sqrt(xp.max(xp.sum(w1 * w1, axis=2), axis=1)) * (1 + gn1)  # largest row 2-norm of W1
-        nb1, nb2 = _norm2(xp, b1), _norm2(xp, b2)
+        nb1, nb2 = norms2(xp, b1), norms2(xp, b2)
         nb1_inf = xp.max(xp.abs(b1), axis=1)
         pre = xp.matmul(w1, state) + b1[:, :, None]  # (B, n, 1 + 2K)
         # |pre_hat - pre_exact| <= gamma_(n+1)(|W1||x_hat| + |b1|) + |W1 (x_hat - x)|, by rows (Cauchy-Schwarz)
-        margin = gn1 * (rows1[:, None] * _norm2(xp, state) + nb1_inf[:, None]) + rows1[:, None] * err
+        margin = gn1 * (rows1[:, None] * norms2(xp, state) + nb1_inf[:, None]) + rows1[:, None] * err
         certified = xp.all(xp.abs(pre) > margin[:, None, :], axis=1)  # (B, 1 + 2K)
         positive = pre > 0
         same = xp.all(positive[:, :, 1:] == positive[:, :, :1], axis=1)  # (B, 2K): pattern of x
@@ -161,13 +134,13 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
         step_ok = step_ok & certified[:, 1:K + 1] & certified[:, K + 1:] & same[:, :K] & same[:, K:]
         act = xp.maximum(pre, 0.0)
         new = state + (xp.matmul(w2, act) + b2[:, :, None])
-        rho = gn1 * (beta2[:, None] * (beta1[:, None] * _norm2(xp, state) + nb1[:, None]) + beta2[:, None] * _norm2(xp, act)
-                     + nb2[:, None]) + g1 * _norm2(xp, new)
+        rho = gn1 * (beta2[:, None] * (beta1[:, None] * norms2(xp, state) + nb1[:, None]) + beta2[:, None] * norms2(xp, act)
+                     + nb2[:, None]) + g1 * norms2(xp, new)
         err = (1 + lip[:, None]) * err + rho
         inner = xp.where(positive[:, :, :1], xp.matmul(w1, tangent), 0.0)  # D W1 [v, w, u], the pattern of x
         branch = xp.matmul(w2, inner)
         v_new = tangent[:, :, 0] + branch[:, :, 0]
-        rho_v = gn * (beta2 * beta1 * _norm2(xp, tangent[:, :, 0]) + beta2 * _norm2(xp, inner[:, :, 0])) + g1 * _norm2(xp, v_new)
+        rho_v = gn * (beta2 * beta1 * norms2(xp, tangent[:, :, 0]) + beta2 * norms2(xp, inner[:, :, 0])) + g1 * norms2(xp, v_new)
         terr = (1 + lip) * terr + rho_v
         first_order = first_order + branch[:, :, 2]
         tangent = xp.stack([v_new, branch[:, :, 1], d], axis=2)
@@ -182,8 +155,8 @@ def jacobian_check(xp: Any, rng: Any, *, width: int, depth: int, stacks: int = J
     err_pm = xp.take_along_axis(err, plus[:, 0, :], axis=1) + xp.take_along_axis(err, minus[:, 0, :], axis=1)
     fd_error = err_pm[:, 0] / (2 * h) + g1 * xp.max(xp.abs(central), axis=1)
     # the bound's own arithmetic: about 24 operations per block on non-negative numbers
-    safety = 1 + _gamma(24 * (L + 1), u)
-    tolerance = (fd_error + terr) * (1 + _gamma(3, u)) * safety / scale
+    safety = 1 + gamma(24 * (L + 1), u)
+    tolerance = (fd_error + terr) * (1 + gamma(3, u)) * safety / scale
     discrepancy = {
         "product": xp.max(xp.abs(central - v), axis=1) / scale,
         "no-identity": xp.max(xp.abs(central - tangent[:, :, 1]), axis=1) / scale,
@@ -210,18 +183,6 @@ def jacobian_experiment(xp: Any, rng: Any, budget: int | None = None, *, width: 
 
 
 # --- residual.singular-bounds ------------------------------------------------------------------------
-
-
-def _fro(xp: Any, a: Any) -> Any:
-    """Frobenius norm of each matrix of a stack (B, n, n), scaled so that no square overflows."""
-    top = xp.max(xp.abs(a), axis=(1, 2))
-    safe = xp.where(top > 0, top, 1.0)
-    return top * xp.sqrt(xp.sum((a / safe[:, None, None]) ** 2, axis=(1, 2)))
-
-
-def _spectral_norms(xp: Any, a: Any) -> Any:
-    """Largest singular value of each matrix of a stack (B, n, n)."""
-    return xp.linalg.svdvals(a)[:, 0]
 
 
 def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, bound: str,
@@ -251,9 +212,9 @@ def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, 
     if bound not in BOUNDS:
         raise ValueError(f"bound={bound!r} is not one of {', '.join(BOUNDS)}")
     n, L, R = width, depth, stacks + 1
-    u = _unit_roundoff(xp)
+    u = unit_roundoff(xp)
     machine = 2 * u
-    g1, gn, gn1 = _gamma(1, u), _gamma(n, u), _gamma(n + 1, u)
+    g1, gn, gn1 = gamma(1, u), gamma(n, u), gamma(n + 1, u)
     eta = eps * ((1 + u) * (1 + u * math.sqrt(n)) / (1 - n * machine) - 1) + 2 * u * (1 + eps)
     sign = 1.0 if bound == "upper" else -1.0
     f64 = xp.float64
@@ -265,21 +226,21 @@ def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, 
     broken = xp.zeros(R, dtype=xp.bool, **on)
     for _ in range(L):
         gauss = rng.standard_normal((stacks, n, n), dtype=f64)
-        scaled = gauss * (eps / _spectral_norms(xp, gauss))[:, None, None]
+        scaled = gauss * (eps / spectral_norms(xp, gauss))[:, None, None]
         jac = xp.concat([(sign * eps) * eye[None, ...], scaled], axis=0)
         m = eye + jac
-        fro_m, fro_acc = _fro(xp, m), _fro(xp, acc)
+        fro_m, fro_acc = frobenius(xp, m), frobenius(xp, acc)
         if bound == "upper":
-            grow = _spectral_norms(xp, m) * svd_factor  # ||M_l||_2, computed: no inequality under test is used
+            grow = spectral_norms(xp, m) * svd_factor  # ||M_l||_2, computed: no inequality under test is used
             acc = xp.matmul(m, acc)  # P_l = M_l P_(l-1)
             err = grow * err + gn * fro_m * fro_acc
         else:
             inv = xp.linalg.inv(m)
-            fro_inv = _fro(xp, inv)
+            fro_inv = frobenius(xp, inv)
             # r >= ||I - M X||_2 from the computed residual and its own rounding bound; then
             # ||M^-1||_2 <= ||X||_2/(1 - r) and ||X - M^-1||_2 <= ||X||_2 r/(1 - r) (M X = I - R)
-            r = _fro(xp, eye - xp.matmul(m, inv)) * (1 + g1) + gn1 * fro_m * fro_inv
-            norm_x = _spectral_norms(xp, inv) * svd_factor
+            r = frobenius(xp, eye - xp.matmul(m, inv)) * (1 + g1) + gn1 * fro_m * fro_inv
+            norm_x = spectral_norms(xp, inv) * svd_factor
             room = xp.where(r < 1, 1 - r, 0.0)
             broken = broken | (room <= 0)  # the residual certifies nothing: the stack's tolerance is infinite
             safe = xp.where(room > 0, room, 1.0)
@@ -287,8 +248,8 @@ def singular_extremes(xp: Any, rng: Any, *, width: int, depth: int, eps: float, 
             inv_error = xp.where(room > 0, norm_x * r / safe, 0.0)
             acc = xp.matmul(acc, inv)  # Q_l = Q_(l-1) M_l^-1
             err = grow * err + fro_acc * inv_error + gn * fro_acc * fro_inv
-    top = _spectral_norms(xp, acc)
-    spread = err * (1 + _gamma(16 * (L + 1), u)) + n * machine * top  # |computed - exact sigma_max|
+    top = spectral_norms(xp, acc)
+    spread = err * (1 + gamma(16 * (L + 1), u)) + n * machine * top  # |computed - exact sigma_max|
     if bound == "upper":
         value, tolerance = top, spread
         exact = math.exp(L * math.log1p(eps))

@@ -45,11 +45,6 @@ def test_the_graph_sees_imports_inside_functions():
     assert importers, "no module imports workbench.asymptotics?"
 
 
-# Modules still to be split (issue 18 stays open until this is empty). The test fails when a module
-# not listed here grows past the limit, and when a listed one has been split (so the list shrinks).
-PENDING_SPLIT = {"numerics/coding.py", "numerics/huffman.py", "numerics/deep_linear_training.py", "numerics/residual.py"}
-
-
 def _long_modules(package: str) -> dict[str, int]:
     return {str(p.relative_to(ROOT)): n for p in (ROOT / package).rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
@@ -57,13 +52,8 @@ def _long_modules(package: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_module_has_at_most_400_lines(package):
-    long = {m: n for m, n in _long_modules(package).items() if m not in PENDING_SPLIT}
+    long = _long_modules(package)
     assert not long, f"modules over {MAX_LINES} lines: {long}"
-
-
-def test_the_modules_pending_a_split_are_still_long():
-    long = {m for package in PACKAGES for m in _long_modules(package)}
-    assert PENDING_SPLIT <= long, f"split already: remove {sorted(PENDING_SPLIT - long)} from PENDING_SPLIT"
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -21,6 +21,12 @@ from hypothesis import strategies as st
 import workbench as wb
 from numerics import backend
 from numerics import coding as K
+from numerics.entropy import (
+    miller_madow_bias,
+    quantized_gaussian_entropy,
+    quantized_gaussian_entropy_exact,
+    quantized_gaussian_probabilities,
+)
 from numerics.huffman import (
     batch_code_lengths,
     canonical_codes,
@@ -28,6 +34,7 @@ from numerics.huffman import (
     is_prefix_free,
     kraft_sum,
 )
+from numerics.redundancy import GALLAGER_SIGMA, certify, uniform_redundancy, within
 from proofs import coding as D
 
 IDS = ["huffman.bounds", "huffman.dyadic", "huffman.kraft", "huffman.gallager", "huffman.quantized-gaussian"]
@@ -112,9 +119,9 @@ def test_the_dyadic_example_of_the_issue_is_seven_quarters_bits_exactly():
 
 def test_gallager_constant_is_the_exact_one_and_the_derivations_agree():
     exact = sp.N(D.SIGMA, 30)
-    assert abs(float(exact) - K.GALLAGER_SIGMA) <= 2 * np.finfo(float).eps
+    assert abs(float(exact) - GALLAGER_SIGMA) <= 2 * np.finfo(float).eps
     assert str(exact).startswith("0.0860713320559342")
-    assert K.GALLAGER_SIGMA > 0.086  # the rounded constant is smaller: it would claim more than was proved
+    assert GALLAGER_SIGMA > 0.086  # the rounded constant is smaller: it would claim more than was proved
 
 
 def test_the_quantized_gaussian_closed_form_is_the_differential_entropy():
@@ -169,7 +176,7 @@ def test_canonical_codes_are_prefix_free_and_a_non_prefix_code_is_caught():
 
 def test_a_nearly_degenerate_draw_is_not_a_false_violation():
     p = np.array([[1.0, 1e-19], [1.0, 1e-300], [0.5, 0.5]])
-    c = K.certify(p, batch_code_lengths(p))
+    c = certify(p, batch_code_lengths(p))
     assert c.upper_ok.all() and c.lower_ok.all() and not c.undecided.any()
     naive = (p * 1).sum(axis=1) + (p * np.log2(p)).sum(axis=1)
     assert naive[0] == 1.0  # the naive L - H equals the bound
@@ -178,8 +185,8 @@ def test_a_nearly_degenerate_draw_is_not_a_false_violation():
 def _shifted_bounds(lower: float, upper: float):
     def experiment(xp, rng, budget, *, K: int, concentration: float, draws: int):
         p = K_.dirichlet(xp, rng, draws, K, concentration)
-        c = K_.certify(p, batch_code_lengths(p))
-        return K_.fraction_estimate(K_.within(c, lower, upper), xp, [])
+        c = certify(p, batch_code_lengths(p))
+        return K_.fraction_estimate(within(c, lower, upper), xp, [])
 
     K_ = K
     return replace(wb.claim("huffman.bounds"), experiment=experiment)
@@ -240,8 +247,8 @@ def test_the_rounded_constant_is_refuted_by_a_uniform_alphabet():
         redundancy = mp.mpf(int(lengths.sum())) / k - mp.log(k, 2)
         excess = redundancy - mp.mpf(1) / k
     assert excess > mp.mpf("0.086")  # so L - H <= p_max + 0.086 is false
-    assert redundancy - mp.mpf(1) / k < mp.mpf(K.GALLAGER_SIGMA)  # and Gallager's exact bound holds
-    assert abs(float(redundancy) - K.uniform_redundancy(k)) < 1e-12
+    assert redundancy - mp.mpf(1) / k < mp.mpf(GALLAGER_SIGMA)  # and Gallager's exact bound holds
+    assert abs(float(redundancy) - uniform_redundancy(k)) < 1e-12
 
 
 @settings(max_examples=150, deadline=None)
@@ -251,7 +258,7 @@ def test_gallager_holds_on_adversarial_distributions(weights, spread):
     slack); the bound must hold on every one, decided exactly."""
     w = np.array(weights, dtype=float) ** (1 + spread / 3)  # heavier tails make p_max large
     p = (w / w.sum())[None, :]
-    c = K.certify(p, batch_code_lengths(p))
+    c = certify(p, batch_code_lengths(p))
     target(-float(c.gallager_margin[0]), label="closeness to Gallager's bound")
     target(float(c.redundancy[0] - c.pmax[0]), label="L - H - p_max")
     assert c.gallager_ok[0] and not c.undecided[0]
@@ -299,9 +306,9 @@ def test_dyadic_events_report_both_directions():
 
 @pytest.mark.parametrize("sigma, Delta", [(1.0, 0.2), (0.5, 0.4), (2.0, 0.1)])
 def test_the_exact_series_the_float_series_and_sampled_weights_agree(sigma, Delta):
-    value, bound = K.quantized_gaussian_entropy_exact(sigma, Delta)
+    value, bound = quantized_gaussian_entropy_exact(sigma, Delta)
     assert bound < 1e-30
-    assert abs(float(value) - K.quantized_gaussian_entropy(sigma, Delta)) < 1e-12
+    assert abs(float(value) - quantized_gaussian_entropy(sigma, Delta)) < 1e-12
     b = backend("numpy", 3)
     e = K.quantized_gaussian_experiment(b.xp, b.rng, 48, sigma=sigma, Delta=Delta)
     deviation = e.mean - math.log2(Delta) - float(value)
@@ -313,7 +320,7 @@ def test_the_correction_is_delta_squared_over_24_sigma_squared_ln2():
     sigma = 1.3
     h = 0.5 * math.log2(2 * math.pi * math.e * sigma**2)
     for Delta in (0.05, 0.1):
-        value, _ = K.quantized_gaussian_entropy_exact(sigma, Delta)
+        value, _ = quantized_gaussian_entropy_exact(sigma, Delta)
         ratio = (float(value) + math.log2(Delta) - h) / (Delta**2 / (24 * sigma**2 * math.log(2)))
         assert abs(ratio - 1) < (Delta / sigma) ** 2 / 10  # the next term is O(Delta^2) relative
 
@@ -322,7 +329,7 @@ def test_miller_madow_residual_bias_matches_the_binomial_law():
     from scipy.stats import binom
 
     sigma, Delta, N = 1.0, 0.3, 3000
-    p = K.quantized_gaussian_probabilities(sigma, Delta)
+    p = quantized_gaussian_probabilities(sigma, Delta)
     p = p[p > 1e-300]
     n = np.arange(N + 1)
     expect_plug, occupied = 0.0, 0.0
@@ -332,7 +339,7 @@ def test_miller_madow_residual_bias_matches_the_binomial_law():
             expect_plug += float((pmf * np.where(n > 0, -(n / N) * np.log(np.maximum(n, 1) / N), 0.0)).sum())
         occupied += 1 - float(pmf[0])
     exact = (expect_plug + (occupied - 1) / (2 * N) + float((p * np.log(p)).sum())) / math.log(2)
-    estimate, bound = K.miller_madow_bias(sigma, Delta, N)
+    estimate, bound = miller_madow_bias(sigma, Delta, N)
     assert abs(estimate - exact) < 0.05 * abs(exact) and bound >= abs(exact)
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from numerics import deep_linear_training as K
 from numerics.estimate import clopper_pearson_upper
+from numerics.linear_descent import gd_step
 from proofs import deep_linear_training as P
 from workbench.catalog.deep_linear_training import (
     no_bad_minima_constraint,
@@ -147,9 +148,9 @@ def test_batched_gradient_descent_equals_a_loop_over_single_runs():
     weights = K.init_weights(np, rng, 5, K.widths_of(3, 2, 3, 2))
     singles = [[w[i : i + 1].copy() for w in weights] for i in range(5)]
     for _ in range(30):
-        K.gd_step(np, weights, x, y, 0.05)
+        gd_step(np, weights, x, y, 0.05)
         for i, ws in enumerate(singles):
-            K.gd_step(np, ws, x[i : i + 1], y[i : i + 1], 0.05)
+            gd_step(np, ws, x[i : i + 1], y[i : i + 1], 0.05)
     for i, ws in enumerate(singles):
         for a, b in zip(weights, ws, strict=True):
             np.testing.assert_allclose(a[i], b[0], rtol=1e-5, atol=1e-6)

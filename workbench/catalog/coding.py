@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from numerics import coding as kernels
+from numerics.redundancy import GALLAGER_SIGMA, uniform_redundancy
 from proofs import coding as derivations
 
 from ..asymptotics import Limit
@@ -13,7 +14,7 @@ from ..claim_type import Claim
 from ..parameters import integer, real
 from ..registry import register
 
-__all__ = ["BOUNDS", "DYADIC", "GALLAGER", "KRAFT", "QUANTIZED_GAUSSIAN", "DELTA_SWEEP", "REFUTES_ROUNDED"]
+__all__ = ["BOUNDS", "DELTA_SWEEP", "DYADIC", "GALLAGER", "KRAFT", "QUANTIZED_GAUSSIAN", "REFUTES_ROUNDED"]
 
 _S = derivations
 DELTA_SWEEP = (0.1, 0.15, 0.2, 0.3, 0.4)  # quantisation steps, up to 0.8 sigma at the smallest sigma
@@ -40,10 +41,10 @@ REFUTES_ROUNDED = 22713  # round(2^14 * 2 ln 2): its uniform distribution has L 
 
 def _sigma_remark(values: dict) -> list[str]:
     k = REFUTES_ROUNDED
-    excess = kernels.uniform_redundancy(k) - 1 / k
+    excess = uniform_redundancy(k) - 1 / k
     return [
-        f"Gallager's constant sigma = 1 - log2(e) + log2(log2(e)) = {kernels.GALLAGER_SIGMA:.16f}, used exactly: the "
-        f"rounded 0.086 is refuted by the uniform distribution on {k} symbols (L - H - p_max = {excess:.7f} > 0.086)"
+        (f"Gallager's constant sigma = 1 - log2(e) + log2(log2(e)) = {GALLAGER_SIGMA:.16f}, used exactly: the "
+         f"rounded 0.086 is refuted by the uniform distribution on {k} symbols (L - H - p_max = {excess:.7f} > 0.086)")
     ]
 
 

@@ -13,6 +13,7 @@ from argparse import Namespace
 from collections.abc import Callable, Sequence
 
 from numerics import BackendUnavailable
+from numerics.bitstream import FormatError
 
 from ..errors import InputError
 from . import files, run, show
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return COMMANDS[args.command](args)
-    except (InputError, BackendUnavailable) as exc:
+    except (InputError, BackendUnavailable, FormatError) as exc:  # the user's input, or a bad file
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"workbench: error: {message}", file=sys.stderr)
         return 2

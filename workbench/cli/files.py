@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.coding import compress_weights, weight_report
-from numerics.huffman import Encoded, decode, dequantize
+from numerics.bitstream import decode
 
 from .._version import __version__
+from ..codec import Encoded, compress_weights, dequantize, weight_report
 from ..errors import DomainError
 from ..files import MARKER, OutputError, atomic_write, check_target
 

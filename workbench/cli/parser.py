@@ -12,7 +12,9 @@ from typing import NoReturn
 
 from numerics import BACKENDS
 
+from ..codec import BITS
 from ..errors import InputError
+from ..parameters import Parameter
 from ..settings import SETTINGS
 
 __all__ = ["build"]
@@ -26,9 +28,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
 
 
-def setting(name: str) -> Callable[[str], object]:
-    """An argparse type parsing the run setting ``name`` with its Parameter."""
-    parameter = SETTINGS[name]
+def setting(name: str | Parameter) -> Callable[[str], object]:
+    """An argparse type parsing with a Parameter (a run setting named ``name``, or the one given)."""
+    parameter = SETTINGS[name] if isinstance(name, str) else name
 
     def parse(text: str) -> object:
         try:
@@ -36,7 +38,7 @@ def setting(name: str) -> Callable[[str], object]:
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
-    parse.__name__ = name
+    parse.__name__ = parameter.name
     return parse
 
 
@@ -125,7 +127,7 @@ def build() -> Parser:
 
     cp = sub.add_parser("compress", help="quantise a float tensor (.npy) and Huffman-code it into a self-describing file")
     cp.add_argument("weights", metavar="WEIGHTS.npy", help="a NumPy .npy file holding a float array")
-    cp.add_argument("--bits", type=int, choices=range(1, 17), required=True, metavar="B", help="quantisation bits, 1 to 16")
+    cp.add_argument("--bits", type=setting(BITS), required=True, metavar="B", help="quantisation bits, 1 to 16")
     cp.add_argument("-o", "--output", metavar="OUT", help="compressed file (default: WEIGHTS with suffix .wbz)")
     _force(cp)
     cp.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -18,7 +18,8 @@ from ..figures.sweep import sweep_figure
 from ..files import OutputError, check_target
 from ..plan import plan_claims, unused_settings
 from ..printing import number, resolution_text
-from ..registry import claim as lookup, select
+from ..registry import claim as lookup
+from ..registry import select
 from ..settings import RunSettings
 from ..sweeps import SweepResult, plan_sweep, run_sweep
 from ..tex import PREAMBLE

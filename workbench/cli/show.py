@@ -10,7 +10,8 @@ from ..claim_type import Claim
 from ..errors import DomainError
 from ..figures import FORMATS
 from ..files import OutputError, check_target
-from ..info import info as machine_info, info_text
+from ..info import info as machine_info
+from ..info import info_text
 from ..proof_graph import draw
 from ..registry import claims, select
 from .terminal import console

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import asymptotic_panel, draw_points, PlotContext, register_plots
+from . import PlotContext, asymptotic_panel, draw_points, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -41,8 +41,9 @@ def _generator(ctx: PlotContext):
 
 def _cloud(ctx: PlotContext, per: int = 300):
     """(K, alpha, p, lengths, certified) for a few Dirichlet clouds."""
-    from numerics.coding import certify, dirichlet
+    from numerics.coding import dirichlet
     from numerics.huffman import batch_code_lengths
+    from numerics.redundancy import certify
 
     xp, rng = _generator(ctx)
     out = []
@@ -109,7 +110,7 @@ def bounds_plot(ctx: PlotContext) -> Figure:
 
 def gallager_plot(ctx: PlotContext) -> Figure:
     """L - H against p_max for Dirichlet clouds and uniform distributions, under Gallager's bound."""
-    from numerics.coding import GALLAGER_SIGMA, gallager_bound, uniform_redundancy
+    from numerics.redundancy import GALLAGER_SIGMA, gallager_bound, uniform_redundancy
 
     fig, (top, bottom) = new_figure(2, height=4.2, ratios=(1.7, 1), sharex=False)
     for (K, alpha, p, _, c), colour in zip(_cloud(ctx), _COLOURS, strict=True):
@@ -145,7 +146,8 @@ def gallager_plot(ctx: PlotContext) -> Figure:
 
 def kraft_plot(ctx: PlotContext) -> Figure:
     """Kraft sums of Huffman codes (exactly 1) and of Shannon codes (below 1) against K."""
-    from numerics.coding import _information, dirichlet, kraft_sums
+    from numerics.coding import dirichlet, kraft_sums
+    from numerics.redundancy import _information
 
     fig, (ax,) = new_figure(1, height=2.6)
     xp, rng = _generator(ctx)
@@ -223,7 +225,7 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
 
 def quantized_gaussian_plot(ctx: PlotContext) -> Figure:
     """H_Delta against Delta with the high-resolution line; the sweep and its extrapolation."""
-    from numerics.coding import quantized_gaussian_entropy
+    from numerics.entropy import quantized_gaussian_entropy
 
     fig, (top, bottom) = new_figure(2, height=4.4, ratios=(1.3, 1), sharex=False)
     v = asymptotic_panel(bottom, ctx)
