@@ -87,7 +87,7 @@ def _workbench(q: np.ndarray, size: Size) -> dict[str, Any]:
         "ideal_bits_per_symbol": ideal,
         "entropy_bits_per_symbol": entropy_bits(e.counts),
         "lanes": e.lanes,
-        "counts": {int(v): int(c) for v, c in zip(e.symbols, e.counts)},
+        "counts": {int(v): int(c) for v, c in zip(e.symbols, e.counts, strict=True)},
     }
 
 

@@ -232,10 +232,10 @@ def _decode_tables(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     t = min(top, _PRIMARY)
     codes = canonical_codes(lens)
     short = lens <= t
-    prefix = np.array([c >> (n - t) if n > t else 0 for c, n in zip(codes, lens.tolist())], dtype=np.int64)
+    prefix = np.array([c >> (n - t) if n > t else 0 for c, n in zip(codes, lens.tolist(), strict=True)], dtype=np.int64)
     # the longest codeword under each long prefix sets its sub-table's width
-    group_max = {}
-    for p, n in zip(prefix[~short].tolist(), lens[~short].tolist()):
+    group_max: dict[int, int] = {}
+    for p, n in zip(prefix[~short].tolist(), lens[~short].tolist(), strict=True):
         group_max[p] = max(group_max.get(p, 0), n)
     width = np.array([group_max.get(p, 0) for p in prefix.tolist()], dtype=np.int64)
     repeat = np.where(short, 1 << np.maximum(t - lens, 0), 1 << np.maximum(width - lens, 0))

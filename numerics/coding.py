@@ -229,7 +229,7 @@ def _exact_entropy(p: list[Fraction]) -> Fraction | None:
 
 def _expected_length(p: list[Fraction]) -> Fraction:
     lengths = code_lengths(p)
-    return sum((pi * int(li) for pi, li in zip(p, lengths)), Fraction(0))
+    return sum((pi * int(li) for pi, li in zip(p, lengths, strict=True)), Fraction(0))
 
 
 def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
@@ -298,7 +298,7 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     lo, hi = min(lo_all), max(hi_all)
     counts = np.zeros((groups, hi - lo + 1), dtype=np.int64)
     row = 0
-    for c, l0 in zip(hist, lo_all):
+    for c, l0 in zip(hist, lo_all, strict=True):
         counts[row:row + c.shape[0], l0 - lo: l0 - lo + c.shape[1]] = c
         row += c.shape[0]
     pooled = counts.sum(axis=0)
@@ -308,7 +308,7 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     jackknife = math.sqrt((groups - 1) / groups * float(((leave_out - leave_out.mean()) ** 2).sum()))
     outside = 0
     plug_in = miller_madow(counts) - ((counts > 0).sum(axis=1) - 1) / (2 * SAMPLE * _LN2)
-    for c, h in zip(counts, plug_in):
+    for c, h in zip(counts, plug_in, strict=True):
         occupied = c[c > 0]
         bits = float((occupied * code_lengths(occupied)).sum()) / SAMPLE  # an exact rational, rounded once
         slack = 64 * _EPS * (h + 1)

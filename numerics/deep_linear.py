@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from array_api_compat import device as _device_of
@@ -52,7 +53,7 @@ def _stencil(order: int, m: int) -> tuple[Fraction, ...]:
         for r in range(size):
             if r != col and rows[r][col] != 0:
                 factor = rows[r][col] / rows[col][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
                 rhs[r] -= factor * rhs[col]
     return tuple(rhs[i] / rows[i][i] for i in range(size))
 

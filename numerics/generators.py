@@ -31,7 +31,7 @@ def _shape(size: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in size)
 
 
-def _dtype_name(dtype: Any) -> str:
+def _dtype_name(dtype: Any) -> Any:
     """``"float32"`` / ``"float64"`` from a string, a NumPy dtype or a namespace's dtype object."""
     name = str(dtype).rsplit(".", 1)[-1]
     if name not in ("float32", "float64"):

@@ -76,7 +76,7 @@ _PRODUCT_FLOATS = 1 << 20  # float32 entries of one (B, N, N) tensor of the prod
 def _positive(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}={value!r} must be a finite real number > 0")
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and float(value) > 0):
         raise ValueError(f"{name}={value!r} is outside the domain: finite real > 0")
     return float(value)
 

@@ -151,21 +151,21 @@ def _exact_margins(p_row: np.ndarray, l_row: np.ndarray, digits: int) -> tuple[t
     total = sum(ps)
     rest = total - ps[top]
     qs = [pi / total for pi in ps]
-    L = sum((q * li for q, li in zip(qs, ls)), Fraction(0))
+    L = sum((q * li for q, li in zip(qs, ls, strict=True)), Fraction(0))
     with mp.workdps(digits):
         def num(f: Fraction):
             return mp.mpf(f.numerator) / f.denominator
 
         ln2 = mp.log(2)
         xs = [mp.log1p(num(total / pi - 1)) / ln2 for pi in ps]  # log2(total / p_i), exact argument
-        H = mp.fsum(num(q) * x for q, x in zip(qs, xs))
+        H = mp.fsum(num(q) * x for q, x in zip(qs, xs, strict=True))
         lower = (num(L) - H, num(L) + H)
         upper = (num(1 - L) + H, abs(num(1 - L)) + H)
         sigma = 1 - 1 / ln2 + mp.log(1 / ln2) / ln2
         qmax = num(qs[top])
         gallager = (qmax + sigma - lower[0], qmax + sigma + lower[1])
         if 2 * qs[top] >= 1 and rest > 0:
-            linear = sum((q * (2 - li) for i, (q, li) in enumerate(zip(qs, ls)) if i != top), Fraction(0))
+            linear = sum((q * (2 - li) for i, (q, li) in enumerate(zip(qs, ls, strict=True)) if i != top), Fraction(0))
             linear -= qs[top] * (ls[top] - 1)
             spread = mp.fsum(num(qs[i]) * mp.log1p(num(rest / ps[i] - 1)) / ln2 for i in range(len(ps)) if i != top)
             sharp = (num(linear) + spread, abs(num(linear)) + spread)

@@ -61,7 +61,7 @@ _FLOATS = 1 << 21  # float64 entries of one (B, N, 2) batch
 def _angle(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"theta={value!r} must be a real angle in [0, pi]")
-    if not (math.isfinite(value) and 0.0 <= value <= math.pi):
+    if not (math.isfinite(value) and 0.0 <= float(value) <= math.pi):
         raise ValueError(f"theta={value!r} is outside the domain: finite real with 0 <= theta <= pi")
     return float(value)
 

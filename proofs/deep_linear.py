@@ -180,9 +180,9 @@ def _regression_case() -> list:
                      [sp.Derivative(big_l, x) for x in v], v, families, member,
                      "its critical points: one rank-1 family for each of the binomial(2, 1) = 2 eigenvectors "
                      "(a = C e_i, b = lambda_i^(1/2) e_i / C), and the origin", uses=[definition]),
-        relation(MinEigenvalue(Hessian(loss, v), at=dict(zip(v, top))), ">=", 0,
+        relation(MinEigenvalue(Hessian(loss, v), at=dict(zip(v, top, strict=True))), ">=", 0,
                  "at I = {1} (the top eigenvector) the Hessian is positive semidefinite"),
-        relation(MinEigenvalue(Hessian(big_l, v), at=dict(zip(v, other))), "<", 0,
+        relation(MinEigenvalue(Hessian(big_l, v), at=dict(zip(v, other, strict=True))), "<", 0,
                  "at I = {2} it has a negative eigenvalue: a saddle", uses=[definition]),
         relation(sp.Subs(big_l, v, top), "<", sp.Subs(big_l, v, other),
                  "and I = {1} has the lower loss (1/2 against 2): the minimum is the top projection", uses=[definition]),

@@ -101,9 +101,10 @@ def _chain(lhs: sp.Basic, rel: str, rhs: sp.Basic, premises: Sequence[Step]) -> 
         link = next((p for p in left if p.lhs == current), None)
         if link is None:
             return None
-        derived = _combine(derived, link.rel)
-        if derived is None:
+        combined = _combine(derived, link.rel)
+        if combined is None:
             return None
+        derived = combined
         current = link.rhs
         left.remove(link)
     return "transitivity" if current == rhs and _implies(derived, rel) else None
@@ -208,7 +209,7 @@ class Derivation:
     def cited(self) -> list[str]:
         """The cited results the conclusion rests on: ``"Baldi and Hornik (1989), Fact 4"``."""
         closure = _closure(self.conclusion.uses)
-        return list(dict.fromkeys(f"{s.source.short}, {s.how}" for s in self.steps
+        return list(dict.fromkeys(f"{s.cited.short}, {s.how}" for s in self.steps
                                   if id(s) in closure and s.status == "cited"))
 
     @property
@@ -301,7 +302,7 @@ class Derivation:
         step is marked in bold and cites (``\\citet{key}`` in a paper)."""
         by = self.premises_text(step)
         if step.status == "cited":
-            ref = cite(step.source) if cite else latex_text(step.source.short)
+            ref = cite(step.cited) if cite else latex_text(step.cited.short)
             text = rf"\textbf{{cited}}: {ref}, {latex_text(step.how)}"
         elif step.status == "checked":
             text = latex_text(f"checked by SymPy ({step.how})")

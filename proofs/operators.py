@@ -15,6 +15,7 @@ the step is built, so a reader sees what SymPy confirmed.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -29,7 +30,8 @@ def _is_random(expr: sp.Basic, random: tuple) -> bool:
 def _merge_sums(factors: list[sp.Basic]) -> sp.Basic:
     """A product of sums over distinct dummies as one nested sum: (sum_j a_j)(sum_k b_k) =
     sum_j sum_k a_j b_k."""
-    inner, limits = sp.Integer(1), []
+    inner: sp.Expr = sp.Integer(1)
+    limits: list[Any] = []
     for f in factors:
         if isinstance(f, sp.Sum):
             body = f.function

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import permutations, product
+from typing import Any
 
 import sympy as sp
 
@@ -59,12 +60,13 @@ def equal_at(lhs, rhs, reason: str = "", *, uses: Iterable[Step], at: dict | Non
             if p.rel != "=":
                 raise StepNotChecked("equal_at rewrites by equalities only")
             free = [s for s in at if p.lhs.has(s) or p.rhs.has(s)]
-            for values in product(*(at[s] for s in free)):
-                sub = dict(zip(free, values, strict=True))
+            for point in product(*(at[s] for s in free)):
+                sub = dict(zip(free, point, strict=True))
                 equalities.append((p.lhs.subs(sub), p.rhs.subs(sub)))
                 owner.append(n)
         rewrite = Rewriter(equalities)
         hows = []
+        values: Sequence[Any]
         var, values = cases if cases else (None, (None,))
         for value in values:
             left, right = rewrite(lhs), rewrite(rhs)
@@ -161,7 +163,8 @@ def _flat_terms(expr: sp.Basic) -> list:
     expr = sp.expand(expr.replace(lambda e: isinstance(e, sp.Trace), lambda e: e.rewrite(sp.Sum)))
     terms = []
     for term in sp.Add.make_args(expr):
-        coeff, body, limits = sp.Integer(1), term, []
+        coeff, body = sp.Integer(1), term
+        limits: list[Any] = []
         while True:
             c, rest = body.as_independent(sp.Sum, as_Add=False)
             if not isinstance(rest, sp.Sum):
@@ -181,8 +184,8 @@ def _same_term(left, right) -> bool:
     if len(ll) != len(lr):
         return False
     for order in permutations(lr):
-        if all(sp.expand(a[1] - b[1]) == 0 and sp.expand(a[2] - b[2]) == 0 for a, b in zip(ll, order)):
-            if sp.expand(fl.xreplace({a[0]: b[0] for a, b in zip(ll, order)}) - fr) == 0:
+        if all(sp.expand(a[1] - b[1]) == 0 and sp.expand(a[2] - b[2]) == 0 for a, b in zip(ll, order, strict=True)):
+            if sp.expand(fl.xreplace({a[0]: b[0] for a, b in zip(ll, order, strict=True)}) - fr) == 0:
                 return True
     return False
 

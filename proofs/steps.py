@@ -103,12 +103,19 @@ class Step:
         return self.status == "definition" and self.how == "hypothesis"
 
     @property
+    def cited(self) -> Source:
+        """The source of a cited step."""
+        if self.source is None:
+            raise ValueError(f"step {self.lhs} {self.rel} {self.rhs} cites no source")
+        return self.source
+
+    @property
     def justification(self) -> str:
         """Why the step holds, without its premises (the derivation numbers those)."""
         if self.status == "checked":
             text = f"checked by SymPy ({self.how})"
         elif self.status == "cited":
-            text = f"cited: {self.source.short}, {self.how}"
+            text = f"cited: {self.cited.short}, {self.how}"
         else:
             text = "hypothesis" if self.is_hypothesis else "definition"
         return f"{self.reason}; {text}" if self.reason else text

@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ sits beside the installed packages, not among them
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import AREAS, machine_info
-from benchmarks import initialization as init_bench
-from benchmarks.__main__ import main
+from benchmarks import AREAS, machine_info  # noqa: E402  (after the path set-up above)
+from benchmarks import initialization as init_bench  # noqa: E402
+from benchmarks.__main__ import main  # noqa: E402
 
 
 def positive(value) -> bool:

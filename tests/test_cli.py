@@ -45,65 +45,13 @@ def _assert_one_line_usage_error(code: int, out: str, err: str, expected: str) -
     assert "Traceback" not in err
 
 
-# -- usage errors: every bad input in one table --------------------------------------------
-
-BAD_INPUTS = [
-    pytest.param(["verify", "xent.marginn"], "did you mean xent.margin", id="unknown-claim-suggests-closest"),
-    pytest.param(["verify", "xent.margin", "--set", "m=abc"], "m='abc' is not a real number", id="set-real-not-a-number"),
-    pytest.param(
-        ["verify", "xent.margin", "--set", "K=0"],
-        "K=0 is outside the domain: integer with 2 <= K <= 1000000",
-        id="set-outside-domain",
-    ),
-    pytest.param(["verify", "xent.margin", "--set", "K=2.5"], "K='2.5' is not an integer", id="set-integer-not-an-integer"),
-    pytest.param(["verify", "xent.derivatives", "--set", "n=3"], "n=3 is outside the domain: one of 1, 2", id="set-choice-outside"),
-    pytest.param(["verify", "xent.margin", "--set", "nosuch=1"], "unknown parameter 'nosuch'", id="set-unknown-parameter"),
-    pytest.param(["verify", "xent.asymptotes", "--set", "K=3"], "parameters of xent.asymptotes (m)", id="set-parameter-of-another-claim"),
-    pytest.param(["verify", "xent.margin", "--set", "m"], "must read NAME=VALUE", id="set-without-equals"),
-    pytest.param(["verify", "xent.margin", "--set", "=3"], "must read NAME=VALUE", id="set-without-name"),
-    pytest.param(["verify", "xent.margin", "--backend", "cupy"], "CuPy is not installed", id="cupy-not-installed"),
-    pytest.param(["verify", "xent.margin", "--backend", "gpu"], "invalid choice: 'gpu'", id="unknown-backend"),
-    pytest.param(["verify", "xent.margin", "--resolution", "-1"], "argument --resolution: resolution=-1 is outside the domain", id="resolution-negative"),
-    pytest.param(["verify", "xent.margin", "--resolution", "0"], "resolution=0 is outside the domain", id="resolution-zero"),
-    pytest.param(["verify", "xent.margin", "--resolution", "nan"], "resolution=nan is outside the domain", id="resolution-nan"),
-    pytest.param(["verify", "xent.margin", "--alpha", "2"], "alpha=2 is outside the domain", id="alpha-above-one"),
-    pytest.param(["verify", "xent.margin", "--alpha", "1"], "alpha=1 is outside the domain", id="alpha-one"),
-    pytest.param(["verify", "xent.margin", "--alpha", "much"], "argument --alpha: alpha='much' is not a real number", id="alpha-not-a-number"),
-    pytest.param(["verify", "xent.margin", "--seed", "x"], "seed='x' is not an integer", id="seed-not-an-integer"),
-    pytest.param(["verify", "xent.margin", "--seed", "-3"], "argument --seed: seed=-3 is outside the domain: integer >= 0", id="seed-negative"),
-    pytest.param(["derive", "xent.nope"], "unknown claim 'xent.nope'", id="derive-unknown-claim"),
-    pytest.param(["derive", "xent.margin", "--graph"], "--graph needs -o FILE", id="derive-graph-without-output"),
-    pytest.param(["derive", "xent", "--graph", "-o", "g.png"], "--graph draws one claim", id="derive-graph-of-an-area"),
-    pytest.param(["derive", "xent.margin", "--graph", "-o", "g.txt"], "unknown figure format", id="derive-graph-bad-format"),
-    pytest.param(["derive", "xent.margin", "-o", "g.png"], "-o goes with --graph", id="derive-output-without-graph"),
-    pytest.param(["derive", "xent.margin", "--json", "--latex"], "not allowed with argument --json", id="derive-json-and-latex"),
-    pytest.param(["list", "extra"], "unrecognized arguments: extra", id="list-extra-argument"),
-    pytest.param(["frobnicate"], "invalid choice: 'frobnicate'", id="unknown-subcommand"),
-    pytest.param([], "required: COMMAND", id="no-subcommand"),
-]
-
-
-@pytest.mark.parametrize(("argv", "expected"), BAD_INPUTS)
-def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys, monkeypatch, argv, expected):
-    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` raises ImportError
-    code, out, err = _run(capsys, argv)
-    _assert_one_line_usage_error(code, out, err, expected)
-
+# -- usage errors (the table of bad inputs is tests/test_bad_input.py) ---------------------
 
 def test_unknown_claim_suggests_the_closest_id(capsys):
     code, out, err = _run(capsys, ["verify", "xent.marginn"])
     _assert_one_line_usage_error(code, out, err, "unknown claim 'xent.marginn'")
     suggestions = err.split("did you mean", 1)[1]
     assert suggestions.strip().startswith("xent.margin,") or suggestions.strip().startswith("xent.margin?")
-
-
-def test_a_bad_claim_is_reported_before_any_claim_runs(capsys, monkeypatch):
-    def fail(*args, **kwargs):  # pragma: no cover - must not be reached
-        raise AssertionError("run() was called before the input was validated")
-
-    monkeypatch.setattr(cli.run, "execute", fail)
-    code, out, err = _run(capsys, ["verify", "xent.margin", "xent.nope"])
-    _assert_one_line_usage_error(code, out, err, "unknown claim 'xent.nope'")
 
 
 # -- CuPy: two failure modes and the auto fallback ---------------------------------------

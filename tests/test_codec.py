@@ -119,8 +119,8 @@ def test_expected_length_equals_bitarrays_canonical_huffman():
     rng = np.random.default_rng(2)
     x = np.rint(rng.standard_normal(20000) * 6).astype(np.int16)
     e = encode(x)
-    code, _, _ = util.canonical_huffman({int(v): int(c) for v, c in zip(e.symbols, e.counts)})
-    theirs = sum(len(code[int(v)]) * int(c) for v, c in zip(e.symbols, e.counts))
+    code, _, _ = util.canonical_huffman({int(v): int(c) for v, c in zip(e.symbols, e.counts, strict=True)})
+    theirs = sum(len(code[int(v)]) * int(c) for v, c in zip(e.symbols, e.counts, strict=True))
     assert theirs == e.bits  # ties may give other codes; the total length is the same
 
 
@@ -279,50 +279,6 @@ def test_decompress_refuses_to_overwrite_without_force(tmp_path, weights, capsys
     assert code == 2 and "exists; overwrite it with --force" in err
     assert np.load(weights).dtype == np.float32
     assert _run(capsys, ["decompress", tmp_path / "W.wbz", "--force"])[0] == 0
-
-
-def _bad_files(tmp_path, weights):
-    np.save(tmp_path / "ints.npy", np.arange(10))
-    np.save(tmp_path / "nan.npy", np.array([1.0, np.nan], np.float32))
-    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    np.savez(tmp_path / "archive.npz", a=np.zeros(3))
-    (tmp_path / "text.npy").write_text("not numpy\n")
-    (tmp_path / "folder.npy").mkdir()
-    main(["compress", str(weights), "--bits", "4"])
-    data = (tmp_path / "W.wbz").read_bytes()
-    (tmp_path / "truncated.wbz").write_bytes(data[: len(data) // 2])
-    flipped = bytearray(data)
-    flipped[len(data) // 2] ^= 1
-    (tmp_path / "flipped.wbz").write_bytes(bytes(flipped))
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["compress", "ints.npy", "--bits", "4"], "holds int64 values, not floats"),
-    (["compress", "nan.npy", "--bits", "4"], "NaN or infinite"),
-    (["compress", "objects.npy", "--bits", "4"], "is not a readable .npy array"),
-    (["compress", "archive.npz", "--bits", "4"], "is an .npz archive, not a single .npy array"),
-    (["compress", "text.npy", "--bits", "4"], "is not a readable .npy array"),
-    (["compress", "folder.npy", "--bits", "4"], "is a directory"),
-    (["compress", "missing.npy", "--bits", "4"], "cannot read missing.npy: No such file or directory"),
-    (["compress", "W.npy", "--bits", "0"], "argument --bits: bits=0 is outside the domain: integer with 1 <= bits <= 16"),
-    (["compress", "W.npy", "--bits", "17"], "argument --bits: bits=17 is outside the domain"),
-    (["compress", "W.npy", "--bits", "eight"], "argument --bits: bits='eight' is not an integer"),
-    (["compress", "W.npy"], "the following arguments are required: --bits"),
-    (["compress", "W.npy", "--bits", "4", "-o", "text.npy/out.wbz"], "is not a directory"),
-    (["decompress", "truncated.wbz", "-o", "x.npy"], "the file is truncated"),
-    (["decompress", "flipped.wbz", "-o", "x.npy"], "the checksum does not match: the file is corrupted"),
-    (["decompress", "W.npy", "-o", "x.npy"], "not a workbench compressed file"),
-    (["decompress", "missing.wbz", "-o", "x.npy"], "cannot read missing.wbz"),
-])
-def test_bad_input_is_one_line_exit_2_and_leaves_nothing_behind(tmp_path, weights, capsys, monkeypatch, argv, message):
-    _bad_files(tmp_path, weights)
-    capsys.readouterr()
-    before = sorted(os.listdir(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    code, out, err = _run(capsys, argv)
-    assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
-    assert err.startswith("workbench: error:") and "Traceback" not in err
-    assert sorted(os.listdir(tmp_path)) == before
 
 
 def test_a_failed_write_leaves_no_partial_output(tmp_path, weights, capsys, monkeypatch):

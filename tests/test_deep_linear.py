@@ -67,8 +67,8 @@ def test_stencils_are_exact_for_their_degree(degree):
     c2, c1 = K.second_derivative_weights(degree), K.first_derivative_weights(degree)
     m2, m1 = (len(c2) - 1) // 2, (len(c1) - 1) // 2
     for p in range(degree + 1):  # d^2/dx^2 x^p at 0 is 2 [p == 2]; d/dx x^p at 0 is [p == 1]
-        assert sum(w * j**p for w, j in zip(c2, range(-m2, m2 + 1))) == (2 if p == 2 else 0)
-        assert sum(w * j**p for w, j in zip(c1, range(-m1, m1 + 1))) == (1 if p == 1 else 0)
+        assert sum(w * j**p for w, j in zip(c2, range(-m2, m2 + 1), strict=True)) == (2 if p == 2 else 0)
+        assert sum(w * j**p for w, j in zip(c1, range(-m1, m1 + 1), strict=True)) == (1 if p == 1 else 0)
 
 
 @settings(max_examples=30, deadline=None)
@@ -131,23 +131,6 @@ def test_a_wrong_saddle_curvature_is_rejected():
         assert wb.verify(c, N=n, t=0.7).passed
     wrong = sp.Piecewise(*[(-(sp.Abs(P.t) ** (n - 1)), sp.Eq(P.N, n)) for n in P.DEPTHS])  # off by one power
     assert not wb.verify(c.with_closed_form(wrong), N=3, t=0.7).passed
-
-
-@pytest.mark.parametrize(
-    "claim_id, params, message",
-    [
-        ("deeplinear.scalar", {"N": 1}, "N=1 is outside the domain: one of 2, 3, 4, 5"),
-        ("deeplinear.scalar", {"t": 3.0}, "t=3.0 is outside the domain"),
-        ("deeplinear.baldi-hornik", {"d_x": 0}, "d_x=0 is outside the domain"),
-        ("deeplinear.baldi-hornik", {"k": 0}, "k=0 is outside the domain"),
-        ("deeplinear.baldi-hornik", {"k": 5}, "k=5 exceeds d_y=4"),
-        ("deeplinear.baldi-hornik", {"d_y": 6}, "d_y=6 exceeds d_x=5"),
-        ("deeplinear.baldi-hornik", {"n": 5}, "singular data covariance"),
-    ],
-)
-def test_bad_input_names_the_parameter(claim_id, params, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        wb.verify(claim_id, **params)
 
 
 def test_cli_singular_covariance_is_exit_2():

@@ -3,9 +3,6 @@ kernels, claims, mutations, bad input."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -126,50 +123,3 @@ def test_ridgeless_rejects_the_risk_without_its_noise_term():
     assert not wb.verify(c.with_closed_form(no_noise), gamma=2.0, resolution=0.05).passed
 
 
-@pytest.mark.parametrize(
-    "claim_id, params, error, message",
-    [
-        ("double-descent.finite-n", {"n": 20, "p": 22}, ValueError, "p=22 is within 7 of n=20"),
-        ("double-descent.finite-n", {"n": 0}, ValueError, "n=0 is outside the domain"),
-        ("double-descent.finite-n", {"sigma": 0.0}, ValueError, "sigma=0.0 is outside the domain"),
-        ("double-descent.finite-n", {"r": -1.0}, ValueError, "r=-1.0 is outside the domain"),
-        ("double-descent.finite-n", {"p": 2.5}, TypeError, "p=2.5 must be an integer"),
-        ("double-descent.ridgeless", {"gamma": 1.1}, ValueError, "gamma=1.1 is within 0.3 of the interpolation threshold"),
-        ("double-descent.ridgeless", {"gamma": 5.0}, ValueError, "gamma=5.0 is outside the domain"),
-        ("double-descent.ridgeless", {"n": 64}, TypeError, "unknown parameter 'n' for double-descent.ridgeless"),
-    ],
-)
-def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, message):
-    with pytest.raises(error) as info:
-        wb.verify(claim_id, **params)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "call, error, message",
-    [
-        (lambda: K.min_norm_risk(np, np.random.default_rng(0), 10, n=10, p=11, r=1.0, sigma=1.0), ValueError,
-         "p=11 is within 1 of n=10"),
-        (lambda: K.min_norm_risk(np, np.random.default_rng(0), 10, n=10, p=3, r=-1.0, sigma=1.0), ValueError,
-         "r=-1.0 is outside"),
-        (lambda: K.ridgeless_experiment(np, np.random.default_rng(0), 10, gamma=0.0, sigma=1.0, r=1.0, n=32),
-         ValueError, "gamma=0.0 is outside"),
-        (lambda: K.ridgeless_experiment(np, np.random.default_rng(0), 10, gamma=2.0, sigma=1.0, r=1.0, n=32.0),
-         TypeError, "n=32.0 must be an integer"),
-    ],
-)
-def test_kernels_refuse_bad_input_by_name(call, error, message):
-    with pytest.raises(error, match=message):
-        call()
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["double-descent.ridgeless", "--set", "gamma=1"], "gamma=1 is within 0.3"),
-        (["double-descent.finite-n", "--set", "n=10", "--set", "p=10"], "p=10 is within 7 of n=10"),
-    ],
-)
-def test_cli_bad_input_is_one_line_and_exit_2(args, message):
-    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

@@ -17,7 +17,6 @@ import workbench as wb
 import workbench.execution as execution
 import workbench.verification as verification
 from workbench.cli import main
-from workbench.errors import DomainError, InputTypeError
 from workbench.executors import Processes, Serial
 from workbench.export import latex
 from workbench.plan import Task, plan_claims
@@ -129,15 +128,6 @@ def test_the_reported_seconds_include_the_reference_value(monkeypatch):
 
     monkeypatch.setattr(verification, "reference_value", slow)
     assert wb.verify("xent.margin").seconds >= 0.3
-
-
-@pytest.mark.parametrize(("jobs", "error", "message"), [(0, DomainError, "jobs=0 is outside the domain: integer >= 1"),
-                                                         (1.5, InputTypeError, "jobs=1.5 must be an integer")])
-def test_bad_jobs_are_refused(jobs, error, message):
-    with pytest.raises(error, match=message):
-        wb.verify_many(["xent.margin"], jobs=jobs)
-    with pytest.raises(error, match=message):
-        RunSettings(jobs=jobs)
 
 
 # -- the terminal -------------------------------------------------------------------------------------

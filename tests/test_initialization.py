@@ -4,8 +4,6 @@ reduction) against each other and the closed forms, mutation tests, bad input.""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -94,7 +92,7 @@ def test_gain_values_against_independent_quadrature():
 
     density = stats.norm.pdf
     for name, phi in (("tanh", np.tanh), ("selu", lambda z: K.activate(np, "selu", np.asarray(z)))):
-        moment = integrate.quad(lambda z: phi(z) ** 2 * density(z), -np.inf, np.inf, epsabs=1e-13)[0]
+        moment = integrate.quad(lambda z, phi=phi: phi(z) ** 2 * density(z), -np.inf, np.inf, epsabs=1e-13)[0]
         assert gain(name) == pytest.approx(1 / math.sqrt(moment), rel=1e-9)
     assert gain("relu") == pytest.approx(math.sqrt(2), rel=1e-15)
     assert gain("linear") == 1.0
@@ -240,43 +238,6 @@ def test_he_forward_verifies_with_either_method_and_says_which(method):
     v = wb.verify("init.he-forward", fan_in=32, depth=4, method=method, resolution=0.05)
     assert v.passed and v.parameters["method"] == method
     assert v.dtype == ("float32" if method == "dense" else "float64")
-
-
-@pytest.mark.parametrize(
-    "claim_id, params, error, message",
-    [
-        ("init.he-forward", {"fan_in": 0}, ValueError, "fan_in=0 is outside the domain: integer with 1 <= fan_in <= 4096"),
-        ("init.he-forward", {"depth": -1}, ValueError, "depth=-1 is outside the domain"),
-        ("init.he-forward", {"c": -1.0}, ValueError, "c=-1.0 is outside the domain: finite real with 0.5 <= c <= 4"),
-        ("init.he-forward", {"fan_in": 2.5}, TypeError, "fan_in=2.5 must be an integer"),
-        ("init.he-forward", {"method": "sparse"}, ValueError, "method='sparse' is outside the domain: one of gram, dense"),
-        ("init.he-forward", {"fan_in": 8, "depth": 50}, ValueError, "depth=50 is too deep for fan_in=8"),
-        ("init.he-backward", {"fan_out": 0}, ValueError, "fan_out=0 is outside the domain"),
-        ("init.gain", {"activation": "gelu"}, ValueError, "activation='gelu' is outside the domain: one of relu"),
-        ("init.gain", {"negative_slope": 2.0}, ValueError, "negative_slope=2.0 is outside the domain"),
-        ("init.xavier", {"n_in": 0}, ValueError, "n_in=0 is outside the domain"),
-    ],
-)
-def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, message):
-    with pytest.raises(error) as info:
-        wb.verify(claim_id, **params)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--set", "fan_in=0"], "fan_in=0 is outside the domain"),
-        (["--set", "depth=-1"], "depth=-1 is outside the domain"),
-        (["--set", "c=-1"], "c=-1.0 is outside the domain"),
-        (["--set", "fan_in=2.5"], "fan_in='2.5' is not an integer"),
-        (["--set", "fan_in=4", "--set", "depth=100"], "too deep for fan_in=4"),
-    ],
-)
-def test_cli_bad_input_is_one_line_and_exit_2(args, message):
-    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", "init.he-forward", *args],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
 
 
 def test_the_whole_area_verifies_from_the_command_line(capsys):

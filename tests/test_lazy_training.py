@@ -210,28 +210,3 @@ def test_rejects_the_exponent_moved_down_by_twice_the_resolution(default_verdict
     assert mutant.mutated and not mutant.passed, str(mutant)
 
 
-@pytest.mark.parametrize(
-    "params, error, message",
-    [
-        ({"quantity": "kernel"}, ValueError, "quantity"),
-        ({"quantity": "bias"}, ValueError, "quantity"),
-        ({"N": 512}, TypeError, "unknown parameter 'N' for ntk.lazy-training"),
-    ],
-)
-def test_bad_input_names_the_parameter_and_its_domain(params, error, message):
-    with pytest.raises(error, match=message):
-        wb.verify("ntk.lazy-training", **params)
-
-
-@pytest.mark.parametrize(
-    "kwargs, error, message",
-    [
-        ({"quantity": "weights", "N": 3}, ValueError, "N=3 is outside the domain: even integer >= 2"),
-        ({"quantity": "weights", "N": 0}, ValueError, "N=0 is outside the domain"),
-        ({"quantity": "weights", "N": 64.0}, TypeError, "N=64.0 must be an integer"),
-        ({"quantity": "loss", "N": 64}, ValueError, "quantity='loss' is not one of weights, function, kernel"),
-    ],
-)
-def test_kernels_refuse_bad_input_by_name(kwargs, error, message):
-    with pytest.raises(error, match=message):
-        K.lazy_experiment(np, np.random.default_rng(0), 4, **kwargs)

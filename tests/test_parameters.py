@@ -148,7 +148,7 @@ def test_open_bounds_are_excluded_and_closed_bounds_included():
 @pytest.mark.parametrize("flag", [True, False])
 def test_bool_is_refused_for_an_integer_parameter(flag):
     p = _param("xent.margin", "K")
-    with pytest.raises(TypeError, match=r"^K=(True|False) must be a number"):
+    with pytest.raises(TypeError, match=r"^K=(True|False) must be an integer"):
         p.validate(flag)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -366,46 +364,7 @@ def test_vanishing_figure_measures_sigma2_alpha_over_depth_and_the_plain_chain()
     assert "plain chain" in legend and r"e^{\alpha}" in legend
 
 
-# -- bad input -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "claim_id, params, error, message",
-    [
-        ("residual.jacobian", {"width": 0}, ValueError, "width=0 is outside the domain: integer with 1 <= width <= 128"),
-        ("residual.jacobian", {"depth": 0}, ValueError, "depth=0 is outside the domain: integer with 1 <= depth <= 64"),
-        ("residual.jacobian", {"width": 2.5}, TypeError, "width=2.5 must be an integer"),
-        ("residual.singular-bounds", {"eps": 1.0}, ValueError, "eps=1.0 is outside the domain: finite real with 0 < eps <= 0.99"),
-        ("residual.singular-bounds", {"eps": 1.5}, ValueError, "eps=1.5 is outside the domain"),
-        ("residual.singular-bounds", {"eps": 0.0}, ValueError, "eps=0.0 is outside the domain"),
-        ("residual.singular-bounds", {"eps": "0.1"}, TypeError, "eps='0.1' must be a number"),
-        ("residual.singular-bounds", {"bound": "middle"}, ValueError, "bound='middle' is outside the domain: one of upper, lower"),
-        ("residual.singular-bounds", {"width": 65}, ValueError, "width=65 is outside the domain"),
-        ("residual.vanishing", {"sigma2": -0.1}, ValueError, "sigma2=-0.1 is outside the domain: finite real with 0 <= sigma2 <= 4"),
-        ("residual.vanishing", {"depth": 0}, ValueError, "depth=0 is outside the domain"),
-        ("residual.vanishing", {"method": "sparse"}, ValueError, "method='sparse' is outside the domain: one of reduced"),
-        ("residual.vanishing", {"width": 2, "depth": 100, "sigma2": 1.0}, ValueError, "depth=100 is too deep for width=2"),
-        ("residual.vanishing", {"nosuch": 1}, TypeError, "unknown parameter 'nosuch' for residual.vanishing"),
-    ],
-)
-def test_bad_input_names_the_parameter_and_its_domain(claim_id, params, error, message):
-    with pytest.raises(error) as info:
-        wb.verify(claim_id, **params)
-    assert message in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "claim_id, args, message",
-    [
-        ("residual.jacobian", ["--set", "width=0"], "width=0 is outside the domain"),
-        ("residual.singular-bounds", ["--set", "eps=1"], "eps=1 is outside the domain"),
-        ("residual.vanishing", ["--set", "depth=2.5"], "depth='2.5' is not an integer"),
-    ],
-)
-def test_cli_bad_input_is_one_line_and_exit_2(claim_id, args, message):
-    proc = subprocess.run([sys.executable, "-m", "workbench", "verify", claim_id, *args],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+# -- the command line ------------------------------------------------------------------------------
 
 
 def test_the_three_claims_verify_from_the_command_line(capsys):

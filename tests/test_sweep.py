@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -17,16 +16,15 @@ import pytest
 from user_claim import user_claim
 
 import workbench as wb
-from workbench.cli import main
-from workbench.files import OutputError
-from workbench.store import Store
-from workbench.executors import SchedulerUnreachable, local_cluster
-from workbench.multiple_testing import family_wise, p_value
-from workbench.plan import point_seed
-from workbench.sweeps import sweep
-
 import workbench.execution as execution
 import workbench.executors as executors
+from workbench.cli import main
+from workbench.executors import SchedulerUnreachable, local_cluster
+from workbench.files import OutputError
+from workbench.multiple_testing import family_wise, p_value
+from workbench.plan import point_seed
+from workbench.store import Store
+from workbench.sweeps import sweep
 
 HE = "init.he-forward"
 GRID = {"depth": range(2, 11, 4), "c": [1.8, 2.0, 2.2]}  # 9 points
@@ -218,54 +216,7 @@ def test_a_wrong_closed_form_fails_the_family():
     assert not result.passed and all(result.rejected) and result.to_dict()["family"]["rejected"] == 2
 
 
-# -- bad input: one table ------------------------------------------------------------------------------------
-
-BAD = [
-    pytest.param(["depth=5:1"], ValueError, "depth='5:1' is an empty range", id="empty-range"),
-    pytest.param(["fan_in=a,b"], ValueError, "fan_in='a' is not an integer", id="not-integers"),
-    pytest.param(["depth=1:9:0"], ValueError, "the step must not be zero", id="zero-step"),
-    pytest.param(["depth=1:x"], ValueError, "START:STOP:STEP must be integers", id="range-not-integers"),
-    pytest.param(["depth=1:2:3:4"], ValueError, "must read START:STOP or START:STOP:STEP", id="range-four-parts"),
-    pytest.param(["c=1:3"], ValueError, "ranges START:STOP:STEP are for integer parameters", id="range-of-reals"),
-    pytest.param(["depth=0:3"], ValueError, "depth=0 is outside the domain: integer with 1 <= depth <= 200", id="outside-domain"),
-    pytest.param(["depth=2,2"], ValueError, "grid depth repeats the value 2", id="repeated-value"),
-    pytest.param(["depth="], ValueError, "grid depth= lists no values", id="no-values"),
-    pytest.param(["depth"], ValueError, "must read NAME=V1,V2,... or NAME=START:STOP[:STEP]", id="no-equals"),
-    pytest.param(["width=2,3"], TypeError, "unknown parameter 'width' for init.he-forward; its parameters: fan_in, depth",
-                 id="unknown-parameter"),
-    pytest.param(["depth=2", "depth=3"], ValueError, "grid parameter 'depth' is given twice", id="axis-twice"),
-    pytest.param(["depth=190", "fan_in=32"], ValueError, "depth=190 is too deep for fan_in=32", id="constraint"),
-]
-
-
-@pytest.mark.parametrize(("grid", "error", "message"), BAD)
-def test_a_bad_grid_is_refused_before_any_work(monkeypatch, capsys, grid, error, message):
-    monkeypatch.setattr(execution, "run_task", None)  # any work would fail loudly
-    with pytest.raises(error, match=message.replace("(", r"\(").replace("[", r"\[")):
-        sweep(HE, grid, scheduler="serial")
-    argv = ["sweep", HE] + [x for item in grid for x in ("--grid", item)]
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("workbench: error:") and message in err
-
-
-CLI_BAD = [
-    pytest.param(["--grid", "depth=2,4", "--set", "depth=3"], "depth is both swept (a grid axis) and fixed", id="set-and-grid"),
-    pytest.param([], "the following arguments are required: --grid", id="no-grid"),
-    pytest.param(["--grid", "depth=2,4", "--jobs", "0"], "argument --jobs: jobs=0 is outside the domain", id="jobs-zero"),
-    pytest.param(["--grid", "depth=2,4", "--json", "--csv"], "not allowed with argument", id="json-and-csv"),
-    pytest.param(["--grid", "depth=2,4", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"],
-                 "jobs sizes the local processes", id="jobs-with-address"),
-    pytest.param(["--grid", "depth=2,4", "--alpha", "0"], "argument --alpha: alpha=0 is outside the domain", id="alpha-zero"),
-]
-
-
-@pytest.mark.parametrize(("extra", "message"), CLI_BAD)
-def test_cli_bad_sweep_options_are_one_line_and_exit_2(capsys, extra, message):
-    assert main(["sweep", HE, *extra]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and message in err
-
+# -- bad input (the table is tests/test_bad_input.py) --------------------------------------------------------
 
 def test_a_store_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(execution, "run_task", None)

@@ -79,32 +79,7 @@ def test_exact_claim_reports_its_tolerance_and_no_stderr():
     assert v.resolution >= v.tolerance / abs(v.expected)
 
 
-# --- bad input through the Python API (one table) ------------------------------------
-
-BAD_CALLS = [
-    ("xent.nope", {}, ValueError, "unknown claim 'xent.nope'"),
-    ("xent.margin", {"K": 0}, ValueError, "K=0 is outside the domain: integer with 2 <= K"),
-    ("xent.margin", {"K": 2.5}, TypeError, "K=2.5 must be an integer"),
-    ("xent.margin", {"m": "1"}, TypeError, "m='1' must be a number"),
-    ("xent.margin", {"m": math.inf}, ValueError, "m=inf is outside the domain: finite real"),
-    ("xent.margin", {"nosuch": 1}, TypeError, "unknown parameter 'nosuch' for xent.margin; its parameters: K, m"),
-    ("xent.derivatives", {"n": 3}, ValueError, "n=3 is outside the domain: one of 1, 2"),
-    ("xent.score-identity", {"s": 0.0}, ValueError, "s=0.0 is outside the domain: finite real with 0 < s <= 100"),
-    ("xent.margin", {"resolution": -1}, ValueError, "resolution=-1 is outside the domain"),
-    ("xent.margin", {"alpha": 2}, ValueError, "alpha=2 is outside the domain"),
-    ("xent.margin", {"seed": -1}, ValueError, "seed=-1 is outside the domain: integer >= 0"),
-    ("xent.margin", {"seed": "x"}, TypeError, "seed='x' must be an integer"),
-    ("xent.margin", {"backend": "tpu"}, ValueError, "backend='tpu' is outside the domain: one of numpy, cupy, torch, array-api-strict, auto"),
-    (42, {}, TypeError, "a claim is a Claim or a claim id such as 'xent.margin', not int"),
-]
-
-
-@pytest.mark.parametrize("claim_id, kwargs, error, message", BAD_CALLS)
-def test_bad_input_raises_one_clear_error_naming_the_parameter(claim_id, kwargs, error, message):
-    with pytest.raises(error) as info:
-        wb.verify(claim_id, **kwargs)
-    assert message in str(info.value)
-
+# --- backends that cannot run (the table of bad input is tests/test_bad_input.py) ----
 
 def test_cupy_missing_is_one_clear_error(monkeypatch):
     import sys

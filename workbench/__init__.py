@@ -8,26 +8,25 @@ verified numerically by batched kernels with an honest statistical verdict.
 log((K - 1)*exp(m) + 1)
 """
 
-from . import catalog as _catalog  # noqa: F401  (registers the built-in claims)
-
 from numerics import BackendUnavailable
 from proofs import Derivation, Source
 
+from . import catalog as _catalog  # noqa: F401  (registers the built-in claims)
+from . import printing as _printing  # noqa: F401  (registers the text and LaTeX faces)
+from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
 from ._version import __version__  # noqa: F401  (the package version)
 from .asymptotics import Limit
 from .claim_type import Claim
+from .execution import verify_many
 from .export import latex
-from .figures import figure
 from .figures import areas as _figure_areas  # noqa: F401  (registers the areas' figures)
-from . import printing as _printing  # noqa: F401  (registers the text and LaTeX faces)
-from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
+from .figures import figure
 from .parameters import Parameter, choice, integer, real
 from .registry import UnknownClaim, claim, claims, register
+from .settings import RunSettings
 from .sweeps import SweepResult, sweep
 from .verdict import Verdict
 from .verification import verify
-from .execution import verify_many
-from .settings import RunSettings
 
 __all__ = [
     "BackendUnavailable",

@@ -120,7 +120,7 @@ class Fit:
     def curve(self, limit: Limit, x) -> np.ndarray:
         """The fitted f(x) at ``x``."""
         h = limit.scale(x)
-        return self.limit + sum(b * h ** ((k + 1) * self.order) for k, b in enumerate(self.corrections))
+        return np.asarray(self.limit + sum(b * h ** ((k + 1) * self.order) for k, b in enumerate(self.corrections)))
 
     def to_dict(self) -> dict:
         return {
@@ -141,7 +141,7 @@ def _design(limit: Limit, xs, order: float) -> np.ndarray:
     return np.stack([h ** (k * order) for k in range(limit.terms + 1)], axis=1)
 
 
-def extrapolation_weights(limit: Limit, xs: Sequence[float], stderrs: Sequence[float] | None = None) -> np.ndarray:
+def extrapolation_weights(limit: Limit, xs: Sequence[float] | np.ndarray, stderrs: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
     """The coefficients c_j of the fitted limit, a = sum_j c_j f_j (weighted by 1/s_j^2 when given)."""
     a = _design(limit, xs, limit.order if limit.order is not None else 1.0)
     w = np.ones(len(xs)) if stderrs is None else 1.0 / np.asarray(stderrs, dtype=float) ** 2
@@ -149,8 +149,8 @@ def extrapolation_weights(limit: Limit, xs: Sequence[float], stderrs: Sequence[f
     return np.linalg.solve(a.T @ aw, aw.T)[0]
 
 
-def fit(limit: Limit, xs: Sequence[float], values: Sequence[float], stderrs: Sequence[float],
-        floors: Sequence[float] | None = None) -> Fit:
+def fit(limit: Limit, xs: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray, stderrs: Sequence[float] | np.ndarray,
+        floors: Sequence[float] | np.ndarray | None = None) -> Fit:
     """Weighted least-squares fit of the expansion to the sweep (standard errors must be positive)."""
     from scipy.stats import chi2 as chi2_dist
 

@@ -151,7 +151,7 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
             return verdict, None, None
         report.phase(0, "drawing the figure")
         fig = figure(task.claim, seed=task.settings.seed, backend=task.settings.backend, **task.params)
-        return verdict, save(fig, p.out.with_name(_figure_name(stem, task.claim)), force=p.force), fig.get_label()
+        return verdict, save(fig, p.out.with_name(_figure_name(stem, task.claim)), force=p.force), str(fig.get_label())
 
     reporter = reporter if reporter is not None else Reporter()
     done: list[Any] = [None] * len(p.plan.tasks)

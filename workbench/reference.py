@@ -10,7 +10,6 @@ is not silently rounded to 0 the way a fixed 50-digit evaluation would round it.
 from __future__ import annotations
 
 import builtins
-
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any

@@ -78,7 +78,9 @@ def math(c: Claim, expr: sp.Basic) -> str:
     expr = sp.sympify(expr)
     labels = {}
     for p in c.parameters:
-        for choice, code in zip(p.choices, p.codes):
+        if not p.codes:  # a choice without numeric codes appears by name already
+            continue
+        for choice, code in zip(p.choices, p.codes, strict=True):
             label = sp.Symbol(f"zz_{p.name}_{choice}")  # sorts after the parameter, so it prints on the right
             labels[label] = rf"\text{{{latex_text(choice)}}}"
             expr = expr.xreplace({sp.Eq(sym, code): sp.Eq(sym, label) for sym in expr.free_symbols if sym.name == p.name})

@@ -21,7 +21,8 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from numerics import Estimate, backend as make_backend
+from numerics import Estimate
+from numerics import backend as make_backend
 from numerics.estimate import clopper_pearson_upper
 
 from .asymptotics import extrapolation_weights, fit

@@ -42,8 +42,8 @@ def setting(name: str | Parameter) -> Callable[[str], object]:
     return parse
 
 
-def _run_options() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _run_options() -> Parser:
+    p = Parser(add_help=False)
     g = p.add_argument_group("run settings")
     g.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                    help="set a parameter of the claims that have it (repeatable)")
@@ -59,8 +59,8 @@ def _run_options() -> argparse.ArgumentParser:
     return p
 
 
-def _grid_options(required: bool) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _grid_options(required: bool) -> Parser:
+    p = Parser(add_help=False)
     g = p.add_argument_group("sweep")
     g.add_argument("--grid", action="append", default=[], required=required, metavar="NAME=V1,V2|A:B[:C]",
                    help="a swept parameter: values by commas, or START:STOP[:STEP] (stop excluded); one per axis")

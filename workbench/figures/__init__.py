@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from numerics import backend as make_backend, check_seed
+from numerics import backend as make_backend
 
 from ..faces import provide
 from ..files import MARKER, OutputError, atomic_write, check_target
+from ..settings import RunSettings
 from .style import new_figure, styled
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class PlotContext:
     seed: int = 0
     backend: str = "numpy"
 
-    def closed_form(self, vary: str, xs: Sequence[float], **overrides: Any) -> np.ndarray:
+    def closed_form(self, vary: str, xs: Sequence[float] | np.ndarray, **overrides: Any) -> np.ndarray:
         """The closed form evaluated (float64) along ``vary``, other parameters from the context."""
         import sympy as sp
 
@@ -78,7 +79,7 @@ class PlotContext:
         with np.errstate(all="ignore"):
             return np.broadcast_to(np.asarray(f(np.asarray(xs, dtype=float)), dtype=float), np.shape(xs)).copy()
 
-    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float | None = None, **overrides: Any) -> Points:
+    def measure(self, vary: str, xs: Sequence[float] | np.ndarray, *, resolution: float | None = None, **overrides: Any) -> Points:
         """One :func:`~workbench.verify` run per value of ``vary`` (seed ``seed + i``)."""
         from ..verification import verify
 
@@ -118,7 +119,7 @@ def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **param
 
     c = _as_claim(claim)
     values = c.resolve(params)
-    check_seed(seed)
+    RunSettings(backend=backend, seed=seed)  # validated as verify() validates them
     make_backend(backend, seed)  # an unusable backend fails here, before any work
     plot = PLOTS.get(c.id) or c.plot or default_plot
     with styled():
@@ -159,6 +160,8 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     if lim is None:
         raise TypeError(f"{ctx.claim.id} is not an asymptotic claim")
     v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, resolution=resolution, **{**ctx.params, **overrides})
+    if v.fit is None or v.sweep is None:
+        raise ValueError(f"{ctx.claim.id}: the run has no sweep to draw")
     xs = np.array([pt["x"] for pt in v.sweep], dtype=float)
     order = v.fit["order"]
     u = lim.scale(xs) ** order

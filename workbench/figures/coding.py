@@ -58,9 +58,15 @@ def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log2(p)).sum(axis=1)
 
 
+def _largest_K(ctx: PlotContext) -> int:
+    """The largest alphabet size the claim admits."""
+    high = ctx.claim.parameter("K").high
+    return int(high) if high is not None else max(SIZES)
+
+
 def _fraction_panel(ax, ctx: PlotContext, label: str) -> None:
     """The verifier's fraction of draws within the bound, at several alphabet sizes."""
-    sizes = [k for k in SIZES if k <= ctx.claim.parameter("K").high]
+    sizes = [k for k in SIZES if k <= _largest_K(ctx)]
     pts = ctx.measure("K", sizes)
     ax.axhline(1.0, color="0.15", lw=1.0, label="closed form: 1")
     draw_points(ax, pts, pts.estimate, ctx.error_label, color="C3", ms=3)
@@ -113,7 +119,7 @@ def gallager_plot(ctx: PlotContext) -> Figure:
     from numerics.redundancy import GALLAGER_SIGMA, gallager_bound, uniform_redundancy
 
     fig, (top, bottom) = new_figure(2, height=4.2, ratios=(1.7, 1), sharex=False)
-    for (K, alpha, p, _, c), colour in zip(_cloud(ctx), _COLOURS, strict=True):
+    for (K, alpha, _, _, c), colour in zip(_cloud(ctx), _COLOURS, strict=True):
         top.plot(c.pmax, c.redundancy, ".", color=colour, ms=1.6, alpha=0.6, label=rf"$K={K},\ \alpha={alpha:g}$")
     ks = np.arange(2, 4097)
     top.plot(1.0 / ks, [uniform_redundancy(int(k)) for k in ks], ".", color="0.35", ms=1.0,
@@ -147,15 +153,15 @@ def gallager_plot(ctx: PlotContext) -> Figure:
 def kraft_plot(ctx: PlotContext) -> Figure:
     """Kraft sums of Huffman codes (exactly 1) and of Shannon codes (below 1) against K."""
     from numerics.coding import dirichlet, kraft_sums
-    from numerics.redundancy import _information
+    from numerics.redundancy import self_information
 
     fig, (ax,) = new_figure(1, height=2.6)
     xp, rng = _generator(ctx)
-    sizes = [k for k in SIZES if k <= ctx.claim.parameter("K").high]
+    sizes = [k for k in SIZES if k <= _largest_K(ctx)]
     alpha = ctx.params["concentration"]
     for j, K in enumerate(sizes):
         p = dirichlet(xp, rng, 300, K, alpha)
-        _, shannon = kraft_sums(np.ceil(_information(p)).astype(np.int64))
+        _, shannon = kraft_sums(np.ceil(self_information(p)).astype(np.int64))
         jitter = K * 2 ** (0.25 * (np.linspace(-1, 1, shannon.size)))
         ax.plot(jitter, shannon, ".", color="C0", ms=1.4, alpha=0.5, label="Shannon codes" if j == 0 else None)
     pts = ctx.measure("K", sizes)
@@ -187,7 +193,7 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
     from numerics.huffman import code_lengths
 
     fig, (top, bottom) = new_figure(2, height=3.6, ratios=(1.4, 1))
-    high = ctx.claim.parameter("K").high
+    high = _largest_K(ctx)
     ks = list(range(2, 17))
     dense = np.arange(2, 17)
     top.plot(dense, ctx.closed_form("K", dense), color="0.15", lw=1.0, label=r"$2-2^{2-K}$", zorder=2)
@@ -203,7 +209,7 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
         delta = Fraction(1, 3 << (K + 1))
         p = [comb[0] - delta, *comb[1:-1], comb[-1] + delta]
         lengths = code_lengths(p)
-        L = sum((pi * int(li) for pi, li in zip(p, lengths)), Fraction(0))
+        L = sum((pi * int(li) for pi, li in zip(p, lengths, strict=True)), Fraction(0))
         with mp.workdps(40):
             h = -mp.fsum(mp.mpf(q.numerator) / q.denominator * mp.log(mp.mpf(q.numerator) / q.denominator, 2) for q in p)
             gaps.append(float(mp.mpf(L.numerator) / L.denominator - h))

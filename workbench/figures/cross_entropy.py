@@ -20,7 +20,7 @@ import numpy as np
 
 from numerics import cross_entropy as kernels
 
-from . import draw_points, PlotContext, register_plots, residual_panel
+from . import PlotContext, draw_points, register_plots, residual_panel
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ _EXP_OVERFLOW = math.log(float(np.finfo(np.float64).max))  # exp(m) = inf beyond
 _NAIVE_ZERO = math.log(_EPS / 2)  # 1 + e^m rounds to 1 below m = -36.7
 
 
-def _closed_form_precise(ctx: PlotContext, vary: str, xs: Sequence[float], dps: int = 50, **overrides: Any) -> np.ndarray:
+def _closed_form_precise(ctx: PlotContext, vary: str, xs: Sequence[float] | np.ndarray, dps: int = 50, **overrides: Any) -> np.ndarray:
     """The closed form in mpmath at ``dps`` digits, rounded to float64 once at the end.
 
     :meth:`PlotContext.closed_form` evaluates in float64, which rounds ``log(1 + e^{-60})``

@@ -60,7 +60,7 @@ def baldi_hornik_plot(ctx: PlotContext):
     ax.plot(x, closed, "_", color="C0", ms=14, mew=1.6, label=r"closed form $\frac{1}{2}(\mathrm{tr}\,\Sigma_{yy} - \sum_{I}\lambda_i)$")
     colours = ["C2" if q["negative"] == 0 else "C3" for q in points]
     ax.scatter(x, [q["loss"] for q in points], c=colours, s=14, zorder=3, label="numerical loss")
-    for xi, q in zip(x, points):
+    for xi, q in zip(x, points, strict=True):
         ax.annotate(str(q["negative"]), (xi, q["loss"]), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=6)
     ranks = [sorted(p["d_y"] - i for i in q["subset"]) for q in points]  # 1 = largest eigenvalue
     ax.set_xticks(x, ["{" + ",".join(map(str, r)) + "}" for r in ranks],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import draw_points, PlotContext, register_plots
+from . import PlotContext, draw_points, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import draw_points, PlotContext, Points, register_plots, residual_panel
+from . import PlotContext, Points, draw_points, register_plots, residual_panel
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class _Seeds:
     def __init__(self, ctx: PlotContext) -> None:
         self.ctx, self.next = ctx, 0
 
-    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float, **overrides: Any) -> Points:
+    def measure(self, vary: str, xs: Sequence[float] | np.ndarray, *, resolution: float, **overrides: Any) -> Points:
         ctx = replace(self.ctx, seed=self.ctx.seed + self.next)
         self.next += len(xs)
         return ctx.measure(vary, xs, resolution=resolution, **overrides)
@@ -101,7 +101,8 @@ def _legend_proxies(ax: Axes, *, where: str, points_label: str, line_label: str 
     bars = LineCollection([], colors=grey, linewidths=0.8)
     point = ErrorbarContainer((marker, caps, (bars,)), has_xerr=False, has_yerr=True, label=points_label)
     line = Line2D([], [], color=grey, lw=1.1, label=line_label)
-    ax.legend(handles=[line, point], loc=where, handlelength=1.8, **kw)
+    handles: list[Any] = [line, point]  # an ErrorbarContainer is a legend handle, not an Artist
+    ax.legend(handles=handles, handlelength=1.8, **{"loc": where, **kw})
 
 
 def _relative_residuals(ax: Axes, series: Sequence[tuple[Points, str]], spacing: float, ylabel: str) -> None:
@@ -134,7 +135,7 @@ def _depth_ticks(ax: Axes, deepest: int) -> None:
     ax.set_xticks([t for t in ticks if 0 <= t <= deepest])
 
 
-def _log_limits(ax: Axes, values: Sequence[float], *, pad: float = 0.1, least: float = 0.6) -> None:
+def _log_limits(ax: Axes, values: Sequence[float] | np.ndarray, *, pad: float = 0.1, least: float = 0.6) -> None:
     """Log-scale limits around ``values``: a margin of ``pad`` of the span at each end, the
     span at least ``least`` decades."""
     low, high = math.log10(float(np.min(values))), math.log10(float(np.max(values)))
@@ -178,7 +179,9 @@ def _depth_plot(ctx: PlotContext, *, ylabel: str, residual_label: str, line_labe
     seeds = _Seeds(ctx)
     dense = np.arange(1, depths[-1] + 1)
     fig, (top, bottom) = new_figure(2, height=3.3, ratios=(2.3, 1))
-    measured, curves, labels = [], [], []
+    measured: list[Any] = []
+    curves: list[Any] = []
+    labels: list[Any] = []
     for c, colour in zip(HE_CS, _HE_COLOURS, strict=True):
         curve = ctx.closed_form("depth", dense, c=c)
         pts = seeds.measure("depth", depths, resolution=0.02, c=c)
@@ -248,7 +251,9 @@ def relu_critical_plot(ctx: PlotContext) -> Figure:
     seeds = _Seeds(ctx)
     dense = np.arange(0, depths[-1] + 1)
     fig, (top, bottom) = new_figure(2, height=4.0, ratios=(1.35, 1), sharex=False)
-    measured, curves, labels = [], {}, []
+    measured: list[Any] = []
+    curves: dict[Any, Any] = {}
+    labels: list[Any] = []
     for c in CRITICAL_CS:
         colour = _PHASE[c]
         curve = (c / 2.0) ** dense.astype(float)  # G(0) = 1: the closed form extended to the input

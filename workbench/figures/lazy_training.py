@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import asymptotic_panel, PlotContext, register_plots
+from . import PlotContext, asymptotic_panel, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import asymptotic_panel, draw_points, PlotContext, register_plots
+from . import PlotContext, asymptotic_panel, draw_points, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:

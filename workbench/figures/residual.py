@@ -25,7 +25,7 @@ import numpy as np
 from numerics import backend as make_backend
 from numerics import residual as kernels
 
-from . import draw_points, PlotContext, Points, register_plots
+from . import PlotContext, Points, draw_points, register_plots
 from .initialization import depth_grid
 from .style import new_figure
 
@@ -47,7 +47,7 @@ class _Seeds:
     def __init__(self, ctx: PlotContext) -> None:
         self.ctx, self.next = ctx, 0
 
-    def measure(self, vary: str, xs: Sequence[Any], *, resolution: float | None = None, **overrides: Any) -> Points:
+    def measure(self, vary: str, xs: Sequence[float] | np.ndarray, *, resolution: float | None = None, **overrides: Any) -> Points:
         ctx = replace(self.ctx, seed=self.ctx.seed + self.next)
         self.next += len(xs)
         return ctx.measure(vary, xs, resolution=resolution, **overrides)
@@ -55,8 +55,9 @@ class _Seeds:
     def pairs(self, vary: str, points: Sequence[tuple[Any, dict]], *, resolution: float | None = None) -> Points:
         """One run per ``(x, overrides)``: a series whose other parameters change along it."""
         runs = [self.measure(vary, [x], resolution=resolution, **extra) for x, extra in points]
-        return Points(*(np.concatenate([getattr(r, f) for r in runs]) for f in ("x", "expected", "estimate", "error", "passed")),
-                      verdicts=tuple(v for r in runs for v in r.verdicts))
+        x, expected, estimate, error, passed = (np.concatenate([getattr(r, f) for r in runs])
+                                                for f in ("x", "expected", "estimate", "error", "passed"))
+        return Points(x, expected, estimate, error, passed, verdicts=tuple(v for r in runs for v in r.verdicts))
 
 
 def _rng(ctx: PlotContext, seed: int):
@@ -215,7 +216,7 @@ def vanishing_plot(ctx: PlotContext) -> Figure:
     fig, (top, bottom) = new_figure(2, height=4.0, ratios=(1.5, 1))
     scaled = seeds.pairs("depth", [(d, {"sigma2": ALPHA / d}) for d in depths], resolution=0.02)
     fixed = seeds.measure("depth", depths, resolution=0.02)
-    scaled_curve = np.array([ctx.closed_form("depth", [d], sigma2=ALPHA / d)[0] for d in dense])
+    scaled_curve = np.array([ctx.closed_form("depth", [float(d)], sigma2=ALPHA / d)[0] for d in dense])
     fixed_curve = ctx.closed_form("depth", dense)
     plain = PLAIN_GAIN ** (2.0 * np.concatenate([[0], dense]))
     top.plot(dense, fixed_curve, color="C3", lw=1.0, label=rf"$(1+\sigma^2)^L$, $\sigma^2={s2:g}$", zorder=2)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import asymptotic_panel, PlotContext, register_plots
+from . import PlotContext, asymptotic_panel, register_plots
 from .style import new_figure
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ def nngp_plot(ctx: PlotContext) -> Figure:
 
     th0, depth = float(ctx.params["theta"]), int(ctx.params["L"])
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.4, 1), sharex=False)
-    lo, hi = ctx.claim.parameter("theta").low, ctx.claim.parameter("theta").high
+    theta = ctx.claim.parameter("theta")
+    lo, hi = float(theta.low or 0.0), float(theta.high or math.pi)
     angles = np.linspace(lo, hi, 200)
     top.plot(angles, np.cos(angles), color="0.6", lw=0.8, ls=":", label=r"input $\cos\theta$")
     k = 0
