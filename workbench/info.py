@@ -13,6 +13,12 @@ import sys
 from importlib import metadata
 from typing import Any
 
+from numerics import BackendUnavailable, backend
+
+from ._version import __version__
+from .export import LatexUnavailable, latex_tools
+from .settings import available_cores
+
 __all__ = ["info", "info_text"]
 
 LIBRARIES = ("numpy", "scipy", "sympy", "mpmath", "matplotlib", "rich", "threadpoolctl", "array-api-compat",
@@ -27,7 +33,6 @@ def _version(dist: str) -> str | None:
 
 
 def _backends() -> dict[str, dict[str, Any]]:
-    from numerics import BackendUnavailable, backend
 
     out: dict[str, dict[str, Any]] = {}
     for name in ("numpy", "cupy", "torch", "array-api-strict"):
@@ -62,7 +67,6 @@ def _blas() -> list[dict[str, Any]]:
 
 
 def _latex() -> dict[str, Any]:
-    from .export import LatexUnavailable, latex_tools
 
     try:
         return {"usable": True, "compiler": latex_tools()}
@@ -72,8 +76,6 @@ def _latex() -> dict[str, Any]:
 
 def info() -> dict[str, Any]:
     """Everything ``workbench info`` prints, as a JSON-ready dict."""
-    from ._version import __version__
-    from .settings import available_cores
 
     return {
         "workbench": __version__,

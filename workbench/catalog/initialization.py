@@ -9,6 +9,7 @@ from proofs import initialization as derivations
 
 from ..claim_type import Claim
 from ..parameters import choice, integer, real
+from ..reference import reference_value
 from ..registry import register
 
 __all__ = ["HE_FORWARD", "HE_BACKWARD", "XAVIER", "GAIN", "RELU_CRITICAL", "variance_constraint"]
@@ -137,7 +138,6 @@ _WHY = {
 
 def gain_remarks(values: dict) -> list[str]:
     """How the derived gain compares with the library convention, stated plainly."""
-    from ..reference import reference_value
 
     name = values["activation"]
     derived = float(reference_value(GAIN.closed_form, GAIN.symbolic(values))[0])

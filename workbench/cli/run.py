@@ -13,7 +13,7 @@ from ..claim_type import Claim
 from ..errors import DomainError
 from ..execution import execute
 from ..export import LatexError, plan_latex, write_latex
-from ..figures import FORMATS, save
+from ..figures import FORMATS, figure, save
 from ..figures.sweep import sweep_figure
 from ..files import OutputError, check_target
 from ..plan import plan_claims, unused_settings
@@ -176,7 +176,6 @@ def plot(args: Namespace) -> int:
     plan = plan_claims([c], _params([c], args.sets), _settings(args))
     check_target(args.output, force=args.force)
     task = plan.tasks[0]
-    from ..figures import figure
 
     fig = figure(c, seed=task.settings.seed, backend=task.settings.backend, **task.params)
     print(f"wrote {save(fig, args.output, force=args.force)}")

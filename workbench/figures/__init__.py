@@ -28,9 +28,12 @@ import numpy as np
 
 from numerics import backend as make_backend
 
+from .._version import __version__
 from ..faces import provide
 from ..files import MARKER, OutputError, atomic_write, check_target
+from ..plan import as_claim as _as_claim
 from ..settings import RunSettings
+from ..verification import verify
 from .style import new_figure, styled
 
 if TYPE_CHECKING:
@@ -81,7 +84,6 @@ class PlotContext:
 
     def measure(self, vary: str, xs: Sequence[float] | np.ndarray, *, resolution: float | None = None, **overrides: Any) -> Points:
         """One :func:`~workbench.verify` run per value of ``vary`` (seed ``seed + i``)."""
-        from ..verification import verify
 
         values = {**self.params, **overrides}
         verdicts = tuple(
@@ -115,7 +117,6 @@ def register_plots(plots: dict[str, Callable[[PlotContext], Any]]) -> None:
 
 def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
     """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure."""
-    from ..plan import as_claim as _as_claim
 
     c = _as_claim(claim)
     values = c.resolve(params)
@@ -154,7 +155,6 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
     quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
     limit at 0 (+-1 s.e.) and the closed form. Returns the :class:`~workbench.Verdict` drawn."""
-    from ..verification import verify
 
     lim = ctx.claim.limit
     if lim is None:
@@ -232,7 +232,6 @@ def residual_panel(ax, pts: Points, scale: str) -> None:
 
 
 def _metadata(fmt: str) -> dict[str, str]:
-    from .._version import __version__
 
     creator = f"{MARKER} by workbench {__version__}"
     return {"png": {"Software": creator}}.get(fmt, {"Creator": creator})

@@ -19,6 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numerics import backend
+from numerics.coding import comb_distribution, dirichlet, kraft_sums
+from numerics.entropy import quantized_gaussian_entropy
+from numerics.huffman import batch_code_lengths, code_lengths
+from numerics.redundancy import GALLAGER_SIGMA, certify, gallager_bound, self_information, uniform_redundancy
+
 from . import PlotContext, asymptotic_panel, draw_points, register_plots
 from .style import new_figure
 
@@ -33,7 +39,6 @@ _COLOURS = ("C0", "C1", "C2", "C3", "C4", "C5", "C6")
 
 
 def _generator(ctx: PlotContext):
-    from numerics import backend
 
     b = backend(ctx.backend, ctx.seed + 10_000)
     return b.xp, b.rng
@@ -41,9 +46,6 @@ def _generator(ctx: PlotContext):
 
 def _cloud(ctx: PlotContext, per: int = 300):
     """(K, alpha, p, lengths, certified) for a few Dirichlet clouds."""
-    from numerics.coding import dirichlet
-    from numerics.huffman import batch_code_lengths
-    from numerics.redundancy import certify
 
     xp, rng = _generator(ctx)
     out = []
@@ -116,7 +118,6 @@ def bounds_plot(ctx: PlotContext) -> Figure:
 
 def gallager_plot(ctx: PlotContext) -> Figure:
     """L - H against p_max for Dirichlet clouds and uniform distributions, under Gallager's bound."""
-    from numerics.redundancy import GALLAGER_SIGMA, gallager_bound, uniform_redundancy
 
     fig, (top, bottom) = new_figure(2, height=4.2, ratios=(1.7, 1), sharex=False)
     for (K, alpha, _, _, c), colour in zip(_cloud(ctx), _COLOURS, strict=True):
@@ -152,8 +153,6 @@ def gallager_plot(ctx: PlotContext) -> Figure:
 
 def kraft_plot(ctx: PlotContext) -> Figure:
     """Kraft sums of Huffman codes (exactly 1) and of Shannon codes (below 1) against K."""
-    from numerics.coding import dirichlet, kraft_sums
-    from numerics.redundancy import self_information
 
     fig, (ax,) = new_figure(1, height=2.6)
     xp, rng = _generator(ctx)
@@ -189,8 +188,6 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
 
     import mpmath as mp
 
-    from numerics.coding import comb_distribution
-    from numerics.huffman import code_lengths
 
     fig, (top, bottom) = new_figure(2, height=3.6, ratios=(1.4, 1))
     high = _largest_K(ctx)
@@ -231,7 +228,6 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
 
 def quantized_gaussian_plot(ctx: PlotContext) -> Figure:
     """H_Delta against Delta with the high-resolution line; the sweep and its extrapolation."""
-    from numerics.entropy import quantized_gaussian_entropy
 
     fig, (top, bottom) = new_figure(2, height=4.4, ratios=(1.3, 1), sharex=False)
     v = asymptotic_panel(bottom, ctx)

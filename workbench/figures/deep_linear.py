@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from numerics import backend
+from numerics.deep_linear import critical_points
+
 from . import PlotContext, register_plots
 from .style import new_figure
 
@@ -48,8 +51,6 @@ def scalar_plot(ctx: PlotContext):
 
 def baldi_hornik_plot(ctx: PlotContext):
     """Loss and Hessian index of every rank-k critical point of two-layer regression."""
-    from numerics import backend
-    from numerics.deep_linear import critical_points
 
     p = ctx.params
     b = backend(ctx.backend, ctx.seed)  # the verifier's own data for this seed

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numerics import backend as make_backend
+from numerics.deep_linear_training import critical_gap, gd_error_bound, no_bad_minima_runs, saxe_network, saxe_steps
+from numerics.estimate import clopper_pearson_upper
+
+from ..catalog.deep_linear_training import no_bad_minima_constraint, saxe_constraint
+from ..reference import reference_value
 from . import PlotContext, draw_points, register_plots
 from .style import new_figure
 
@@ -29,11 +35,7 @@ _COLOURS = ("C3", "C1", "C2", "C0")
 
 def saxe_plot(ctx: PlotContext) -> Figure:
     """Learned mode strengths u(t)/s over time for several s, one network, against the closed form."""
-    from numerics import backend as make_backend
-    from numerics.deep_linear_training import gd_error_bound, saxe_network, saxe_steps
 
-    from ..catalog.deep_linear_training import saxe_constraint
-    from ..reference import reference_value
 
     u0, lr = ctx.params["u0"], ctx.params["lr"]
     weakest = min(SAXE_STRENGTHS)  # until the weakest mode is 99% learned, and a little longer
@@ -90,12 +92,7 @@ def saxe_plot(ctx: PlotContext) -> Figure:
 
 def no_bad_minima_plot(ctx: PlotContext) -> Figure:
     """Excess final loss of each run over the closed-form minimum, against the gap to the next critical value."""
-    from numerics import backend as make_backend
-    from numerics.deep_linear_training import critical_gap, no_bad_minima_runs
-    from numerics.estimate import clopper_pearson_upper
 
-    from ..catalog.deep_linear_training import no_bad_minima_constraint
-    from ..reference import reference_value
 
     p = ctx.params
     best = float(reference_value(ctx.claim.closed_form, ctx.claim.symbolic(p))[0])

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..catalog.double_descent import GAP
+from ..verification import verify
 from . import PlotContext, asymptotic_panel, draw_points, register_plots, residual_panel
 from .style import new_figure
 
@@ -51,7 +53,6 @@ def limit_curve(gammas, sigma: float, r: float) -> np.ndarray:
 
 def ridgeless_plot(ctx: PlotContext) -> Figure:
     """Risk against gamma (limit, finite-n curves, verifier points), and the sweep to the limit at gamma."""
-    from ..verification import verify
 
     g0, sd, r = float(ctx.params["gamma"]), float(ctx.params["sigma"]), float(ctx.params["r"])
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.4, 1), sharex=False)
@@ -94,7 +95,6 @@ def ridgeless_plot(ctx: PlotContext) -> Figure:
 
 def finite_plot(ctx: PlotContext) -> Figure:
     """The exact risk against p at the claim's n, with verifier runs; relative residuals below."""
-    from ..catalog.double_descent import GAP
 
     n, sd, r = int(ctx.params["n"]), float(ctx.params["sigma"]), float(ctx.params["r"])
     ps = [p for p in sorted({1, *np.linspace(1, 3 * n, 9).round().astype(int).tolist()}) if abs(p - n) >= GAP]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..catalog.initialization import CONVENTIONS
 from . import PlotContext, Points, draw_points, register_plots
 from .initialization import SLOPES, _finish, _replicates, _Seeds
 from .style import new_figure
@@ -47,7 +48,6 @@ def _gain_panel(ax: Axes, pts: Points, convention: tuple[str, float], title: str
 def gain_plot(ctx: PlotContext) -> Figure:
     """Leaky-ReLU gains sqrt(2/(1 + a^2)) against a; tanh and SELU derived gains against the conventions."""
     # torch.nn.init.calculate_gain's values, kept with the claims (which import this module, hence here)
-    from ..catalog.initialization import CONVENTIONS
 
     seeds = _Seeds(ctx)
     slopes = seeds.measure("negative_slope", SLOPES, resolution=0.02, activation="leaky_relu")

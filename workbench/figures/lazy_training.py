@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numerics import backend
+from numerics.lazy_training import QUANTITIES, scaling
+
 from . import PlotContext, asymptotic_panel, register_plots
 from .style import new_figure
 
@@ -35,8 +38,6 @@ _COLOURS = {"weights": "C0", "function": "C1", "kernel": "C2"}
 
 def lazy_plot(ctx: PlotContext) -> Figure:
     """Each quantity against width, log-log, with fitted slopes; the verifier's local exponents below."""
-    from numerics import backend
-    from numerics.lazy_training import QUANTITIES, scaling
 
     which = ctx.params["quantity"]
     fig, (top, bottom) = new_figure(2, height=4.8, ratios=(1.3, 1), sharex=False)

@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numerics import backend
+from numerics.random_matrices import product_singular_values
+from proofs import random_matrices as P
+
+from ..reference import reference_value
 from . import PlotContext, asymptotic_panel, draw_points, register_plots
 from .style import new_figure
 
@@ -48,7 +53,6 @@ def spectrum_indices(n: int, most: int = 16) -> list[int]:
 
 def _closed_form_at(ctx: PlotContext, **values) -> float:
     """The claim's closed form (rigorously evaluated, as the verifier does) at the context's values overridden."""
-    from ..reference import reference_value
 
     return float(reference_value(ctx.claim.closed_form, ctx.claim.symbolic({**ctx.params, **values}))[0])
 
@@ -119,7 +123,6 @@ def exact_second_moment(L: int, widths) -> np.ndarray:
     """The exact finite-width m_2(L, N) of :func:`proofs.random_matrices.second_moment`, along ``widths``."""
     import sympy as sp
 
-    from proofs import random_matrices as P
 
     f = sp.lambdify(P.N, P.second_moment(L), modules="numpy")
     return np.asarray(f(np.asarray(widths, dtype=float)), dtype=float)
@@ -127,8 +130,6 @@ def exact_second_moment(L: int, widths) -> np.ndarray:
 
 def _histograms(ax, ctx: PlotContext, depths: list[int]) -> None:
     """Squared singular values of Gaussian products (per unit ln s^2) against Fuss-Catalan; orthogonal at 1."""
-    from numerics import backend
-    from numerics.random_matrices import product_singular_values
 
     b = backend(ctx.backend, ctx.seed + 1)  # independent of the verifier's run with ctx.seed
     edges = np.linspace(math.log(1e-4), math.log(40.0), 61)

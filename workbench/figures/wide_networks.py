@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numerics import backend
+from numerics.wide_networks import ntk_fluctuation
+
+from ..verification import verify
 from . import PlotContext, asymptotic_panel, register_plots
 from .style import new_figure
 
@@ -32,7 +36,6 @@ _COLOURS = ("C0", "C2", "C1", "C3", "C4")
 
 def nngp_plot(ctx: PlotContext) -> Figure:
     """Covariance against angle for depths 1..5 with verifier points; the width sweep below."""
-    from ..verification import verify
 
     th0, depth = float(ctx.params["theta"]), int(ctx.params["L"])
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.4, 1), sharex=False)
@@ -79,8 +82,6 @@ FLUCTUATION_NETWORKS = 400
 
 def ntk_plot(ctx: PlotContext) -> Figure:
     """The NTK against angle (by trained layers) with verifier points; the fluctuation against width, log-log."""
-    from numerics import backend
-    from numerics.wide_networks import ntk_fluctuation
 
     th0, width, which = float(ctx.params["theta"]), int(ctx.params["N"]), ctx.params["trained"]
     fig, (top, bottom) = new_figure(2, height=4.6, ratios=(1.2, 1), sharex=False)
