@@ -18,6 +18,7 @@ from user_claim import user_claim
 import workbench as wb
 import workbench.execution as execution
 import workbench.executors as executors
+import workbench.sweeps as sweeps
 from workbench.cli import main
 from workbench.executors import SchedulerUnreachable, local_cluster
 from workbench.files import OutputError
@@ -113,7 +114,7 @@ def test_by_default_a_sweep_runs_on_local_processes_with_the_serial_verdicts(ser
 
 
 def test_without_dask_a_scheduler_is_refused_in_one_line(monkeypatch, capsys):
-    monkeypatch.setattr(executors, "dask_installed", lambda: False)
+    monkeypatch.setattr(sweeps, "dask_installed", lambda: False)
     with pytest.raises(ValueError, match=r"needs Dask: pip install \"workbench\[distributed\]\""):
         sweep(HE, GRID, scheduler="dask", **FAST)
     assert main(["sweep", HE, "--grid", "depth=2,4", "--scheduler", "tcp://127.0.0.1:9"]) == 2

@@ -32,7 +32,7 @@ from . import _version
 from .claim_type import Claim
 from .errors import DomainError
 from .execution import execute
-from .executors import choose
+from .executors import choose, dask_installed
 from .multiple_testing import METHODS, family_wise, p_value
 from .plan import Plan, plan_grid
 from .progress import Reporter
@@ -142,11 +142,8 @@ def plan_sweep(claim: Claim | str, grid: Mapping[str, Any] | Iterable[str], *, p
         raise DomainError("give a Dask client or a scheduler address, not both")
     if settings.jobs is not None and scheduler not in (None, "serial", "dask") and settings.jobs != 1:
         raise DomainError("jobs sizes the local processes; an existing cluster at a scheduler address has its own")
-    if scheduler not in (None, "serial"):
-        from .executors import dask_installed
-
-        if not dask_installed():
-            raise DomainError(f'scheduler={scheduler!r} needs Dask: pip install "workbench[distributed]"')
+    if scheduler not in (None, "serial") and not dask_installed():
+        raise DomainError(f'scheduler={scheduler!r} needs Dask: pip install "workbench[distributed]"')
     st = Store(store) if store is not None else None
     if st is not None:
         st.check(plan.tasks[0].claim.id)
