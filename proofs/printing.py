@@ -13,7 +13,10 @@ import unicodedata
 
 import sympy as sp
 
-__all__ = ["Notation", "latex_text", "latex_number", "latex_expr", "latex_relation", "text_relation"]
+__all__ = [
+    "Notation", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
+    "text_relation",
+]
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -121,21 +124,82 @@ def latex_number(x: float | int, digits: int = 10) -> str:
     return power if mantissa in ("1", "1.0") else ("-" + power if mantissa == "-1" else rf"{mantissa}\times {power}")
 
 
+# The LaTeX of symbols whose names are not LaTeX (``E||h^l||^2``), registered where they are made.
+_NAMES: dict[str, str] = {}
+# Words that are labels, not products of variables, when they appear as a subscript: n_in -> n_{\mathrm{in}}.
+_WORDS = frozenset({"in", "out", "max", "min", "eff", "ls", "init", "tot", "opt", "fit", "ref", "cr", "crit"})
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?'*")
+
+
+def symbol(name: str, latex: str | None = None, **assumptions) -> sp.Symbol:
+    r"""A SymPy symbol whose LaTeX is ``latex`` wherever it is printed:
+    ``symbol("E||h^l||^2", r"\mathbb{E}\,\|h^l\|^2", positive=True)``."""
+    if latex is not None:
+        _register(name, latex)
+    return sp.Symbol(name, **assumptions)
+
+
+def indexed(name: str, latex: str | None = None, **assumptions) -> sp.IndexedBase:
+    r"""An indexed base (``W[i, j]``) whose label prints as ``latex``: ``indexed("h^(l-1)", "h^{l-1}")``."""
+    if latex is not None:
+        _register(name, latex)
+    return sp.IndexedBase(name, **assumptions)
+
+
+def _register(name: str, latex: str) -> None:
+    if _NAMES.setdefault(name, latex) != latex:
+        raise ValueError(f"the symbol {name!r} already prints as {_NAMES[name]!r}, not {latex!r}")
+
+
+def symbol_latex(name: str) -> str | None:
+    r"""The LaTeX of a symbol's name: the registered one, else ``n_in`` -> ``n_{\mathrm{in}}``, a
+    multi-letter name upright (``relu`` -> ``\mathrm{relu}``), Greek names as letters; None for
+    a name that is not LaTeX and was never registered (it would print mangled).
+
+    >>> symbol_latex("n_in"), symbol_latex("Sigma_xx"), symbol_latex("q0"), symbol_latex("W'")
+    ('n_{\\mathrm{in}}', '\\Sigma_{xx}', 'q_{0}', "W'")
+    """
+    if name in _NAMES:
+        return _NAMES[name]
+    if not _PLAIN_NAME.fullmatch(name):
+        return None
+    base, _, sub = name.rstrip("'").partition("_")
+    primes = name[len(name.rstrip("'")):]
+    digits = re.search(r"\d+$", base)
+    if digits and not sub:
+        base, sub = base[: digits.start()], digits.group()
+    if base in _GREEK_MACROS or base.lower() in ("lambda", "lamda"):
+        head = "\\" + base
+    elif len(base) > 1 and base not in ("ln", "log"):
+        head = rf"\mathrm{{{base}}}"
+    else:
+        head = base
+    if sub:
+        tail = rf"\mathrm{{{sub}}}" if sub in _WORDS or (len(sub) > 2 and sub.isalpha()) else sub
+        return f"{head}_{{{tail}}}{primes}"
+    return head + primes
+
+
 def latex_expr(expr: sp.Basic, names: dict[str, str] | None = None) -> str:
-    """``sympy.latex`` with symbols renamed by name (``{"fan_in": "n"}``), whatever their
-    assumptions, and long floats (SELU's 32-digit constants) shown to ten digits."""
+    """``sympy.latex`` with every symbol printed by :func:`symbol_latex`, or renamed by name
+    (``{"fan_in": "n"}``, a claim's parameters), whatever its assumptions; long floats (SELU's
+    32-digit constants) shown to ten digits."""
     expr = sp.sympify(expr)
     expr = expr.xreplace({f: sp.Float(f, 10) for f in expr.atoms(sp.Float) if f._prec > 34})  # ten digits to read
-    if not names:
-        return sp.latex(expr)
-    return sp.latex(expr, symbol_names={s: names[s.name] for s in expr.free_symbols if s.name in names})
+    names = names or {}
+    symbol_names = {}
+    for s in expr.atoms(sp.Symbol):
+        shown = names.get(s.name) or symbol_latex(s.name)
+        if shown is not None:
+            symbol_names[s] = shown
+    return sp.latex(expr, symbol_names=symbol_names)
 
 
 _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 
 def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
-    return f"{sp.latex(lhs)} {_LATEX_REL[rel]} {sp.latex(rhs)}"
+    return f"{latex_expr(lhs)} {_LATEX_REL[rel]} {latex_expr(rhs)}"
 
 
 def text_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:

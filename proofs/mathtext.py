@@ -1,0 +1,228 @@
+r"""Text with inline mathematics, written once and rendered three ways.
+
+A claim's title, statement, assumptions, parameter documentation and proof-step reasons are
+written as running text with inline LaTeX math between dollar signs, as in a paper:
+
+>>> s = r"In a ReLU network of width $n$, $\mathbb{E}\,\|h^L\|^2/n = c\,(c/2)^{L-1} q_0$ (50% of $W_{ij}$)."
+
+- :func:`to_latex` gives LaTeX: the text between the formulas escaped, the formulas as written;
+- :func:`to_text` gives readable Unicode for the terminal, ``--json`` and ``str()``, through
+  pylatexenc's LaTeX-to-text conversion (with the notation of this project added);
+- :func:`to_markdown` gives Markdown with MathJax formulas for Jupyter.
+
+>>> print(to_text(s))
+In a ReLU network of width n, 𝔼 ‖h^L‖²/n = c (c/2)^(L-1) q₀ (50% of Wᵢⱼ).
+>>> print(to_latex(r"50% of $W_{ij}$"))
+50\% of $W_{ij}$
+
+:func:`check` refuses text whose dollar signs do not pair up or whose formulas do not parse.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.latexwalker import LatexCharsNode, LatexGroupNode, LatexMacroNode, LatexWalker
+from pylatexenc.latexwalker import get_default_latex_context_db as _walker_db
+from pylatexenc.macrospec import MacroSpec
+
+from .printing import latex_text
+
+__all__ = ["check", "split", "to_latex", "to_markdown", "to_text"]
+
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+_SUPERSCRIPT = str.maketrans("0123456789+-=()nilT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱˡᵀ")
+_SUBSCRIPT = str.maketrans("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUPERSCRIPTABLE = set("0123456789+-=()nilT")
+_SUBSCRIPTABLE = set("0123456789+-=()aeijklmnoprstuvx")
+
+# Notation pylatexenc's default tables drop or spell out (its defaults cover Greek letters and most
+# symbols); each is what a reader of the terminal expects to see.
+_RELATIONS = {
+    "ne": "≠", "neq": "≠", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "to": "→", "mapsto": "↦",
+    "approx": "≈", "sim": "~", "propto": "∝", "in": "∈", "notin": "∉", "subset": "⊂", "subseteq": "⊆",
+    "times": "×", "otimes": "⊗", "cup": "∪", "cap": "∩", "Rightarrow": "⇒", "iff": "⇔", "implies": "⇒",
+    "mid": "|", "ll": "≪", "gg": "≫", "equiv": "≡", "coloneqq": ":=",
+}
+_SYMBOLS = {
+    "|": "‖", "Vert": "‖", "lVert": "‖", "rVert": "‖", "lvert": "|", "rvert": "|", "cdots": "⋯",
+    "ldots": "…", "dots": "…", "cdot": "·", "top": "ᵀ", "infty": "∞", "partial": "∂", "nabla": "∇",
+    "pm": "±", "mp": "∓", "left": "", "right": "", "big": "", "Big": "", "bigl": "", "bigr": "", "Bigl": "",
+    "Bigr": "", ",": " ", ";": " ", ":": " ", "!": "", "quad": "  ", "qquad": "    ", "lfloor": "⌊",
+    "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "langle": "⟨", "rangle": "⟩", "sum": "∑", "prod": "∏",
+    "int": "∫", "emptyset": "∅", "forall": "∀", "exists": "∃", "prime": "′", "ell": "ℓ", "{": "{", "}": "}",
+}
+_OPERATORS = ("ln", "log", "exp", "det", "min", "max", "sup", "inf", "lim", "tr", "sin", "cos", "tanh", "arccos",
+              "arcsin", "arg", "argmin", "argmax")
+_ONE_ARGUMENT = ("operatorname", "mathrm", "text", "textrm", "mathbf", "boldsymbol", "mathcal", "mathit", "mathsf",
+                 "mathbb", "sqrt", "hat", "tilde", "bar", "overline", "widehat", "dot")
+_TWO_ARGUMENTS = ("frac", "tfrac", "dfrac", "binom")
+
+
+def _argument(node, converter) -> str:
+    if node is None:
+        return ""
+    return converter.nodelist_to_text(node.nodelist if node.isNodeType(LatexGroupNode) else [node]).strip()
+
+
+def _grouped(text: str) -> str:
+    """``text`` in parentheses unless it is one symbol or number."""
+    return text if re.fullmatch(r"[\w.′²³⁰¹⁴-⁹₀-₉ᵢⱼₖₗₘₙ]+", text) else f"({text})"
+
+
+def _two(form: str):
+    def repl(n, l2tobj) -> str:
+        a, b = (_argument(x, l2tobj) for x in n.nodeargd.argnlist[-2:])
+        return form.format(_grouped(a), _grouped(b)) if "/" in form else form.format(a, b)
+    return repl
+
+
+def _one(form: str):
+    def repl(n, l2tobj) -> str:
+        return form.format(_argument(n.nodeargd.argnlist[-1], l2tobj))
+    return repl
+
+
+_MACROS: dict[str, object] = {
+    **{name: f" {sym} " for name, sym in _RELATIONS.items()},
+    **_SYMBOLS,
+    **{name: f"{name} " for name in _OPERATORS},
+    **{name: _one("{}") for name in _ONE_ARGUMENT},
+    "sqrt": lambda n, l2tobj: "√" + _grouped(_argument(n.nodeargd.argnlist[-1], l2tobj)), "bar": _one("{}̄"), "hat": _one("{}̂"), "tilde": _one("{}̃"),
+    "overline": _one("{}̄"), "widehat": _one("{}̂"), "dot": _one("{}̇"),
+    "frac": _two("{}/{}"), "tfrac": _two("{}/{}"), "dfrac": _two("{}/{}"), "binom": _two("C({}, {})"),
+}
+_BLACKBOARD = {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "P": "ℙ", "Q": "ℚ", "C": "ℂ", "1": "𝟙"}
+
+
+def split(text: str) -> list[tuple[bool, str]]:
+    """``text`` as (is_math, chunk) pairs; a ``\\$`` outside math is a literal dollar sign.
+
+    >>> split(r"a $x^2$ b")
+    [(False, 'a '), (True, 'x^2'), (False, ' b')]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text with math must be a str, not {type(text).__name__}")
+    parts = _DOLLAR.split(text)
+    if len(parts) % 2 == 0:
+        raise ValueError(f"unpaired $ in {text!r}: inline math is written between two dollar signs")
+    return [(i % 2 == 1, chunk) for i, chunk in enumerate(parts) if chunk or i % 2 == 1]
+
+
+def check(text: str) -> str:
+    """``text`` itself when its dollar signs pair up and each formula parses; else ValueError."""
+    for is_math, chunk in split(text):
+        if is_math and not chunk.strip():
+            raise ValueError(f"an empty formula $$ in {text!r}")
+        if is_math:
+            depth = 0
+            for ch in re.sub(r"\\[{}]", "", chunk):
+                depth += {"{": 1, "}": -1}.get(ch, 0)
+                if depth < 0:
+                    break
+            if depth != 0:
+                raise ValueError(f"unbalanced braces in the formula ${chunk}$ of {text!r}")
+            _walker(chunk, False).get_latex_nodes()
+    return text
+
+
+def to_latex(text: str) -> str:
+    r"""LaTeX: the text escaped (``%``, ``&``, ``_`` ... are literal), each formula as written."""
+    return "".join(f"${chunk}$" if is_math else latex_text(chunk.replace(r"\$", "$")) for is_math, chunk in split(text))
+
+
+def to_markdown(text: str) -> str:
+    """Markdown for Jupyter: the formulas as MathJax ``$...$``, Markdown's specials in the text escaped."""
+    return "".join(f"${chunk}$" if is_math else re.sub(r"([\\`*_\[\]#<>|])", r"\\\1", chunk.replace(r"\$", "$"))
+                   for is_math, chunk in split(text))
+
+
+def to_text(text: str) -> str:
+    """Readable Unicode: each formula converted by pylatexenc with this project's notation."""
+    converter = _converter()
+    out = []
+    for is_math, chunk in split(text):
+        out.append(_math_text(converter, chunk) if is_math else chunk.replace(r"\$", "$"))
+    text = re.sub(r"[ \t]{2,}", " ", "".join(out)).strip()
+    return re.sub(r"([(\[{]) | ([)\]},])", r"\1\2", text)
+
+
+@cache
+def _converter() -> _Converter:
+    db = get_default_latex_context_db()
+    db.add_context_category("workbench", prepend=True,
+                            macros=[MacroTextSpec(name, simplify_repl=text) for name, text in _MACROS.items()])
+    return _Converter(latex_context=db, math_mode="text", strict_latex_spaces=True)
+
+
+@cache
+def _parsing_context():
+    db = _walker_db()
+    db.add_context_category("workbench", prepend=True,
+                            macros=[MacroSpec(name, "{") for name in _ONE_ARGUMENT]
+                            + [MacroSpec(name, "{{") for name in _TWO_ARGUMENTS])
+    return db
+
+
+def _walker(chunk: str, tolerant: bool) -> LatexWalker:
+    return LatexWalker(chunk, latex_context=_parsing_context(), tolerant_parsing=tolerant)
+
+
+def _math_text(converter: _Converter, chunk: str) -> str:
+    nodes = _walker(chunk, True).get_latex_nodes()[0]
+    return converter.nodelist_to_text(nodes).strip()
+
+
+def _script(body: str, kind: str) -> str:
+    """``body`` as a superscript (``kind`` ``^``) or subscript: Unicode where every character has
+    one, else ``^(L-1)`` / ``_in``."""
+    table, allowed = (_SUPERSCRIPT, _SUPERSCRIPTABLE) if kind == "^" else (_SUBSCRIPT, _SUBSCRIPTABLE)
+    if body and set(body) <= allowed:
+        return body.translate(table)
+    if kind == "_" and body.isalnum():
+        return f"_{body}"
+    return f"{kind}({body})" if len(body) > 1 else f"{kind}{body}"
+
+
+class _Converter(LatexNodes2Text):
+    """pylatexenc's converter with scripts (``^``, ``_``) set as Unicode scripts where they exist,
+    and ``\\mathbb`` letters as double-struck characters."""
+
+    def nodelist_to_text(self, nodelist) -> str:
+        out: list[str] = []
+        pending = ""  # a ^ or _ waiting for its argument (the next node)
+        for node in nodelist:
+            if node is None:
+                continue
+            if pending:
+                body = self.nodelist_to_text(node.nodelist) if node.isNodeType(LatexGroupNode) else None
+                if body is None and node.isNodeType(LatexCharsNode):
+                    body, rest = node.chars[:1], node.chars[1:]
+                    out.append(_script(body, pending) + self._chars(rest))
+                else:
+                    out.append(_script(body if body is not None else self.node_to_text(node).strip(), pending))
+                pending = ""
+                continue
+            if node.isNodeType(LatexMacroNode) and node.macroname == "mathbb" and node.nodeargd is not None:
+                out.append("".join(_BLACKBOARD.get(ch, ch) for ch in _argument(node.nodeargd.argnlist[-1], self)))
+                continue
+            if node.isNodeType(LatexCharsNode):
+                text = node.chars
+                if text.endswith(("^", "_")) and not text.endswith(("\\^", "\\_")):
+                    out.append(self._chars(text[:-1]))
+                    pending = text[-1]
+                else:
+                    out.append(self._chars(text))
+                continue
+            out.append(self.node_to_text(node))
+        if pending:
+            out.append(pending)
+        return "".join(out)
+
+    @staticmethod
+    def _chars(text: str) -> str:
+        """Scripts inside one run of characters (``h^2``, ``q_0``), one character each."""
+        return re.sub(r"([\^_])([A-Za-z0-9])", lambda m: _script(m.group(2), m.group(1)), text)
