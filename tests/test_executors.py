@@ -198,3 +198,30 @@ def test_a_dask_local_cluster_from_an_unguarded_script_is_refused_in_one_line(tm
     """)
     assert proc.returncode == 0, proc.stderr
     assert 'if __name__ == "__main__":' in proc.stdout and len(proc.stdout.splitlines()) == 1
+
+
+def test_the_main_guard_is_told_apart_from_top_level_code(tmp_path):
+    # the guard is what makes a LocalCluster safe: its workers import __main__ again (as __mp_main__)
+    proc = _script(tmp_path, """
+        from workbench.executors import _unguarded_script
+
+        def call():
+            return _unguarded_script()
+
+        print("top level", _unguarded_script(), call())
+        if __name__ == "__main__":
+            print("guarded", _unguarded_script(), call())
+        if "__main__" == __name__:
+            print("guarded too", _unguarded_script())
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["top level True True", "guarded False False", "guarded too False"]
+
+
+def test_the_command_line_starts_a_dask_local_cluster(tmp_path):
+    # python -m workbench keeps its call under a main guard, which the cluster's workers need
+    pytest.importorskip("distributed")
+    proc = subprocess.run([sys.executable, "-m", "workbench", "sweep", "xent.margin", "--grid", "m=1,2", "--scheduler", "dask",
+                           "--json"], capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert '"executor": "dask LocalCluster' in proc.stdout

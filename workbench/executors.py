@@ -13,6 +13,7 @@ use ``N`` cores instead of fighting over them); the serial executor leaves this 
 
 from __future__ import annotations
 
+import ast
 import inspect
 import logging
 import multiprocessing
@@ -24,6 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from .errors import DomainError, InputError, InputTypeError
@@ -224,16 +226,39 @@ def dask_installed() -> bool:
 
 
 def _unguarded_script() -> bool:
-    """Whether we are called from the top level of a script run as ``__main__`` (or from its
-    re-import in a spawned process): a LocalCluster's workers would import it again."""
+    """Whether we are called from a script's top-level code outside ``if __name__ == "__main__":``
+    (or from its re-import in a spawned process): a LocalCluster's workers import the script again,
+    and an unguarded call would start another cluster in each of them."""
     main = sys.modules.get("__main__")
-    if main is None or not getattr(main, "__file__", None):
+    path = getattr(main, "__file__", None)
+    if not path:
         return False  # a REPL or a notebook
     for frame_info in inspect.stack()[1:]:
         name = frame_info.frame.f_globals.get("__name__")
-        if name == "__mp_main__" or (name == "__main__" and frame_info.function == "<module>"):
+        if name == "__mp_main__":
+            return True
+        if name == "__main__" and frame_info.function == "<module>":
+            return not _under_main_guard(path, frame_info.frame.f_lineno)
+    return False
+
+
+def _under_main_guard(path: str, line: int) -> bool:
+    """Whether ``line`` of the script ``path`` lies inside an ``if __name__ == "__main__":`` block."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return True  # the source cannot be read: let Dask try
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.lineno <= line <= (node.end_lineno or line):
             return True
     return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
 
 
 class Dask(Executor):
@@ -306,7 +331,15 @@ def _quiet_dask():
 def connect(scheduler: str, timeout: float):
     """A Dask client of the scheduler at ``scheduler``, or SchedulerUnreachable within ``timeout`` s."""
     from distributed import Client
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
 
+    try:
+        protocol, location = parse_address(scheduler)
+        if protocol in ("tcp", "tls", "ws", "wss", "ucx"):
+            parse_host_port(location)  # a malformed address fails here, before a Client exists to be torn down
+    except ValueError as exc:
+        raise SchedulerUnreachable(f"scheduler={scheduler!r} is not a Dask address such as 'tcp://host:8786' ({exc})") from None
     try:
         with _quiet_dask():
             return Client(scheduler, timeout=f"{timeout}s", set_as_default=False)

@@ -49,9 +49,12 @@ def parse_grid(c: Claim, grid: Mapping[str, Any] | Iterable[str]) -> dict[str, t
     """
     if isinstance(grid, Mapping):
         items = list(grid.items())
+    elif not isinstance(grid, Iterable):
+        raise InputTypeError(f"grid must map parameter names to values, e.g. {{'depth': [2, 4, 8]}}, or list "
+                             f"'NAME=VALUES' items, not {type(grid).__name__}")
     else:
         items = []
-        for item in grid:
+        for item in [grid] if isinstance(grid, str) else grid:
             name, sep, text = str(item).partition("=")
             if not sep or not name.strip():
                 raise DomainError(f"--grid {item!r} must read NAME=V1,V2,... or NAME=START:STOP[:STEP]")

@@ -17,9 +17,10 @@ from typing import Any
 from numerics import backend as make_backend
 
 from .claim_type import Claim
-from .errors import DomainError, InputTypeError
+from .errors import DomainError, InputError, InputTypeError
 from .grids import parse_grid
 from .registry import claim as lookup
+from .registry import claims as claims_of
 from .registry import select
 from .settings import RunSettings
 from .store import canonical
@@ -61,6 +62,9 @@ def as_claim(c: Claim | str) -> Claim:
     if isinstance(c, Claim):
         return c
     if isinstance(c, str):
+        area = [k.id for k in claims_of(c)] if "." not in c else []
+        if area:
+            raise DomainError(f"{c!r} is an area; give one claim id: {', '.join(area)}")
         return lookup(c)
     raise InputTypeError(f"a claim is a Claim or a claim id such as 'xent.margin', not {type(c).__name__}")
 
@@ -78,6 +82,8 @@ def plan_claims(claims: Sequence[Claim | str] | None = None, params: Mapping[str
     """Every claim of ``claims`` (ids, areas or Claim objects; all registered claims when empty) at
     ``params[claim id]`` (defaults for the rest). The level is Bonferroni-corrected over the claims."""
     settings = _settings(settings)
+    if isinstance(claims, (str, Claim)):
+        claims = [claims]
     chosen: list[Claim] = []
     for c in claims or []:
         for one in ([c] if isinstance(c, Claim) else select([c]) if isinstance(c, str) else [as_claim(c)]):
@@ -85,13 +91,23 @@ def plan_claims(claims: Sequence[Claim | str] | None = None, params: Mapping[str
                 chosen.append(one)
     chosen = chosen or select(None)
     params = dict(params or {})
-    for cid in params:
+    for cid, values in params.items():
         if all(c.id != cid for c in chosen):
-            raise DomainError(f"parameters were given for {cid!r}, which is not among the claims of this run")
+            raise DomainError(f"parameters were given for {cid!r}, which is not among the claims of this run "
+                              f"(params maps claim ids to their parameters, e.g. {{'xent.margin': {{'K': 3}}}})")
+        if not isinstance(values, Mapping):
+            raise InputTypeError(f"params[{cid!r}] must map parameter names to values, not {type(values).__name__}")
     each = settings.alpha / len(chosen)
-    tasks = tuple(Task(c, c.resolve(params.get(c.id, {})), settings, each) for c in chosen)
+    tasks = []
+    for c in chosen:
+        try:
+            tasks.append(Task(c, c.resolve(params.get(c.id, {})), settings, each))
+        except InputError as exc:
+            if len(chosen) == 1:
+                raise
+            raise type(exc)(f"{c.id}: {exc}") from None  # several claims of the run may share a parameter name
     make_backend(settings.backend, settings.seed)  # an unusable backend fails now, before any work
-    return Plan(tasks, settings)
+    return Plan(tuple(tasks), settings)
 
 
 def point_seed(seed: int, claim_id: str, point: Mapping[str, Any]) -> int:

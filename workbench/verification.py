@@ -36,6 +36,7 @@ from .verdict import Verdict
 
 __all__ = ["verify", "run_task"]
 
+_PROBE = 16  # the pilot's first sixteenth times the run (see _spend)
 _CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
 _TINY = 1e-150  # a point measured without spread still gets a finite weight (1/_TINY**2 is finite)
 _EPS64 = 2.0**-52
@@ -248,19 +249,33 @@ def _standardised(deviation: float, unit: float) -> float:
 def _spend(c: Claim, b, values: dict, target: float, alpha: float, cap: int, reporter: Reporter,
            warned: list[bool]) -> Estimate:
     """Pilot, then enough replicates for ``target`` (re-planned once the variance is better known,
-    at most ``cap``); a remainder predicted to take over a minute is announced first."""
+    at most ``cap``); a remainder predicted to take over a minute is announced first.
+
+    The pilot starts with a probe of a sixteenth of it, so that a slow run is announced after a
+    sixteenth of the pilot's time; the draws are the same whatever the timing (probe, then the rest)."""
+    pilot = min(c.pilot, cap)
+    probe = pilot // _PROBE if pilot >= _PROBE * 64 else pilot
     began = time.perf_counter()
-    est = c.experiment(b.xp, b.rng, min(c.pilot, cap), **values)
+    est = c.experiment(b.xp, b.rng, probe, **values)
     per_replicate = (time.perf_counter() - began) / max(est.n, 1)
-    for _ in range(3):
-        need = min(max(replicates_for(est.sd, target, alpha), est.n), cap)
-        if need <= est.n:
-            break
+
+    def announce(need: int) -> None:
         predicted = per_replicate * (need - est.n)
         if predicted > SLOW and not warned[0]:
             warned[0] = True
             reporter.warn(0, f"{c.id}: about {duration(predicted)} more for {need - est.n:,} replicates "
                              f"({per_replicate * 1e3:.3g} ms each); a coarser --resolution is faster")
+
+    if est.n < pilot:
+        announce(min(max(replicates_for(est.sd, target, alpha), pilot), cap))
+        reporter.advance(0, est.n, pilot)
+        est = est.merge(c.experiment(b.xp, b.rng, pilot - est.n, **values))
+        per_replicate = (time.perf_counter() - began) / max(est.n, 1)
+    for _ in range(3):
+        need = min(max(replicates_for(est.sd, target, alpha), est.n), cap)
+        if need <= est.n:
+            break
+        announce(need)
         while est.n < need:
             reporter.advance(0, est.n, need)
             chunk = min(_CHUNK, max(need - est.n, _MIN_CHUNK))

@@ -66,8 +66,9 @@ def compress(args: Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     n = report["weights"]
-    print(f"{args.weights}: {n} {report['dtype']} weights, shape {tuple(report['shape'])}, quantised to {args.bits} bits "
-          f"(uniform, per-tensor step {report['step']:.6g}), {report['symbols']} distinct levels")
+    print(f"{args.weights}: {n} {report['dtype']} weights, shape {tuple(report['shape'])}, quantised to {args.bits} "
+          f"bit{'s' if args.bits != 1 else ''} (uniform, per-tensor step {report['step']:.6g}), {report['symbols']} distinct "
+          f"level{'s' if report['symbols'] != 1 else ''}")
     if n:
         print(f"entropy H = {report['entropy_bits']:.4f} bits/weight; Huffman L = {report['huffman_bits']:.4f} bits/weight "
               f"(payload), {report['file_bits_per_weight']:.4f} with header, table, index and checksum")
@@ -78,7 +79,10 @@ def compress(args: Namespace) -> int:
             print(f"huffman.quantized-gaussian: (1/2) log2(2 pi e s^2) - log2(step) = {report['gaussian_estimate']:.4f} "
                   f"bits for Gaussian weights of the same s = {report['weights_std']:.4g}")
     ratio = report["ratio_vs_float32"]
-    print(f"wrote {out}: {report['file_bytes']} bytes" + (f", {ratio:.3f}x smaller than float32" if ratio else ""))
+    size = ""
+    if ratio:  # the file against the same weights stored as float32
+        size = f", {ratio:.3f}x smaller than float32" if ratio >= 1 else f", {1 / ratio:.3f}x larger than float32"
+    print(f"wrote {out}: {report['file_bytes']} bytes{size}")
     return 0
 
 

@@ -115,7 +115,7 @@ def _plan_sweep(args: Namespace):
 
 
 def _run_sweep(args: Namespace, planned) -> SweepResult:
-    terminal = Terminal("points")
+    terminal = Terminal("points", unit="points")
     try:
         return run_sweep(planned, terminal)
     except KeyboardInterrupt:

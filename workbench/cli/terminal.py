@@ -39,8 +39,9 @@ def status_text(v: Verdict, markup: bool = True) -> str:
 class Terminal(Reporter):
     """The CLI's reporter (see the module docstring); ``noun`` names the units of the run."""
 
-    def __init__(self, noun: str = "claims", *, live: bool | None = None) -> None:
+    def __init__(self, noun: str = "claims", *, live: bool | None = None, unit: str = "replicates") -> None:
         self.noun = noun
+        self.unit = unit  # what a task's progress counts
         self.live = sys.stderr.isatty() if live is None else live
         self.labels: list[str] = []
         self.fraction: dict[int, float] = {}
@@ -72,7 +73,8 @@ class Terminal(Reporter):
                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                                 console=Console(stderr=True), transient=True)
         self.display.start()
-        self.overall = self.display.add_task(f"{len(labels)} {self.noun}", total=len(labels))
+        noun = self.noun[:-1] if len(labels) == 1 and self.noun.endswith("s") else self.noun
+        self.overall = self.display.add_task(f"{len(labels)} {noun}", total=len(labels))
 
     def phase(self, i: int, text: str) -> None:
         if self.display is None:
@@ -127,7 +129,7 @@ class Terminal(Reporter):
         self.last_plain = now
         elapsed = now - self.started
         eta = f", about {duration(elapsed * (total - done) / done)} left" if 0 < done < total else ""
-        print(f"{self.labels[0]}: {done}/{total} {self.noun}{eta}", file=sys.stderr, flush=True)
+        print(f"{self.labels[0]}: {done:,}/{total:,} {self.unit}{eta}", file=sys.stderr, flush=True)
 
     @property
     def seconds(self) -> float:
@@ -139,7 +141,9 @@ def verdict_table(verdicts: Sequence[Verdict], title: str):
 
     table = Table(title=title)
     for col in ("claim", "parameters", "expected", "estimate", "stderr", "resolution", "replicates", "seconds", "verdict"):
-        table.add_column(col, justify="right" if col not in ("claim", "parameters", "verdict") else "left")
+        # the claim id is never cut; a number wraps onto a second line rather than losing its exponent
+        table.add_column(col, justify="right" if col not in ("claim", "parameters", "verdict") else "left",
+                         no_wrap=col in ("claim", "verdict"), overflow="fold")
     for v in verdicts:
         table.add_row(v.id, parameters_text(v.parameters), number(v.expected), number(v.estimate),
                       number(v.stderr, 3) if v.kind != "exact" else "exact", resolution_text(v), str(v.replicates),
