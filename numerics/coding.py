@@ -85,10 +85,10 @@ def bounds_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration: 
     p = dirichlet(xp, rng, draws, K, concentration)
     c = certify(p, batch_code_lengths(p))
     events = [
-        ("draws with L < H (violating the lower bound)", int((~c.lower_ok).sum())),
-        ("draws with L >= H + 1 (violating the upper bound)", int((~c.upper_ok).sum())),
-        (f"draws with L - H < {NEAR:g} bit (the lower bound approached)", int((c.redundancy < NEAR).sum())),
-        (f"draws with L - H > 1 - {NEAR:g} bit (the upper bound approached)", int((c.redundancy > 1 - NEAR).sum())),
+        ("draws with $L < H$ (violating the lower bound)", int((~c.lower_ok).sum())),
+        (r"draws with $L \ge H + 1$ (violating the upper bound)", int((~c.upper_ok).sum())),
+        (f"draws with $L - H < {NEAR:g}$ bit (the lower bound approached)", int((c.redundancy < NEAR).sum())),
+        (f"draws with $L - H > 1 - {NEAR:g}$ bit (the upper bound approached)", int((c.redundancy > 1 - NEAR).sum())),
         ("draws decided in exact rational and 50+ digit arithmetic (within float64 rounding of a bound)", int(c.refined.sum())),
     ]
     return fraction_estimate(within(c), xp, events)
@@ -129,8 +129,9 @@ def gallager_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration
     pmax = np.concatenate([r.pmax for r in results])
     events = [
         ("probes violating Gallager's bound", int((~ok).sum())),
-        (f"probes within {NEAR:g} bit of Gallager's bound", int((margin < NEAR).sum())),
-        ("probes with p_max >= 1/2 (the sharper bound 2 - h(p_max) - p_max applies)", int((pmax >= 0.5).sum())),
+        (f"probes within ${NEAR:g}$ bit of Gallager's bound", int((margin < NEAR).sum())),
+        (r"probes with $p_{\mathrm{max}} \ge 1/2$ (the sharper bound $2 - h(p_{\mathrm{max}}) - p_{\mathrm{max}}$ "
+         "applies)", int((pmax >= 0.5).sum())),
         ("adversarial probes (uniform and two-level distributions)", int(ok.size - draws)),
         ("probes decided in exact rational and 50+ digit arithmetic (within float64 rounding of a bound)",
          int(sum(r.refined.sum() for r in results))),
@@ -191,10 +192,11 @@ def kraft_estimate(xp: Any, p: np.ndarray, lengths: np.ndarray) -> Estimate:
         if worst == 1.0:  # differs from 1 below float64 resolution: step one ulp the right way
             worst = float(np.nextafter(1.0, 2.0 if sign[i] > 0 else 0.0))
     events = [
-        ("Huffman codes with Kraft sum != 1", int((sign != 0).sum())),
-        ("Huffman codes with Kraft sum > 1 (no prefix code has these lengths)", int((sign > 0).sum())),
-        ("Shannon codes (lengths ceil(-log2 p_i)) with Kraft sum = 1 (complete)", int((shannon_sign == 0).sum())),
-        (f"canonical Huffman codes checked pairwise prefix-free (of the first {checked})", int(prefix_free)),
+        (r"Huffman codes with Kraft sum $\ne 1$", int((sign != 0).sum())),
+        ("Huffman codes with Kraft sum $> 1$ (no prefix code has these lengths)", int((sign > 0).sum())),
+        (r"Shannon codes (lengths $\lceil -\log_2 p_i \rceil$) with Kraft sum $= 1$ (complete)",
+         int((shannon_sign == 0).sum())),
+        (f"canonical Huffman codes checked pairwise prefix-free (of the first ${checked}$)", int(prefix_free)),
     ]
     # exact: any sum != 1 reads as a float != 1, at least 2^-53 away (the spacing below 1); the tolerance,
     # 3/4 of that, rejects it, and a closed form 1 + 2 x tolerance rounds to 1 + 2^-52, also rejected
@@ -261,10 +263,10 @@ def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
         lp = _expected_length(perturbed)
         perturbed_gap = mp.mpf(lp.numerator) / lp.denominator - h
     events = [
-        ("comb: L = H exactly (exact rationals)", int(L == _exact_entropy(comb))),
-        ("random dyadic distributions with L = H exactly", int(dyadic_equal)),
-        ("random non-dyadic distributions with L > H (50 digits)", int(strict)),
-        ("the comb perturbed by 2^-(K+1)/3: L > H", int(perturbed_gap > mp.mpf(10) ** (10 - PRECISIONS[0]))),
+        ("comb: $L = H$ exactly (exact rationals)", int(L == _exact_entropy(comb))),
+        ("random dyadic distributions with $L = H$ exactly", int(dyadic_equal)),
+        ("random non-dyadic distributions with $L > H$ (50 digits)", int(strict)),
+        ("the comb perturbed by $2^{-(K+1)}/3$: $L > H$", int(perturbed_gap > mp.mpf(10) ** (10 - PRECISIONS[0]))),
     ]
     value = float(L)
     # L is an exact rational; converting it to float64 rounds by at most half an ulp
@@ -316,5 +318,5 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     _, bias_bound = miller_madow_bias(sigma, Delta, total)
     value = estimate + math.log2(Delta)
     floor = bias_bound + 16 * _EPS * (abs(estimate) + abs(math.log2(Delta)))
-    events = (("groups whose Huffman bits per weight fell outside [H, H + 1) of their own histogram", outside),)
+    events = (("groups whose Huffman bits per weight fell outside $[H, H + 1)$ of their own histogram", outside),)
     return Estimate(value, jackknife, groups, _backend(xp), "float64", floor, events)

@@ -270,5 +270,5 @@ def baldi_hornik_experiment(xp: Any, rng: Any, budget: int | None = None, *, d_x
     points = critical_points(rng, d_x=d_x, d_y=d_y, k=k, n=n)
     saddles = sum(p["negative"] > 0 for p in points)
     not_critical = sum(p["gradient"] > p["gradient_tolerance"] for p in points)
-    events = ((f"closed-form critical points (of {len(points)}) whose gradient did not vanish", not_critical),)
+    events = ((f"closed-form critical points (of ${len(points)}$) whose gradient did not vanish", not_critical),)
     return Estimate(float(saddles), 0.0, 1, backend_name(xp), "float64", 0.5, events)

@@ -334,7 +334,7 @@ def no_bad_minima_experiment(
         sums = to_host(xp.stack([xp.sum(tail), xp.sum(stuck), xp.sum(xp.astype(descending, xp.float64))]))
         tails += float(sums[0])
         acc.count("runs stuck above the global minimum (nearer another critical value)", int(sums[1]))
-        acc.count(f"runs still descending after {(EXTRA_ROUNDS + 1) * STEPS} steps", int(sums[2]))
+        acc.count(f"runs still descending after ${(EXTRA_ROUNDS + 1) * STEPS}$ steps", int(sums[2]))
         done += b
     est = acc.estimate()
     return Estimate(est.mean, est.stderr, est.n, est.backend, est.dtype, est.atol + tails / est.n, est.events)

@@ -178,7 +178,7 @@ def jacobian_experiment(xp: Any, rng: Any, budget: int | None = None, *, width: 
     disc, tol = out["discrepancy"]["product"], out["tolerance"]
     ratio = xp.where(valid, disc / tol, -1.0)
     worst = int(xp.argmax(ratio))
-    events = (("stacks excluded: a pre-activation within its rounding bound of 0 at the input", excluded),)
+    events = (("stacks excluded: a pre-activation within its rounding bound of $0$ at the input", excluded),)
     return Estimate(float(disc[worst]), 0.0, 1, backend_name(xp), "float64", float(tol[worst]), events)
 
 
@@ -291,16 +291,15 @@ def singular_bounds_experiment(
     random_values, random_tol = value[1:], tolerance[1:]  # the certified ones are those kept
     stacks, left_out = int(value.shape[0]) - 1, _count(xp, ~kept)
     if left_out == stacks:
-        text = "none certified"
-        outside = 0
-    elif upper:
-        outside = _count(xp, kept & (random_values - random_tol > exact + out["admissible"]))
-        closest = float(xp.max(xp.where(kept, random_values, -math.inf)))
-        text = f"the closest: its largest singular value was {closest / exact:.3g} times (1 + eps)^L"
-    else:
-        outside = _count(xp, kept & (random_values + random_tol < exact - out["admissible"]))
-        closest = float(xp.min(xp.where(kept, random_values, math.inf)))
-        text = f"the closest: its smallest singular value was {closest / exact:.3g} times (1 - eps)^L"
+        text, outside = "none certified", 0
+    else:  # how many certified random stacks passed the bound, and how close the closest one came
+        far = (random_values - random_tol > exact + out["admissible"]) if upper else (random_values + random_tol < exact - out["admissible"])
+        outside = _count(xp, kept & far)
+        closest = float(xp.max(xp.where(kept, random_values, -math.inf)) if upper else xp.min(xp.where(kept, random_values, math.inf)))
+        mantissa, _, power = f"{closest / exact:.3g}".partition("e")
+        ratio = mantissa + (rf"\times 10^{{{int(power)}}}" if power else "")
+        end, sign = ("largest", "+") if upper else ("smallest", "-")
+        text = rf"the closest: its {end} singular value was ${ratio}$ times $(1 {sign} \epsilon)^L$"
     events = (
         (f"random stacks outside the {bound} bound beyond rounding, of {stacks - left_out} certified ({text})", outside),
         ("random stacks left out: rounding bound not below their value (a product far below the product of norms)", left_out),
@@ -393,6 +392,6 @@ def vanishing_experiment(
         gain, inactive = gradient_gain(xp, rng, b, width=width, depth=depth, sigma2=sigma2, method=method)
         acc.add(gain)
         if method == "relu-mlp":
-            acc.count("stacks with a wholly inactive ReLU block (their branch is 0 there)", inactive)
+            acc.count("stacks with a wholly inactive ReLU block (their branch is $0$ there)", inactive)
         done += b
     return acc.estimate()

@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.calculus.util import maximum, minimum
 
 from .operators import Expectation, Quadrature
+from .printing import latex_expr
 
 __all__ = [
     "StepNotChecked",
@@ -275,9 +276,9 @@ def confirm_relation(
         except (TypeError, ValueError, NotImplementedError):
             low = None
         if low is not None and sp.simplify(low).is_nonnegative is True:
-            return f"exact minimum over {domain}"
+            return f"exact minimum over ${latex_expr(domain)}$"
         if _nonnegative_at_critical_points(gap, var, domain):
-            return f"critical points and ends of {domain}"
+            return f"critical points and ends of ${latex_expr(domain)}$"
     raise StepNotChecked(f"SymPy could not confirm {lhs} {rel} {rhs}")
 
 
@@ -308,7 +309,7 @@ def confirm_extremum(expr: sp.Expr, var: sp.Symbol, domain: sp.Set, value: sp.Ex
     found = find(expr, var, domain)
     if _is_zero(sp.sympify(found) - value) is None:
         raise StepNotChecked(f"SymPy found {kind} {found}, not {value}, for {expr} over {domain}")
-    return f"exact {kind}imum over {domain}"
+    return f"exact {kind}imum over ${latex_expr(domain)}$"
 
 
 def confirm_solutions(equation: sp.Basic, var: sp.Symbol, domain: sp.Set, stated: sp.Set,

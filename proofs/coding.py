@@ -43,6 +43,7 @@ from .derivation import (
     relation,
     substitute,
 )
+from .printing import indexed, symbol
 from .sources import Source
 
 __all__ = [
@@ -72,16 +73,16 @@ t = sp.Symbol("t", positive=True)
 x = sp.Symbol("x", real=True)
 psi_ = sp.Symbol("psi", positive=True)  # a ceiling's rounding, in (0, 1]
 p = sp.IndexedBase("p", positive=True)
-ell = sp.IndexedBase("ell", integer=True, positive=True)
+ell = indexed("ell", r"\ell", integer=True, positive=True)
 psi = sp.IndexedBase("psi", positive=True)
-ell_S = sp.IndexedBase("ell^S", integer=True, positive=True)  # Shannon's code lengths
+ell_S = indexed("ell^S", r"\ell^{S}", integer=True, positive=True)  # Shannon's code lengths
 L, H = sp.symbols("L H", real=True)
 p_max = sp.Symbol("p_max", positive=True)
 Pr = sp.Function("P")  # the probability of an event over the random distribution p
 S = sp.Function("S")  # the Kraft sum of the Huffman code of K symbols
 Phi = sp.Function("Phi")  # the standard normal distribution function
 P_k = sp.Symbol("P_k", positive=True)
-H_Delta = sp.Symbol("H_Delta", positive=True)
+H_Delta = symbol("H_Delta", r"H_{\Delta}", positive=True)
 
 # Gallager's constant: 1 - log2(e) + log2(log2(e)) = 0.0860713320559342...
 SIGMA = 1 - 1 / sp.log(2) + sp.log(1 / sp.log(2)) / sp.log(2)
@@ -149,8 +150,8 @@ def _sum(expr: sp.Basic) -> sp.Sum:
 
 def _definitions() -> list:
     return [
-        define(L, _sum(p[i] * ell[i]), "the expected length of a code with lengths ell_i"),
-        define(H, _sum(-p[i] * sp.log(p[i], 2)), "the entropy of p in bits"),
+        define(L, _sum(p[i] * ell[i]), r"the expected length of a code with lengths $\ell_i$"),
+        define(H, _sum(-p[i] * sp.log(p[i], 2)), "the entropy of $p$ in bits"),
     ]
 
 
@@ -168,18 +169,19 @@ def _shannon_code(norm, entropy) -> list:
     info = -sp.log(p[i], 2)
     written = _sum(p[i] * (info + 1 - psi[i]))
     lengths = define(ell_S[i], sp.ceiling(info), "Shannon's code lengths")
-    ceiling = define(sp.ceiling(info), info + 1 - psi[i], "write the ceiling as -log2 p_i + 1 - psi_i: by the "
-                     "definition of the ceiling, 0 < psi_i <= 1")
-    shannon = substitute(_sum(p[i] * ell_S[i]), "the expected length L_S of Shannon's code", uses=[lengths, ceiling])
-    below = relation(written, "<", _sum(p[i] * (info + 1)), "each psi_i > 0 and p_i > 0")
-    split = equal(_sum(p[i] * (info + 1)), _sum(-p[i] * sp.log(p[i], 2)) + _sum(p[i]), "split the sum")
-    upper = equal(split.rhs, H + 1, "sum p_i = 1 and the definition of H: L_S < H + 1", uses=[entropy, norm])
+    ceiling = define(sp.ceiling(info), info + 1 - psi[i], r"the ceiling written as $-\log_2 p_i + 1 - \psi_i$, "
+                     r"with $0 < \psi_i \le 1$ by the definition of the ceiling")
+    shannon = substitute(_sum(p[i] * ell_S[i]), "the expected length $L_S$ of Shannon's code", uses=[lengths, ceiling])
+    below = relation(written, "<", _sum(p[i] * (info + 1)), r"each $\psi_i > 0$ and $p_i > 0$")
+    split = equal(_sum(p[i] * (info + 1)), _sum(-p[i] * sp.log(p[i], 2)) + _sum(p[i]), "splitting the sum")
+    upper = equal(split.rhs, H + 1, r"$\sum_i p_i = 1$ and the definition of $H$: $L_S < H + 1$", uses=[entropy, norm])
     p_i = sp.Symbol("p_i", positive=True)
-    information = define(x, -sp.log(p_i, 2), "the information of symbol i, Shannon's length before rounding up")
-    exact = equal(2 ** (-x), p_i, "a length of exactly x bits would weigh p_i in the Kraft sum", uses=[information])
-    kraft = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), "Shannon's lengths satisfy Kraft's inequality: "
-                     "2^(-ceil(x)) <= 2^(-x) = p_i with psi = psi_i in (0, 1], and summing, sum_i 2^(-ceil(-log2 p_i)) "
-                     "<= sum_i p_i = 1: a prefix code with these lengths exists", over=(psi_, sp.Interval.Lopen(0, 1)))
+    information = define(x, -sp.log(p_i, 2), "the information of symbol $i$, Shannon's length before rounding up")
+    exact = equal(2 ** (-x), p_i, "a length of exactly $x$ bits would weigh $p_i$ in the Kraft sum", uses=[information])
+    kraft = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), r"Shannon's lengths satisfy Kraft's inequality: "
+                     r"$2^{-\lceil x\rceil} \le 2^{-x} = p_i$ with $\psi = \psi_i \in (0, 1]$, and summing, "
+                     r"$\sum_i 2^{-\lceil -\log_2 p_i\rceil} \le \sum_i p_i = 1$: a prefix code with these lengths "
+                     "exists", over=(psi_, sp.Interval.Lopen(0, 1)))
     return [lengths, ceiling, shannon, below, split, upper, information, exact, kraft]
 
 
@@ -189,24 +191,26 @@ def derive_bounds() -> Derivation:
     Shannon-code half, the lower bound's identity and the two-symbol case SymPy checks)."""
     event = Pr(sp.And(sp.Le(H, L), sp.Lt(L, H + 1)))
     length, entropy = _definitions()
-    norm = hypothesis(_sum(p[i]) - 1, "=", 0, "p is a distribution: its probabilities sum to 1")
-    gap = equal(L - H, _sum(p[i] * sp.log(p[i] * 2 ** ell[i], 2)), "L - H is a relative entropy of p against "
-                "2^(-ell_i), up to the Kraft sum", uses=[length, entropy])
+    norm = hypothesis(_sum(p[i]) - 1, "=", 0, "$p$ is a distribution: its probabilities sum to 1")
+    gap = equal(L - H, _sum(p[i] * sp.log(p[i] * 2 ** ell[i], 2)), r"$L - H$ is a relative entropy of $p$ against "
+                r"$2^{-\ell_i}$, up to the Kraft sum", uses=[length, entropy])
     s = sp.Symbol("S", positive=True)
-    kraft = relation(-sp.log(s, 2), ">=", 0, "a Kraft sum S <= 1 costs -log2 S >= 0 bits",
+    kraft = relation(-sp.log(s, 2), ">=", 0, r"a Kraft sum $S \le 1$ costs $-\log_2 S \ge 0$ bits",
                      over=(s, sp.Interval.Lopen(0, 1)))
     q = sp.Symbol("q", positive=True)
-    two = relation(_entropy_nats(q), "<=", sp.log(2), "two symbols (q, 1 - q): Huffman's lengths are (1, 1), L = 1 "
-                   "bit, and H = h(q) <= 1 bit (here in nats: h(q) ln 2 <= ln 2); the lower bound in this case",
+    two = relation(_entropy_nats(q), "<=", sp.log(2), r"two symbols $(q, 1 - q)$: Huffman's lengths are $(1, 1)$, "
+                   r"$L = 1$ bit, and $H = h(q) \le 1$ bit (here in nats: $h(q) \ln 2 \le \ln 2$); the lower bound in "
+                   "this case",
                    over=(q, sp.Interval.open(0, 1)))
     shannon = _shannon_code(norm, entropy)
     *_, written, below, split, upper, _, exact, lengths_kraft = shannon
     theorem = cite(event, "=", 1, "Theorems 5.4.1 and 5.8.1", COVER,
-                   "the expected length L* of an optimal prefix code satisfies H <= L* < H + 1 (Theorem 5.4.1), and "
-                   "Huffman's code is optimal (Theorem 5.8.1), so L = L* <= L_S for every p and every random draw "
-                   "satisfies both bounds. Checked above: L - H as a relative entropy, -log2 of a Kraft sum >= 0 "
-                   "(Kraft's inequality, Theorem 5.2.1, and the log-sum inequality, Theorem 2.7.1, cited within), the "
-                   "two-symbol case, and Shannon's code: L_S < H + 1 with lengths satisfying Kraft's inequality",
+                   r"the expected length $L^*$ of an optimal prefix code satisfies $H \le L^* < H + 1$ (Theorem "
+                   r"5.4.1), and Huffman's code is optimal (Theorem 5.8.1), so $L = L^* \le L_S$ for every $p$ and "
+                   r"every random draw satisfies both bounds. Checked above: $L - H$ as a relative entropy, "
+                   r"$-\log_2$ of a Kraft sum $\ge 0$ (Kraft's inequality, Theorem 5.2.1, and the log-sum inequality, "
+                   r"Theorem 2.7.1, cited within), the two-symbol case, and Shannon's code: $L_S < H + 1$ with lengths "
+                   "satisfying Kraft's inequality",
                    uses=[gap, kraft, two, written, below, split, upper, exact, lengths_kraft])
     steps = [length, entropy, norm, gap, kraft, two, *shannon, theorem]
     return Derivation(
@@ -214,8 +218,8 @@ def derive_bounds() -> Derivation:
         steps,
         (event, "=", 1),
         assumptions=(
-            "p is any distribution on K >= 2 symbols with every p_i > 0 (here drawn from a symmetric Dirichlet "
-            "distribution), ell_i the lengths of a Huffman code for p",
+            r"$p$ is any distribution on $K \ge 2$ symbols with every $p_i > 0$ (here drawn from a symmetric "
+            r"Dirichlet distribution), and $\ell_i$ are the lengths of a Huffman code for $p$",
         ),
     )
 
@@ -227,30 +231,32 @@ def derive_dyadic() -> Derivation:
     Lc = sp.Function("L_c")  # the expected length of the Huffman code for the comb on K symbols
     merged = sp.Symbol("m_K", positive=True)
     depth = sp.Symbol("d", integer=True, nonnegative=True)
-    last = [define(p[K - 1], 2 ** (1 - K), "the comb's two least probable symbols: p_(K-1) = 2^-(K-1) ..."),
-            define(p[K], 2 ** (1 - K), "... and p_K = 2^-(K-1)")]
+    last = [define(p[K - 1], 2 ** (1 - K), r"the comb's two least probable symbols: $p_{K-1} = 2^{-(K-1)}$ ..."),
+            define(p[K], 2 ** (1 - K), r"... and $p_K = 2^{-(K-1)}$")]
     mass = define(merged, p[K - 1] + p[K], "Huffman's algorithm merges the two least probable symbols into one of "
-                  "mass m_K; merging the comb's last two gives the comb on K - 1 symbols")
-    merged_mass = equal(merged, 2 ** (2 - K), "the merged symbol is the last of the comb on K - 1 symbols",
+                  "mass $m_K$; merging the comb's last two gives the comb on $K - 1$ symbols")
+    merged_mass = equal(merged, 2 ** (2 - K), "the merged symbol is the last of the comb on $K - 1$ symbols",
                         uses=[mass, *last])
     split = define(Lc(K), Lc(K - 1) + merged * (depth + 1) - merged * depth,
-                   "the Huffman code for K symbols is the code for the merged K - 1 with the merged leaf, of depth d, "
-                   "split into two leaves of depth d + 1 and total mass m_K")
-    rule = equal(Lc(K), Lc(K - 1) + 2 ** (2 - K), "each split adds its mass to L", uses=[split, merged_mass])
-    first = define(Lc(1), 0, "the comb on one symbol is (1): the empty codeword, 0 bits")
+                   "the Huffman code for $K$ symbols is the code for the merged $K - 1$ with the merged leaf, of depth "
+                   "$d$, split into two leaves of depth $d + 1$ and total mass $m_K$")
+    rule = equal(Lc(K), Lc(K - 1) + 2 ** (2 - K), "each split adds its mass to $L$", uses=[split, merged_mass])
+    first = define(Lc(1), 0, "the comb on one symbol is $(1)$: the empty codeword, 0 bits")
     solved = recurrence(Lc, K, 1, 2 - 2 ** (2 - K),
-                        "L_c(K) = L_c(K - 1) + 2^(2-K) from L_c(1) = 0; K = 4 gives 7/4 bits", uses=[rule, first])
-    length = define(L, Lc(K), "L, the expected length of the Huffman code for the comb on K symbols")
+                        "$L_c(K) = L_c(K - 1) + 2^{2-K}$ from $L_c(1) = 0$; $K = 4$ gives $7/4$ bits",
+                        uses=[rule, first])
+    length = define(L, Lc(K), "the expected length of the Huffman code for the comb on $K$ symbols")
     comb = sp.Sum(i * 2 ** (-i), (i, 1, K - 1)) + (K - 1) * 2 ** (1 - K)
-    entropy = equal(comb, 2 - 2 ** (2 - K), "the comb's entropy: -log2 p_i = i for i < K and K - 1 for i = K, so "
-                    "H = sum_i p_i log2(1/p_i) is the same closed form: L = H, each codeword as long as its "
-                    "information (Cover and Thomas, Theorem 5.3.1: equality iff p_i = 2^(-ell_i))")
+    entropy = equal(comb, 2 - 2 ** (2 - K), r"the comb's entropy: $-\log_2 p_i = i$ for $i < K$ and $K - 1$ for "
+                    r"$i = K$, so $H = \sum_i p_i \log_2(1/p_i)$ is the same closed form: $L = H$, each codeword as "
+                    r"long as its information (Cover and Thomas, Theorem 5.3.1: equality if and only if "
+                    r"$p_i = 2^{-\ell_i}$)")
     return Derivation(
         "A dyadic distribution is coded at its entropy",
         [*last, mass, merged_mass, split, rule, first, solved, length],
         (L, "=", 2 - 2 ** (2 - K)),
         uses=[length, solved],
-        assumptions=("p = (1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)), the dyadic comb on K >= 2 symbols",),
+        assumptions=(r"$p = (1/2, 1/4, \dots, 2^{-(K-1)}, 2^{-(K-1)})$, the dyadic comb on $K \ge 2$ symbols",),
         remarks=[entropy],
     )
 
@@ -264,24 +270,25 @@ def derive_kraft() -> Derivation:
     siblings = equal(2 * 2 ** (-child), 2 ** (-depth), "two siblings weigh as much as their parent in the Kraft sum",
                      uses=[below])
     split = define(S(K), S(K - 1) - 2 ** (-depth) + 2 * 2 ** (-child),
-                   "Huffman's algorithm (Huffman 1952): the code for K symbols is the code for K - 1 (the two least "
-                   "probable merged) with the merged leaf, of depth d, split into two leaves of depth d'")
+                   "Huffman's algorithm (Huffman 1952): the code for $K$ symbols is the code for $K - 1$ (the two "
+                   "least probable merged) with the merged leaf, of depth $d$, split into two leaves of depth $d'$")
     rule = equal(S(K), S(K - 1), "the split leaves the Kraft sum unchanged", uses=[split, siblings])
     root = sp.Symbol("d_1", integer=True, nonnegative=True)
-    alone = define(S(1), 2 ** (-root), "one symbol: the code is the root alone, of depth d_1")
+    alone = define(S(1), 2 ** (-root), "one symbol: the code is the root alone, of depth $d_1$")
     top = define(root, 0, "the root's depth")
     first = equal(S(1), 1, "the Kraft sum of one symbol", uses=[alone, top])
-    solved = recurrence(S, K, 1, sp.Integer(1), "S(K) = S(K - 1) from S(1) = 1", uses=[rule, first])
-    kraft = define(_kraft_sum(), S(K), "the Kraft sum of the Huffman code on K symbols")
-    contrast = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), "in contrast, Shannon's lengths ceil(x), x = -log2 "
-                        "p_i, written x + 1 - psi with 0 < psi <= 1, only satisfy Kraft's inequality, usually strictly",
+    solved = recurrence(S, K, 1, sp.Integer(1), "$S(K) = S(K - 1)$ from $S(1) = 1$", uses=[rule, first])
+    kraft = define(_kraft_sum(), S(K), "the Kraft sum of the Huffman code on $K$ symbols")
+    contrast = relation(2 ** (-(x + 1 - psi_)), "<=", 2 ** (-x), r"in contrast, Shannon's lengths $\lceil x\rceil$, "
+                        r"$x = -\log_2 p_i$, written $x + 1 - \psi$ with $0 < \psi \le 1$, only satisfy Kraft's "
+                        "inequality, usually strictly",
                         over=(psi_, sp.Interval.Lopen(0, 1)))
     return Derivation(
         "Huffman codes are complete",
         [below, siblings, split, rule, alone, top, first, solved, kraft],
         (_kraft_sum(), "=", 1),
         uses=[kraft, solved],
-        assumptions=("ell_i are the code lengths of a Huffman code for any distribution on K >= 2 symbols",),
+        assumptions=(r"$\ell_i$ are the code lengths of a Huffman code for any distribution on $K \ge 2$ symbols",),
         remarks=[contrast],
     )
 
@@ -296,33 +303,37 @@ def derive_gallager() -> Derivation:
     L_u, H_u = sp.symbols("L_u H_u", positive=True)
     g = 2 - 2 / t - sp.log(t, 2)
     event = Pr(sp.Le(L - H, p_max + s))
-    constant = define(s, SIGMA, "Gallager's constant 1 - log2(e) + log2(log2(e)) = 0.0860713..., exactly: a rounded "
-                      "0.086 would claim more than was proved, and is false for uniform distributions on about "
-                      "2^m 2 ln 2 symbols")
-    size = define(N, 2**m * t, "a uniform distribution on N = 2^m t symbols, 1 <= t < 2")
+    constant = define(s, SIGMA, r"Gallager's constant $1 - \log_2 e + \log_2 \log_2 e = 0.0860713\ldots$, "
+                      r"exactly: a rounded $0.086$ would claim more than was proved, and is false for uniform "
+                      r"distributions on about $2^m \cdot 2 \ln 2$ symbols")
+    size = define(N, 2**m * t, r"a uniform distribution on $N = 2^m t$ symbols, $1 \le t < 2$")
     uniform_length = define(L_u, (2 * (N - 2**m) * (m + 1) + (2 ** (m + 1) - N) * m) / N,
-                            "its Huffman code: 2(N - 2^m) codewords of m + 1 bits, the other 2^(m+1) - N of m bits")
+                            "its Huffman code: $2(N - 2^m)$ codewords of $m + 1$ bits, the other $2^{m+1} - N$ of $m$ "
+                            "bits")
     uniform_entropy = define(H_u, sp.Sum(-sp.log(1 / N, 2) / N, (i, 1, N)), "its entropy")
     entropy = equal(H_u, sp.log(N, 2), "the entropy of a uniform distribution", uses=[uniform_entropy])
-    redundancy = equal(L_u - H_u, g, "the redundancy of the uniform distribution as a function g(t)",
+    redundancy = equal(L_u - H_u, g, "the redundancy of the uniform distribution as a function $g(t)$",
                        uses=[uniform_length, entropy, size])
-    uniform = relation(g, "<=", s, "uniform distributions satisfy the bound: L - H = g(t) <= sigma (< p_max + sigma)",
+    uniform = relation(g, "<=", s, r"uniform distributions satisfy the bound: "
+                       r"$L - H = g(t) \le \sigma_G < p_{\mathrm{max}} + \sigma_G$",
                        uses=[constant], over=(t, sp.Interval(1, 2)))
-    two = relation(sp.log(2) - _entropy_nats(q), "<=", (q + s) * sp.log(2), "two symbols, p_max = q >= 1/2: L - H = "
-                   "1 - h(q) <= q + sigma bits (here times ln 2)", uses=[constant],
+    two = relation(sp.log(2) - _entropy_nats(q), "<=", (q + s) * sp.log(2),
+                   r"two symbols, $p_{\mathrm{max}} = q \ge 1/2$: $L - H = 1 - h(q) \le q + \sigma_G$ bits (here "
+                   r"times $\ln 2$)", uses=[constant],
                    over=(q, sp.Interval.Ropen(sp.Rational(1, 2), 1)))
-    theorem = cite(event, "=", 1, "Theorem 2", GALLAGER, "Gallager's bound L - H <= p_max + sigma, p_max the largest "
-                   "probability, holds for every distribution, so for every probe; the uniform and two-symbol cases "
-                   "are checked above", uses=[redundancy, uniform, two])
-    tight = equal(g.subs(t, 2 * sp.log(2)), s, "uniform distributions reach sigma at t = 2 ln 2, so it cannot be "
-                  "lowered (as N grows, p_max = 1/N -> 0)", uses=[constant])
+    theorem = cite(event, "=", 1, "Theorem 2", GALLAGER, r"Gallager's bound "
+                   r"$L - H \le p_{\mathrm{max}} + \sigma_G$, $p_{\mathrm{max}}$ the largest probability, holds for "
+                   "every distribution, so for every probe; the uniform and two-symbol cases are checked above",
+                   uses=[redundancy, uniform, two])
+    tight = equal(g.subs(t, 2 * sp.log(2)), s, r"uniform distributions reach $\sigma_G$ at $t = 2 \ln 2$, so it "
+                  r"cannot be lowered (as $N$ grows, $p_{\mathrm{max}} = 1/N \to 0$)", uses=[constant])
     return Derivation(
         "Gallager's bound on the redundancy of Huffman codes",
         [constant, size, uniform_length, uniform_entropy, entropy, redundancy, uniform, two, theorem],
         (event, "=", 1),
         assumptions=(
-            "p is any distribution on K >= 2 symbols, here Dirichlet draws and adversarial families (uniform "
-            "distributions, two-level distributions with p_max >= 1/2)",
+            r"$p$ is any distribution on $K \ge 2$ symbols, here Dirichlet draws and adversarial families (uniform "
+            r"distributions, two-level distributions with $p_{\mathrm{max}} \ge 1/2$)",
         ),
         remarks=[tight],
     )
@@ -343,31 +354,32 @@ def derive_quantized_gaussian() -> Derivation:
     line = (x, -sp.oo, sp.oo)
     h = differential_entropy()
     limit = sp.Limit(H_Delta + sp.log(Delta, 2), Delta, 0)
-    gaussian = define(f(x), density, "the density of w ~ N(0, sigma^2)")
+    gaussian = define(f(x), density, r"the density of $w \sim \mathcal{N}(0, \sigma^2)$")
     bins = define(P_k, Phi((k + sp.Rational(1, 2)) * Delta / sigma) - Phi((k - sp.Rational(1, 2)) * Delta / sigma),
-                  "the probability that w rounds to k Delta")
+                  r"the probability that $w$ rounds to $k \Delta$")
     quantised = define(H_Delta, sp.Sum(-P_k * sp.log(P_k, 2), (k, -sp.oo, sp.oo)), "the entropy of the quantised "
                        "weights")
     theorem = cite(limit, "=", sp.Integral(-f(x) * sp.log(f(x), 2), *[line]), "Theorem 8.3.1", COVER,
-                   "H(X^Delta) + log2 Delta -> h(X) for a Riemann-integrable density f",
+                   r"$H(X^{\Delta}) + \log_2 \Delta \to h(X)$ for a Riemann-integrable density $f$",
                    uses=[gaussian, bins, quantised])
-    pointwise = equal(-f(x) * sp.log(f(x), 2), integrand, "-f log2 f for the Gaussian density", uses=[gaussian])
+    pointwise = equal(-f(x) * sp.log(f(x), 2), integrand, r"$-f \log_2 f$ for the Gaussian density", uses=[gaussian])
     inside = equal(theorem.rhs, sp.Integral(integrand, line), "the same integrand", uses=[pointwise])
-    entropy = equal(sp.Integral(integrand, line), h, "the differential entropy h(X)")
+    entropy = equal(sp.Integral(integrand, line), h, "the differential entropy $h(X)$")
     u = sp.Symbol("u", real=True)  # the rounding error
     sheppard = equal(sp.Integral(u**2, (u, -Delta / 2, Delta / 2)) / Delta / (2 * sigma**2 * sp.log(2)),
-                     Delta**2 / (24 * sigma**2 * sp.log(2)), "the correction: the rounding error, uniform on "
-                     "[-Delta/2, Delta/2], has variance Delta^2/12 (Sheppard's correction, Sheppard 1898), which the "
-                     "Gaussian log-density x^2/(2 sigma^2 ln 2) turns into Delta^2/(24 sigma^2 ln 2) bits; the next "
-                     "term is O(Delta^4) (the sums over k exact up to terms exponentially small in sigma^2/Delta^2)")
+                     Delta**2 / (24 * sigma**2 * sp.log(2)), r"the correction: the rounding error, uniform "
+                     r"on $[-\Delta/2, \Delta/2]$, has variance $\Delta^2/12$ (Sheppard's correction, Sheppard 1898), "
+                     r"which the Gaussian log-density $x^2/(2 \sigma^2 \ln 2)$ turns into "
+                     r"$\Delta^2/(24 \sigma^2 \ln 2)$ bits; the next term is $O(\Delta^4)$ (the sums over $k$ exact "
+                     r"up to terms exponentially small in $\sigma^2/\Delta^2$)")
     return Derivation(
         "The entropy of quantised Gaussian weights",
         [gaussian, bins, quantised, theorem, pointwise, inside, entropy],
         (limit, "=", h),
         uses=[theorem, inside, entropy],
         assumptions=(
-            "weights w ~ N(0, sigma^2) quantised uniformly with step Delta: k = round(w / Delta), bins centred on "
-            "k Delta",
+            r"weights $w \sim \mathcal{N}(0, \sigma^2)$ quantised uniformly with step $\Delta$: "
+            r"$k = \operatorname{round}(w/\Delta)$, bins centred on $k \Delta$",
         ),
         remarks=[sheppard],
     )

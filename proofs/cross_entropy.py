@@ -28,6 +28,7 @@ from .derivation import (
     relation,
     substitute,
 )
+from .printing import symbol
 from .sources import CASELLA, Source
 
 __all__ = [
@@ -109,14 +110,14 @@ def derive_margin() -> Derivation:
     L, p_y = sp.symbols("L p_y")
     j = sp.Symbol("j", integer=True, positive=True)
     z = sp.IndexedBase("z", real=True)  # logits of the wrong classes, relabelled j = 1..K-1
-    loss = define(L, -sp.log(p_y), "cross-entropy of the correct class y")
-    softmax = define(p_y, sp.exp(z_y) / (sp.exp(z_y) + S), "softmax of the correct class")
-    mass = define(S, sp.Sum(sp.exp(z[j]), (j, 1, K - 1)), "S is the mass e^{z_j} of the K - 1 wrong classes")
-    margins = hypothesis(z[j], "=", z_y + m, "equal margins: z_j - z_y = m for every wrong class j")
-    quotient = equal(L, sp.log(1 + S * sp.exp(-z_y)), "logarithm of the softmax quotient, S > 0",
+    loss = define(L, -sp.log(p_y), "the cross-entropy of the correct class $y$")
+    softmax = define(p_y, sp.exp(z_y) / (sp.exp(z_y) + S), "the softmax of the correct class")
+    mass = define(S, sp.Sum(sp.exp(z[j]), (j, 1, K - 1)), r"the mass $\sum_j e^{z_j}$ of the $K - 1$ wrong classes")
+    margins = hypothesis(z[j], "=", z_y + m, "equal margins: $z_j - z_y = m$ for every wrong class $j$")
+    quotient = equal(L, sp.log(1 + S * sp.exp(-z_y)), "logarithm of the softmax quotient, $S > 0$",
                      uses=[loss, softmax])
-    wrong = equal(S, (K - 1) * sp.exp(z_y + m), "K - 1 equal terms", uses=[mass, margins])
-    shift = equal(quotient.rhs, sp.log(1 + (K - 1) * sp.exp(m)), "the logit z_y of the correct class cancels",
+    wrong = equal(S, (K - 1) * sp.exp(z_y + m), "$K - 1$ equal terms", uses=[mass, margins])
+    shift = equal(quotient.rhs, sp.log(1 + (K - 1) * sp.exp(m)), "the logit $z_y$ of the correct class cancels",
                   uses=[wrong])
     two = equal(sp.Subs(shift.rhs, K, 2), softplus, "two classes: softplus of the margin")
     return Derivation(
@@ -124,7 +125,7 @@ def derive_margin() -> Derivation:
         [loss, softmax, mass, margins, quotient, wrong, shift],
         (L, "=", sp.log(1 + (K - 1) * sp.exp(m))),
         uses=[quotient, shift],
-        assumptions=("K >= 2 classes, logits z real", "all wrong classes have margin m = z_j - z_y"),
+        assumptions=(r"$K \ge 2$ classes and real logits $z$", "all wrong classes have the margin $m = z_j - z_y$"),
         remarks=[two],
     )
 
@@ -142,43 +143,43 @@ def derive_derivatives() -> Derivation:
     u = sp.Symbol("u", real=True)  # u = sigma(1 - sigma) in (0, 1/4]
     z_k, z_y = sp.symbols("z_k z_y", real=True)
     R = sp.Symbol("R", positive=True)  # sum of e^{z_j} over the classes other than k (and y)
-    slope, bend = sp.Symbol("L'(m)"), sp.Symbol("L''(m)")
+    slope, bend = symbol("L'(m)", "L'(m)"), symbol("L''(m)", "L''(m)")
     curvature = sigmoid * (1 - sigmoid)
     order_n = sp.Derivative(softplus, (m, n))
-    first = define(slope, sp.Derivative(softplus, m), "the slope of the margin loss L(m) = ln(1 + e^m)")
-    first_is = equal(slope, sigmoid, "chain rule: L'(m) = sigma(m)", uses=[first])
+    first = define(slope, sp.Derivative(softplus, m), r"the slope of the margin loss $L(m) = \ln(1 + e^m)$")
+    first_is = equal(slope, sigmoid, r"chain rule: $L'(m) = \sigma(m)$", uses=[first])
     second = define(bend, sp.Derivative(softplus, (m, 2)), "the curvature of the margin loss")
-    second_is = equal(bend, curvature, "derivative of the logistic function: L'' = sigma (1 - sigma)",
+    second_is = equal(bend, curvature, r"derivative of the logistic function: $L'' = \sigma\,(1 - \sigma)$",
                       uses=[second])
-    orders = define(order_n, sp.Piecewise((slope, sp.Eq(n, 1)), (bend, True)), "derivative of order n in {1, 2}")
+    orders = define(order_n, sp.Piecewise((slope, sp.Eq(n, 1)), (bend, True)), r"the derivative of order $n \in \{1, 2\}$")
     remarks = [
-        relation(bend, ">", 0, "both factors are positive, so L is strictly convex", uses=[second_is]),
-        relation(bend, "<=", sp.Rational(1, 4), "L'' is at most 1/4", uses=[second_is], over=(m, sp.S.Reals)),
-        equal(sp.Subs(curvature, m, 0), sp.Rational(1, 4), "attained at m = 0"),
+        relation(bend, ">", 0, "both factors are positive, so $L$ is strictly convex", uses=[second_is]),
+        relation(bend, "<=", sp.Rational(1, 4), "$L''$ is at most $1/4$", uses=[second_is], over=(m, sp.S.Reals)),
+        equal(sp.Subs(curvature, m, 0), sp.Rational(1, 4), "attained at $m = 0$"),
         equal(sp.Derivative(softplus, (m, 3)), curvature * (1 - 2 * sigmoid), "third derivative"),
         relation(
-            s * (1 - s) * (1 - 2 * s), "<=", sp.sqrt(3) / 18, "with s = sigma(m) in [0, 1]",
+            s * (1 - s) * (1 - 2 * s), "<=", sp.sqrt(3) / 18, r"with $s = \sigma(m) \in [0, 1]$",
             over=(s, sp.Interval(0, 1)),
         ),
         equal(
             sp.Subs(sp.Derivative(softplus, (m, 3)), m, -m) + sp.Derivative(softplus, (m, 3)),
             0,
-            "L''' is odd, so |L'''| <= sqrt(3)/18",
+            r"$L'''$ is odd, so $|L'''| \le \sqrt{3}/18$",
         ),
         equal(sp.Derivative(softplus, (m, 4)), curvature * (1 - 6 * curvature), "fourth derivative"),
-        relation(u * (1 - 6 * u), "<=", sp.Rational(1, 8), "with u = L'' in [0, 1/4]",
+        relation(u * (1 - 6 * u), "<=", sp.Rational(1, 8), r"with $u = L'' \in [0, 1/4]$",
                  over=(u, sp.Interval(0, sp.Rational(1, 4)))),
-        relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), "so |L''''| <= 1/8",
+        relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), r"so $|L''''| \le 1/8$",
                  over=(u, sp.Interval(0, sp.Rational(1, 4)))),
         equal(
             sp.Derivative(sp.log(sp.exp(z_k) + R) - z_y, z_k),
             sp.exp(z_k) / (sp.exp(z_k) + R),
-            "multiclass, wrong class k: dL/dz_k = softmax(z)_k, with L = ln sum_j e^{z_j} - z_y",
+            r"multiclass, wrong class $k$: $\partial L/\partial z_k = \operatorname{softmax}(z)_k$, with $L = \ln \sum_j e^{z_j} - z_y$",
         ),
         equal(
             sp.Derivative(sp.log(sp.exp(z_y) + R) - z_y, z_y),
             sp.exp(z_y) / (sp.exp(z_y) + R) - 1,
-            "multiclass, correct class: dL/dz_y = softmax(z)_y - 1",
+            r"multiclass, correct class: $\partial L/\partial z_y = \operatorname{softmax}(z)_y - 1$",
         ),
     ]
     return Derivation(
@@ -186,7 +187,7 @@ def derive_derivatives() -> Derivation:
         [first, first_is, second, second_is, orders],
         (order_n, "=", sp.Piecewise((sigmoid, sp.Eq(n, 1)), (curvature, True))),
         uses=[orders, first_is, second_is],
-        assumptions=("m real", "n in {1, 2}"),
+        assumptions=("$m$ real", r"$n \in \{1, 2\}$"),
         remarks=remarks,
     )
 
@@ -204,21 +205,21 @@ def derive_asymptotes() -> Derivation:
     t = sp.Symbol("t", nonnegative=True)  # t = |m|
     top = sp.Max(m, 0)
     inside = sp.exp(-top) + sp.exp(m - top)
-    factored = equal_by_cases(softplus, top + sp.log(inside), m, "factor out e^{max(m, 0)}")
+    factored = equal_by_cases(softplus, top + sp.log(inside), m, r"factor out $e^{\max(m, 0)}$")
     exponents = equal_by_cases(inside, 1 + sp.exp(-sp.Abs(m)), m,
-                               "one exponent is 0, the other -|m|")
+                               "one exponent is $0$, the other $-|m|$")
     remarks = [
-        relation(sp.log(1 + sp.exp(-t)), ">", 0, "with t = |m|: e^{-t} > 0"),
-        relation(sp.log(1 + sp.exp(-t)), "<=", sp.log(2), "e^{-t} <= 1", over=(t, sp.Interval(0, sp.oo))),
-        equal(sp.Limit(softplus - m, m, sp.oo), 0, "upper asymptote: L(m) ~ m"),
-        equal(sp.Limit(softplus * sp.exp(-m), m, -sp.oo), 1, "lower asymptote: L(m) ~ e^m"),
+        relation(sp.log(1 + sp.exp(-t)), ">", 0, "with $t = |m|$: $e^{-t} > 0$"),
+        relation(sp.log(1 + sp.exp(-t)), "<=", sp.log(2), r"$e^{-t} \le 1$", over=(t, sp.Interval(0, sp.oo))),
+        equal(sp.Limit(softplus - m, m, sp.oo), 0, r"upper asymptote: $L(m) \sim m$"),
+        equal(sp.Limit(softplus * sp.exp(-m), m, -sp.oo), 1, r"lower asymptote: $L(m) \sim e^m$"),
     ]
     return Derivation(
         "Asymptotes of the margin loss",
         [factored, exponents],
         (softplus - top, "=", sp.log(1 + sp.exp(-sp.Abs(m)))),
         uses=[factored, exponents],
-        assumptions=("m real",),
+        assumptions=("$m$ real",),
         remarks=remarks,
     )
 
@@ -239,16 +240,16 @@ def derive_score_identity() -> Derivation:
     p = sp.IndexedBase("p", real=True)
     z = sp.IndexedBase("z", real=True)
     Z = sp.Symbol("Z", positive=True)
-    G = sp.Symbol(r"\mathbb{E}_y[g_k]")
+    G = symbol(r"\mathbb{E}_y[g_k]", r"\mathbb{E}_y[g_k]")
     expectation = sp.Sum(p[y] * (p[k] - sp.KroneckerDelta(y, k)), (y, 1, k + r))
     total = sp.Sum(p[y], (y, 1, k + r))
-    partition = define(Z, sp.Sum(sp.exp(z[j]), (j, 1, k + r)), "the partition function of the logits z")
-    softmax = define(p[y], sp.exp(z[y]) / Z, "p = softmax(z)")
+    partition = define(Z, sp.Sum(sp.exp(z[j]), (j, 1, k + r)), "the partition function of the logits $z$")
+    softmax = define(p[y], sp.exp(z[y]) / Z, r"$p = \operatorname{softmax}(z)$")
     mass = sp.Sum(sp.exp(z[y]), (y, 1, k + r)) / Z
-    common = equal(total, mass, "the softmax probabilities share the denominator Z", uses=[softmax])
-    normalised = equal(mass, 1, "Z is that sum: the probabilities sum to one", uses=[partition])
-    score = define(G, expectation, "expectation of g = softmax(z) - e_y over y ~ p = softmax(z), K = k + r classes")
-    separated = equal(G, p[k] * total - p[k], "linearity; the sum of p_y times the Kronecker delta picks p_k",
+    common = equal(total, mass, "the softmax probabilities share the denominator $Z$", uses=[softmax])
+    normalised = equal(mass, 1, "$Z$ is that sum: the probabilities sum to one", uses=[partition])
+    score = define(G, expectation, r"the expectation of $g = \operatorname{softmax}(z) - e_y$ over $y \sim p = \operatorname{softmax}(z)$, with $K = k + r$ classes")
+    separated = equal(G, p[k] * total - p[k], "linearity; the sum of $p_y$ times the Kronecker delta picks $p_k$",
                       uses=[score])
     zero = substitute(separated.rhs, "normalisation", uses=[common, normalised])
     return Derivation(
@@ -256,5 +257,5 @@ def derive_score_identity() -> Derivation:
         [partition, softmax, common, normalised, score, separated, zero],
         (G, "=", sp.Integer(0)),
         uses=[separated, zero],
-        assumptions=("K >= 2 classes, any real logits z", "y drawn from softmax(z)"),
+        assumptions=(r"$K \ge 2$ classes and any real logits $z$", r"$y$ drawn from $\operatorname{softmax}(z)$"),
     )

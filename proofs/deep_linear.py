@@ -30,6 +30,7 @@ from .derivation import (
     relation,
 )
 from .operators import Hessian, MaxEigenvalue, MinEigenvalue
+from .printing import symbol
 from .sources import Source
 
 __all__ = ["derive_scalar", "derive_baldi_hornik", "scalar_loss", "DEPTHS", "SOURCES"]
@@ -39,6 +40,9 @@ t = sp.Symbol("t", real=True)
 d_y = sp.Symbol("d_y", integer=True, positive=True)
 k = sp.Symbol("k", integer=True, positive=True)
 DEPTHS = (2, 3, 4, 5)
+# the critical sets, as sets: a readable name for the terminal, LaTeX for the paper
+_SCALAR_CRITICAL = symbol("{P = 1} ∪ {two or more w_i = 0}", r"\{P = 1\} \cup \{\text{two or more } w_i = 0\}")
+_REGRESSION_CRITICAL = symbol("{U_{1} C} ∪ {U_{2} C} ∪ {0}", r"\{U_{\{1\}} C\} \cup \{U_{\{2\}} C\} \cup \{0\}")
 
 BALDI = Source(
     "baldi1989",
@@ -99,36 +103,38 @@ def _scalar_depth(depth: int) -> tuple[list, list]:
     expected = sp.ImmutableMatrix(depth, depth, lambda a, b: off if {a, b} == {0, 1} else 0)
     at_point = sp.Subs(Hessian(big_l, w), w, tuple(point[x] for x in w))
     closed = -(sp.Abs(t) ** (depth - 2))
-    loss_def = define(big_l, loss, f"N = {depth}: the loss")
-    hess = equal_entrywise(at_point, expected, f"N = {depth}: at w = (0, 0, t, ..., t) only the mixed entry d^2L/dw_1 dw_2 = -t^(N-2) survives",
-                           uses=[loss_def])
+    case = f"$N = {depth}$: "
+    loss_def = define(big_l, loss, case + "the loss")
+    hess = equal_entrywise(at_point, expected, case + r"at $w = (0, 0, t, \ldots, t)$ only the mixed entry "
+                           r"$\partial^2 L/\partial w_1 \partial w_2 = -t^{N-2}$ survives", uses=[loss_def])
     eig = MinEigenvalue(at_point)
-    reason = "N = 2: eigenvalues -1 and 1" if depth == 2 else f"N = {depth}: eigenvalues +-t^{depth - 2} and zeros"
+    power = "t" if depth == 3 else f"t^{depth - 2}"
+    reason = "$N = 2$: eigenvalues $-1$ and $1$" if depth == 2 else case + rf"eigenvalues $\pm {power}$ and zeros"
     smallest = (equal_by_cases(eig, closed, t, reason, uses=[hess]) if depth % 2 else equal(eig, closed, reason, uses=[hess]))
     steps = [loss_def, hess, smallest]
     families = [{w[-1]: 1 / sp.Mul(*w[:-1])}]
     families += [{w[a]: 0, w[b]: 0} for a, b in itertools.combinations(range(depth), 2)]
     origin = {x: 0 for x in w}
     remarks = [
-        equal(sp.Derivative(big_l, w[0]), -(1 - product) * sp.Mul(*w[1:]), f"N = {depth}: the gradient", uses=[loss_def]),
-        critical_set(sp.Symbol(f"Crit_{depth}"), sp.Symbol(r"\{P = 1\} \cup \{\text{two or more } w_i = 0\}"),
+        equal(sp.Derivative(big_l, w[0]), -(1 - product) * sp.Mul(*w[1:]), case + "the gradient", uses=[loss_def]),
+        critical_set(sp.Symbol(f"Crit_{depth}"), _SCALAR_CRITICAL,
                      [sp.Derivative(big_l, x) for x in w], w, families, _in_critical_set(w),
-                     f"N = {depth}: the critical set (global minima P = 1, saddles with two zeros)", uses=[loss_def]),
+                     case + "the critical set (global minima $P = 1$, saddles with two zero weights)", uses=[loss_def]),
     ]
     if depth == 2:
         remarks.append(equal(MaxEigenvalue(Hessian(big_l, w), at=origin), 1,
-                             "N = 2: the other eigenvalue at the origin is +1, so the origin is a strict saddle",
+                             "$N = 2$: the other eigenvalue at the origin is $+1$, so the origin is a strict saddle",
                              uses=[loss_def]))
     else:
         s = sp.Symbol("s", positive=True)  # distance along a curve from the origin
         zero = sp.Subs(big_l, w, (0,) * depth)
         remarks += [
             equal_entrywise(sp.Subs(Hessian(loss, w), w, (0,) * depth), sp.zeros(depth, depth),
-                            f"N = {depth}: the Hessian vanishes at the origin (degenerate)"),
+                            case + "the Hessian vanishes at the origin (degenerate)"),
             relation(sp.Subs(big_l, w, (s,) * depth) - zero, "<=", -(s**depth) / 2,
-                     "along w = (s, ..., s), 0 < s <= 1, the loss decreases", uses=[loss_def], over=(s, sp.Interval(0, 1))),
+                     r"along $w = (s, \ldots, s)$, $0 < s \le 1$, the loss decreases", uses=[loss_def], over=(s, sp.Interval(0, 1))),
             relation(sp.Subs(big_l, w, (s,) * (depth - 1) + (-s,)) - zero, ">", 0,
-                     "along w = (s, ..., s, -s) it increases: a higher-order saddle", uses=[loss_def]),
+                     r"along $w = (s, \ldots, s, -s)$ it increases: a higher-order saddle", uses=[loss_def]),
         ]
     return steps, remarks
 
@@ -144,8 +150,8 @@ def derive_scalar() -> Derivation:
         remarks += notes
         pieces.append((more[-1].lhs, sp.Eq(N, depth)))
         smallest.append(more[-1])
-    lam = sp.Symbol("lambda_min", real=True)
-    definition = define(lam, sp.Piecewise(*pieces), "the smallest eigenvalue of the Hessian at w = (0, 0, t, ..., t)")
+    lam = symbol("lambda_min", r"\lambda_{\min}", real=True)
+    definition = define(lam, sp.Piecewise(*pieces), r"the smallest eigenvalue of the Hessian at $w = (0, 0, t, \ldots, t)$")
     steps.append(definition)
     closed = sp.Piecewise(*[(-(sp.Abs(t) ** (n - 2)), sp.Eq(N, n)) for n in DEPTHS])
     return Derivation(
@@ -153,7 +159,7 @@ def derive_scalar() -> Derivation:
         steps,
         (lam, "=", closed),
         uses=[definition, *smallest],
-        assumptions=("f = w_N ... w_1 x with x = 1, loss L = (1 - w_N ... w_1)^2 / 2, N = 2, ..., 5",),
+        assumptions=(r"$f = w_N \cdots w_1 x$ with $x = 1$, loss $L = (1 - w_N \cdots w_1)^2/2$, $N = 2, \ldots, 5$",),
         remarks=remarks,
     )
 
@@ -171,21 +177,23 @@ def _regression_case() -> list:
         return (zero(a[1]) and zero(b[1]) and zero(a[0] * b[0] - 2)) or (zero(a[0]) and zero(b[0]) and zero(a[1] * b[1] - 1)) \
             or all(zero(e) for e in (*a, *b))
 
-    definition = define(big_l, loss, "special case d_y = 2, k = 1, Sigma_xx = I, Sigma_yx = diag(2, 1): the loss "
-                        "||Sigma_yx - a b^T||^2 / 2 up to a constant (W2 = a, W1 = b^T)")
+    definition = define(big_l, loss, r"special case $d_y = 2$, $k = 1$, $\Sigma_{xx} = I$, "
+                        r"$\Sigma_{yx} = \operatorname{diag}(2, 1)$: the loss $\|\Sigma_{yx} - a b^T\|^2/2$ up to a "
+                        r"constant ($W_2 = a$, $W_1 = b^T$)")
     families = [{a2: 0, b2: 0, b1: 2 / a1}, {a1: 0, b1: 0, b2: 1 / a2}, {x: 0 for x in v}]
     return [
         definition,
-        critical_set(sp.Symbol("Crit_21"), sp.Symbol(r"\{U_{\{1\}} C\} \cup \{U_{\{2\}} C\} \cup \{0\}"),
+        critical_set(sp.Symbol("Crit_21"), _REGRESSION_CRITICAL,
                      [sp.Derivative(big_l, x) for x in v], v, families, member,
-                     "its critical points: one rank-1 family for each of the binomial(2, 1) = 2 eigenvectors "
-                     "(a = C e_i, b = lambda_i^(1/2) e_i / C), and the origin", uses=[definition]),
+                     r"its critical points: one rank-1 family for each of the $\binom{2}{1} = 2$ eigenvectors "
+                     r"($a = C e_i$, $b = \lambda_i^{1/2} e_i/C$), and the origin", uses=[definition]),
         relation(MinEigenvalue(Hessian(loss, v), at=dict(zip(v, top, strict=True))), ">=", 0,
-                 "at I = {1} (the top eigenvector) the Hessian is positive semidefinite"),
+                 r"at $I = \{1\}$ (the top eigenvector) the Hessian is positive semidefinite"),
         relation(MinEigenvalue(Hessian(big_l, v), at=dict(zip(v, other, strict=True))), "<", 0,
-                 "at I = {2} it has a negative eigenvalue: a saddle", uses=[definition]),
+                 r"at $I = \{2\}$ it has a negative eigenvalue: a saddle", uses=[definition]),
         relation(sp.Subs(big_l, v, top), "<", sp.Subs(big_l, v, other),
-                 "and I = {1} has the lower loss (1/2 against 2): the minimum is the top projection", uses=[definition]),
+                 r"and $I = \{1\}$ has the lower loss ($1/2$ against $2$): the minimum is the top projection",
+                 uses=[definition]),
     ]
 
 
@@ -197,24 +205,26 @@ def derive_baldi_hornik() -> Derivation:
     crit, minima = sp.Symbol("C_k", integer=True, nonnegative=True), sp.Symbol("M_k", integer=True, nonnegative=True)
     count = sp.Symbol("S", integer=True, nonnegative=True)
     critical = cite(crit, "=", sp.binomial(d_y, k), "Fact 4", BALDI,
-                    "with Sigma_xx invertible and distinct eigenvalues lambda_1 > ... > lambda_dy of M = Sigma_yx "
-                    "Sigma_xx^-1 Sigma_xy, the rank-k critical points of L(W2 W1) are W2 = U_I C, W1 = C^-1 U_I^T "
-                    "Sigma_yx Sigma_xx^-1 (C invertible), one for each k-subset I of eigenvectors: their number, up to C; "
-                    "the case d_y = 2, k = 1 is checked in (2)", uses=[case[1]])
+                    r"with $\Sigma_{xx}$ invertible and distinct eigenvalues $\lambda_1 > \cdots > \lambda_{d_y}$ of "
+                    r"$M = \Sigma_{yx} \Sigma_{xx}^{-1} \Sigma_{xy}$, the rank-$k$ critical points of $L(W_2 W_1)$ are "
+                    r"$W_2 = U_I C$, $W_1 = C^{-1} U_I^T \Sigma_{yx} \Sigma_{xx}^{-1}$ ($C$ invertible), one for each "
+                    r"$k$-subset $I$ of eigenvectors: their number, up to $C$; the case $d_y = 2$, $k = 1$ is checked",
+                    uses=[case[1]])
     minimum = cite(minima, "=", 1, "Fact 4", BALDI,
-                   "of these only I = {1, ..., k} (the top k eigenvectors) is a local minimum, and it is the global one; "
-                   "every other critical point is a saddle; the case d_y = 2, k = 1 is checked in (3), (4) and (5)",
+                   r"of these only $I = \{1, \ldots, k\}$ (the top $k$ eigenvectors) is a local minimum, and it is the "
+                   r"global one; every other critical point is a saddle; the case $d_y = 2$, $k = 1$ is checked",
                    uses=case[2:])
-    saddles = define(count, crit - minima, "the saddles: the rank-k critical points that are not the minimum")
+    saddles = define(count, crit - minima, "the saddles: the rank-$k$ critical points that are not the minimum")
     steps = [*case, critical, minimum, saddles,
-             equal(count, sp.binomial(d_y, k) - 1, "the number of k-subsets, less the global minimum",
+             equal(count, sp.binomial(d_y, k) - 1, "the number of $k$-subsets, less the global minimum",
                    uses=[saddles, critical, minimum])]
     return Derivation(
         "Two-layer linear regression: every critical point but one is a saddle",
         steps,
         (count, "=", sp.binomial(d_y, k) - 1),
         assumptions=(
-            "loss L = ||Y - W2 W1 X||^2 / (2n), X of full row rank (Sigma_xx invertible), d_y <= d_x",
-            "M = Sigma_yx Sigma_xx^-1 Sigma_xy has d_y distinct positive eigenvalues (almost surely for random data)",
+            r"loss $L = \|Y - W_2 W_1 X\|^2/(2n)$, $X$ of full row rank ($\Sigma_{xx}$ invertible), $d_y \le d_x$",
+            r"$M = \Sigma_{yx} \Sigma_{xx}^{-1} \Sigma_{xy}$ has $d_y$ distinct positive eigenvalues (almost surely "
+            "for random data)",
         ),
     )

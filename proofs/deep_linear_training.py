@@ -41,6 +41,7 @@ from .derivation import (
     substitute,
 )
 from .operators import Hessian, MinEigenvalue
+from .printing import latex_expr, symbol
 from .rules import equal_at
 from .sources import Source
 from .steps import Step, checked_step
@@ -150,7 +151,8 @@ def _positive_root(lhs, rhs, reason: str, *, uses) -> Step:
         ratio = sp.cancel(quotient / sign.lhs)
         if not (ratio.is_number and ratio != 0 and sp.expand(quotient * (lhs - rhs) - product_) == 0):
             raise StepNotChecked(f"{product_} is not ({lhs} - {rhs}) times a multiple of {sign.lhs}")
-        return f"the premise factors as ({ratio}) ({sign.lhs}) ({lhs} - {rhs}), and {sign.lhs} > 0"
+        return (f"the premise factors as ${latex_expr(ratio)} \\left({latex_expr(sign.lhs)}\\right) "
+                f"\\left({latex_expr(lhs - rhs)}\\right)$, and ${latex_expr(sign.lhs)} > 0$")
 
     return checked_step(lhs, "=", rhs, reason, check, uses)
 
@@ -165,36 +167,36 @@ def derive_saxe_dynamics() -> Derivation:
     mode = (big_c1(tau), big_c2(tau))
     closed = saxe_solution()
     flow = hypothesis(sp.Derivative(big_c1(tau), tau), "=", -sp.Subs(sp.Derivative(loss, c1), (c1, c2), mode),
-                      "gradient flow on one mode's loss (s - c_1 c_2)^2 / 2 (whitened inputs, factors along the mode; "
-                      "time = steps * lr)")
+                      "gradient flow on one mode's loss $(s - c_1 c_2)^2/2$ (whitened inputs, factors along the mode; "
+                      r"time $t = n\eta$ after $n$ steps)")
     partner = hypothesis(sp.Derivative(big_c2(tau), tau), "=", -sp.Subs(sp.Derivative(loss, c2), (c1, c2), mode),
-                         "and on its partner factor c_2, symmetrically")
+                         "and on its partner factor $c_2$, symmetrically")
     gap = big_c1(tau) ** 2 - big_c2(tau) ** 2
-    conserved = equal(sp.Derivative(gap, tau), 0, "the flow conserves c_1^2 - c_2^2", uses=[flow, partner])
-    even = hypothesis(big_c2(0), "=", big_c1(0), "a balanced start: c_1(0) = c_2(0) = sqrt(u0)")
+    conserved = equal(sp.Derivative(gap, tau), 0, "the flow conserves $c_1^2 - c_2^2$", uses=[flow, partner])
+    even = hypothesis(big_c2(0), "=", big_c1(0), r"a balanced start: $c_1(0) = c_2(0) = \sqrt{u_0}$")
     gap_at = gap.subs(tau, sigma_t)
     increment_gap = sp.Integral(sp.Derivative(gap_at, sigma_t), (sigma_t, 0, tau))
-    ftc_gap = equal(gap, gap.subs(tau, 0) + increment_gap, "the fundamental theorem of calculus, at every time tau")
-    flat = equal_at(increment_gap, 0, "the conservation law at every time tau' in [0, tau]", uses=[conserved],
+    ftc_gap = equal(gap, gap.subs(tau, 0) + increment_gap, r"the fundamental theorem of calculus, at every time $\tau$")
+    flat = equal_at(increment_gap, 0, r"the conservation law at every time $\tau' \in [0, \tau]$", uses=[conserved],
                     at={tau: sigma_t})
-    squares = equal(gap, 0, "so c_1^2 - c_2^2 keeps its starting value 0", uses=[ftc_gap, flat, even])
+    squares = equal(gap, 0, "so $c_1^2 - c_2^2$ keeps its starting value $0$", uses=[ftc_gap, flat, even])
     positive = hypothesis(big_c1(tau) + big_c2(tau), ">", 0,
-                          "the factors stay on the positive branch c_1, c_2 > 0 of the start sqrt(u0) > 0")
-    balanced = _positive_root(big_c2(tau), big_c1(tau), "balanced at every time: c_2 = c_1", uses=[squares, positive])
-    strength = define(u(tau), big_c1(tau) * big_c2(tau), "the mode strength u = a^T W2 W1 b")
-    ode = equal(sp.Derivative(u(tau), tau), 2 * u(tau) * (s - u(tau)), "so tau du/dt = 2u(s - u), tau = 1 in units of t",
+                          r"the factors stay on the positive branch $c_1, c_2 > 0$ of the start $\sqrt{u_0} > 0$")
+    balanced = _positive_root(big_c2(tau), big_c1(tau), "balanced at every time: $c_2 = c_1$", uses=[squares, positive])
+    strength = define(u(tau), big_c1(tau) * big_c2(tau), "the mode strength $u = a^T W_2 W_1 b$")
+    ode = equal(sp.Derivative(u(tau), tau), 2 * u(tau) * (s - u(tau)), r"so $\tau\,du/dt = 2u(s - u)$, with $\tau = 1$ in units of $t$",
                 uses=[strength, flow, balanced])
-    start = hypothesis(u(0), "=", u0, "the balanced start has strength u0")
+    start = hypothesis(u(0), "=", u0, "the balanced start has strength $u_0$")
     factor = define(big_g(tau), sp.exp(2 * s * tau) * (1 / u(tau) - 1 / s),
-                    "an integrating factor at every time tau: v = 1/u obeys the linear equation dv/dt = 2 - 2 s v")
+                    r"an integrating factor at every time $\tau$: $v = 1/u$ obeys the linear equation $dv/dt = 2 - 2sv$")
     at_t, at_0 = sp.Subs(big_g(tau), tau, t), sp.Subs(big_g(tau), tau, 0)
     increment = sp.Integral(sp.Derivative(big_g(tau), tau), (tau, 0, t))
-    inverse = equal(u(t), 1 / (1 / s + sp.exp(-2 * s * t) * at_t), "u in terms of G", uses=[factor])
+    inverse = equal(u(t), 1 / (1 / s + sp.exp(-2 * s * t) * at_t), "$u$ in terms of $G$", uses=[factor])
     ftc = equal(at_t, at_0 + increment, "the fundamental theorem of calculus")
-    constant = equal(increment, 0, "G is constant along the flow: dG/dt = 0 by the mode equation", uses=[factor, ode])
+    constant = equal(increment, 0, "$G$ is constant along the flow: $dG/dt = 0$ by the mode equation", uses=[factor, ode])
     initial = equal(at_0, 1 / u0 - 1 / s, "its value at the start", uses=[factor, start])
     steps = [flow, partner, conserved, even, ftc_gap, flat, squares, positive, balanced, strength, ode, start, factor, inverse, ftc, constant, initial,
-             equal(u(t), closed, "the unique solution with u(0) = u0: 1/u = 1/s + e^(-2st) (1/u0 - 1/s), the sigmoid",
+             equal(u(t), closed, "the unique solution with $u(0) = u_0$: $1/u = 1/s + e^{-2st} (1/u_0 - 1/s)$, the sigmoid",
                    uses=[inverse, ftc, constant, initial])]
     # -- remarks: checks of the closed form, and the lemmas of the discretisation bound
     slope = s**2 * sp.exp(2 * s * T) / (s + v * (sp.exp(2 * s * T) - 1)) ** 2
@@ -202,12 +204,12 @@ def derive_saxe_dynamics() -> Derivation:
         equal(sp.Derivative(closed, t), 2 * closed * (s - closed), "check: the closed form satisfies the ODE"),
         equal(sp.Subs(closed, t, 0), u0, "check: and the initial condition"),
         equal(sp.Derivative(saxe_solution(T, v), v), slope,
-              "the exact flow phi(T, v) of the ODE over time T from u = v: its sensitivity to the starting value"),
-        relation(sp.exp(x) - 1, ">=", 0, "so with g = e^(2sT) - 1 >= 0 (x = 2sT >= 0)", over=(x, sp.Interval(0, sp.oo))),
+              r"the exact flow $\phi(T, v)$ of the ODE over time $T$ from $u = v$: its sensitivity to the starting value"),
+        relation(sp.exp(x) - 1, ">=", 0, r"so with $g = e^{2sT} - 1 \ge 0$ ($x = 2sT \ge 0$)", over=(x, sp.Interval(0, sp.oo))),
         relation(sp.Derivative(s**2 * (1 + g) / (s + v * g) ** 2, v), "<=", 0,
-                 "the sensitivity decreases in v: over an interval its largest value is at the left end"),
+                 "the sensitivity decreases in $v$: over an interval its largest value is at the left end"),
         equal((c + h * c * (s - c**2)) ** 2, c**2 * (1 + h * (s - c**2)) ** 2,
-              "one gradient step of length h on a balanced mode: u_(k+1) = u_k (1 + h (s - u_k))^2; the tolerance "
+              "one gradient step of length $h$ on a balanced mode: $u_{k+1} = u_k (1 + h(s - u_k))^2$; the tolerance "
               "telescopes these local errors against the exact flow (Lady Windermere's fan)"),
     ]
     return Derivation(
@@ -215,9 +217,11 @@ def derive_saxe_dynamics() -> Derivation:
         steps,
         (u(t), "=", closed),
         assumptions=(
-            "squared loss L = ||Y - W_2 W_1 X||^2 / (2N), whitened inputs X X^T / N = I, Sigma_31 = Y X^T / N",
-            "balanced start along the modes: W_1 = sqrt(u0) r b^T, W_2 = sqrt(u0) a r^T for each mode (a, b, s)",
-            "gradient descent W <- W - lr grad L, time t = steps * lr (tau = 1/lr in units of steps)",
+            r"squared loss $L = \|Y - W_2 W_1 X\|^2/(2N)$, whitened inputs $X X^T/N = I$, $\Sigma_{31} = Y X^T/N$",
+            r"balanced start along the modes: $W_1 = \sqrt{u_0}\, r b^T$, $W_2 = \sqrt{u_0}\, a r^T$ for each mode "
+            "$(a, b, s)$",
+            r"gradient descent $W \leftarrow W - \eta \nabla L$, time $t = n\eta$ after $n$ steps ($\tau = 1/\eta$ in "
+            "units of steps)",
         ),
         remarks=remarks,
     )
@@ -235,7 +239,7 @@ def _scalar_landscape() -> list:
     global minima w_1 w_2 = 1 and the origin, a strict saddle."""
     w1, w2 = w = sp.symbols("w_1 w_2", real=True)
     big_l = sp.Symbol("L_2")
-    definition = define(big_l, (1 - w1 * w2) ** 2 / 2, "special case: depth 2, widths 1, one sample x = y = 1")
+    definition = define(big_l, (1 - w1 * w2) ** 2 / 2, "special case: depth $2$, widths $1$, one sample $x = y = 1$")
 
     def member(sol: dict) -> bool:
         a, b = (sol.get(x, x) for x in w)
@@ -243,9 +247,9 @@ def _scalar_landscape() -> list:
 
     return [
         definition,
-        critical_set(sp.Symbol("Crit_2"), sp.Symbol(r"\{w_1 w_2 = 1\} \cup \{0\}"), [sp.Derivative(big_l, x) for x in w], w,
+        critical_set(sp.Symbol("Crit_2"), symbol("{w_1 w_2 = 1} ∪ {0}", r"\{w_1 w_2 = 1\} \cup \{0\}"), [sp.Derivative(big_l, x) for x in w], w,
                      [{w2: 1 / w1}, {w1: 0, w2: 0}], member,
-                     "its critical points: the global minima (loss 0) and the origin", uses=[definition]),
+                     "its critical points: the global minima (loss $0$) and the origin", uses=[definition]),
         relation(MinEigenvalue(Hessian(big_l, w), at={w1: 0, w2: 0}), "<", 0,
                  "the origin is a strict saddle, not a local minimum", uses=[definition]),
     ]
@@ -257,30 +261,32 @@ def derive_no_bad_minima() -> Derivation:
     Theorem 2.3; the global minimum from Baldi and Hornik 1989, Fact 4)."""
     a, w, xs, z = sp.symbols("a w x z", real=True)
     local = sp.Symbol("L_loc")
-    best = sp.Symbol("L^*")
+    best = symbol("L^*", "L^*")
     tail = RESIDUAL + sp.Sum(sigma[i] ** 2, (i, r + 1, m)) / 2
     spectrum = hypothesis(sigma[i], "=", SPECTRUM_RATIO ** (i - 1),
-                          "the data are built with sigma_i = (3/4)^(i-1), i = 1..m")
+                          r"the data are built with $\sigma_i = (3/4)^{i-1}$, $i = 1, \ldots, m$")
     sigmas = substitute(tail, "the built spectrum", uses=[spectrum])
     tail_closed = RESIDUAL + sp.Rational(8, 7) * (sp.Rational(9, 16) ** r - sp.Rational(9, 16) ** m)
     split = equal(((a - w) * xs + z) ** 2 / 2, (a - w) ** 2 * xs**2 / 2 + (a - w) * xs * z + z**2 / 2,
-                  "one sample's loss with y = a x + z; the cross terms sum to zero over the samples (Z X^T = 0), so "
-                  "L(W) = RESIDUAL + ||(W - W_ls) C^(1/2)||^2 / 2 with C = X X^T / N and W_ls = Y X^T (X X^T)^(-1)")
+                  "one sample's loss with $y = a x + z$; the cross terms sum to zero over the samples ($Z X^T = 0$), so "
+                  r"$L(W) = 1/16 + \|(W - W_{\mathrm{ls}}) C^{1/2}\|^2/2$ with $C = X X^T/N$ and "
+                  r"$W_{\mathrm{ls}} = Y X^T (X X^T)^{-1}$")
     case = _scalar_landscape()
-    rank = define(r, sp.Min(width, n_in, n_out), "rank(W_L ... W_1) <= the narrowest width, and any such rank is reachable")
-    modes_ = define(m, sp.Min(n_in, n_out), "the number of modes of M = W_ls C^(1/2)")
+    rank = define(r, sp.Min(width, n_in, n_out), r"the rank of $W_L \cdots W_1$ is at most the narrowest width, and any such rank is reachable")
+    modes_ = define(m, sp.Min(n_in, n_out), r"the number of modes of $M = W_{\mathrm{ls}} C^{1/2}$")
     steps = [
         rank, modes_, spectrum, split, *case,
         cite(local, "=", best, "Theorem 2.3", KAWAGUCHI,
              "every local minimum of a deep linear network under squared loss is global, any depth and widths; the "
-             "smallest case is checked in (6) and (7)", uses=case[1:]),
+             "smallest case is checked", uses=case[1:]),
         cite(best, "=", tail, "Fact 4", BALDI,
-             "the end-to-end matrices of any depth with narrowest width r are the matrices of rank <= r, as for one hidden "
-             "layer of width r, whose global minimum keeps the top r modes of M: the loss (4) less sum_(i <= r) "
-             "sigma_i^2 / 2", uses=[split]),
+             "the end-to-end matrices of any depth with narrowest width $r$ are the matrices of rank at most $r$, as for "
+             "one hidden layer of width $r$, whose global minimum keeps the top $r$ modes of $M$: the loss $L(W)$ less "
+             r"$\sum_{i \le r} \sigma_i^2/2$", uses=[split]),
         sigmas,
         equal(sigmas.rhs, tail_closed, "a geometric sum"),
-        substitute(tail_closed, "m = min(n_in, n_out) modes, r the narrowest width", uses=[rank, modes_]),
+        substitute(tail_closed, r"$m = \min(n_{\mathrm{in}}, n_{\mathrm{out}})$ modes, $r$ the narrowest width",
+                   uses=[rank, modes_]),
     ]
     return Derivation(
         "No bad local minima: the loss every local minimum attains",
@@ -288,7 +294,9 @@ def derive_no_bad_minima() -> Derivation:
         (local, "=", minimum_loss()),
         uses=[steps[7], steps[8], sigmas, steps[10], steps[-1]],
         assumptions=(
-            "squared loss L = ||Y - W_L ... W_1 X||^2 / (2N), X of shape n_in x N with N > n_in, any depth >= 2 and widths",
-            "Y = W_ls X + Z with Z X^T = 0, ||Z||^2/(2N) = 1/16, and M = W_ls C^(1/2) with singular values (3/4)^(i-1)",
+            r"squared loss $L = \|Y - W_L \cdots W_1 X\|^2/(2N)$, $X$ of shape $n_{\mathrm{in}} \times N$ with "
+            r"$N > n_{\mathrm{in}}$, any depth $\ge 2$ and widths",
+            r"$Y = W_{\mathrm{ls}} X + Z$ with $Z X^T = 0$, $\|Z\|^2/(2N) = 1/16$, and $M = W_{\mathrm{ls}} C^{1/2}$ with "
+            "singular values $(3/4)^{i-1}$",
         ),
     )

@@ -22,6 +22,8 @@ from typing import Any
 import sympy as sp
 
 from .checks import StepNotChecked, confirm_equal
+from .mathtext import check as check_text
+from .mathtext import to_latex, to_text
 from .printing import latex_expr, latex_relation, latex_text, text_relation
 from .sources import Source
 from .steps import (
@@ -142,7 +144,9 @@ class Derivation:
 
     def __init__(self, title: str, steps: Sequence[Step], conclusion, *, uses: Iterable[Step] | None = None,
                  assumptions: Iterable[str] = (), remarks: Sequence[Step] = ()) -> None:
-        steps, remarks = tuple(steps), tuple(remarks)
+        steps, remarks, assumptions = tuple(steps), tuple(remarks), tuple(assumptions)
+        for text in (title, *assumptions):
+            check_text(text)  # text with inline $math$ (proofs.mathtext)
         if not steps:
             raise DerivationError(f"derivation {title!r} has no steps")
         if isinstance(conclusion, sp.Eq):
@@ -259,14 +263,14 @@ class Derivation:
 
         def step(s: Step) -> dict:
             return {"n": self.number(s), "lhs": str(s.lhs), "rel": s.rel, "rhs": str(s.rhs),
-                    "latex": latex_relation(s.lhs, s.rel, s.rhs), "status": s.status, "how": s.how,
-                    "reason": s.reason, "uses": self.uses(s),
+                    "latex": latex_relation(s.lhs, s.rel, s.rhs), "status": s.status, "how": to_text(s.how),
+                    "reason": to_text(s.reason), "uses": self.uses(s),
                     "source": None if s.source is None else {"key": s.source.key, "short": s.source.short}}
 
         c = self.conclusion
         return {
-            "title": self.title,
-            "assumptions": list(self.assumptions),
+            "title": to_text(self.title),
+            "assumptions": [to_text(a) for a in self.assumptions],
             "steps": [step(s) for s in self.steps],
             "remarks": [step(s) for s in self.remarks],
             "conclusion": {"lhs": str(c.lhs), "rel": c.rel, "rhs": str(c.rhs), "latex": latex_relation(c.lhs, c.rel, c.rhs),
@@ -284,8 +288,8 @@ class Derivation:
         return _FACES["graph"](self, path, force=force)
 
     def __str__(self) -> str:
-        lines = [f"Derivation: {self.title}"]
-        lines += [f"  assume {a}" for a in self.assumptions]
+        lines = [f"Derivation: {to_text(self.title)}"]
+        lines += [f"  assume {to_text(a)}" for a in self.assumptions]
         for i, step in enumerate(self.steps, 1):
             by = self.premises_text(step)
             lines.append(f"  {i:>2}. {step}{'  ' + by if by else ''}")
@@ -297,20 +301,31 @@ class Derivation:
         lines.append(f"  ({self.summary})")
         return "\n".join(lines)
 
-    def latex_reason(self, step: Step, cite: Callable[[Source], str] | None = None) -> str:
-        """A step's justification in LaTeX text mode, with its premises by number; a cited
-        step is marked in bold and cites (``\\citet{key}`` in a paper)."""
+    def latex_reason(self, step: Step, cite: Callable[[Source], str] | None = None, *, aside: bool = True) -> str:
+        """A step's justification in LaTeX text mode, as a paper writes it: its reason, then
+        "by (3) and (5)"; a cited step "by Theorem 2 of \\citet{key}"; how SymPy confirmed the
+        step goes last, small, set off to the right (not into the sentence)."""
+        parts = [to_latex(step.reason)] if step.reason else []
         by = self.premises_text(step)
         if step.status == "cited":
             ref = cite(step.cited) if cite else latex_text(step.cited.short)
-            text = rf"\textbf{{cited}}: {ref}, {latex_text(step.how)}"
-        elif step.status == "checked":
-            text = latex_text(f"checked by SymPy ({step.how})")
-        else:
-            text = "hypothesis" if step.is_hypothesis else "definition"
-        parts = [latex_text(step.reason)] if step.reason else []
-        parts.append(text + (f" {by}" if by else ""))
-        return "; ".join(parts)
+            parts.append(f"by {latex_text(step.how)} of {ref}" + (f", with {by[3:]}" if by else ""))
+        elif by:
+            parts.append(by)
+        elif not step.reason:
+            parts.append("hypothesis" if step.is_hypothesis else "definition")
+        text = ", ".join(parts)
+        if not aside:  # inline (a remark): the method in words
+            return text + (f"; SymPy: {to_latex(step.how)}" if step.status == "checked" else "")
+        if step.status == "checked":
+            text += rf"\hspace{{1em plus 1fill}}{{\scriptsize SymPy: {to_latex(step.how)}}}"
+        elif step.status == "cited":
+            text += r"\hspace{1em plus 1fill}{\scriptsize\textbf{cited}}"
+        elif step.is_hypothesis and step.reason:
+            text += r"\hspace{1em plus 1fill}{\scriptsize hypothesis}"
+        elif step.status == "definition" and step.reason:
+            text += r"\hspace{1em plus 1fill}{\scriptsize definition}"
+        return text
 
     def latex_rows(self, cite: Callable[[Source], str] | None = None,
                    names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
@@ -322,7 +337,7 @@ class Derivation:
         for step in self.steps:
             head = "" if previous is not None and step.lhs == previous else latex_expr(step.lhs, names)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
-            cond = rf"\quad \text{{({latex_text(step.condition)})}}" if step.condition else ""
+            cond = rf"\quad \text{{({to_latex(step.condition)})}}" if step.condition else ""
             rows.append((head, rf"{rel} {latex_expr(step.rhs, names)}{cond}", self.latex_reason(step, cite)))
             previous = step.rhs
         return rows

@@ -134,71 +134,75 @@ def _finite_steps() -> tuple:
     coords_hi = sp.Sum(B[i, k] * eps[k, 0], (k, 0, n - 1)) - sp.Sum(Q[i, j] * beta[j, 0], (j, 0, p - 1))
     per_coord = sigma**2 * sp.Sum(B[i, k] ** 2, (k, 0, n - 1)) + r**2 / p * sp.Sum(Q[i, j] ** 2, (j, 0, p - 1))
 
-    model = hypothesis(y, "=", X * beta + eps, "the data: y = X beta + eps")
+    model = hypothesis(y, "=", X * beta + eps, r"the data: $y = X\beta + \varepsilon$")
     cov = hypothesis(Expectation(eps[k, 0] * eps[kp, 0], (eps,)), "=", sigma**2 * sp.KroneckerDelta(k, kp),
-                     "the noise is uncorrelated with variance sigma^2, E eps eps^T = sigma^2 I_n, independent of X and beta")
+                     r"the noise is uncorrelated with variance $\sigma^2$, $\mathbb{E}\,\varepsilon\varepsilon^\top = \sigma^2 I_n$, "
+                     r"independent of $X$ and $\beta$")
     mean = hypothesis(Expectation(eps[k, 0], (eps,)), "=", 0, "the noise has mean zero")
     direction = hypothesis(Expectation(beta[j, 0] * beta[jp, 0], (beta,)), "=", r**2 / p * sp.KroneckerDelta(j, jp),
-                           "beta has norm r and a uniformly random direction, independent of X: E beta beta^T = (r^2/p) I_p")
+                           r"$\beta$ has norm $r$ and a uniformly random direction, independent of $X$: "
+                           r"$\mathbb{E}\,\beta\beta^\top = (r^2/p)\, I_p$")
     risk = define(R(n, p), sp.Piecewise(
         (Expectation(Expectation(sq(err_lo), (eps,)), (X,)), p < n),
         (Expectation(Expectation(Expectation(sq(err_hi), (eps,)), (beta,)), (X,)), True)),
-        "the excess risk at a fresh input x ~ N(0, I_p), E (x^T beta_hat - x^T beta)^2 = E ||beta_hat - beta||^2, "
-        "averaged over the noise, the direction of beta and the design")
+        r"the excess risk at a fresh input $x \sim \mathcal{N}(0, I_p)$, $\mathbb{E}\,(x^\top\hat\beta - x^\top\beta)^2 = "
+        r"\mathbb{E}\,\|\hat\beta - \beta\|^2$, averaged over the noise, the direction of $\beta$ and the design")
     # p < n: X has full column rank (almost surely), the least-squares solution is unique
-    fit_a = define(fit_lo, sp.Inverse(X.T * X) * X.T * y, "p < n: the least-squares solution (X^T X is invertible a.s.)")
+    fit_a = define(fit_lo, sp.Inverse(X.T * X) * X.T * y, r"$p < n$: the least-squares solution ($X^\top X$ is invertible a.s.)")
     err_a = define(err_lo, fit_lo - beta, "its error")
     a_def = define(A, sp.Inverse(X.T * X) * X.T, "the matrix that maps the noise to the error")
-    error_a = matrix_equal(err_lo, A * eps, "the signal is fitted exactly: beta_hat - beta = A eps",
+    error_a = matrix_equal(err_lo, A * eps, r"the signal is fitted exactly: $\hat\beta - \beta = A\varepsilon$",
                            uses=[err_a, fit_a, model, a_def])
     coord_a = equal(err_lo[i, 0], sp.Sum(A[i, k] * eps[k, 0], (k, 0, n - 1)), "in coordinates", uses=[error_a])
     mean_a = equal(Expectation(noise_a, (eps,)), sigma**2 * frob(A, n), "the mean over the noise", uses=[cov])
     frob_a = same_sum(frob(A, n), sp.Trace(A * A.T), "a squared Frobenius norm is a trace")
-    gram_a = matrix_equal(A * A.T, sp.Inverse(X.T * X), "A A^T = (X^T X)^-1", uses=[a_def])
+    gram_a = matrix_equal(A * A.T, sp.Inverse(X.T * X), r"$A A^\top = (X^\top X)^{-1}$", uses=[a_def])
     notation_lo = define(Expectation(sp.Trace(sp.Inverse(X.T * X)), (X,)), Einv(n, p),
-                         "Einv(k, d) denotes E tr (G^T G)^-1 for a k x d matrix G of iid N(0, 1) entries")
+                         r"the mean $\mathbb{E}\operatorname{tr}(G^\top G)^{-1}$ for a $k \times d$ matrix $G$ of iid "
+                         r"$\mathcal{N}(0, 1)$ entries, here $G = X$ ($k = n$, $d = p$)")
     below = equal(risk.rhs.args[0].expr, sigma**2 * Einv(n, p), "so the risk below the threshold",
                   uses=[coord_a, mean_a, frob_a, gram_a, notation_lo])
     # p > n: X has full row rank (a.s.); X^+ y is the interpolant of least norm, in the row space of X
     fit_b = define(fit_hi, X.T * sp.Inverse(X * X.T) * y,
-                   "p > n: the minimum-norm solution of X beta = y, in the row space of X (X X^T is invertible a.s.)")
+                   r"$p > n$: the minimum-norm solution of $X\beta = y$, in the row space of $X$ ($X X^\top$ is invertible a.s.)")
     err_b = define(err_hi, fit_hi - beta, "its error")
     c_def = define(C, sp.Inverse(X * X.T), "the inverse Gram matrix")
     b_def = define(B, X.T * C, "the matrix that maps the noise to the error")
-    q_def = define(Q, sp.Identity(p) - X.T * C * X, "the projection on the null space of X")
-    error_b = matrix_equal(err_hi, B * eps - Q * beta, "beta_hat - beta = B eps - Q beta",
+    q_def = define(Q, sp.Identity(p) - X.T * C * X, r"the projection on the null space of $X$")
+    error_b = matrix_equal(err_hi, B * eps - Q * beta, r"$\hat\beta - \beta = B\varepsilon - Q\beta$",
                            uses=[err_b, fit_b, model, b_def, q_def, c_def])
     coord_b = equal(err_hi[i, 0], coords_hi, "in coordinates", uses=[error_b])
     mean_of = lambda e: Expectation(Expectation(e, (eps,)), (beta,))
     lin_b = equal(mean_of(sp.Sum(coords_hi**2, (i, 0, p - 1))), sp.Sum(mean_of(coords_hi**2), (i, 0, p - 1)),
                   "the mean of a sum is the sum of the means")
     mean_b = equal(mean_of(coords_hi**2), per_coord,
-                   "the mean over the noise and the direction of beta (both independent of X); the cross term "
+                   r"the mean over the noise and the direction of $\beta$ (both independent of $X$); the cross term "
                    "vanishes as the noise has mean zero", uses=[cov, mean, direction])
     frob_b = same_sum(sp.Sum(per_coord, (i, 0, p - 1)), sigma**2 * sp.Trace(B.T * B) + r**2 / p * sp.Trace(Q * Q.T),
                       "squared Frobenius norms are traces")
-    gram_b = matrix_equal(B.T * B, sp.Inverse(X * X.T), "B^T B = (X X^T)^-1", uses=[b_def, c_def])
-    idem = matrix_equal(Q * Q.T, Q, "Q is a symmetric projection: Q Q^T = Q", uses=[q_def, c_def])
-    trace_q = equal(sp.Trace(Q), p - sp.Trace(X.T * C * X), "the trace of I_p - X^T C X", uses=[q_def])
+    gram_b = matrix_equal(B.T * B, sp.Inverse(X * X.T), r"$B^\top B = (X X^\top)^{-1}$", uses=[b_def, c_def])
+    idem = matrix_equal(Q * Q.T, Q, r"$Q$ is a symmetric projection: $Q Q^\top = Q$", uses=[q_def, c_def])
+    trace_q = equal(sp.Trace(Q), p - sp.Trace(X.T * C * X), r"the trace of $I_p - X^\top C X$", uses=[q_def])
     cycle = same_sum(sp.Trace(X.T * C * X), sp.Trace(C * X * X.T), "the trace is cyclic")
-    rank = equal(sp.Trace(C * X * X.T), n, "tr((X X^T)^-1 X X^T) = tr I_n", uses=[c_def])
-    notation_hi = define(Expectation(sp.Trace(sp.Inverse(X * X.T)), (X,)), Einv(p, n), "the same mean for G = X^T (k = p, d = n)")
+    rank = equal(sp.Trace(C * X * X.T), n, r"$\operatorname{tr}((X X^\top)^{-1} X X^\top) = \operatorname{tr} I_n$", uses=[c_def])
+    notation_hi = define(Expectation(sp.Trace(sp.Inverse(X * X.T)), (X,)), Einv(p, n), r"the same mean for $G = X^\top$ ($k = p$, $d = n$)")
     above = equal(risk.rhs.args[1].expr, r**2 * (1 - n / p) + sigma**2 * Einv(p, n), "so the risk above the threshold",
                   uses=[coord_b, lin_b, mean_b, frob_b, gram_b, idem, trace_q, cycle, rank, notation_hi])
     decomposition = sp.Piecewise((sigma**2 * Einv(n, p), p < n), (r**2 * (1 - n / p) + sigma**2 * Einv(p, n), True))
     split = equal(R(n, p), decomposition, "the bias-variance decomposition in both regimes",
                   uses=[risk, below, above])
     one = equal(sp.Integral(_chi2_density(m + 2) / x, (x, 0, sp.oo)), 1 / m,
-                "the lemma in dimension d = 1: X^T X ~ chi^2_k, and E[1/chi^2_k] = 1/(k - 2) = d/(k - d - 1), k = m + 2")
+                r"the lemma in dimension $d = 1$: $X^\top X \sim \chi^2_k$, and $\mathbb{E}\,[1/\chi^2_k] = 1/(k - 2) = "
+                r"d/(k - d - 1)$, $k = m + 2$")
     wishart = cite(Einv, "=", sp.Lambda((rows, cols), cols / (rows - cols - 1)), "Section 3.2", MUIRHEAD,
-                   "the inverse-Wishart mean: for a k x d matrix G of iid N(0, 1) entries and k > d + 1, "
-                   "E (G^T G)^-1 = I_d/(k - d - 1), so E tr (G^T G)^-1 = d/(k - d - 1); the case d = 1 is the checked "
-                   "integral", uses=[one])
+                   r"the inverse-Wishart mean: for a $k \times d$ matrix $G$ of iid $\mathcal{N}(0, 1)$ entries and $k > d + 1$, "
+                   r"$\mathbb{E}\,(G^\top G)^{-1} = I_d/(k - d - 1)$, so $\mathbb{E}\operatorname{tr}(G^\top G)^{-1} = d/(k - d - 1)$; "
+                   r"the case $d = 1$ is the checked integral", uses=[one])
     exact = equal(decomposition, finite_risk(), "the inverse-Wishart means", uses=[wishart])
     steps = [model, cov, mean, direction, risk, fit_a, err_a, a_def, error_a, coord_a, mean_a, frob_a, gram_a,
              notation_lo, below, fit_b, err_b, c_def, b_def, q_def, error_b, coord_b, lin_b, mean_b, frob_b, gram_b,
              idem, trace_q, cycle, rank, notation_hi, above, split, one, wishart, exact]
-    return (*steps, equal(R(n, p), finite_risk(), "the exact risk at finite n, for |p - n| >= 2", uses=[split, exact]))
+    return (*steps, equal(R(n, p), finite_risk(), r"the exact risk at finite $n$, for $|p - n| \ge 2$", uses=[split, exact]))
 
 
 @cache
@@ -211,9 +215,9 @@ def derive_finite() -> Derivation:
         (R(n, p), "=", finite_risk()),
         uses=[steps[-4], steps[-1]],
         assumptions=(
-            "X has iid N(0, 1) entries (n samples, p features), y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I_n) "
-            "independent of X; for p > n, beta is fixed (or independent of X)",
-            "|p - n| >= 2, where the inverse-Wishart means are finite; the risk is infinite for |p - n| <= 1",
+            r"$X$ has iid $\mathcal{N}(0, 1)$ entries ($n$ samples, $p$ features), $y = X\beta + \varepsilon$, $\|\beta\| = r$, "
+            r"$\varepsilon \sim \mathcal{N}(0, \sigma^2 I_n)$ independent of $X$; for $p > n$, $\beta$ is fixed (or independent of $X$)",
+            r"$|p - n| \ge 2$, where the inverse-Wishart means are finite; the risk is infinite for $|p - n| \le 1$",
         ),
     )
 
@@ -226,20 +230,20 @@ def derive_ridgeless() -> Derivation:
     shifted = sp.Piecewise((sigma**2 * gamma / (1 - gamma - 1 / n), gamma < 1),
                            (r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1 - 1 / n), True))
     closed = limiting_risk()
-    ratio = define(p, gamma * n, "p = gamma n features")
+    ratio = define(p, gamma * n, r"$p = \gamma n$ features")
     below = equivalent(sp.StrictGreaterThan(n, gamma * n), sp.StrictLessThan(gamma, 1), gamma,
-                        sp.Interval.open(0, sp.oo), "p < n means gamma < 1 (n > 0)")
-    at_ratio = equal(R(n, p), shifted, "at p = gamma n the finite-n risk is the limit with gamma - 1 shifted by -+1/n",
+                        sp.Interval.open(0, sp.oo), r"$p < n$ means $\gamma < 1$ (as $n > 0$)")
+    at_ratio = equal(R(n, p), shifted, r"at $p = \gamma n$ the finite-$n$ risk is the limit with $\gamma - 1$ shifted by $\mp 1/n$",
                      uses=[finite, ratio, below])
-    limit = define(R_inf(gamma), sp.Limit(R(n, p), n, sp.oo), "the proportional limit n -> oo at fixed gamma = p/n")
+    limit = define(R_inf(gamma), sp.Limit(R(n, p), n, sp.oo), r"the proportional limit $n \to \infty$ at fixed $\gamma = p/n$")
     steps += [ratio, below, at_ratio, limit,
               limit_by_branches(sp.Limit(R(n, p), n, sp.oo), closed, n, "so the limiting risk", uses=[at_ratio])]
     remarks = [
         equal(sp.Limit((1 - gamma) / (sigma**2 * gamma), gamma, 1, "-"), 0,
-              "it diverges at the interpolation threshold from below (its reciprocal tends to 0 through positive values)"),
+              r"it diverges at the interpolation threshold from below (its reciprocal tends to $0$ through positive values)"),
         equal(sp.Limit(1 / (r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1)), gamma, 1, "+"), 0, "and from above"),
         equal(sp.Limit(r**2 * (1 - 1 / gamma) + sigma**2 / (gamma - 1), gamma, sp.oo), r**2,
-              "and tends to the null risk r^2 (beta_hat -> 0) as gamma -> oo"),
+              r"and tends to the null risk $r^2$ ($\hat\beta \to 0$) as $\gamma \to \infty$"),
     ]
     return Derivation(
         "Limiting risk of ridgeless least squares (double descent)",
@@ -247,8 +251,8 @@ def derive_ridgeless() -> Derivation:
         (R_inf(gamma), "=", closed),
         uses=[limit, steps[-1]],
         assumptions=(
-            "isotropic Gaussian features as in the finite-n derivation, p = gamma n, n -> oo at fixed gamma != 1",
-            "the excess risk is E ||beta_hat - beta||^2; it is finite only for |p - n| >= 2 and diverges at gamma = 1",
+            r"isotropic Gaussian features as in the finite-$n$ derivation, $p = \gamma n$, $n \to \infty$ at fixed $\gamma \ne 1$",
+            r"the excess risk is $\mathbb{E}\,\|\hat\beta - \beta\|^2$; it is finite only for $|p - n| \ge 2$ and diverges at $\gamma = 1$",
         ),
         remarks=remarks,
     )

@@ -30,8 +30,8 @@ def masked_gaussian_lemma() -> list[Step]:
     masked = sp.Integral(g**2 * density, (e, -sp.oo, sp.oo), (h, 0, sp.oo))
     full = sp.Integral(g**2 * density, (e, -sp.oo, sp.oo), (h, -sp.oo, sp.oo))
     return [
-        equal(masked, (beta**2 * v + sigma_e**2) / 2, "E[g^2 1{h>0}], writing g = beta h + e with e independent of h"),
-        equal(full, beta**2 * v + sigma_e**2, "E[g^2] over the whole line"),
+        equal(masked, (beta**2 * v + sigma_e**2) / 2, r"$\mathbb{E}[g^2 \mathbf{1}\{h > 0\}]$, writing $g = \beta h + e$ with $e$ independent of $h$"),
+        equal(full, beta**2 * v + sigma_e**2, r"$\mathbb{E}[g^2]$ over the whole line"),
     ]
 
 

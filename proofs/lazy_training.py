@@ -45,6 +45,7 @@ from .derivation import (
     recurrence,
 )
 from .operators import Expectation, Hessian
+from .printing import symbol
 from .sources import Source
 
 __all__ = [
@@ -121,7 +122,7 @@ def derive_lazy_training() -> Derivation:
     a = sp.Symbol("a", integer=True, positive=True)
     V, W = sp.IndexedBase("v", real=True), sp.IndexedBase("W", real=True)
     v2, w2 = sp.symbols("v' w'", real=True)  # the copy of a unit in the doubling initialisation
-    f0 = sp.Symbol("f_0(x)")
+    f0 = symbol("f_0(x)", "f_0(x)")
     h = w * x / sp.sqrt(d)
     unit = sp.Lambda((v, w), sp.sqrt(2 / N) * v * sp.Max(0, h))
     local = sp.log(R(2 * N) / R(N)) / sp.log(2)
@@ -129,50 +130,54 @@ def derive_lazy_training() -> Derivation:
 
     rule = define(r(t), r(t - 1) - eta * lam * r(t - 1),
                   "one step of gradient descent on the linearisation, along an eigenvector of the NTK Gram matrix "
-                  "Theta (eigenvalue lambda): r_t = r_(t-1) - eta Theta r_(t-1)")
+                  r"$\Theta$ (eigenvalue $\lambda$): $r_t = r_{t-1} - \eta\,\Theta\, r_{t-1}$")
     start = define(r(0), rho, "the initial residual along that eigenvector")
-    residual = recurrence(r, t, 0, q**t * rho, "so r_t = (I - eta Theta)^t r_0", uses=[rule, start])
+    residual = recurrence(r, t, 0, q**t * rho, r"so $r_t = (I - \eta\,\Theta)^t r_0$", uses=[rule, start])
     summed = equal(sp.Sum(r(t), (t, 0, T - 1)), rho * (1 - q**T) / (eta * lam),
-                   "the residuals of the T steps form a geometric sum", uses=[residual])
+                   "the residuals of the $T$ steps form a geometric sum", uses=[residual])
     share = equal(eta**2 * lam * sp.Sum(r(t), (t, 0, T - 1)) ** 2, rho**2 * (1 - q**T) ** 2 / lam,
-                  "Delta theta = -eta J^T sum_(t<T) r_t and J J^T = Theta: ||Delta theta||^2 = eta^2 (sum r_t)^T Theta "
-                  "(sum r_t), one eigen-direction's share; summed over the directions it is D^2 = O(1), a function "
-                  "of the kernel alone", uses=[summed])
+                  r"$\Delta\theta = -\eta J^\top \sum_{t<T} r_t$ and $J J^\top = \Theta$: "
+                  r"$\|\Delta\theta\|^2 = \eta^2 \big(\sum_t r_t\big)^\top \Theta \big(\sum_t r_t\big)$, one "
+                  r"eigen-direction's share; summed over the directions it is $D^2 = O(1)$, a function of the kernel "
+                  "alone", uses=[summed])
     u = sp.Function("u")
-    one = define(u, unit, "one unit's term of f: sqrt(2/N) v relu(w x/sqrt(d)) (one input coordinate x)")
+    one = define(u, unit, r"one unit's term of $f$: $\sqrt{2/N}\, v \operatorname{relu}(w x/\sqrt{d})$ (one input coordinate $x$)")
     pair = define(f0, u(v, w) + u(v2, w2), "a unit and its copy in the doubling initialisation (Chizat, Oyallon "
                   "and Bach 2019)")
     negated = hypothesis(v2, "=", -v, "the copy's readout is negated")
     same = hypothesis(w2, "=", w, "the copy's hidden weights are the same")
-    cancel = equal(f0, 0, "each unit and its copy cancel, so f_0 = 0 and r_0 = -y, deterministic",
+    cancel = equal(f0, 0, "each unit and its copy cancel, so $f_0 = 0$ and $r_0 = -y$, deterministic",
                    uses=[pair, one, negated, same])
-    readout = hypothesis(Expectation(V[i] ** 2, (V, W)), "=", normal, "readout weights iid N(0, 1)")
-    hidden = hypothesis(Expectation(W[i, a] ** 2, (V, W)), "=", normal, "hidden weights iid N(0, 1) (the NTK "
-                        "parameterisation puts the scale in the forward pass)")
+    readout = hypothesis(Expectation(V[i] ** 2, (V, W)), "=", normal, r"readout weights iid $\mathcal{N}(0, 1)$")
+    hidden = hypothesis(Expectation(W[i, a] ** 2, (V, W)), "=", normal, r"hidden weights iid $\mathcal{N}(0, 1)$ (the "
+                        "NTK parameterisation puts the scale in the forward pass)")
     norm = equal(Expectation(sp.Sum(V[i] ** 2 + sp.Sum(W[i, a] ** 2, (a, 1, d)), (i, 1, N)), (V, W)), N * (d + 1),
-                 "E||theta_0||^2: N units, each with d hidden weights and one readout weight", uses=[readout, hidden])
+                 r"$\mathbb{E}\,\|\theta_0\|^2$: $N$ units, each with $d$ hidden weights and one readout weight", uses=[readout, hidden])
     mixed = sp.sqrt(2 / N) * x / sp.sqrt(d) * sp.Heaviside(h)  # sqrt(2/N) relu'(h) x/sqrt(d)
     blocks = equal_entrywise(
         Hessian(u(v, w), (v, w)),
         sp.ImmutableMatrix([[0, mixed], [mixed, sp.sqrt(2 / N) * v * x**2 / d * sp.DiracDelta(h)]]),
-        "Hessian of one unit's term: the readout block vanishes, the readout-hidden block sqrt(2/N) relu'(h) x/sqrt(d) "
-        "is block diagonal over the units (operator norm O(N^(-1/2))), the hidden block a Dirac mass at the kink: "
-        "only units whose preactivation crosses 0 contribute (about sqrt(N) of them move by O(N^(-1/2)))",
+        "Hessian of one unit's term: the readout block vanishes, the readout-hidden block "
+        r"$\sqrt{2/N}\,\operatorname{relu}'(h)\,x/\sqrt{d}$ is block diagonal over the units (operator norm "
+        r"$O(N^{-1/2})$), the hidden block a Dirac mass at the kink: only units whose preactivation crosses $0$ "
+        r"contribute (about $\sqrt{N}$ of them move by $O(N^{-1/2})$)",
         uses=[one])
     lazy = cite(sp.Limit(E(s(N)), N, sp.oo), "=", sp.Limit(local, N, sp.oo), "Theorem 2.1", LEE2019,
                 "Lee et al. 2019 (for smooth activations) and the lazy-training bounds of Chizat, Oyallon and Bach "
-                "2019: with ||Delta theta|| = O(1) and a Hessian of norm O(N^(-1/2)), the trained network stays within "
-                "O(N^(-1/2)) of its linearisation in weights and in function; the weights' ratio is D/sqrt(N(d+1)) "
-                "(1 + o(1)) and the function gap C N^(-1/2) (1 + o(1)), so the mean local exponent E s(N) = "
-                "E log2(R(2N)/R(N)) of either tends to that of R(N) = D/sqrt(N(d+1))",
+                r"2019: with $\|\Delta\theta\| = O(1)$ and a Hessian of norm $O(N^{-1/2})$, the trained network stays "
+                r"within $O(N^{-1/2})$ of its linearisation in weights and in function; the weights' ratio is "
+                r"$D/\sqrt{N(d+1)}\,(1 + o(1))$ and the function gap $C N^{-1/2} (1 + o(1))$, so the mean local "
+                r"exponent $\mathbb{E}\, s(N) = \mathbb{E} \log_2(R(2N)/R(N))$ of either tends to that of "
+                r"$R(N) = D/\sqrt{N(d+1)}$",
                 uses=[share, cancel, norm, blocks])
-    motion = define(R, linearised, "the linearised relative motion ||Delta theta||/sqrt(E||theta_0||^2) = "
-                    "D/sqrt(N(d+1)) (both norms concentrate: relative spread O(N^(-1/2)))")
+    motion = define(R, linearised, r"the linearised relative motion "
+                    r"$\|\Delta\theta\|/\sqrt{\mathbb{E}\,\|\theta_0\|^2} = D/\sqrt{N(d+1)}$ (both norms "
+                    r"concentrate: relative spread $O(N^{-1/2})$)")
     exponent = equal(sp.Limit(local, N, sp.oo), EXPONENT,
-                     "at N and 2N, R(2N)/R(N) = 2^(-1/2): the local exponent of the linearised relative motion is "
-                     "-1/2 exactly at every width", uses=[motion])
+                     r"at $N$ and $2N$, $R(2N)/R(N) = 2^{-1/2}$: the local exponent of the linearised relative "
+                     "motion is $-1/2$ exactly at every width", uses=[motion])
     same_exponent = equal(sp.Limit(sp.log(R(N)) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
-                          "the same exponent as the limit of log R(N)/log N", uses=[motion])
+                          r"the same exponent as the limit of $\log R(N)/\log N$", uses=[motion])
     steps = [rule, start, residual, summed, share, one, pair, negated, same, cancel, readout, hidden, norm, blocks,
              lazy, motion, exponent]
     return Derivation(
@@ -181,11 +186,13 @@ def derive_lazy_training() -> Derivation:
         (sp.Limit(E(s(N)), N, sp.oo), "=", EXPONENT),
         uses=[lazy, exponent],
         assumptions=(
-            "f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)), NTK parameterisation, weights iid N(0, 1) (doubled: "
-            "N/2 units copied with the readout negated, so f_0 = 0), both layers trained by T steps of full-batch "
-            "gradient descent with step eta < 2/lambda_max(Theta) on (1/2)||f(X) - y||^2, n fixed inputs, T fixed",
-            "s(N) = log2(R(2N)/R(N)) for R the relative weight motion ||theta_T - theta_0||/||theta_0|| or the "
-            "function gap ||f_T(X) - f^lin_T(X)||/||y||, f^lin kernel gradient descent with the initial empirical NTK",
+            r"$f(x) = \sqrt{2/N} \sum_i v_i \operatorname{relu}(w_i \cdot x/\sqrt{d})$, NTK parameterisation, weights "
+            r"iid $\mathcal{N}(0, 1)$ (doubled: $N/2$ units copied with the readout negated, so $f_0 = 0$), both "
+            r"layers trained by $T$ steps of full-batch gradient descent with step $\eta < 2/\lambda_{\max}(\Theta)$ "
+            r"on $\|f(X) - y\|^2/2$, $n$ fixed inputs, $T$ fixed",
+            r"$s(N) = \log_2(R(2N)/R(N))$ for $R$ the relative weight motion $\|\theta_T - \theta_0\|/\|\theta_0\|$ "
+            r"or the function gap $\|f_T(X) - f^{\mathrm{lin}}_T(X)\|/\|y\|$, $f^{\mathrm{lin}}$ kernel gradient "
+            "descent with the initial empirical NTK",
         ),
         remarks=[same_exponent],
     )

@@ -57,9 +57,10 @@ _SYMBOLS = {
 }
 _OPERATORS = ("ln", "log", "exp", "det", "min", "max", "sup", "inf", "lim", "tr", "sin", "cos", "tanh", "arccos",
               "arcsin", "arg", "argmin", "argmax")
-_ONE_ARGUMENT = ("operatorname", "mathrm", "text", "textrm", "mathbf", "boldsymbol", "mathcal", "mathit", "mathsf",
+_ONE_ARGUMENT = ("operatorname", "mathrm", "text", "textrm", "texttt", "mathbf", "boldsymbol", "mathcal", "mathit", "mathsf",
                  "mathbb", "sqrt", "hat", "tilde", "bar", "overline", "widehat", "dot")
 _TWO_ARGUMENTS = ("frac", "tfrac", "dfrac", "binom")
+_ARGUMENTS = frozenset(_ONE_ARGUMENT + _TWO_ARGUMENTS)
 
 
 def _argument(node, converter) -> str:
@@ -69,8 +70,9 @@ def _argument(node, converter) -> str:
 
 
 def _grouped(text: str) -> str:
-    """``text`` in parentheses unless it is one symbol or number."""
-    return text if re.fullmatch(r"[\w.′²³⁰¹⁴-⁹₀-₉ᵢⱼₖₗₘₙ]+", text) else f"({text})"
+    """``text`` in parentheses unless it is one number or one symbol (with its scripts)."""
+    one = re.fullmatch(r"\d+(\.\d+)?|[^\W\d_]['′]*[⁰-⁹²³¹ᵀⁿⁱˡ₀-₉ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ]*", text)
+    return text if one else f"({text})"
 
 
 def _two(form: str):
@@ -89,7 +91,7 @@ def _one(form: str):
 _MACROS: dict[str, object] = {
     **{name: f" {sym} " for name, sym in _RELATIONS.items()},
     **_SYMBOLS,
-    **{name: f"{name} " for name in _OPERATORS},
+    **{name: name for name in _OPERATORS},
     **{name: _one("{}") for name in _ONE_ARGUMENT},
     "sqrt": lambda n, l2tobj: "√" + _grouped(_argument(n.nodeargd.argnlist[-1], l2tobj)), "bar": _one("{}̄"), "hat": _one("{}̂"), "tilde": _one("{}̃"),
     "overline": _one("{}̄"), "widehat": _one("{}̂"), "dot": _one("{}̇"),
@@ -171,7 +173,13 @@ def _walker(chunk: str, tolerant: bool) -> LatexWalker:
     return LatexWalker(chunk, latex_context=_parsing_context(), tolerant_parsing=tolerant)
 
 
+_KEEP_SPACE = re.compile(r"(\\[A-Za-z]+)(?=\s)")
+
+
 def _math_text(converter: _Converter, chunk: str) -> str:
+    # LaTeX drops the space after a control word; a reader of plain text needs it ("σ = 1", not "σ= 1")
+    chunk = _KEEP_SPACE.sub(lambda m: m.group(1) if m.group(1)[1:] in _ARGUMENTS else m.group(1) + "{}", chunk)
+    chunk = chunk.replace("'", "′")  # primes, not quotation marks
     nodes = _walker(chunk, True).get_latex_nodes()[0]
     return converter.nodelist_to_text(nodes).strip()
 
@@ -180,6 +188,9 @@ def _script(body: str, kind: str) -> str:
     """``body`` as a superscript (``kind`` ``^``) or subscript: Unicode where every character has
     one, else ``^(L-1)`` / ``_in``."""
     table, allowed = (_SUPERSCRIPT, _SUPERSCRIPTABLE) if kind == "^" else (_SUBSCRIPT, _SUBSCRIPTABLE)
+    body = body.strip()
+    if kind == "^" and body and set(body) <= set("ᵀ′*"):  # a transpose, primes, a star: as they are
+        return body
     if body and set(body) <= allowed:
         return body.translate(table)
     if kind == "_" and body.isalnum():

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 __all__ = [
     "Notation", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
@@ -192,7 +193,18 @@ def latex_expr(expr: sp.Basic, names: dict[str, str] | None = None) -> str:
         shown = names.get(s.name) or symbol_latex(s.name)
         if shown is not None:
             symbol_names[s] = shown
-    return sp.latex(expr, symbol_names=symbol_names)
+    return _Printer({"symbol_names": symbol_names}).doprint(expr)
+
+
+class _Printer(LatexPrinter):
+    """SymPy's LaTeX printer, with a power of an indexed symbol whose base carries a superscript
+    (``h^l``) in parentheses: :math:`(h^l_i)^2`, not :math:`h^{l}{}_i^2`."""
+
+    def _print_Pow(self, expr, **kwargs):
+        base = expr.base
+        if isinstance(base, sp.Indexed) and "^" in self._print(base.base) and expr.exp.is_Integer:
+            return rf"\left({self._print(base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr, **kwargs)
 
 
 _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}

@@ -243,35 +243,41 @@ def derive_lyapunov() -> Derivation:
     running = sp.Sum(sp.log(sp.Abs(R_ii(t))), (t, 1, T)) / T
     in_k = (sp.log(2 * sigma**2) + digamma(k / 2)) / 2
     qr = define(Lambda(T), running,
-                "the QR algorithm: W_t Q_(t-1) = Q_t R_t with Q_0 = I, the log-growth of the i-th direction averaged "
-                "over T steps")
-    dof = define(k, N - i + 1, "the degrees of freedom of the i-th diagonal entry of R")
+                r"the QR algorithm: $W_t Q_{t-1} = Q_t R_t$ with $Q_0 = I$, the log-growth of the $i$-th direction "
+                r"averaged over $T$ steps")
+    dof = define(k, N - i + 1, "the degrees of freedom of the $i$-th diagonal entry of $R$")
     scalar = equal(sp.Integral(sp.log(sp.Abs(sigma * z)) * _gaussian(z, 1), (z, -sp.oo, sp.oo)),
                    sp.Integral(sp.log(sigma * x) * chi_density(sp.Integer(1)), (x, 0, sp.oo)),
-                   "the case N = 1 checked: R_11 = w_t, and E ln|sigma z| for z ~ N(0, 1) is E ln(sigma chi_1)")
+                   r"the case $N = 1$ checked: $R_{11} = w_t$, and $\mathbb{E} \ln|\sigma z|$ for "
+                   r"$z \sim \mathcal{N}(0, 1)$ is $\mathbb{E} \ln(\sigma \chi_1)$")
     exponent = cite(lam[i], "=", E(sp.log(sp.Abs(R_ii(1)))), "p. 121", NEWMAN,
-                    "lambda_i = lim Lambda_i(T) as T -> oo (Oseledets' theorem, computed by the QR algorithm of "
-                    "Benettin et al. 1980); by rotation invariance W_t Q_(t-1) is an iid Gaussian matrix independent of "
-                    "the past, so the R_t are iid and the strong law of large numbers gives E ln|R_ii|", uses=[qr])
+                    r"$\lambda_i = \lim_{T \to \infty} \Lambda_i(T)$ (Oseledets' theorem, computed by the QR algorithm "
+                    r"of Benettin et al. 1980); by rotation invariance $W_t Q_{t-1}$ is an iid Gaussian matrix "
+                    r"independent of the past, so the $R_t$ are iid and the strong law of large numbers gives "
+                    r"$\mathbb{E} \ln|R_{ii}|$", uses=[qr])
     bartlett = cite(E(sp.log(sp.Abs(R_ii(1)))), "=", sp.Integral(sp.log(sigma * x) * chi_density(k), (x, 0, sp.oo)),
                     "Section 3.2", MUIRHEAD,
-                    "Bartlett decomposition: R^T R is Wishart, so the diagonal of R in the QR of a Gaussian matrix is "
-                    "independent with |R_ii| = sigma chi_k, k = N - i + 1 degrees of freedom (the case N = 1 checked)",
+                    r"Bartlett decomposition: $R^\top R$ is Wishart, so the diagonal of $R$ in the QR of a Gaussian "
+                    r"matrix is independent with $|R_{ii}| = \sigma \chi_k$, $k = N - i + 1$ degrees of freedom (the "
+                    r"case $N = 1$ checked)",
                     uses=[dof, scalar])
-    integral = equal(bartlett.rhs, in_k, "E ln(sigma chi_k), integrated against the chi density for symbolic k > 0")
-    steps = [qr, dof, scalar, exponent, bartlett, integral, substitute(in_k, "k = N - i + 1", uses=[dof])]
+    integral = equal(bartlett.rhs, in_k, r"$\mathbb{E} \ln(\sigma \chi_k)$, integrated against the $\chi$ density for symbolic $k > 0$")
+    steps = [qr, dof, scalar, exponent, bartlett, integral, substitute(in_k, "$k = N - i + 1$", uses=[dof])]
     return Derivation(
         "Lyapunov spectrum of a product of Gaussian matrices",
         steps,
         (lam[i], "=", lyapunov_exponent()),
         uses=[exponent, bartlett, integral, steps[-1]],
         assumptions=(
-            "W_1, W_2, ... independent N x N matrices with iid N(0, sigma^2) entries; exponents per factor, "
-            "lambda_1 >= ... >= lambda_N (Newman's variance 1/N is sigma^2 = 1/N)",
-            "orthogonal factors (times sigma) would have |R_ii| = sigma exactly: every exponent ln sigma, 0 at sigma = 1",
+            r"$W_1, W_2, \dots$ independent $N \times N$ matrices with iid $\mathcal{N}(0, \sigma^2)$ entries; "
+            r"exponents per factor, $\lambda_1 \ge \dots \ge \lambda_N$ (Newman's variance $1/N$ is "
+            r"$\sigma^2 = 1/N$)",
+            r"orthogonal factors (times $\sigma$) would have $|R_{ii}| = \sigma$ exactly: every exponent "
+            r"$\ln\sigma$, $0$ at $\sigma = 1$",
         ),
         remarks=[equal(lyapunov_exponent(1, 1), sp.log(sigma) - (sp.EulerGamma + sp.log(2)) / 2,
-                       "the exponent of a scalar Gaussian recurrence x_t = w_t x_(t-1) is ln sigma - (gamma + ln 2)/2")],
+                       r"the exponent of a scalar Gaussian recurrence $x_t = w_t x_{t-1}$ is "
+                       r"$\ln\sigma - (\gamma + \ln 2)/2$")],
     )
 
 
@@ -283,67 +289,75 @@ def derive_isometry() -> Derivation:
     P_0 = sp.MatrixSymbol("P_0", N, N)
     exact = second_moment()
     limit = sp.Limit(m2(L, N), N, sp.oo)
-    second = equal(sp.Integral(z**2 * _gaussian(z, s), (z, -sp.oo, sp.oo)), s, "an entry's variance s = 1/N")
+    second = equal(sp.Integral(z**2 * _gaussian(z, s), (z, -sp.oo, sp.oo)), s, "an entry's variance $s = 1/N$")
     fourth = equal(sp.Integral(z**4 * _gaussian(z, s), (z, -sp.oo, sp.oo)), 3 * s**2,
-                   "its fourth moment: the case N = 1 of both quartic-form means below, at s = 1/N = 1 (3 = 2 + 1)")
+                   r"its fourth moment: the case $N = 1$ of both quartic-form means below, at $s = 1/N = 1$ "
+                   r"($3 = 2 + 1$)")
     quartic = cite(mean_sms, "=", (N + 1) / N * M + sp.Trace(M) * sp.Identity(N) / N, "Section 8.2.4", COOKBOOK,
-                   "for symmetric M: the N rows w of W_l are independent N(0, I/N) and E[w w^T M w w^T] = (2M + tr(M) I)/N^2 "
-                   "(mean of a quartic form), E[w w^T M v v^T] = M/N^2 for two different rows; the case N = 1 is the "
-                   "checked fourth moment", uses=[fourth])
+                   r"for symmetric $M$: the $N$ rows $w$ of $W_l$ are independent $\mathcal{N}(0, I/N)$ and "
+                   r"$\mathbb{E}[w w^\top M w w^\top] = (2M + \operatorname{tr}(M) I)/N^2$ (mean of a quartic form), "
+                   r"$\mathbb{E}[w w^\top M v v^\top] = M/N^2$ for two different rows; the case $N = 1$ is the checked "
+                   r"fourth moment", uses=[fourth])
     squared = cite(E(sp.Trace(S * M) ** 2), "=", sp.Trace(M) ** 2 + 2 * sp.Trace(M**2) / N, "Section 8.2.4", COOKBOOK,
-                   "for symmetric M: E[(w^T M w)^2] = ((tr M)^2 + 2 tr(M^2))/N^2 for each row, rows independent; the "
-                   "case N = 1 is the checked fourth moment", uses=[fourth])
+                   r"for symmetric $M$: $\mathbb{E}[(w^\top M w)^2] = ((\operatorname{tr} M)^2 + "
+                   r"2 \operatorname{tr}(M^2))/N^2$ for each row, rows independent; the case $N = 1$ is the checked "
+                   r"fourth moment", uses=[fourth])
     a_def = define(a(l), Expectation(sp.Trace(mean_sms * M), (M,)),
-                   "a(l) = E tr(A_l^2) with A_l = P_l^T P_l, P_l = W_l P_(l-1): tr(A_l^2) = tr(S M S M) (cyclic trace); "
-                   "W_l is independent of P_(l-1), so the mean is over W_l given M first, then over M (tower property)")
+                   r"$a(l) = \mathbb{E} \operatorname{tr}(A_l^2)$ with $A_l = P_l^\top P_l$, $P_l = W_l P_{l-1}$: "
+                   r"$\operatorname{tr}(A_l^2) = \operatorname{tr}(S M S M)$ (cyclic trace); $W_l$ is independent of "
+                   r"$P_{l-1}$, so the mean is over $W_l$ given $M$ first, then over $M$ (tower property)")
     b_def = define(b(l), Expectation(E(sp.Trace(S * M) ** 2), (M,)),
-                   "b(l) = E (tr A_l)^2, tr A_l = tr(S M), likewise first over W_l given M")
+                   r"$b(l) = \mathbb{E} (\operatorname{tr} A_l)^2$, $\operatorname{tr} A_l = \operatorname{tr}(S M)$, "
+                   r"likewise first over $W_l$ given $M$")
     a_prev = define(a(l - 1), Expectation(sp.Trace(M**2), (M,)),
-                    "a(l - 1) = E tr(A_(l-1)^2) = E tr(M^2): P^T P and P P^T have the same traces of powers")
-    b_prev = define(b(l - 1), Expectation(sp.Trace(M) ** 2, (M,)), "b(l - 1) = E (tr A_(l-1))^2 = E (tr M)^2")
+                    r"$a(l - 1) = \mathbb{E} \operatorname{tr}(A_{l-1}^2) = \mathbb{E} \operatorname{tr}(M^2)$: "
+                    r"$P^\top P$ and $P P^\top$ have the same traces of powers")
+    b_prev = define(b(l - 1), Expectation(sp.Trace(M) ** 2, (M,)), r"$b(l - 1) = \mathbb{E} (\operatorname{tr} A_{l-1})^2 = \mathbb{E} (\operatorname{tr} M)^2$")
     a_rule = equal(a(l), (1 + 1 / N) * a(l - 1) + b(l - 1) / N,
-                   "the first quartic-form mean inside the trace, then linearity of the mean over M",
+                   "the first quartic-form mean inside the trace, then linearity of the mean over $M$",
                    uses=[a_def, quartic, a_prev, b_prev])
     b_rule = equal(b(l), b(l - 1) + 2 * a(l - 1) / N, "likewise with the second quartic-form mean",
                    uses=[b_def, squared, a_prev, b_prev])
-    u_def = define(u, sp.Lambda(l, 2 * a(l) + b(l)), "u(l) = 2 a(l) + b(l), a combination the recurrence only rescales")
-    v_def = define(v, sp.Lambda(l, a(l) - b(l)), "and v(l) = a(l) - b(l)")
-    start = define(P_0, sp.Identity(N), "the empty product P_0 = I")
-    a0_def = define(a(0), sp.Trace((P_0.T * P_0) ** 2), "a(0) = tr(A_0^2), A_0 = P_0^T P_0 (not random)")
-    b0_def = define(b(0), sp.Trace(P_0.T * P_0) ** 2, "b(0) = (tr A_0)^2")
-    a0 = equal(a(0), N, "tr(I^2) = N", uses=[a0_def, start])
-    b0 = equal(b(0), N**2, "(tr I)^2 = N^2", uses=[b0_def, start])
-    u_rule = equal(u(l), (1 + 2 / N) * u(l - 1), "u is geometric", uses=[u_def, a_rule, b_rule])
-    v_rule = equal(v(l), (1 - 1 / N) * v(l - 1), "and so is v", uses=[v_def, a_rule, b_rule])
-    u0 = equal(u(0), 2 * N + N**2, "u(0) = 2 tr(I^2) + (tr I)^2", uses=[u_def, a0, b0])
-    v0 = equal(v(0), N - N**2, "v(0) = tr(I^2) - (tr I)^2", uses=[v_def, a0, b0])
-    u_sol = recurrence(u, L, 0, (2 * N + N**2) * (1 + 2 / N) ** L, "by induction on L", uses=[u_rule, u0])
-    v_sol = recurrence(v, L, 0, (N - N**2) * (1 - 1 / N) ** L, "by induction on L", uses=[v_rule, v0])
-    a_split = equal(a(L), (u(L) + v(L)) / 3, "a = (u + v)/3", uses=[u_def, v_def])
-    m2_def = define(m2(L, N), a(L) / N, "the second moment of the squared singular values of P_L, (1/N) E tr(A_L^2)")
-    finite = equal(m2(L, N), exact, "exactly, at every finite width N (L = 1: 2 + 1/N)",
+    u_def = define(u, sp.Lambda(l, 2 * a(l) + b(l)), "$u(l) = 2 a(l) + b(l)$, a combination the recurrence only rescales")
+    v_def = define(v, sp.Lambda(l, a(l) - b(l)), "and $v(l) = a(l) - b(l)$")
+    start = define(P_0, sp.Identity(N), "the empty product $P_0 = I$")
+    a0_def = define(a(0), sp.Trace((P_0.T * P_0) ** 2), r"$a(0) = \operatorname{tr}(A_0^2)$, $A_0 = P_0^\top P_0$ (not random)")
+    b0_def = define(b(0), sp.Trace(P_0.T * P_0) ** 2, r"$b(0) = (\operatorname{tr} A_0)^2$")
+    a0 = equal(a(0), N, r"$\operatorname{tr}(I^2) = N$", uses=[a0_def, start])
+    b0 = equal(b(0), N**2, r"$(\operatorname{tr} I)^2 = N^2$", uses=[b0_def, start])
+    u_rule = equal(u(l), (1 + 2 / N) * u(l - 1), "$u$ is geometric", uses=[u_def, a_rule, b_rule])
+    v_rule = equal(v(l), (1 - 1 / N) * v(l - 1), "and so is $v$", uses=[v_def, a_rule, b_rule])
+    u0 = equal(u(0), 2 * N + N**2, r"$u(0) = 2 \operatorname{tr}(I^2) + (\operatorname{tr} I)^2$", uses=[u_def, a0, b0])
+    v0 = equal(v(0), N - N**2, r"$v(0) = \operatorname{tr}(I^2) - (\operatorname{tr} I)^2$", uses=[v_def, a0, b0])
+    u_sol = recurrence(u, L, 0, (2 * N + N**2) * (1 + 2 / N) ** L, "induction on $L$", uses=[u_rule, u0])
+    v_sol = recurrence(v, L, 0, (N - N**2) * (1 - 1 / N) ** L, "induction on $L$", uses=[v_rule, v0])
+    a_split = equal(a(L), (u(L) + v(L)) / 3, "$a = (u + v)/3$", uses=[u_def, v_def])
+    m2_def = define(m2(L, N), a(L) / N, r"the second moment of the squared singular values of $P_L$, "
+                    r"$\frac{1}{N} \mathbb{E} \operatorname{tr}(A_L^2)$")
+    finite = equal(m2(L, N), exact, "exactly, at every finite width $N$ ($L = 1$: $2 + 1/N$)",
                    uses=[m2_def, a_split, u_sol, v_sol])
     steps = [fourth, quartic, squared, a_def, b_def, a_prev, b_prev, a_rule, b_rule, u_def, v_def, start, a0_def, b0_def,
              a0, b0, u_rule, v_rule, u0, v0,
-             u_sol, v_sol, a_split, m2_def, finite, equal(limit, L + 1, "the width to infinity at fixed depth",
+             u_sol, v_sol, a_split, m2_def, finite, equal(limit, L + 1, "the width $N \\to \\infty$ at fixed depth",
                                                            uses=[finite])]
     remarks = [
         second,
         equal(sp.Limit(N * (exact - (L + 1)), N, sp.oo), L * (L + 1) / 2,
-              "the leading correction: m_2 = L + 1 + L(L + 1)/(2N) + O(1/N^2), the order the verifier fits"),
+              r"the leading correction: $m_2 = L + 1 + L(L + 1)/(2N) + O(1/N^2)$, the order the verifier fits"),
         equal(sp.binomial(2 * L + 2, 2) / (2 * L + 1), L + 1,
-              "the same limit is the second moment binomial(2L + 2, 2)/(2L + 1) of the Fuss-Catalan law of order L "
-              "(Penson and Zyczkowski 2011); orthogonal factors instead have every singular value 1 and m_2 = 1 "
-              "(dynamical isometry, Pennington et al. 2017)"),
+              r"the same limit is the second moment $\binom{2L + 2}{2}/(2L + 1)$ of the Fuss-Catalan law of order $L$ "
+              r"(Penson and Zyczkowski 2011); orthogonal factors instead have every singular value $1$ and $m_2 = 1$ "
+              r"(dynamical isometry, Pennington et al. 2017)"),
     ]
     return Derivation(
         "Second moment of the singular values of a product of Gaussian matrices",
         steps,
         (limit, "=", L + 1),
         assumptions=(
-            "W_1, ..., W_L independent N x N matrices with iid N(0, 1/N) entries, P_L = W_L ... W_1",
-            "m_2 = (1/N) E tr((P_L^T P_L)^2), the mean fourth power of the singular values; the width N -> oo at "
-            "fixed depth L",
+            r"$W_1, \dots, W_L$ independent $N \times N$ matrices with iid $\mathcal{N}(0, 1/N)$ entries, "
+            r"$P_L = W_L \cdots W_1$",
+            r"$m_2 = \frac{1}{N} \mathbb{E} \operatorname{tr}((P_L^\top P_L)^2)$, the mean fourth power of the singular "
+            r"values; the width $N \to \infty$ at fixed depth $L$",
         ),
         remarks=remarks,
     )

@@ -33,7 +33,7 @@ from .derivation import (
     relation,
 )
 from .operators import Expectation
-from .printing import Notation
+from .printing import Notation, symbol
 from .sources import CASELLA, Source
 from .steps import Step, checked_step, rewriting
 
@@ -200,39 +200,43 @@ def derive_jacobian() -> Derivation:
     def block(y):
         return y + w_2 * relu(w_1 * y + b_1) + b_2
 
-    before = define(d(l - 1), a - b, "d(l) = x_l(x + hu) - x_l(x - hu); a and b are block l's inputs at the two ends")
-    after = define(d(l), block(a) - block(b), "block l: x_l = x_(l-1) + W_2 relu(W_1 x_(l-1) + b_1) + b_2")
+    before = define(d(l - 1), a - b, "$d(l) = x_l(x + hu) - x_l(x - hu)$; $a$, $b$ are block $l$'s inputs at the ends")
+    after = define(d(l), block(a) - block(b), r"block $l$: $x_l = x_{l-1} + W_2 \operatorname{relu}(W_1 x_{l-1} + b_1)"
+                   r" + b_2$")
     same = [hypothesis(relu(w_1 * y + b_1), "=", mask * (w_1 * y + b_1),
-                       f"no ReLU changes sign on the segment: at {y}, as at every point of it, block l has the "
-                       "pattern D = diag(1{W_1 x + b_1 > 0})") for y in (a, b)]
-    branch = define(_J(l), w_2 * mask * w_1, "the Jacobian of block l's branch at pattern D (remark: d/dx F = W_2 D W_1)")
-    rule = equal(d(l), d(l - 1) + _J(l) * d(l - 1), "on the segment a block maps the difference of its inputs v to "
-                 "v + J(l) v: the biases cancel", uses=[after, before, *same, branch])
-    ends = define(d(0), sp.Add(x + h * u, -(x - h * u), evaluate=False), "the stack's input at the two ends")
+                       f"no ReLU changes sign on the segment: at ${y}$, as at every point of it, block $l$ has the "
+                       r"pattern $D = \operatorname{diag}(\mathbf{1}\{W_1 x + b_1 > 0\})$") for y in (a, b)]
+    branch = define(_J(l), w_2 * mask * w_1, r"block $l$'s branch Jacobian at pattern $D$ ($\partial F/\partial x$, remark)")
+    rule = equal(d(l), d(l - 1) + _J(l) * d(l - 1), "on the segment a block maps the difference of its inputs $v$ to "
+                 "$v + J(l) v$: the biases cancel", uses=[after, before, *same, branch])
+    ends = define(d(0), sp.Add(x + h * u, -(x - h * u), evaluate=False), "the stack's input at the two ends $x \\pm hu$")
     first = equal(d(0), 2 * h * u, uses=[ends])
-    p_first = define(p(0), u, "p(l) = P(l) u, the chain-rule product applied to u one block at a time")
-    p_rule = define(p(l), p(l - 1) + _J(l) * p(l - 1), "P(l) = (I + J(l)) P(l - 1): the later block on the left")
-    unrolled = recurrence(d, depth, 0, 2 * h * p(depth), "through all L blocks", uses=[rule, first, p_first, p_rule])
-    difference = define(central, d(depth) / (2 * h), "the central difference of the stack's output along u")
+    p_first = define(p(0), u, "$p(l) = P(l) u$, the chain-rule product applied to $u$ one block at a time")
+    p_rule = define(p(l), p(l - 1) + _J(l) * p(l - 1), "$P(l) = (I + J(l)) P(l - 1)$: the later block on the left")
+    unrolled = recurrence(d, depth, 0, 2 * h * p(depth), "through all $L$ blocks", uses=[rule, first, p_first, p_rule])
+    difference = define(central, d(depth) / (2 * h), "the central difference of the stack's output along $u$")
     measured = define(delta, InfNorm(central - p(depth)) / InfNorm(p(depth)), "the relative discrepancy measured")
     jac_y, jac_z, one, two = _generic_blocks()
     relu_jac, relu_rhs = _relu_block()
     remarks = [
         equal_entrywise(Notation(jac_z, r"\frac{\partial z}{\partial x}", "dz/dx"),
                         Notation(sp.MatMul(two, one, evaluate=False), r"(I + J_G(y))(I + J_F(x))", "(I + J_G(y))(I + J_F(x))"),
-                        "the chain rule for two generic blocks y = x + F(x), z = y + G(y) on R^2: the Jacobian of a "
-                        "stack is (I + J_G(y))(I + J_F(x)), the later block on the left (the factors do not commute)"),
+                        r"the chain rule for two generic blocks $y = x + F(x)$, $z = y + G(y)$ on $\mathbb{R}^2$: the "
+                        r"Jacobian of a stack is $(I + J_G(y))(I + J_F(x))$, the later block on the left (the factors "
+                        "do not commute)"),
         equal_entrywise(Notation(relu_jac, r"\frac{\partial}{\partial x}\left(x + W_2 D (W_1 x + b_1) + b_2\right)",
                                  "d/dx (x + W2 D (W1 x + b1) + b2)"), Notation(relu_rhs, r"I + W_2 D W_1", "I + W2 D W1"),
-                        "a ReLU block at a fixed pattern D has Jacobian I + W_2 D W_1 (2 x 2 symbolic weights and D)"),
+                        r"a ReLU block at a fixed pattern $D$ has Jacobian $I + W_2 D W_1$ ($2 \times 2$ symbolic "
+                        "weights and $D$)"),
     ]
     return Derivation(
-        "Residual stack: the central difference is the ordered product of I + J_F applied to u",
+        "Residual stack: the central difference is the ordered product of the $I + J_F$ applied to $u$",
         [before, after, *same, branch, rule, ends, first, p_first, p_rule, unrolled, difference, measured],
         (delta, "=", sp.Integer(0)),
         uses=[measured, difference, unrolled],
-        assumptions=("ReLU blocks x_l = x_(l-1) + W_2 relu(W_1 x_(l-1) + b_1) + b_2, l = 1, ..., L (weights per block)",
-                     "a step h for which no pre-activation changes sign on [x - hu, x + hu]"),
+        assumptions=(r"ReLU blocks $x_l = x_{l-1} + W_2 \operatorname{relu}(W_1 x_{l-1} + b_1) + b_2$, "
+                     r"$l = 1, \dots, L$ (weights per block)",
+                     "a step $h$ for which no pre-activation changes sign on $[x - hu, x + hu]$"),
         remarks=remarks,
     )
 
@@ -247,7 +251,7 @@ def _attained(sign: int):
     return equal_entrywise(
         Notation(sp.MatPow(factor, depth), rf"\left(I {text} \epsilon I\right)^{{L}}", f"(I {text} eps I)^L"),
         Notation(power, rf"\left(1 {text} \epsilon\right)^{{L}} I", f"(1 {text} eps)^L I"),
-        f"J_l = {text}eps I for every l: P(L) is a multiple of I, every singular value (1 {text} eps)^L",
+        rf"$J_l = {text}\epsilon I$ for every $l$: every singular value of $P(L)$ is $(1 {text} \epsilon)^L$",
     )
 
 
@@ -266,29 +270,30 @@ def derive_singular_bounds() -> Derivation:
     factor = sp.ImmutableMatrix(sp.eye(2) + eps * sp.Matrix([[sp.cos(theta), -sp.sin(theta)], [sp.sin(theta), sp.cos(theta)]]))
     gram = sp.ImmutableMatrix(sp.eye(2)) * (1 + eps**2 + 2 * eps * sp.cos(theta))
     steps = [
-        define(product, _product_display(depth), "the stack's Jacobian (residual.jacobian), ||J(l)||_2 <= eps < 1"),
+        define(product, _product_display(depth), r"the stack's Jacobian (residual.jacobian), $\|J(l)\|_2 \le \epsilon < 1$"),
         equal_entrywise(Notation(factor.T * factor, r"(I + J)^T (I + J)", "(I + J)^T (I + J)"),
                         Notation(gram, r"\left(1 + \epsilon^2 + 2\epsilon\cos\theta\right) I", "(1 + eps^2 + 2 eps cos(theta)) I"),
-                        "a 2 x 2 case: J = eps R(theta), R a rotation, has ||J||_2 = eps; both singular values of I + J "
-                        "are sqrt(1 + eps^2 + 2 eps cos(theta))"),
-        relation(1 + eps**2 + 2 * eps * c, "<=", (1 + eps) ** 2, "c = cos(theta): the upper bound 1 + eps holds for "
-                 "every theta and is reached at theta = 0", over=(c, sp.Interval(-1, 1))),
-        relation(1 + eps**2 + 2 * eps * c, ">=", (1 - eps) ** 2, "and the lower bound 1 - eps, reached at theta = pi",
+                        r"a $2 \times 2$ case: $J = \epsilon R(\theta)$, $R$ a rotation, has $\|J\|_2 = \epsilon$; both "
+                        r"singular values of $I + J$ are $\sqrt{1 + \epsilon^2 + 2 \epsilon \cos\theta}$"),
+        relation(1 + eps**2 + 2 * eps * c, "<=", (1 + eps) ** 2, r"$c = \cos\theta$: the upper bound $1 + \epsilon$ "
+                 r"holds for every $\theta$ and is reached at $\theta = 0$", over=(c, sp.Interval(-1, 1))),
+        relation(1 + eps**2 + 2 * eps * c, ">=", (1 - eps) ** 2, r"and the lower bound $1 - \epsilon$, reached at $\theta = \pi$",
                  over=(c, sp.Interval(-1, 1))),
         _attained(+1),
         _attained(-1),
     ]
     bounds = cite(which, "=", closed, "Section 5.6", HORN_JOHNSON,
-                  "the spectral norm is a submultiplicative matrix norm with ||I||_2 = 1, so sigma_max(P(L)) <= "
-                  "prod ||I + J_l||_2 <= (1 + eps)^L (triangle inequality); sigma_min(P(L)) = 1/||P(L)^-1||_2 and "
-                  "||(I + J_l)^-1||_2 <= 1/(1 - eps) (Neumann series), so sigma_min(P(L)) >= (1 - eps)^L; J_l = eps I and "
-                  "-eps I attain them (steps 5, 6); the one-block 2 x 2 rotation case is checked (steps 2-4)",
+                  r"the spectral norm is a submultiplicative matrix norm with $\|I\|_2 = 1$, so "
+                  r"$\sigma_{\max}(P(L)) \le \prod_l \|I + J_l\|_2 \le (1 + \epsilon)^L$ (triangle inequality); "
+                  r"$\sigma_{\min}(P(L)) = 1/\|P(L)^{-1}\|_2$ and $\|(I + J_l)^{-1}\|_2 \le 1/(1 - \epsilon)$ (Neumann "
+                  r"series), so $\sigma_{\min}(P(L)) \ge (1 - \epsilon)^L$; $J_l = \epsilon I$ and $J_l = -\epsilon I$ "
+                  "attain them (steps 5, 6); the one-block $2 \\times 2$ rotation case is checked (steps 2-4)",
                   uses=steps)
     chosen = define(extreme, which, "the extreme the claim states: the largest singular value over admissible stacks "
-                                    "(bound = upper) or the smallest (bound = lower)")
-    return Derivation("Singular values of a residual stack with ||J_F|| <= eps", [*steps, chosen, bounds],
+                                    "(the upper bound) or the smallest (the lower bound)")
+    return Derivation(r"Singular values of a residual stack with $\|J_F\|_2 \le \epsilon$", [*steps, chosen, bounds],
                       (extreme, "=", closed), uses=[chosen, bounds],
-                      assumptions=("L residual blocks with Jacobians I + J_l, every ||J_l||_2 <= eps < 1",))
+                      assumptions=(r"$L$ residual blocks with Jacobians $I + J_l$, every $\|J_l\|_2 \le \epsilon < 1$",))
 
 
 # --- residual.vanishing ----------------------------------------------------------------------------
@@ -316,47 +321,48 @@ def derive_vanishing() -> Derivation:
     jp = sp.Symbol("j'", integer=True, positive=True)
     norm_after = sp.Sum((vi[i] + sp.Sum(jm[i, j] * vi[j], (j, 1, width))) ** 2, (i, 1, width))  # ||v + J v||^2
     norm_before = sp.Sum(vi[k] ** 2, (k, 1, width))  # ||v||^2
-    centred = hypothesis(Expectation(jm[i, j], (jm,)), "=", 0, "the entries of J_l are centred")
+    centred = hypothesis(Expectation(jm[i, j], (jm,)), "=", 0, "the entries of $J_l$ are centred")
     spread = hypothesis(Expectation(jm[i, j] * jm[i, jp], (jm,)), "=", sigma2 / width * sp.KroneckerDelta(j, jp),
-                        "and independent, of variance sigma^2/n")
-    later = define(r(l), Expectation(norm_after, (jm, vi)), "r(l) = E||v_l||^2, v_l = (I + J_l) v with v = v_(l-1)")
+                        "and independent, of variance $\\sigma^2/n$")
+    later = define(r(l), Expectation(norm_after, (jm, vi)), r"$r(l) = \mathbb{E}\,\|v_l\|^2$, $v_l = (I + J_l) v$ with $v = v_{l-1}$")
     fubini = hypothesis(Expectation(norm_after, (jm, vi)), "=", Expectation(Expectation(norm_after, (jm,)), (vi,)),
-                        "J_l is independent of v (which depends on u, J_1, ..., J_(l-1) only): the expectation is "
-                        "taken over J_l first, v fixed (Fubini)")
+                        r"$J_l$ is independent of $v$ (which depends on $u, J_1, \dots, J_{l-1}$ only): the "
+                        r"expectation is taken over $J_l$ first, $v$ fixed (Fubini)")
     per_row = sp.Sum(vi[i] ** 2 + sigma2 / width * norm_before, (i, 1, width))
     expand = equal(Expectation(norm_after, (jm,)), per_row,
-                   "||v + Jv||^2 = ||v||^2 + 2 v^T J v + v^T J^T J v, expanded over the rows i of J: the cross term "
-                   "vanishes, and E[(J v)_i^2] = (sigma^2/n) ||v||^2", uses=[centred, spread])
-    rows = _sum_termwise(per_row, (1 + sigma2) * norm_before, "summed over the n rows")
-    earlier = define(r(l - 1), Expectation(norm_before, (vi,)), "r(l - 1) = E||v||^2")
-    rule = equal(r(l), (1 + sigma2) * r(l - 1), "one block multiplies E||v||^2 by 1 + sigma^2",
+                   r"$\|v + Jv\|^2 = \|v\|^2 + 2 v^\top J v + v^\top J^\top J v$, expanded over the rows $i$ of $J$: "
+                   r"the cross term vanishes, and $\mathbb{E}[(J v)_i^2] = (\sigma^2/n) \|v\|^2$", uses=[centred, spread])
+    rows = _sum_termwise(per_row, (1 + sigma2) * norm_before, "summed over the $n$ rows")
+    earlier = define(r(l - 1), Expectation(norm_before, (vi,)), r"$r(l - 1) = \mathbb{E}\,\|v\|^2$")
+    rule = equal(r(l), (1 + sigma2) * r(l - 1), r"one block multiplies $\mathbb{E}\,\|v\|^2$ by $1 + \sigma^2$",
                  uses=[later, fubini, expand, rows, earlier])
-    unit = hypothesis(sp.Sum(ui[k] ** 2, (k, 1, width)), "=", 1, "u a fixed unit vector")
-    start = define(r(0), sp.Sum(ui[k] ** 2, (k, 1, width)), "v_0 = u is not random")
+    unit = hypothesis(sp.Sum(ui[k] ** 2, (k, 1, width)), "=", 1, "$u$ a fixed unit vector")
+    start = define(r(0), sp.Sum(ui[k] ** 2, (k, 1, width)), "$v_0 = u$ is not random")
     first = equal(r(0), 1, uses=[start, unit])
-    solved = recurrence(r, depth, 0, (1 + sigma2) ** depth, "exact at every width n", uses=[rule, first])
+    solved = recurrence(r, depth, 0, (1 + sigma2) ** depth, "exact at every width $n$", uses=[rule, first])
     big = sp.Symbol("L", integer=True, positive=True)  # a bound variable: the depth in the limit
     z, beta, e, v, sigma_e = sp.symbols("z beta e v sigma_e", positive=True)
     pair = (beta * z + e) ** 2 * _density(z, v) * _density(e, sigma_e**2)
     remarks = [
         equal(sp.Integral(pair, (e, -sp.oo, sp.oo), (z, 0, sp.oo)), (beta**2 * v + sigma_e**2) / 2,
-              "ReLU blocks x + W_2 relu(W_1 x), W_1 ~ N(0, 2/n): the mask keeps half of E[(W_1 v)_i^2] = (2/n)||v||^2 "
-              "(a centred Gaussian pair g = beta h + e), so W_2 ~ N(0, sigma^2/n) again adds sigma^2 ||v||^2"),
-        equal(sp.Product(g, (l, 1, depth)), g**depth, "a plain chain whose every layer scales the gradient norm by g"),
+              r"ReLU blocks $x + W_2 \operatorname{relu}(W_1 x)$, $W_1 \sim \mathcal{N}(0, 2/n)$: the mask keeps half "
+              r"of $\mathbb{E}[(W_1 v)_i^2] = (2/n)\|v\|^2$ (a centred Gaussian pair $g = \beta h + e$), so "
+              r"$W_2 \sim \mathcal{N}(0, \sigma^2/n)$ again adds $\sigma^2 \|v\|^2$"),
+        equal(sp.Product(g, (l, 1, depth)), g**depth, "a plain chain whose every layer scales the gradient norm by $g$"),
         relation(sp.Pow(sp.Rational(19, 20), 30, evaluate=False), ">", Notation(sp.Rational(2146, 10**4), "0.2146"),
-                 "g = 0.95, L = 30: the gradient keeps about a fifth of its norm (Bengio et al. 1994)"),
+                 "$g = 0.95$, $L = 30$: the gradient keeps about a fifth of its norm (Bengio et al. 1994)"),
         relation(sp.Pow(sp.Rational(19, 20), 30, evaluate=False), "<", Notation(sp.Rational(2147, 10**4), "0.2147"),
                  "exactly, in rationals"),
-        relation(sp.log(1 + t), "<=", t, "log(1 + t) <= t for t >= 0: with sigma^2 = alpha/L, (1 + alpha/L)^L <= "
-                 "e^alpha at every depth", over=(t, sp.Interval(0, sp.oo))),
-        equal(sp.Limit((1 + alpha / big) ** big, big, sp.oo), sp.exp(alpha), "and it tends to e^alpha as L grows"),
+        relation(sp.log(1 + t), "<=", t, r"$\ln(1 + t) \le t$ for $t \ge 0$: with $\sigma^2 = \alpha/L$, "
+                 r"$(1 + \alpha/L)^L \le e^\alpha$ at every depth", over=(t, sp.Interval(0, sp.oo))),
+        equal(sp.Limit((1 + alpha / big) ** big, big, sp.oo), sp.exp(alpha), r"and it tends to $e^\alpha$ as $L$ grows"),
     ]
     return Derivation(
         "Residual stack: the expected squared gradient norm",
         [centred, spread, later, fubini, expand, rows, earlier, rule, unit, start, first, solved],
         (r(depth), "=", (1 + sigma2) ** depth),
-        assumptions=("L residual blocks on R^n with Jacobians I + J_l; the J_l independent of each other and of u, "
-                     "with iid N(0, sigma^2/n) entries", "u a fixed unit vector"),
+        assumptions=(r"$L$ residual blocks on $\mathbb{R}^n$ with Jacobians $I + J_l$; the $J_l$ independent of each "
+                     r"other and of $u$, with iid $\mathcal{N}(0, \sigma^2/n)$ entries", "$u$ a fixed unit vector"),
         remarks=remarks,
     )
 
@@ -372,23 +378,23 @@ def derive_gaussian_reduction() -> Derivation:
     :math:`\rho = (1 + \sqrt{s} z)^2 + s\chi^2_{n-1}`, :math:`s = \sigma^2/n`, independently of v and of
     the other blocks; its relative variance is :math:`(4\sigma^2 + 2\sigma^4)/(n (1 + \sigma^2)^2)`."""
     s, z = sp.Symbol("s", positive=True), sp.Symbol("z", real=True)
-    ratio, chi, rel = sp.Symbol("rho_l", positive=True), sp.Symbol("chi^2_{n-1}", positive=True), sp.Symbol("R")
+    ratio, chi, rel = sp.Symbol("rho_l", positive=True), symbol("chi^2_{n-1}", r"\chi^2_{n-1}", positive=True), sp.Symbol("R")
     head = (1 + sp.sqrt(s) * z) ** 2
     first, spread = (sp.Integral(f * _density(z, 1), (z, -sp.oo, sp.oo)) for f in (head, (head - 1 - s) ** 2))
     law = cite(ratio, "=", head + s * chi, "Section 5.3", CASELLA,
-               "J v/||v|| ~ N(0, s I_n) whatever the unit vector v/||v|| (rotation invariance); split along v/||v||: "
-               "z ~ N(0, 1) and an independent chi-square with n - 1 degrees of freedom")
+               r"$J v/\|v\| \sim \mathcal{N}(0, s I_n)$ whatever the unit vector $v/\|v\|$ (rotation invariance); "
+               r"split along $v/\|v\|$: $z \sim \mathcal{N}(0, 1)$ and an independent $\chi^2$ with $n - 1$ degrees of freedom")
     steps = [
         law,
         equal(first, 1 + s, "the mean of the first term"),
         equal(spread, 4 * s + 2 * s**2, "the variance of the first term"),
-        cite(Expect(ratio), "=", first + s * (width - 1), "Section 5.3", CASELLA, "E[chi^2_(n-1)] = n - 1", uses=[law]),
+        cite(Expect(ratio), "=", first + s * (width - 1), "Section 5.3", CASELLA, r"$\mathbb{E}[\chi^2_{n-1}] = n - 1$", uses=[law]),
         cite(Var(ratio), "=", spread + 2 * (width - 1) * s**2, "Section 5.3", CASELLA,
-             "the two terms are independent, so their variances add; Var[chi^2_(n-1)] = 2 (n - 1)", uses=[law]),
-        define(s, sigma2 / width, "the variance of J's entries"),
+             r"the two terms are independent, so their variances add; $\mathrm{Var}[\chi^2_{n-1}] = 2 (n - 1)$", uses=[law]),
+        define(s, sigma2 / width, "the variance of $J$'s entries"),
         define(rel, Var(ratio) / Expect(ratio) ** 2, "the relative variance of one block's gain"),
     ]
     return Derivation("Exact law of one Gaussian residual block's gain", steps,
                       (rel, "=", (4 * sigma2 + 2 * sigma2**2) / (width * (1 + sigma2) ** 2)),
                       uses=[steps[6], steps[4], steps[3], steps[1], steps[2], steps[5]],
-                      assumptions=("J with iid N(0, s) entries, independent of v != 0",))
+                      assumptions=(r"$J$ with iid $\mathcal{N}(0, s)$ entries, independent of $v \ne 0$",))

@@ -15,6 +15,7 @@ from typing import Any
 import sympy as sp
 
 from .checks import Rewriter, StepNotChecked, confirm_equal
+from .printing import latex_expr
 from .steps import Step, checked_step, rewriting
 
 __all__ = ["instance", "equal_at", "limit_by_branches", "equivalent", "matrix_equal", "same_sum"]
@@ -34,7 +35,7 @@ def instance(general: Step, var: sp.Symbol, value: sp.Basic, low: sp.Basic, reas
         if (value - low).is_nonnegative is not True:
             raise StepNotChecked(f"{var} = {value} is not known to be >= {low}")
         how = confirm_equal(p.rhs.subs(var, value), rhs)
-        return f"the premise at {var} = {value} >= {low}: {how}"
+        return f"the premise at ${latex_expr(sp.Eq(var, value))} \\ge {latex_expr(low)}$: {how}"
 
     return Step(lhs, "=", rhs, reason, "checked", check((general,)), (general,), check=check)
 
@@ -49,7 +50,7 @@ def equal_at(lhs, rhs, reason: str = "", *, uses: Iterable[Step], at: dict | Non
     >>> from proofs.steps import define
     >>> q, y = sp.Function("q"), sp.Symbol("y")
     >>> equal_at(q(3), 9, uses=[define(q(y), y**2)], at={y: 3}).how
-    'premises at y = 3: identical after rewriting'
+    'premises at $y = 3$: identical after rewriting'
     """
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     at = {s: v if isinstance(v, tuple) else (v,) for s, v in (at or {}).items()}
@@ -74,12 +75,13 @@ def equal_at(lhs, rhs, reason: str = "", *, uses: Iterable[Step], at: dict | Non
                 left, right = rewrite(left.subs(var, value)), rewrite(right.subs(var, value))
             hows.append("identical after rewriting" if left == right else confirm_equal(left, right, rewrite))
         if var is not None:
-            hows = [f"each of {var} = {', '.join(map(str, values))}: " + "; ".join(dict.fromkeys(hows))]
+            hows = [f"each of ${latex_expr(var)} = {', '.join(latex_expr(v) for v in values)}$: "
+                    + "; ".join(dict.fromkeys(hows))]
         used = {owner[i] for i in rewrite.fired}
         for n, p in enumerate(premises):
             if n not in used:
                 raise StepNotChecked(f"the premise {p.lhs} = {p.rhs} is not used by the check")
-        inst = ", ".join(f"{s} = {', '.join(map(str, v))}" for s, v in at.items())
+        inst = ", ".join(f"${latex_expr(s)} = {', '.join(latex_expr(x) for x in v)}$" for s, v in at.items())
         return (f"premises at {inst}: " if inst else "premises: ") + "; ".join(dict.fromkeys(hows))
 
     return checked_step(lhs, "=", rhs, reason, check, uses)
@@ -109,7 +111,7 @@ def equivalent(cond, other, var: sp.Symbol, domain: sp.Set, reason: str) -> Step
             raise StepNotChecked("an equivalence of conditions uses no premises")
         if sp.solveset(cond, var, domain) != sp.solveset(other, var, domain):
             raise StepNotChecked(f"{cond} and {other} differ on {domain}")
-        return f"solveset over {domain}"
+        return f"solveset over ${latex_expr(domain)}$"
 
     return checked_step(cond, "=", other, reason, check, ())
 

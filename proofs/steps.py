@@ -30,7 +30,9 @@ from .checks import (
     confirm_relation,
     confirm_solutions,
 )
-from .printing import latex_relation, text_relation
+from .mathtext import check as check_text
+from .mathtext import to_text
+from .printing import latex_expr, latex_relation, text_relation
 from .sources import Source
 
 __all__ = [
@@ -93,6 +95,9 @@ class Step:
         for p in self.uses:
             if not isinstance(p, Step):
                 raise TypeError(f"uses must hold Steps, not {type(p).__name__}")
+        check_text(self.reason)  # text with inline $math$ (proofs.mathtext)
+        if self.condition:
+            check_text(self.condition)
 
     @property
     def statement(self) -> sp.Basic:
@@ -113,12 +118,12 @@ class Step:
     def justification(self) -> str:
         """Why the step holds, without its premises (the derivation numbers those)."""
         if self.status == "checked":
-            text = f"checked by SymPy ({self.how})"
+            text = f"checked by SymPy ({to_text(self.how)})"
         elif self.status == "cited":
             text = f"cited: {self.cited.short}, {self.how}"
         else:
             text = "hypothesis" if self.is_hypothesis else "definition"
-        return f"{self.reason}; {text}" if self.reason else text
+        return f"{to_text(self.reason)}; {text}" if self.reason else text
 
     def recheck(self, premises: Sequence[Step]) -> str:
         """Confirm the step again from ``premises``; raises ``StepNotChecked`` if it fails."""
@@ -127,7 +132,7 @@ class Step:
         return self.check(tuple(premises))
 
     def __str__(self) -> str:
-        cond = f"  [{self.condition}]" if self.condition else ""
+        cond = f"  [{to_text(self.condition)}]" if self.condition else ""
         return f"{text_relation(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
 
     def _latex(self, printer=None) -> str:
@@ -230,6 +235,7 @@ def substitute(expr, reason: str = "", *, uses: Iterable[Step], condition: str |
 
 
 _CASES = (("nonnegative", ">= 0"), ("negative", "< 0"))
+_CASE_LATEX = {">= 0": r"\ge 0", "< 0": "< 0"}
 
 
 def equal_by_cases(lhs, rhs, var: sp.Symbol, reason: str = "", *, uses: Iterable[Step] = ()) -> Step:
@@ -242,7 +248,7 @@ def equal_by_cases(lhs, rhs, var: sp.Symbol, reason: str = "", *, uses: Iterable
         for assumption, text in _CASES:
             case = sp.Symbol(var.name, real=True, **{assumption: True})
             left, right = rewrite(lhs).subs(var, case), rewrite(rhs).subs(var, case)
-            hows.append(f"{var} {text}: {confirm_equal(left, right, rewrite)}")
+            hows.append(f"${latex_expr(var)} {_CASE_LATEX[text]}$: {confirm_equal(left, right, rewrite)}")
         return "cases " + "; ".join(hows)
 
     return checked_step(lhs, "=", rhs, reason, rewriting(confirm), uses)

@@ -39,26 +39,9 @@ from .rules import equal_at
 from .sources import Source
 
 __all__ = [
-    "theta",
-    "L",
-    "arc_cosine",
-    "correlation_map",
-    "kappa",
-    "nngp_kernel",
-    "derive_arc_cosine",
-    "derive_nngp",
-    "DEPTHS",
-    "TRAINED",
-    "derivative_kernel",
-    "ntk_parts",
-    "ntk_kernel",
-    "derive_ntk",
-    "derive_ntk_fluctuation",
-    "polar",
-    "JACOT",
-    "CHO_SAUL",
-    "LEE2018",
-    "SOURCES",
+    "theta", "L", "arc_cosine", "correlation_map", "kappa", "nngp_kernel", "derive_arc_cosine", "derive_nngp",
+    "DEPTHS", "TRAINED", "derivative_kernel", "ntk_parts", "ntk_kernel", "derive_ntk", "derive_ntk_fluctuation",
+    "polar", "JACOT", "CHO_SAUL", "LEE2018", "SOURCES"
 ]
 
 DEPTHS = (1, 2, 3, 4, 5)
@@ -188,26 +171,27 @@ def _kernel_steps(lhs: sp.Basic, order: int, angle: sp.Basic, what: str, define_
     Cho and Saul, with its cases t = 0 and t = pi/2 checked as explicit Gaussian integrals, then evaluated."""
     one = sp.Integral(z ** (2 * order) * _gaussian(z), (z, 0, sp.oo))
     half = sp.Integral(z**order * _gaussian(z), (z, 0, sp.oo)) ** 2
-    at0 = equal(polar(order, angle).subs(angle, 0), one,
-                f"the case t = 0 of the polar integral is {what} for u = v: E[{'u^2' if order else '1'}; u > 0], u ~ N(0, 1)")
-    at90 = equal(polar(order, angle).subs(angle, sp.pi / 2), half, f"the case t = pi/2 of the polar integral is {what} "
-                 f"for independent u, v: the square of E[{'u' if order else '1'}; u > 0]")
+    s = sp.latex(angle)
+    at0 = equal(polar(order, angle).subs(angle, 0), one, rf"the case ${s} = 0$ of the polar integral is {what} for $u = v$: "
+                rf"$\mathbb{{E}}[{'u^2' if order else '1'}; u > 0]$, $u \sim \mathcal{{N}}(0, 1)$")
+    at90 = equal(polar(order, angle).subs(angle, sp.pi / 2), half, rf"the case ${s} = \pi/2$ of the polar integral is "
+                 rf"{what} for independent $u, v$: the square of $\mathbb{{E}}[{'u' if order else '1'}; u > 0]$")
     cited = cite(lhs, "=", polar(order, angle), "Section 2", CHO_SAUL,
-                 f"{what} in polar coordinates w = rho (cos phi, sin phi), w ~ N(0, I_2): the Gaussian density is "
-                 "e^(-rho^2/2)/(2 pi), and both units are active exactly for phi in (t - pi/2, pi/2) when t is in "
-                 f"[0, pi] (the arc-cosine kernel of degree {order}); its cases t = 0 and t = pi/2 are checked",
-                 uses=[*([define_first] if define_first else []), at0, at90])
+                 rf"{what} in polar coordinates $w = \rho(\cos\phi, \sin\phi)$, $w \sim \mathcal{{N}}(0, I_2)$: the Gaussian "
+                 rf"density is $e^{{-\rho^2/2}}/(2\pi)$, and both units are active exactly for $\phi \in ({s} - \pi/2, \pi/2)$ "
+                 rf"when ${s} \in [0, \pi]$ (the arc-cosine kernel of degree ${order}$); its cases ${s} = 0$ and "
+                 rf"${s} = \pi/2$ are checked", uses=[*([define_first] if define_first else []), at0, at90])
     closed = arc_cosine(angle) if order else derivative_kernel(angle)
-    result = equal(lhs, closed, "the radial integral is " + ("2, the angular one (sin t + (pi - t) cos t)/2" if order
-                   else "1, the angular one pi - t"), uses=[cited])
+    result = equal(lhs, closed, "the radial integral is " + (rf"$2$, the angular one $(\sin {s} + (\pi - {s})\cos {s})/2$"
+                   if order else rf"$1$, the angular one $\pi - {s}$"), uses=[cited])
     return [at0, at90, cited, result], result
 
 
 def _arc_cosine_steps():
     first = define(k(t), Expectation(relu(w1) * relu(sp.cos(t) * w1 + sp.sin(t) * w2), (w1, w2)),
-                   "u = w . e_0 = w_1, v = w . e_t = cos(t) w_1 + sin(t) w_2 for w ~ N(0, I_2) and unit vectors at angle "
-                   "t in [0, pi]")
-    steps, result = _kernel_steps(k(t), 1, t, "k(t)", define_first=first)
+                   r"$u = w \cdot e_0 = w_1$, $v = w \cdot e_t = \cos t\, w_1 + \sin t\, w_2$ for $w \sim \mathcal{N}(0, I_2)$ "
+                   r"and unit vectors at angle $t \in [0, \pi]$")
+    steps, result = _kernel_steps(k(t), 1, t, "$k(t)$", define_first=first)
     return [first, *steps], result
 
 
@@ -217,9 +201,9 @@ def derive_arc_cosine() -> Derivation:
     steps, result = _arc_cosine_steps()
     return Derivation(
         "The arc-cosine kernel of ReLU", steps, (k(t), "=", arc_cosine(t)),
-        assumptions=("(u, v) centred Gaussian with unit variances and correlation cos t, t in [0, pi]; for variances "
-                     "a^2, b^2 the kernel scales by a b (relu is positively homogeneous)",),
-        remarks=[equal(arc_cosine(sp.pi), 0, "t = pi: u = -v, never both positive")],
+        assumptions=(r"$(u, v)$ centred Gaussian with unit variances and correlation $\cos t$, $t \in [0, \pi]$; for "
+                     r"variances $a^2, b^2$ the kernel scales by $ab$ ($\operatorname{relu}$ is positively homogeneous)",),
+        remarks=[equal(arc_cosine(sp.pi), 0, r"$t = \pi$: $u = -v$, never both positive")],
     )
 
 
@@ -227,37 +211,38 @@ def derive_arc_cosine() -> Derivation:
 def derive_nngp() -> Derivation:
     """The NNGP kernel of a He-scaled ReLU network: kappa iterated L times from cos(theta)."""
     steps, arc = _arc_cosine_steps()
-    kappa_def = define(kappa(c), 2 * k(sp.acos(c)), "the layer map on correlations: twice the arc-cosine kernel at the "
-                       "angle arccos c (in [0, pi] for c in [-1, 1])")
-    layer = equal_at(kappa(c), correlation_map(c), "kappa in closed form", uses=[kappa_def, arc], at={t: sp.acos(c)})
+    kappa_def = define(kappa(c), 2 * k(sp.acos(c)), r"the layer map on correlations: twice the arc-cosine kernel at "
+                       r"the angle $\arccos c$ (in $[0, \pi]$ for $c \in [-1, 1]$)")
+    layer = equal_at(kappa(c), correlation_map(c), r"$\kappa$ in closed form", uses=[kappa_def, arc], at={t: sp.acos(c)})
     relu_def = define(relu, sp.Lambda(y, sp.Max(y, 0)), "the rectifier")
-    homogeneous = equal_by_cases(relu(a * y), a * relu(y), y, "relu is positively homogeneous (a > 0)", uses=[relu_def])
+    homogeneous = equal_by_cases(relu(a * y), a * relu(y), y, r"$\operatorname{relu}$ is positively homogeneous ($a > 0$)", uses=[relu_def])
     q_law = hypothesis(Q(m), "=", 2 * Expectation(relu(sp.sqrt(Q(m - 1)) * w1) ** 2, (w1, w2)),
-                       "the variance of layer m is the weight variance 2 (He) times E[relu(u)^2], u ~ N(0, Q(m - 1)) the "
-                       "preactivation of layer m - 1 (written sqrt(Q(m - 1)) w_1)")
-    q_rule = equal_at(Q(m), 2 * Q(m - 1) * k(0), "homogeneity takes the variance out; the rest is k(0)",
+                       r"the variance of layer $m$ is the weight variance $2$ (He) times $\mathbb{E}[\operatorname{relu}(u)^2]$, "
+                       r"$u \sim \mathcal{N}(0, Q(m - 1))$ the preactivation of layer $m - 1$ (written $\sqrt{Q(m - 1)}\, w_1$)")
+    q_rule = equal_at(Q(m), 2 * Q(m - 1) * k(0), r"homogeneity takes the variance out; the rest is $k(0)$",
                       uses=[q_law, homogeneous, steps[0]], at={a: sp.sqrt(Q(m - 1)), y: w1, t: 0})
     q_first = hypothesis(Q(0), "=", 1, "the inputs are scaled so that the first preactivations have unit variance")
-    q_step = equal_at(Q(m), Q(m - 1), "k(0) = 1/2: He scaling keeps the variance", uses=[q_rule, arc], at={t: 0})
-    q_all = recurrence(Q, m, 0, 1, "the diagonal stays 1 at every depth", uses=[q_step, q_first])
+    q_step = equal_at(Q(m), Q(m - 1), r"$k(0) = 1/2$: He scaling keeps the variance", uses=[q_rule, arc], at={t: 0})
+    q_all = recurrence(Q, m, 0, 1, "the diagonal stays $1$ at every depth", uses=[q_step, q_first])
     angle = sp.acos(K(l - 1, theta) / Q(l - 1))
     v = sp.cos(angle) * w1 + sp.sin(angle) * w2
     pair = relu(sp.sqrt(Q(l - 1)) * w1) * relu(sp.sqrt(Q(l - 1)) * v)
     k_law = hypothesis(K(l, theta), "=", 2 * Expectation(pair, (w1, w2)),
-                       "the covariance of layer l (Lee et al.'s recursion, weight variance 2, no biases) is 2 E[relu(u) "
-                       "relu(v)], (u, v) the preactivations of layer l - 1: centred Gaussian with variances Q(l - 1) and "
-                       "covariance K(l - 1), written sqrt(Q(l - 1)) (w_1, cos(a) w_1 + sin(a) w_2), cos(a) = K/Q")
-    k_rule = equal_at(K(l, theta), 2 * Q(l - 1) * k(angle), "homogeneity takes Q(l - 1) out; the rest is k at arccos(K/Q)",
+                       r"the covariance of layer $l$ (Lee et al.'s recursion, weight variance $2$, no biases) is "
+                       r"$2\,\mathbb{E}[\operatorname{relu}(u)\,\operatorname{relu}(v)]$, $(u, v)$ the preactivations of layer "
+                       r"$l - 1$: centred Gaussian with variances $Q(l - 1)$ and covariance $K(l - 1)$, written "
+                       r"$\sqrt{Q(l - 1)}\,(w_1, \cos a\, w_1 + \sin a\, w_2)$, $\cos a = K/Q$")
+    k_rule = equal_at(K(l, theta), 2 * Q(l - 1) * k(angle), r"homogeneity takes $Q(l - 1)$ out; the rest is $k$ at $\arccos(K/Q)$",
                       uses=[k_law, homogeneous, steps[0]], at={a: sp.sqrt(Q(l - 1)), y: (w1, v), t: angle})
-    k_first = hypothesis(K(0, theta), "=", sp.cos(theta), "two inputs of equal norm at angle theta in [0, pi]: the first "
-                         "preactivations have correlation cos(theta)")
-    k_step = equal_at(K(l, theta), kappa(K(l - 1, theta)), "with unit variances each layer applies kappa", uses=[
+    k_first = hypothesis(K(0, theta), "=", sp.cos(theta), r"two inputs of equal norm at angle $\theta \in [0, \pi]$: the "
+                         r"first preactivations have correlation $\cos\theta$")
+    k_step = equal_at(K(l, theta), kappa(K(l - 1, theta)), r"with unit variances each layer applies $\kappa$", uses=[
                       k_rule, q_all, arc, layer], at={m: l - 1, t: sp.acos(K(l - 1, theta)), c: K(l - 1, theta)})
     limit = cite(sp.Limit(C(N, L, theta), N, sp.oo), "=", K(L, theta), "Section 2.3", LEE2018,
-                 "as the width N tends to infinity the preactivations of every layer become a Gaussian process whose "
+                 "as the width $N$ tends to infinity the preactivations of every layer become a Gaussian process whose "
                  "covariance follows the layer recursion (the central limit theorem, layer by layer)",
                  uses=[k_law, k_first])
-    unrolled = equal_at(K(L, theta), nngp_kernel(), "the recursion unrolled from K(0) = cos(theta), for L = 1..5",
+    unrolled = equal_at(K(L, theta), nngp_kernel(), r"the recursion unrolled from $K(0) = \cos\theta$, for $L = 1, \dots, 5$",
                         uses=[k_step, k_first], at={l: DEPTHS}, cases=(L, DEPTHS))
     steps += [kappa_def, layer, relu_def, homogeneous, q_law, q_rule, q_first, q_step, q_all, k_law, k_rule, k_first,
               k_step, limit, unrolled]
@@ -267,12 +252,12 @@ def derive_nngp() -> Derivation:
         (sp.Limit(C(N, L, theta), N, sp.oo), "=", nngp_kernel()),
         uses=[limit, unrolled],
         assumptions=(
-            "a fully connected ReLU network of width N, weights iid N(0, 2/fan_in) (He), no biases; two inputs of equal "
-            "norm at angle theta in [0, pi], scaled so that the first preactivations have unit variance",
-            "C(N, L, theta) is the covariance of one preactivation of layer L + 1 at the two inputs",
+            r"a fully connected ReLU network of width $N$, weights iid $\mathcal{N}(0, 2/n_{\mathrm{in}})$ (He), no biases; "
+            r"two inputs of equal norm at angle $\theta \in [0, \pi]$, scaled so that the first preactivations have unit "
+            r"variance", r"$C(N, L, \theta)$ is the covariance of one preactivation of layer $L + 1$ at the two inputs",
         ),
-        remarks=[equal_at(kappa(1), 1, "kappa(1) = 1: equal inputs stay equal", uses=[layer], at={c: 1}),
-                 equal_at(kappa(0), 1 / sp.pi, "orthogonal inputs become correlated, 1/pi", uses=[layer], at={c: 0})],
+        remarks=[equal_at(kappa(1), 1, r"$\kappa(1) = 1$: equal inputs stay equal", uses=[layer], at={c: 1}),
+                 equal_at(kappa(0), 1 / sp.pi, r"orthogonal inputs become correlated, $1/\pi$", uses=[layer], at={c: 0})],
     )
 
 
@@ -326,25 +311,26 @@ def derive_ntk() -> Derivation:
                             (Expectation(readout, random), sp.Eq(trained, TRAINED["readout"])),
                             (Expectation(hidden, random), sp.Eq(trained, TRAINED["hidden"])))
     unit = define(f(v[i], z), sp.sqrt(2 / N) * v[i] * relu(z),
-                  "f(x) = sqrt(2/N) sum_i v_i relu(h_i), h_i = w_i . x/sqrt(d), all weights iid N(0, 1) (NTK "
-                  "parameterisation: the scale sits in the forward pass); unit i contributes f(v_i, h_i)")
+                  r"$f(x) = \sqrt{2/N} \sum_i v_i \operatorname{relu}(h_i)$, $h_i = w_i \cdot x/\sqrt{d}$, all weights iid "
+                  r"$\mathcal{N}(0, 1)$ (NTK parameterisation: the scale sits in the forward pass); unit $i$ contributes "
+                  r"$f(v_i, h_i)$")
     d_readout = equal(sp.Derivative(f(v[i], z), v[i]), sp.sqrt(2 / N) * relu(z), "the gradient in the readout weight",
                       uses=[unit])
     d_hidden = equal(sp.Derivative(f(v[i], z), z), sp.sqrt(2 / N) * v[i] * sp.Derivative(relu(z), z),
-                     "the gradient in the preactivation (df/dw_i = df/dh_i x/sqrt(d))", uses=[unit])
+                     r"the gradient in the preactivation ($\partial f/\partial w_i = (\partial f/\partial h_i)\, x/\sqrt{d}$)", uses=[unit])
     ntk = define(mean, expected,
-                 "the expected empirical NTK, sum over the trained parameters p of df/dp(x) df/dp(x'): the readout "
-                 "weights v_i, and the hidden weights w_i whose gradients df/dh_i x/sqrt(d) pair to df/dh_i(x) "
-                 "df/dh_i(x') Sigma^1, Sigma^1 = x . x'/d")
-    inputs = hypothesis(sigma1, "=", sp.cos(theta), "inputs of norm sqrt(d) at angle theta in [0, pi]")
+                 r"the expected empirical NTK, the sum over the trained parameters $p$ of $\partial_p f(x)\, \partial_p f(x')$: "
+                 r"the readout weights $v_i$, and the hidden weights $w_i$, whose gradients $(\partial f/\partial h_i)\, "
+                 r"x/\sqrt{d}$ pair to $\partial_{h_i} f(x)\, \partial_{h_i} f(x')\, \Sigma^1$, $\Sigma^1 = x \cdot x'/d$")
+    inputs = hypothesis(sigma1, "=", sp.cos(theta), r"inputs of norm $\sqrt{d}$ at angle $\theta \in [0, \pi]$")
     relu2 = relu(h[i]) * relu(hp[i])
     step2 = sp.Derivative(relu(h[i]), h[i]) * sp.Derivative(relu(hp[i]), hp[i])
     independent = hypothesis(Expectation(v[i] ** 2 * step2, random), "=", Expectation(step2, random),
-                             "v_i is independent of w_i, with E[v_i^2] = 1")
-    arc1_steps, arc1 = _kernel_steps(Expectation(relu2, random), 1, theta, "E[relu(h_i) relu(h_i')]")
-    arc0_steps, arc0 = _kernel_steps(Expectation(step2, random), 0, theta, "E[relu'(h_i) relu'(h_i')]")
-    exact = equal_at(mean, ntk_kernel(), "linearity of expectation: each of the N units contributes its mean, 2/N "
-                     "times the kernels; exact at every width (the h_i are exactly Gaussian)",
+                             r"$v_i$ is independent of $w_i$, with $\mathbb{E}[v_i^2] = 1$")
+    arc1_steps, arc1 = _kernel_steps(Expectation(relu2, random), 1, theta, r"$\mathbb{E}[\operatorname{relu}(h_i)\,\operatorname{relu}(h_i')]$")
+    arc0_steps, arc0 = _kernel_steps(Expectation(step2, random), 0, theta, r"$\mathbb{E}[\operatorname{relu}'(h_i)\,\operatorname{relu}'(h_i')]$")
+    exact = equal_at(mean, ntk_kernel(), r"linearity of expectation: each of the $N$ units contributes its mean, "
+                     r"$2/N$ times the kernels; exact at every width (the $h_i$ are exactly Gaussian)",
                      uses=[ntk, d_readout, d_hidden, independent, arc1, arc0, inputs], at={z: (h[i], hp[i])},
                      cases=(trained, tuple(TRAINED.values())))
     limit = equal(sp.Limit(mean, N, sp.oo), ntk_kernel(), "the mean does not depend on the width", uses=[exact])
@@ -356,9 +342,9 @@ def derive_ntk() -> Derivation:
         (Theta(theta), "=", ntk_kernel()),
         uses=[name, limit],
         assumptions=(
-            "one hidden layer of width N, NTK parameterisation with He's factor 2, no biases, inputs of norm sqrt(d) at "
-            "angle theta in [0, pi], so that (h_i, h_i') is centred Gaussian with unit variances and correlation "
-            "cos(theta); codes of the trained layers: all 1, readout 2, hidden 3",
+            r"one hidden layer of width $N$, NTK parameterisation with He's factor $2$, no biases, inputs of norm "
+            r"$\sqrt{d}$ at angle $\theta \in [0, \pi]$, so that $(h_i, h_i')$ is centred Gaussian with unit variances and "
+            r"correlation $\cos\theta$; codes of the trained layers: all $1$, readout $2$, hidden $3$",
         ),
     )
 
@@ -377,18 +363,19 @@ def derive_ntk_fluctuation() -> Derivation:
     spread = Expectation(total**2, (T,)) - Expectation(total, (T,)) ** 2
     steps = [
         define(total, sp.Sum(T[i], (i, 1, N)),
-               "one hidden layer: the empirical NTK is the mean S_N/N of N terms T_i = 2 relu(h_i) relu(h_i') "
-               "+ 2 cos(theta) v_i^2 relu'(h_i) relu'(h_i'), one per unit"),
-        hypothesis(Expectation(T[i], (T,)), "=", mu, "each term has mean Theta"),
+               r"one hidden layer: the empirical NTK is the mean $S_N/N$ of $N$ terms $T_i = 2\operatorname{relu}(h_i)\, "
+               r"\operatorname{relu}(h_i') + 2\cos\theta\, v_i^2 \operatorname{relu}'(h_i)\, \operatorname{relu}'(h_i')$, "
+               "one per unit"),
+        hypothesis(Expectation(T[i], (T,)), "=", mu, r"each term has mean $\Theta$"),
         hypothesis(Expectation(T[i] * T[ip], (T,)), "=", mu**2 + s2 * sp.KroneckerDelta(i, ip),
-                   "the terms are independent (each unit has its own weights), each of variance sigma_T^2 (finite: "
+                   r"the terms are independent (each unit has its own weights), each of variance $\sigma_T^2$ (finite: "
                    "Gaussian moments)"),
     ]
-    steps.append(equal(spread, N * s2, "the variance of a sum of N independent terms, exactly at every width",
+    steps.append(equal(spread, N * s2, "the variance of a sum of $N$ independent terms, exactly at every width",
                        uses=steps[:3]))
-    steps.append(define(sd, sp.sqrt(spread) / N, "the standard deviation of S_N/N across networks"))
+    steps.append(define(sd, sp.sqrt(spread) / N, "the standard deviation of $S_N/N$ across networks"))
     steps.append(define(exponent, sp.Limit(sp.log(sd / mu) / sp.log(N), N, sp.oo),
-                        "the scaling exponent of the relative fluctuation sd/Theta in the width"))
+                        r"the scaling exponent of the relative fluctuation $\mathrm{sd}/\Theta$ in the width"))
     steps.append(equal(sp.Limit(sp.log(sd / mu) / sp.log(N), N, sp.oo), sp.Rational(-1, 2),
                        "the limit of the logarithms' ratio", uses=[steps[4], steps[3]]))
     return Derivation(
@@ -396,5 +383,5 @@ def derive_ntk_fluctuation() -> Derivation:
         steps,
         (exponent, "=", sp.Rational(-1, 2)),
         uses=[steps[5], steps[6]],
-        assumptions=("one hidden layer of width N, weights iid N(0, 1); sigma_T^2 finite (Gaussian moments)",),
+        assumptions=(r"one hidden layer of width $N$, weights iid $\mathcal{N}(0, 1)$; $\sigma_T^2$ finite (Gaussian moments)",),
     )

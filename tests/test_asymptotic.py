@@ -71,8 +71,8 @@ def test_the_limit_is_extrapolated_and_the_correction_reported():
     # the fitted 1/N coefficient is -sigma^2 = -4, within its own standard error
     b, sb = v.fit["corrections"][0], v.fit["correction_stderrs"][0]
     assert abs(b + 4.0) <= 5 * sb
-    assert any("fitted corrections" in n and "N^-1" in n for n in v.notes)
-    assert any(n.startswith("fit chi2") for n in v.notes)
+    assert any("fitted corrections" in n and "N^{-1}" in n for n in v.notes)  # text with $math$
+    assert any(n.startswith(r"fit $\chi^2 = ") for n in v.notes)
     assert v.resolution <= 0.01
 
 

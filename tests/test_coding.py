@@ -226,8 +226,8 @@ def test_a_code_that_is_not_prefix_free_makes_the_kraft_claim_fail():
     c = replace(wb.claim("huffman.kraft"), experiment=shortened)
     v = wb.verify(c)
     assert not v.passed and v.estimate > 1
-    assert any("Kraft sum > 1" in n and not n.startswith("Huffman codes with Kraft sum > 1 (no prefix code has these "
-                                                          "lengths): 0 ") for n in v.notes)
+    violated = "Huffman codes with Kraft sum $> 1$ (no prefix code has these lengths): 0 "
+    assert any("Kraft sum $> 1$" in n and not n.startswith(violated) for n in v.notes)
 
 
 def test_shannon_codes_are_usually_incomplete():
@@ -298,8 +298,8 @@ def test_l_equals_h_iff_the_distribution_is_dyadic(depths):
 def test_dyadic_events_report_both_directions():
     v = wb.verify("huffman.dyadic", K=12)
     notes = " ".join(v.notes)
-    assert "random dyadic distributions with L = H exactly: 24" in notes
-    assert "random non-dyadic distributions with L > H (50 digits): 24" in notes
+    assert "random dyadic distributions with $L = H$ exactly: 24" in notes
+    assert "random non-dyadic distributions with $L > H$ (50 digits): 24" in notes
 
 
 # --- huffman.quantized-gaussian ------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_the_exact_series_the_float_series_and_sampled_weights_agree(sigma, Delt
     e = K.quantized_gaussian_experiment(b.xp, b.rng, 48, sigma=sigma, Delta=Delta)
     deviation = e.mean - math.log2(Delta) - float(value)
     assert abs(deviation) <= 5.3 * e.stderr + e.atol  # the verifier's z at alpha = 1e-6
-    assert dict(e.events)["groups whose Huffman bits per weight fell outside [H, H + 1) of their own histogram"] == 0
+    assert dict(e.events)["groups whose Huffman bits per weight fell outside $[H, H + 1)$ of their own histogram"] == 0
 
 
 def test_the_correction_is_delta_squared_over_24_sigma_squared_ln2():

@@ -17,6 +17,7 @@ import workbench as wb
 from numerics import initialization as K
 from proofs import initialization as P
 from proofs.operators import Quadrature
+from proofs.printing import latex_expr
 from workbench.catalog.initialization import variance_constraint
 
 # -- derivations ------------------------------------------------------------------------
@@ -47,7 +48,8 @@ def test_he_backward_closed_form_has_the_width_ratio_and_no_half_for_the_last_la
     assert sp.simplify(d.closed_form - expected) == 0
     assert any("inactive" in a for a in d.assumptions)  # the dead-layer event is stated, not hidden
     assert d.status == "checked" and d.count("cited") == 0
-    assert any(s.lhs == P.r(P.depth - 1) and "premise at l = depth - 1" in s.how for s in d.steps)
+    at_last = rf"the premise at ${latex_expr(sp.Eq(P.l, P.depth - 1))} \ge 0$"
+    assert any(s.lhs == P.r(P.depth - 1) and at_last in s.how for s in d.steps)
 
 
 def test_masked_gaussian_lemma_is_checked_by_integration():
@@ -226,11 +228,11 @@ def test_gain_off_by_the_resolution_is_rejected_and_the_tanh_convention_too():
 
 def test_gain_verdict_states_the_convention_honestly():
     tanh = wb.verify("init.gain", activation="tanh")
-    assert any("5/3" in n and "+4.65%" in n for n in tanh.notes)
+    assert any("5/3" in n and r"+4.65\%" in n for n in tanh.notes)  # notes are text with inline math
     selu = wb.verify("init.gain", activation="selu")
-    assert any("3/4" in n and "-25.00%" in n for n in selu.notes)
+    assert any("3/4" in n and r"-25.00\%" in n for n in selu.notes)
     relu = wb.verify("init.gain", activation="relu")
-    assert any("+0.00%" in n for n in relu.notes)
+    assert any(r"+0.00\%" in n for n in relu.notes)
 
 
 @pytest.mark.parametrize("method", K.METHODS)

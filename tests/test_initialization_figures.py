@@ -9,6 +9,7 @@ import pytest
 from figure_helpers import assert_bars, errorbar_series, figure_of, plotted_data
 
 import workbench as wb
+from proofs.mathtext import check, to_latex, to_text
 from workbench.figures import PLOTS, save
 from workbench.figures.initialization import (
     CRITICAL_CS,
@@ -38,7 +39,11 @@ def test_the_five_init_claims_have_their_own_plot():
 def test_every_init_figure_has_a_caption_and_latex_axis_labels(claim_id):
     fig = figure_of(claim_id)
     caption = fig.get_label()
-    assert caption and "\n" not in caption and caption.endswith(".") and "$" not in caption
+    assert caption and "\n" not in caption and caption.endswith(".")
+    check(caption)  # text with inline $...$ math, as in a paper
+    shown = to_text(caption)
+    assert "$" not in shown and "\\" not in shown, shown  # the terminal reads Unicode
+    assert "\\textasciicircum" not in to_latex(caption) and "\\textbar" not in to_latex(caption)
     assert all(ax.get_ylabel() for ax in fig.axes) and "$" in fig.axes[0].get_ylabel()
     ylabels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
     xlabels = [ax.get_xlabel() for ax in fig.axes if ax.get_xlabel()]
@@ -76,7 +81,7 @@ def test_he_forward_points_are_the_verifier_runs_at_consecutive_seeds():
         np.testing.assert_allclose(curve[:, 1], c * (c / 2) ** (curve[:, 0] - 1), rtol=1e-13)
     labels = " ".join(t.get_text() for t in top.texts)
     assert "$c=1.8$" in labels and "$c=2$ (He)" in labels and "$c=2.2$" in labels
-    assert "c = 1.8, 2 (He) and 2.2" in fig.get_label()
+    assert "$c = 1.8$, $2$ (He) and $2.2$" in fig.get_label()
 
 
 def test_he_backward_draws_the_fan_out_ratio_and_the_verifier_runs():

@@ -310,7 +310,7 @@ def test_singular_verdict_reports_how_close_random_stacks_came():
     v = wb.verify("residual.singular-bounds", bound="upper", depth=10, eps=0.3)
     assert v.passed and v.expected == pytest.approx(1.3**10, rel=1e-15)
     note = next(n for n in v.notes if "outside the upper bound" in n)
-    assert note.endswith(": 0") and "times (1 + eps)^L" in note
+    assert note.endswith(": 0") and r"times $(1 + \epsilon)^L$" in note
 
 
 def test_same_seed_same_verdicts_and_different_seeds_differ():

@@ -100,6 +100,11 @@ class Limit:
         sign = "-" if self.towards == "infinity" else ""
         return f"{self.name}^{sign}{power:g}"
 
+    def correction_latex(self, k: int, order: float) -> str:
+        """The k-th correction's power of the swept variable in LaTeX: ``N^{-1}``."""
+        sign = "-" if self.towards == "infinity" else ""
+        return f"{self.tex}^{{{sign}{k * order:g}}}"
+
 
 @dataclass(frozen=True)
 class Fit:

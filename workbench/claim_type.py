@@ -16,6 +16,7 @@ import sympy as sp
 
 from numerics import Estimate
 from proofs import Derivation, Source
+from proofs.mathtext import check as check_text
 
 from .asymptotics import Limit
 from .errors import DomainError, InputTypeError
@@ -102,6 +103,8 @@ class Claim:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
             raise ValueError(f"claim id {self.id!r} must read area.short-name (lower case, digits, hyphens)")
+        for text in (self.title, self.statement):
+            check_text(text)  # text with inline $math$ (proofs.mathtext)
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.id}: kind={self.kind!r} is not one of {', '.join(KINDS)}")
         if self.scale not in SCALES:

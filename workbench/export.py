@@ -23,11 +23,12 @@ from .claim_type import Claim
 from .errors import DomainError
 from .executors import choose
 from .figures import figure, save
-from .files import OutputError, atomic_write, check_target
+from .files import OutputError, atomic_write, check_target, owned
 from .plan import Plan, Task, plan_claims
 from .progress import Reporter
+from .registry import claims as all_claims
 from .settings import RunSettings
-from .tex import PREAMBLE, bibliography, claim_section, document
+from .tex import PREAMBLE, bibliography, claim_section, document, preamble_file
 from .verdict import Verdict
 from .verification import run_task
 
@@ -56,19 +57,30 @@ class LatexExport:
     bib: Path | None = None
     figures: tuple[Path, ...] = ()
     pdf: Path | None = None
+    preamble: Path | None = None
     packages: str = PREAMBLE
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    removed: tuple[Path, ...] = ()  # figures of an earlier run that this run did not draw
 
     def __str__(self) -> str:
         return self.text
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.tex, self.bib, *self.figures, self.pdf) if p is not None)
+        return tuple(p for p in (self.tex, self.bib, self.preamble, *self.figures, self.pdf) if p is not None)
 
 
 def _figure_name(stem: str, c: Claim) -> str:
     return f"{stem}-{c.id.replace('.', '-')}.pdf"
+
+
+def _stale_figures(out: Path, keep: Sequence[Path]) -> list[Path]:
+    """Figures beside ``out`` (named as this document names a registered claim's figure) that an
+    earlier run of the workbench wrote (they carry its marker) and this run did not draw; a file the
+    workbench did not write is never among them."""
+    kept = {p.resolve() for p in keep}
+    names = [out.with_name(_figure_name(out.stem, c)) for c in all_claims()]
+    return [p for p in names if p.resolve() not in kept and p.is_file() and owned(p)]
 
 
 def latex_tools() -> str:
@@ -95,6 +107,7 @@ class LatexPlan:
     pdf: bool
     figures: bool
     force: bool
+    root: Path | None = None  # where the paper that \input's a fragment is compiled (figure paths)
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -112,9 +125,15 @@ def plan_latex(
     force: bool = False,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     settings: RunSettings | None = None,
+    root: str | os.PathLike | None = None,
 ) -> LatexPlan:
     """Validate a :func:`latex` call before any work (ids, parameters, settings, output paths, LaTeX)."""
     plan = plan_claims([ids] if isinstance(ids, str) else ids, params, settings)
+    if root is not None and not fragment:
+        raise DomainError("root sets where a fragment's paper is compiled: it goes with --fragment (fragment=True)")
+    root_dir = Path(root if root is not None else os.getcwd()).expanduser().resolve() if fragment else None
+    if root_dir is not None and not root_dir.is_dir():
+        raise OutputError(f"root {str(root)!r} is not a directory")
     if pdf and fragment:
         raise DomainError("a fragment has no preamble and cannot be compiled on its own; leave out --fragment "
                           "(fragment=False) to get a PDF")
@@ -127,6 +146,8 @@ def plan_latex(
         if out.suffix != ".tex":
             raise OutputError(f"output {str(out)!r} must end in .tex")
         targets = [out, out.with_suffix(".bib")]
+        if fragment:
+            targets.append(out.with_name(f"{out.stem}-preamble.tex"))
         if figures:
             targets += [out.with_name(_figure_name(out.stem, t.claim)) for t in plan.tasks]
         if pdf:
@@ -136,7 +157,7 @@ def plan_latex(
             check_target(t, force=force)
     if figures:
         import matplotlib  # noqa: F401  (figures need it: fail before any work)
-    return LatexPlan(plan, out, fragment, verify, pdf, figures, force)
+    return LatexPlan(plan, out, fragment, verify, pdf, figures, force, root_dir)
 
 
 def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
@@ -163,7 +184,7 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
     verdicts = [v for v, _, _ in done if v is not None]
     written = [path for _, path, _ in done if path is not None]
     sections = [
-        claim_section(c, verdict, (path.name, label) if path is not None else None)
+        claim_section(c, verdict, (_figure_path(p, path), label) if path is not None else None)
         for c, (verdict, path, label) in zip(p.claims, done, strict=True)
     ]
     bib = bibliography(p.claims)
@@ -172,10 +193,23 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
     if p.out is None:
         return result
     result.bib = atomic_write(p.out.with_suffix(".bib"), bib)
+    if p.fragment:
+        result.preamble = atomic_write(p.out.with_name(f"{p.out.stem}-preamble.tex"), preamble_file())
     result.tex = atomic_write(p.out, text)
+    result.removed = tuple(_stale_figures(p.out, written))
+    for stale in result.removed:
+        stale.unlink(missing_ok=True)
     if p.pdf:
         result.pdf, result.warnings = compile_pdf(p.out)
     return result
+
+
+def _figure_path(p: LatexPlan, path: Path) -> str:
+    """How the .tex names a figure: beside it for a whole document (compiled where it lies); for a
+    fragment, relative to the folder its paper is compiled in (``root``)."""
+    if p.root is None:
+        return path.name
+    return Path(os.path.relpath(path.resolve(), p.root)).as_posix()
 
 
 def latex(
@@ -193,6 +227,7 @@ def latex(
     resolution: float | None = None,
     alpha: float = 1e-6,
     jobs: int | None = 1,
+    root: str | os.PathLike | None = None,
 ) -> LatexExport:
     """LaTeX for the claims ``ids`` (ids or areas; all claims when None).
 
@@ -204,12 +239,17 @@ def latex(
     not write are never overwritten unless ``force=True``. ``jobs`` processes verify and draw
     claims side by side (``None``: every core); the document is the same.
 
+    ``fragment=True`` writes a guest for someone else's paper: no preamble and no bibliography of
+    its own, ``OUT-preamble.tex`` with the packages it needs, figures named relative to ``root``
+    (the folder the paper is compiled in; default the current one). Figures an earlier run wrote
+    beside ``out`` and this run did not draw are removed.
+
     >>> r"\\label{thm:xent.margin}" in latex("xent.margin", fragment=True).text
     True
     """
     settings = RunSettings(backend=backend, seed=seed, resolution=resolution, alpha=alpha, jobs=jobs)
     p = plan_latex(ids, out, fragment=fragment, verify=verify, pdf=pdf, figures=figures, force=force, params=params,
-                   settings=settings)
+                   settings=settings, root=root)
     return write_latex(p)
 
 

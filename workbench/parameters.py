@@ -16,6 +16,7 @@ from typing import Any
 import sympy as sp
 
 from proofs import latex_number, latex_text
+from proofs.mathtext import check as check_text
 
 from .errors import DomainError, InputTypeError
 
@@ -62,6 +63,7 @@ class Parameter:
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"parameter name {self.name!r} must be an identifier")
+        check_text(self.doc)  # text with inline $math$ (proofs.mathtext)
         if self.kind not in ("integer", "real", "choice"):
             raise ValueError(f"parameter kind {self.kind!r} must be integer, real or choice")
         if self.kind == "choice" and not self.choices:
@@ -101,7 +103,7 @@ class Parameter:
         r"""The domain in LaTeX math: ``K \in \{2, 3, \dots, 10^{6}\}``, ``0 < s \le 100``."""
         sym = self.tex
         if self.kind == "choice":
-            items = ", ".join(latex_number(c) if isinstance(c, (int, float)) else rf"\text{{{latex_text(c)}}}" for c in self.choices)
+            items = ", ".join(latex_number(c) if isinstance(c, (int, float)) else rf"\texttt{{{latex_text(c)}}}" for c in self.choices)
             return rf"{sym} \in \{{{items}\}}"
         if self.kind == "integer":
             if self.low is None:

@@ -1,6 +1,7 @@
 """Text and LaTeX for claims and verdicts (derivations print themselves, in proofs).
 
-Plain text entering LaTeX goes through :func:`proofs.latex_text`, the one escaping function.
+Texts are written with inline math (:mod:`proofs.mathtext`): Unicode in the terminal, LaTeX in
+notebooks and papers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 import sympy as sp
 
 from proofs import latex_text
+from proofs.mathtext import to_latex, to_text
 
 from .claim_type import Claim
 from .faces import provide
@@ -38,10 +40,10 @@ def parameters_text(params: dict) -> str:
 
 
 def claim_text(c: Claim) -> str:
-    lines = [f"{c.id} ({c.kind}): {c.title}", f"  {c.statement}"]
+    lines = [f"{c.id} ({c.kind}): {to_text(c.title)}", f"  {to_text(c.statement)}"]
     lines.append(f"  closed form: {sp.sstr(c.closed_form)}" + ("  [MUTATED]" if c.mutated else ""))
     for p in c.parameters:
-        lines.append(f"  parameter {p.name} = {p.default}: {p.doc} ({p.domain})")
+        lines.append(f"  parameter {p.name} = {p.default}: {to_text(p.doc)} ({p.domain})")
     if c.limit is not None:
         lim = c.limit
         order = "fitted order" if lim.order is None else ", ".join(lim.correction_text(k, lim.order) for k in range(1, lim.terms + 1))
@@ -59,7 +61,7 @@ def claim_latex(c: Claim) -> str:
 
     domains = ", ".join(p.domain_latex for p in c.parameters)
     return (
-        rf"\textbf{{{latex_text(c.id)}}} ({latex_text(c.title)}): "
+        rf"\textbf{{{latex_text(c.id)}}} ({to_latex(c.title)}): "
         rf"$\displaystyle {statement_math(c)}$" + (rf" \quad for ${domains}$" if domains else "")
     )
 
@@ -71,7 +73,7 @@ def verdict_text(v: Verdict) -> str:
         f"{status} {v.id} [{parameters_text(v.parameters)}]: expected {number(v.expected)}, "
         f"estimate {number(v.estimate)} ({stat}); resolution {resolution_text(v)}; "
         f"{v.replicates} replicate(s), {v.backend}, seed {v.seed}, {v.seconds:.2f} s"
-        + "".join(f"\n  note: {n}" for n in v.notes)
+        + "".join(f"\n  note: {to_text(n)}" for n in v.notes)
     )
 
 

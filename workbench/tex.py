@@ -2,12 +2,13 @@ r"""LaTeX for papers: a theorem per claim, its proof step by step, a verificatio
 figures and the bibliography.
 
 Everything here returns text; :mod:`workbench.export` writes the files and compiles them.
-Plain text (titles, statements, reasons, parameter values, file names) goes through
-:func:`proofs.latex_text`, the one escaping function; mathematics comes from SymPy.
+Texts (titles, statements, reasons, captions) are text with inline math, rendered by
+:func:`proofs.mathtext.to_latex`; other plain text (ids, parameter values, file names) goes
+through :func:`proofs.latex_text`; formulas come from SymPy.
 
 >>> import workbench as wb
 >>> print(theorem(wb.claim("xent.margin")).splitlines()[0])
-\begin{theorem}[{Softmax cross-entropy is the margin loss ln(1 + e\textasciicircum{}m)} \citep{bridle1990,goodfellow2016}]\label{thm:xent.margin}
+\begin{theorem}[{Softmax cross-entropy is the margin loss $\ln(1 + e^m)$} \citep{bridle1990,goodfellow2016}]\label{thm:xent.margin}
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import sympy as sp
 
 from proofs import Derivation, Source, latex_expr, latex_number, latex_text
+from proofs.mathtext import to_latex
 
 from ._version import __version__
 from .claim_type import Claim
@@ -26,6 +28,8 @@ from .verdict import Verdict
 
 __all__ = [
     "PREAMBLE",
+    "DOCUMENT_PREAMBLE",
+    "preamble_file",
     "header",
     "theorem",
     "proof",
@@ -38,19 +42,21 @@ __all__ = [
     "sources_of",
 ]
 
-# What a fragment needs in the preamble of the document that \input's it.
-PREAMBLE = r"""\usepackage[T1]{fontenc}
-\usepackage{lmodern}
-\usepackage{amsmath,amssymb,amsthm,mathtools}
+# What a fragment needs in the preamble of the paper that \input's it (written as OUT-preamble.tex):
+# packages without options, so that a paper loading them too gets no option clash, and the theorem
+# environment only where the paper has none of its own.
+PREAMBLE = r"""\usepackage{amsmath,amssymb,amsthm,mathtools}
 \usepackage{booktabs}
 \usepackage{graphicx}
 \usepackage{float}
-\usepackage[numbers]{natbib}
+\usepackage{natbib}
 \usepackage{url}
-\theoremstyle{plain}
-\newtheorem{theorem}{Theorem}
+\ifdefined\theorem\else\theoremstyle{plain}\newtheorem{theorem}{Theorem}\fi
 \providecommand{\doi}[1]{doi:\,\url{#1}}
 \allowdisplaybreaks"""
+# The whole document's own preamble: fonts, then the fragment's packages (natbib with numbers).
+DOCUMENT_PREAMBLE = "\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n" + PREAMBLE.replace(
+    "\\usepackage{natbib}", "\\usepackage[numbers]{natbib}")
 
 
 def header(what: str) -> str:
@@ -74,7 +80,7 @@ def display_names(c: Claim) -> dict[str, str]:
 
 def math(c: Claim, expr: sp.Basic) -> str:
     r"""``expr`` in LaTeX with the parameters' own symbols, and choices by name rather than
-    code (``\phi = \text{tanh}``, not ``activation = 4``)."""
+    code (``\phi = \texttt{tanh}``, not ``activation = 4``)."""
     expr = sp.sympify(expr)
     labels = {}
     for p in c.parameters:
@@ -82,13 +88,11 @@ def math(c: Claim, expr: sp.Basic) -> str:
             continue
         for choice, code in zip(p.choices, p.codes, strict=True):
             label = sp.Symbol(f"zz_{p.name}_{choice}")  # sorts after the parameter, so it prints on the right
-            labels[label] = rf"\text{{{latex_text(choice)}}}"
+            labels[label] = rf"\texttt{{{latex_text(choice)}}}"
             expr = expr.xreplace({sp.Eq(sym, code): sp.Eq(sym, label) for sym in expr.free_symbols if sym.name == p.name})
     expr = expr.xreplace({f: sp.Float(f, 10) for f in expr.atoms(sp.Float) if f._prec > 34})  # ten digits to read
-    names = display_names(c)
-    symbol_names = {s: names[s.name] for s in expr.free_symbols if s.name in names}
-    symbol_names.update({s: labels[s] for s in expr.free_symbols if s in labels})
-    return sp.latex(expr, symbol_names=symbol_names)
+    names = {**display_names(c), **{s.name: labels[s] for s in expr.free_symbols if s in labels}}
+    return latex_expr(expr, names)
 
 
 def statement_math(c: Claim) -> str:
@@ -107,17 +111,26 @@ def _domains(c: Claim) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def where(c: Claim) -> str:
+    """The sentence that names the theorem's symbols: ``where $n$ is the width of every layer, ...``."""
+    named = [rf"${p.tex}$ is {to_latex(p.doc)}" for p in c.parameters if not p.setting]
+    if not named:
+        return "."
+    return "where " + ("; ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]) + "."
+
+
 def theorem(c: Claim) -> str:
     """The claim as a theorem, labelled ``thm:<id>``: its statement, the domains of its
     parameters, the derivation's assumptions, and the closed form displayed."""
     cites = _cite(s.key for s in c.sources)
-    lines = [rf"\begin{{theorem}}[{{{latex_text(c.title)}}} {cites}]\label{{thm:{c.id}}}"]
-    lines.append(rf"(\texttt{{{latex_text(c.id)}}}) {latex_text(c.statement)}")
+    lines = [rf"\begin{{theorem}}[{{{to_latex(c.title)}}} {cites}]\label{{thm:{c.id}}}"]
+    lines.append(rf"(\texttt{{{latex_text(c.id)}}}) {to_latex(c.statement)}")
     assumptions = c.derivation.assumptions
     if assumptions:
-        lines.append("Assume " + "; ".join(latex_text(a) for a in assumptions) + ".")
+        lines.append("Assume " + "; ".join(to_latex(a) for a in assumptions) + ".")
     domains = _domains(c)
-    lines.append((f"For {domains}," if domains else "Then") + r" \[ " + statement_math(c) + r". \]")
+    lines.append((f"For {domains}," if domains else "Then") + r" \[ " + statement_math(c) + r", \]")
+    lines.append(where(c))
     if c.mutated:
         lines.append(r"\textbf{This closed form was deliberately altered (a mutation test); it is not the derived one.}")
     lines.append(r"\end{theorem}")
@@ -133,14 +146,14 @@ def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
     ``names`` maps symbol names to their LaTeX (a claim's parameters)."""
     rows = []
     for i, (head, body, reason) in enumerate(d.latex_rows(cite=_citet, names=names), 1):
-        rows.append(rf"\shortintertext{{\small ({i}) {reason}:}}")
+        rows.append(rf"\shortintertext{{\small ({i}) {reason}}}")
         rows.append(rf"{head} &{body} \\")
     c = d.conclusion
     rel = _REL[c.rel]
     return "\n".join(
         [
             r"\begin{proof}",
-            rf"{latex_text(d.title)}. {latex_text(d.summary)}.",
+            rf"{to_latex(d.title)}. {latex_text(d.summary)}.",
             r"\begin{align*}",
             *rows,
             r"\end{align*}",
@@ -148,7 +161,7 @@ def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
             + (r"." if c.status == "checked" else rf", resting on the cited {latex_text('; '.join(d.cited))}."),
             r"\end{proof}",
             *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(r.lhs, names)} "
-              rf"{_REL[r.rel]} {latex_expr(r.rhs, names)}$ ({d.latex_reason(r, _citet)})." for r in d.remarks],
+              rf"{_REL[r.rel]} {latex_expr(r.rhs, names)}$ ({d.latex_reason(r, _citet, aside=False)})." for r in d.remarks],
         ]
     )
 
@@ -161,7 +174,7 @@ def _parameters(c: Claim, values: dict) -> str:
     cells = []
     for name, value in values.items():
         p = c.parameter(name)
-        shown = latex_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else rf"\text{{{latex_text(value)}}}"
+        shown = latex_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else rf"\texttt{{{latex_text(value)}}}"
         cells.append(f"${p.tex} = {shown}$")
     return ", ".join(cells) or "none"
 
@@ -193,7 +206,10 @@ def verification_table(c: Claim, v: Verdict) -> str:
              rf"${latex_number(p['estimate'], 8)} \pm {latex_number(p['stderr'], 2)}$ ({p['replicates']} replicates)")
             for p in v.sweep
         ]
-    rows += [("note", rf"\parbox[t]{{0.6\linewidth}}{{\raggedright {latex_text(n)}}}") for n in v.notes]
+    marks = [chr(ord("a") + i) if i < 26 else str(i + 1) for i in range(len(v.notes))]
+    if marks:  # the notes are the table's footnotes, marked on the verdict
+        rows[-1] = ("verdict", rows[-1][1] + rf" \textsuperscript{{{marks[0]}{'--' + marks[-1] if len(marks) > 1 else ''}}}")
+    notes = [rf"\textsuperscript{{{m}}}\,{to_latex(n)}\par" for m, n in zip(marks, v.notes, strict=True)]
     body = "\n".join(rf"{k} & {val} \\" for k, val in rows)
     return "\n".join(
         [
@@ -210,6 +226,8 @@ def verification_table(c: Claim, v: Verdict) -> str:
             body,
             r"\bottomrule",
             r"\end{tabular}",
+            *([r"\par\smallskip\begin{minipage}{0.92\linewidth}\footnotesize\raggedright", *notes, r"\end{minipage}"]
+              if notes else []),
             r"\end{table}",
         ]
     )
@@ -222,7 +240,7 @@ def figure_block(c: Claim, filename: str, caption: str) -> str:
             r"\begin{figure}[!htbp]",
             r"\centering",
             rf"\includegraphics[width=\ifdim\linewidth<{COLUMN_WIDTH}in \linewidth\else {COLUMN_WIDTH}in\fi]{{{filename}}}",
-            rf"\caption{{Theorem~\ref{{thm:{c.id}}}: {latex_text(caption)}}}",
+            rf"\caption{{Theorem~\ref{{thm:{c.id}}}: {to_latex(caption)}}}",
             rf"\label{{fig:{c.id}}}",
             r"\end{figure}",
         ]
@@ -250,6 +268,11 @@ def sources_of(claims: Sequence[Claim]) -> list[Source]:
     return list(seen.values())
 
 
+def preamble_file() -> str:
+    """``OUT-preamble.tex`` of a fragment: the packages it needs, to ``\\input`` in a paper's preamble."""
+    return header("LaTeX preamble of a fragment") + PREAMBLE + "\n"
+
+
 def bibliography(claims: Sequence[Claim]) -> str:
     """The .bib file: one entry per cited source."""
     return header("bibliography") + "\n" + "\n\n".join(s.bibtex for s in sources_of(claims)) + "\n"
@@ -273,16 +296,18 @@ def document(
     )
     body = "\n\n".join(sections)
     biblio = r"\bibliographystyle{plainnat}" + "\n" + rf"\bibliography{{{bib}}}"
-    if fragment:
-        needs = "".join(f"%   {line}\n" for line in PREAMBLE.splitlines())
-        return header("LaTeX fragment") + "% \\input it in a document whose preamble has:\n" + needs + "\n" + body + "\n\n" + biblio + "\n"
+    if fragment:  # a guest in someone else's paper: no bibliography of its own
+        return (header("LaTeX fragment") + f"% \\input{{{bib}-preamble}} in your preamble, \\input this file where the claims "
+                f"go, and add {bib}.bib to your own \\bibliography{{...}}.\n\n" + body + "\n")
     return "\n".join(
         [
             header("LaTeX document").rstrip("\n"),
             r"\documentclass[11pt]{article}",
             r"\usepackage[margin=2.5cm]{geometry}",
-            PREAMBLE,
+            DOCUMENT_PREAMBLE,
             r"\ifdefined\pdfobjcompresslevel\pdfobjcompresslevel=0\fi % keep the PDF's Info (its marker) readable",
+            # the marker as a raw key of the PDF's Info (hyperref writes its own keys in UTF-16)
+            rf"\ifdefined\pdfinfo\pdfinfo{{/WorkbenchMarker ({MARKER} by workbench {__version__})}}\fi",
             r"\usepackage{hyperref}",
             rf"\hypersetup{{pdfcreator={{{MARKER} by workbench {__version__}}}, pdftitle={{{latex_text(title)}}}}}",
             rf"\title{{{latex_text(title)}}}",

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from proofs.mathtext import to_text
+
 from .faces import face
 
 __all__ = ["Verdict"]
@@ -51,6 +53,11 @@ class Verdict:
     def deviation(self) -> float:
         return self.estimate - self.expected
 
+    @property
+    def notes_text(self) -> tuple[str, ...]:
+        """The notes as readable Unicode (``notes`` are text with inline ``$...$`` math, for LaTeX)."""
+        return tuple(to_text(n) for n in self.notes)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the keys of ``workbench verify --json`` (non-finite z becomes None)."""
         return {
@@ -74,7 +81,7 @@ class Verdict:
             "target_resolution": self.target_resolution,
             "reference": self.reference,
             "mutated": self.mutated,
-            "notes": list(self.notes),
+            "notes": list(self.notes_text),
             **({"sweep": [dict(p) for p in self.sweep], "fit": dict(self.fit)} if self.fit is not None else {}),
             **({"scaling": {k: v for k, v in self.scaling.items() if k != "note"}} if self.scaling is not None else {}),
         }

@@ -24,6 +24,7 @@ import numpy as np
 from numerics import Estimate
 from numerics import backend as make_backend
 from numerics.estimate import clopper_pearson_upper
+from proofs import latex_number
 
 from .asymptotics import extrapolation_weights, fit
 from .claim_type import Claim
@@ -162,8 +163,9 @@ def _scaling(c: Claim, b, values: dict, alpha: float) -> dict:
     deviation = est.mean - expected
     passed = abs(deviation) <= z_critical(alpha) * est.stderr + est.atol
     resolution = detectable(est.stderr, est.atol, alpha)
-    note = (f"scaling law: {law.quantity} ~ {law.variable}^s, fitted s = {est.mean:.4g} +- {est.stderr:.2g} "
-            f"(derived {expected:g}; z = {_standardised(deviation, est.stderr):.2f}; resolution {resolution:.2g})")
+    note = (f"scaling law: {law.quantity} $\\propto$ {law.variable}$^s$, fitted ${_n(est.mean, 4)} \\pm {_n(est.stderr, 2)}$ "
+            f"(derived ${_n(expected, 6)}$; $z = {_n(_standardised(deviation, est.stderr), 3)}$; resolution "
+            f"${_n(resolution, 2)}$)")
     if not passed:
         note += ": the fitted exponent disagrees with the derived one, so the claim is not verified"
     return {"quantity": law.quantity, "variable": law.variable, "expected": expected, "estimate": est.mean,
@@ -195,15 +197,17 @@ def _limit(c: Claim, b, values: dict, expected_mp, target: float, alpha: float, 
     fit_ok = f.p_value >= half
     passed = abs(deviation) <= z_critical(half) * f.stderr + f.floor and fit_ok
     corrections = ", ".join(
-        f"{bk:.4g} +- {sk:.2g} x {lim.correction_text(k + 1, f.order)}"
+        f"$({_n(bk, 4)} \\pm {_n(sk, 2)})\\,{lim.correction_latex(k + 1, f.order)}$"
         for k, (bk, sk) in enumerate(zip(f.corrections, f.correction_stderrs, strict=True))
     )
-    order = f" (fitted order {f.order:.3g} +- {f.order_stderr:.2g})" if f.order_stderr is not None else ""
+    order = f" (fitted order ${_n(f.order, 3)} \\pm {_n(f.order_stderr, 2)}$)" if f.order_stderr is not None else ""
+    arrow = r"\infty" if lim.towards == "infinity" else "0"
     notes = [
-        f"limit {lim.name} -> {'oo' if lim.towards == 'infinity' else '0'} extrapolated from {lim.name} = "
-        f"{', '.join(str(x) for x in lim.sweep)}; fitted corrections {corrections}{order}",
-        f"fit chi2 = {f.chi2:.3g} on {f.dof} dof (p = {f.p_value:.2g})"
-        + ("" if fit_ok else f": the assumed expansion does not fit the sweep (p < {half:g}), so the limit is not verified"),
+        f"limit ${lim.tex} \\to {arrow}$ extrapolated from ${lim.tex} = {', '.join(_n(x, 6) for x in lim.sweep)}$; "
+        f"fitted corrections {corrections}{order}",
+        f"fit $\\chi^2 = {_n(f.chi2, 3)}$ on {f.dof} degrees of freedom ($p = {_n(f.p_value, 2)}$)"
+        + ("" if fit_ok else f": the assumed expansion does not fit the sweep ($p < {_n(half, 3)}$), so the limit is "
+                             "not verified"),
     ]
     notes += [_event_note(name, k, total, alpha) for name, k in sorted(events.items())]
     sweep = tuple(
@@ -236,7 +240,13 @@ def _event_note(name: str, k: int, n: int, alpha: float) -> str:
     event's rate when it was counted over many replicates."""
     if n <= 1:
         return f"{name}: {k}"
-    return f"{name}: {k} of {n} replicates (rate <= {clopper_pearson_upper(k, n, 1 - alpha):.2g} at confidence 1 - {alpha:g})"
+    return (f"{name}: {k} of {n} replicates (rate $\\le {_n(clopper_pearson_upper(k, n, 1 - alpha), 2)}$ at confidence "
+            f"$1 - {_n(alpha, 3)}$)")
+
+
+def _n(x: float | int, digits: int) -> str:
+    """A number in a note's math: ``digits`` significant, powers of ten as LaTeX."""
+    return latex_number(float(x) if not isinstance(x, int) else x, digits)
 
 
 def _standardised(deviation: float, unit: float) -> float:

@@ -29,18 +29,19 @@ def regression_constraint(values: dict) -> str | None:
 SCALAR = register(
     Claim(
         id="deeplinear.scalar",
-        title="Scalar deep linear model: global minima prod w = 1, saddles where two weights vanish",
+        title=r"Scalar deep linear model: global minima $\prod_i w_i = 1$, saddles where two weights vanish",
         statement=(
-            "For f = w_N ... w_1 x with loss (1 - w_N ... w_1)^2 / 2 the critical set is {prod w_i = 1} (global minima) "
-            "union {at least two w_i = 0} (saddles). At w = (0, 0, t, ..., t) the Hessian's smallest eigenvalue is "
-            "-|t|^(N-2): at the origin -1 for N = 2 (eigenvalues +-1, a strict saddle) and 0 for N >= 3, where the "
-            "Hessian vanishes and a descent curve shows a higher-order saddle. For N = 2, ..., 5 the eigenvalue is the "
-            "proof's conclusion; the critical set and the descent curves are checked by SymPy as remarks after it."
+            r"For $f = w_N \cdots w_1 x$ with loss $(1 - w_N \cdots w_1)^2/2$ the critical set is $\{\prod_i w_i = 1\}$ "
+            r"(global minima) together with the points where at least two $w_i$ vanish (saddles). At "
+            r"$w = (0, 0, t, \ldots, t)$ the Hessian's smallest eigenvalue is $-|t|^{N-2}$: at the origin $-1$ for "
+            r"$N = 2$ (eigenvalues $\pm 1$, a strict saddle) and $0$ for $N \ge 3$, where the Hessian vanishes and a "
+            r"descent curve shows a higher-order saddle. For $N = 2, \ldots, 5$ the eigenvalue is the proof's conclusion; "
+            "the critical set and the descent curves are checked by SymPy as remarks after it."
         ),
         kind="exact",
         parameters=(
-            choice("N", _S.DEPTHS, 3, "depth: number of scalar weights", assumptions={"integer": True, "positive": True}),
-            real("t", 0.5, "value of the weights w_3, ..., w_N at the saddle point", low=-2.0, high=2.0),
+            choice("N", _S.DEPTHS, 3, "the depth, the number of scalar weights", assumptions={"integer": True, "positive": True}),
+            real("t", 0.5, r"the value of the weights $w_3, \ldots, w_N$ at the saddle point", low=-2.0, high=2.0),
         ),
         derive=_S.derive_scalar,
         experiment=kernels.scalar_experiment,
@@ -51,21 +52,22 @@ SCALAR = register(
 BALDI_HORNIK = register(
     Claim(
         id="deeplinear.baldi-hornik",
-        title="Two-layer linear regression: of the rank-k critical points only the top-k projection is a minimum",
+        title="Two-layer linear regression: of the rank-$k$ critical points only the top-$k$ projection is a minimum",
         statement=(
-            "For the loss ||Y - W2 W1 X||^2/(2n) with full-rank Sigma_xx (Baldi and Hornik 1989), the rank-k critical "
-            "points correspond to the k-subsets I of eigenvectors of Sigma_yx Sigma_xx^-1 Sigma_xy; the global minimum "
-            "projects onto the top k and the other binomial(d_y, k) - 1 are saddles (Fact 4; cited theorem, verified "
-            "numerically, and checked by SymPy for d_y = 2, k = 1). Verified on random data: every "
+            r"For the loss $\|Y - W_2 W_1 X\|^2/(2n)$ with full-rank $\Sigma_{xx}$ (Baldi and Hornik 1989), the rank-$k$ "
+            r"critical points correspond to the $k$-subsets $I$ of eigenvectors of $\Sigma_{yx} \Sigma_{xx}^{-1} "
+            r"\Sigma_{xy}$; the global minimum projects onto the top $k$ and the other $\binom{d_y}{k} - 1$ are saddles "
+            "(Fact 4; cited theorem, verified numerically, and checked by SymPy for $d_y = 2$, $k = 1$). Verified on "
+            "random data: every "
             "critical point built from the closed form has a vanishing gradient, and the saddles are counted by the "
             "negative eigenvalues of an exact finite-difference Hessian."
         ),
         kind="exact",
         parameters=(
-            integer("d_x", 5, "input dimension", low=1, high=12, typical=(1, 6), latex="d_x"),
-            integer("d_y", 4, "output dimension", low=1, high=8, typical=(1, 5), latex="d_y"),
-            integer("k", 2, "hidden width", low=1, high=8, typical=(1, 4)),
-            integer("n", 200, "number of samples", low=2, high=100_000, typical=(20, 400)),
+            integer("d_x", 5, "the input dimension", low=1, high=12, typical=(1, 6), latex="d_x"),
+            integer("d_y", 4, "the output dimension", low=1, high=8, typical=(1, 5), latex="d_y"),
+            integer("k", 2, "the hidden width", low=1, high=8, typical=(1, 4)),
+            integer("n", 200, "the number of samples", low=2, high=100_000, typical=(20, 400)),
         ),
         derive=_S.derive_baldi_hornik,
         experiment=kernels.baldi_hornik_experiment,

@@ -66,24 +66,26 @@ def no_bad_minima_constraint(values: dict) -> str | None:
 SAXE_DYNAMICS = register(
     Claim(
         id="deeplinear.saxe-dynamics",
-        title="Saxe dynamics: each mode of a two-layer linear network learns along the sigmoid u(t) = s e^(2st)/(e^(2st) - 1 + s/u0)",
+        title="Saxe dynamics: each mode of a two-layer linear network learns along the sigmoid "
+              "$u(t) = s e^{2st}/(e^{2st} - 1 + s/u_0)$",
         statement=(
-            "With whitened inputs (X X^T / N = I) and a balanced start along the singular modes of the input-output "
-            "correlation Sigma_31 = Y X^T / N, each mode strength u = a^T W2 W1 b of a two-layer linear network trained by "
-            "gradient descent on the squared loss obeys tau du/dt = 2u(s - u), solved by u(t) = s e^(2st/tau) / "
-            "(e^(2st/tau) - 1 + s/u0). Time t = steps * lr, i.e. tau = 1 in units of t (tau = 1/lr in units of steps). "
-            "Checked on a real network (three modes s, s/2, s/4, random singular vectors and hidden basis, float64) trained "
-            "by gradient descent with learning rate lr: the tolerance is the derived a-posteriori bound on gradient "
+            "With whitened inputs ($X X^T/N = I$) and a balanced start along the singular modes of the input-output "
+            r"correlation $\Sigma_{31} = Y X^T/N$, each mode strength $u = a^T W_2 W_1 b$ of a two-layer linear network "
+            r"trained by gradient descent on the squared loss obeys $\tau\,du/dt = 2u(s - u)$, solved by "
+            r"$u(t) = s e^{2st/\tau}/(e^{2st/\tau} - 1 + s/u_0)$. Time $t = n\eta$ after $n$ steps of learning rate "
+            r"$\eta$, i.e. $\tau = 1$ in units of $t$ ($\tau = 1/\eta$ in units of steps). Checked on a real network "
+            "(three modes $s$, $s/2$, $s/4$, random singular vectors and hidden basis, float64) trained by gradient descent "
+            r"with learning rate $\eta$: the tolerance is the derived a-posteriori bound on gradient "
             "descent's discretisation error (telescoping the local errors against the exact flow), plus rounding."
         ),
         kind="exact",
         parameters=(
-            real("s", 2.0, "singular value (strength) of the mode in Sigma_31", low=0.0, open_low=True, high=5.0,
+            real("s", 2.0, r"the singular value (strength) of the mode in $\Sigma_{31}$", low=0.0, open_low=True, high=5.0,
                  typical=(0.5, 3.0)),
-            real("u0", 0.01, "initial mode strength u(0) (balanced start)", low=0.0, open_low=True, high=1.0,
+            real("u0", 0.01, "the initial mode strength $u(0)$ (balanced start)", low=0.0, open_low=True, high=1.0,
                  typical=(0.001, 0.5), latex="u_0"),
-            real("t", 1.0, "training time t = steps * lr", low=0.0, high=20.0, typical=(0.0, 4.0)),
-            real("lr", 1e-3, "learning rate of gradient descent (tau = 1/lr steps)", low=0.0, open_low=True, high=0.1,
+            real("t", 1.0, r"the training time, $t = n\eta$ after $n$ steps", low=0.0, high=20.0, typical=(0.0, 4.0)),
+            real("lr", 1e-3, r"the learning rate of gradient descent ($\tau = 1/\eta$ steps)", low=0.0, open_low=True, high=0.1,
                  typical=(1e-3, 0.02), latex=r"\eta"),
         ),
         derive=_S.derive_saxe_dynamics,
@@ -96,24 +98,25 @@ SAXE_DYNAMICS = register(
 NO_BAD_MINIMA = register(
     Claim(
         id="deeplinear.no-bad-minima",
-        title="No bad local minima: gradient descent on a deep linear network reaches the best rank-r loss",
+        title="No bad local minima: gradient descent on a deep linear network reaches the best rank-$r$ loss",
         statement=(
-            "For the squared loss every local minimum of a deep linear network W_L ... W_1, of any depth and widths, is "
-            "global (Kawaguchi 2016, Theorem 2.3; Laurent and von Brecht 2018; cited theorem, verified numerically): its loss is the least-squares residual plus the tail "
-            "sum_(i > r) sigma_i^2 / 2 of the whitened least-squares fit's singular values beyond the narrowest width r "
-            "(Eckart-Young). The data are random (Gaussian inputs, random singular vectors) with sigma_i = (3/4)^(i-1) and "
-            "residual 1/16, so the minimum is 1/16 + (8/7)((9/16)^r - (9/16)^m), m = min(n_in, n_out). Checked as the mean "
+            r"For the squared loss every local minimum of a deep linear network $W_L \cdots W_1$, of any depth and widths, "
+            "is global (Kawaguchi 2016, Theorem 2.3; Laurent and von Brecht 2018; cited theorem, verified numerically): its "
+            r"loss is the least-squares residual plus the tail $\sum_{i > r} \sigma_i^2/2$ of the whitened least-squares "
+            "fit's singular values beyond the narrowest width $r$ (Eckart-Young). The data are random (Gaussian inputs, "
+            r"random singular vectors) with $\sigma_i = (3/4)^{i-1}$ and residual $1/16$, so the minimum is "
+            r"$1/16 + (8/7)\,((9/16)^r - (9/16)^m)$, $m = \min(n_{\mathrm{in}}, n_{\mathrm{out}})$. Checked as the mean "
             "final loss (float64) of independent gradient-descent runs (float32 weights, random orthogonal starts, each run "
             "with its own data), tolerance the float32 floor plus the mean geometric-tail estimate of each run's remaining "
             "decrease; runs nearer another critical value than the minimum, and runs still descending, are counted."
         ),
         kind="statistical",
         parameters=(
-            integer("depth", 3, "number of weight layers L (>= 2)", low=2, high=8, typical=(2, 4), latex="L"),
-            integer("width", 2, "width of every hidden layer", low=1, high=16, typical=(1, 4), latex="w"),
-            integer("n_in", 4, "input dimension", low=1, high=16, typical=(1, 5), latex=r"n_{\mathrm{in}}"),
-            integer("n_out", 3, "output dimension", low=1, high=16, typical=(1, 5), latex=r"n_{\mathrm{out}}"),
-            integer("samples", 32, "number of samples N", low=2, high=4096, typical=(20, 64), latex="N"),
+            integer("depth", 3, "the number of weight layers, at least $2$", low=2, high=8, typical=(2, 4), latex="L"),
+            integer("width", 2, "the width of every hidden layer", low=1, high=16, typical=(1, 4), latex="w"),
+            integer("n_in", 4, "the input dimension", low=1, high=16, typical=(1, 5), latex=r"n_{\mathrm{in}}"),
+            integer("n_out", 3, "the output dimension", low=1, high=16, typical=(1, 5), latex=r"n_{\mathrm{out}}"),
+            integer("samples", 32, "the number of samples", low=2, high=4096, typical=(20, 64), latex="N"),
         ),
         derive=_S.derive_no_bad_minima,
         experiment=kernels.no_bad_minima_experiment,

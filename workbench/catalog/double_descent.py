@@ -40,33 +40,36 @@ def band_constraint(values: dict) -> str | None:
 
 def finite_remarks(values: dict) -> list[str]:
     n, p = values["n"], values["p"]
-    regime = "under-parameterised (p < n): bias 0, variance sigma^2 p/(n - p - 1)" if p < n else (
-        "over-parameterised (p > n): bias r^2 (1 - n/p), variance sigma^2 n/(p - n - 1)")
+    regime = r"under-parameterised ($p < n$): bias $0$, variance $\sigma^2 p/(n - p - 1)$" if p < n else (
+        r"over-parameterised ($p > n$): bias $r^2 (1 - n/p)$, variance $\sigma^2 n/(p - n - 1)$")
     return [
         regime,
-        "a replicate is one independent design X; the noise and the direction of beta are averaged exactly given X "
-        "(Rao-Blackwell): r^2 (p - rank X)/p + sigma^2 tr(G^-1), G the smaller Gram matrix",
+        r"a replicate is one independent design $X$; the noise and the direction of $\beta$ are averaged exactly "
+        r"given $X$ (Rao-Blackwell): $r^2 (p - \operatorname{rank} X)/p + \sigma^2 \operatorname{tr}(G^{-1})$, "
+        r"$G$ the smaller Gram matrix",
     ]
 
 
 FINITE = register(
     Claim(
         id="double-descent.finite-n",
-        title="Exact finite-n risk of min-norm least squares with Gaussian features (inverse-Wishart means)",
+        title=r"Exact finite-$n$ risk of min-norm least squares with Gaussian features (inverse-Wishart means)",
         statement=(
-            "For n samples with p iid N(0, 1) features, y = X beta + eps, ||beta|| = r, eps ~ N(0, sigma^2 I), the "
-            "min-norm least-squares solution X^+ y has excess risk E||beta_hat - beta||^2 = sigma^2 p/(n - p - 1) for "
-            "p < n - 1 and r^2 (1 - n/p) + sigma^2 n/(p - n - 1) for p > n + 1, exactly at every n (the noise terms are "
-            "inverse-Wishart means; the bias term is E ||(I - P_X) beta||^2 with P_X a uniformly random projection). The "
+            r"For $n$ samples with $p$ iid $\mathcal{N}(0, 1)$ features, $y = X\beta + \varepsilon$, $\|\beta\| = r$, "
+            r"$\varepsilon \sim \mathcal{N}(0, \sigma^2 I)$, the min-norm least-squares solution $X^+ y$ has excess risk "
+            r"$\mathbb{E}\,\|\hat\beta - \beta\|^2 = \sigma^2 p/(n - p - 1)$ for $p < n - 1$ and "
+            r"$r^2 (1 - n/p) + \sigma^2 n/(p - n - 1)$ for $p > n + 1$, exactly at every $n$ (the noise terms are "
+            r"inverse-Wishart means; the bias term is $\mathbb{E}\,\|(I - P_X)\beta\|^2$ with $P_X$ a uniformly random "
+            "projection). The "
             "bias-variance decomposition is checked; the conclusion rests on a cited theorem, verified numerically: the "
             "inverse-Wishart mean (Muirhead 1982, Section 3.2)."
         ),
         kind="statistical",
         parameters=(
-            integer("n", 40, "number of samples", low=1, high=256, typical=(1, 48)),
-            integer("p", 20, "number of features", low=1, high=512, typical=(1, 96)),
-            real("sigma", 1.0, "noise standard deviation", low=0.05, high=100.0, typical=(0.25, 2.0), latex=r"\sigma"),
-            real("r", 1.0, "signal norm ||beta||", low=0.0, high=100.0, typical=(0.0, 2.0)),
+            integer("n", 40, "the number of samples", low=1, high=256, typical=(1, 48)),
+            integer("p", 20, "the number of features", low=1, high=512, typical=(1, 96)),
+            real("sigma", 1.0, "the standard deviation of the noise", low=0.05, high=100.0, typical=(0.25, 2.0), latex=r"\sigma"),
+            real("r", 1.0, r"the norm of the signal, $\|\beta\|$", low=0.0, high=100.0, typical=(0.0, 2.0)),
         ),
         derive=_S.derive_finite,
         experiment=kernels.finite_experiment,
@@ -80,32 +83,33 @@ FINITE = register(
 
 def ridgeless_remarks(values: dict) -> list[str]:
     return [
-        "p = gamma n by randomised rounding (p = floor(gamma n) + Bernoulli(frac(gamma n)) per data set), so the "
-        "sweep's mean is the finite-n risk interpolated linearly in p: no jagged O(1/n) rounding error",
-        "the finite-n risk is the limit with gamma - 1 shifted by -+1/n: a power series in 1/(n |1 - gamma|), fitted "
-        "to second order",
+        r"$p = \gamma n$ by randomised rounding ($p = \lfloor \gamma n \rfloor + \mathrm{Bernoulli}(\gamma n - "
+        r"\lfloor \gamma n \rfloor)$ per data set), so the sweep's mean is the finite-$n$ risk interpolated linearly "
+        r"in $p$: no jagged $O(1/n)$ rounding error",
+        r"the finite-$n$ risk is the limit with $\gamma - 1$ shifted by $\mp 1/n$: a power series in "
+        r"$1/(n\,|1 - \gamma|)$, fitted to second order",
     ]
 
 
 RIDGELESS = register(
     Claim(
         id="double-descent.ridgeless",
-        title="Double descent: the limiting risk of min-norm least squares diverges at gamma = p/n = 1",
+        title=r"Double descent: the limiting risk of min-norm least squares diverges at $\gamma = p/n = 1$",
         statement=(
-            "With isotropic Gaussian features, p = gamma n and n -> oo, the excess risk of min-norm least squares "
-            "tends to sigma^2 gamma/(1 - gamma) for gamma < 1 and r^2 (1 - 1/gamma) + sigma^2/(gamma - 1) for gamma > 1 "
-            "(Hastie, Montanari, Rosset and Tibshirani 2019, isotropic case): it rises to infinity at the interpolation "
-            "threshold gamma = 1 and descends again towards the null risk r^2. Verified away from a band "
-            f"|gamma - 1| < {BAND:g} around the threshold. The limit is checked from the exact finite-n risk, which rests on "
+            r"With isotropic Gaussian features, $p = \gamma n$ and $n \to \infty$, the excess risk of min-norm least "
+            r"squares tends to $\sigma^2 \gamma/(1 - \gamma)$ for $\gamma < 1$ and $r^2 (1 - 1/\gamma) + \sigma^2/(\gamma - 1)$ "
+            r"for $\gamma > 1$ (Hastie, Montanari, Rosset and Tibshirani 2019, isotropic case): it rises to infinity at "
+            r"the interpolation threshold $\gamma = 1$ and descends again towards the null risk $r^2$. Verified away from "
+            rf"a band $|\gamma - 1| < {BAND:g}$ around the threshold. The limit is checked from the exact finite-n risk, which rests on "
             "a cited theorem, verified numerically: the inverse-Wishart mean (Muirhead 1982, Section 3.2)."
         ),
         kind="asymptotic",
         parameters=(
-            real("gamma", 3.0, "aspect ratio p/n", low=0.1, high=4.0, typical=(0.2, 3.0), latex=r"\gamma"),
-            real("sigma", 0.5, "noise standard deviation", low=0.05, high=100.0, typical=(0.25, 1.0), latex=r"\sigma"),
-            real("r", 1.0, "signal norm ||beta||", low=0.0, high=100.0, typical=(0.0, 2.0)),
+            real("gamma", 3.0, r"the aspect ratio $p/n$", low=0.1, high=4.0, typical=(0.2, 3.0), latex=r"\gamma"),
+            real("sigma", 0.5, "the standard deviation of the noise", low=0.05, high=100.0, typical=(0.25, 1.0), latex=r"\sigma"),
+            real("r", 1.0, r"the norm of the signal, $\|\beta\|$", low=0.0, high=100.0, typical=(0.0, 2.0)),
         ),
-        limit=Limit("n", sweep=SAMPLES, order=1, terms=2, description="number of samples", latex="n"),
+        limit=Limit("n", sweep=SAMPLES, order=1, terms=2, description="the number of samples", latex="n"),
         derive=_S.derive_ridgeless,
         experiment=kernels.ridgeless_experiment,
         sources=(_S.HASTIE, _S.MUIRHEAD),

@@ -27,43 +27,47 @@ QUANTITIES = ("weights", "function")
 
 def lazy_remarks(values: dict) -> list[str]:
     notes = [
-        f"one replicate: a network of width N and one of width 2N sharing their draws (the narrow one's N/2 base "
-        f"units are the first of the wide one's), doubling initialisation (f_0 = 0), {kernels.STEPS} full-batch "
-        f"gradient-descent steps, both layers, learning rate 1/lambda_max of the infinite-width NTK Gram matrix; "
-        f"statistic: the local exponent log2(y(2N)/y(N))",
-        f"task: n = {kernels.INPUTS} fixed inputs in R^{kernels.DIMENSION} on a curve of the sphere of radius "
-        f"sqrt(d), targets sin(phi) + cos(3 phi)/2",
+        "one replicate: a network of width $N$ and one of width $2N$ sharing their draws (the $N/2$ base units of "
+        "the narrow one are the first of the wide one's), doubling initialisation ($f_0 = 0$), "
+        f"${kernels.STEPS}$ full-batch gradient-descent steps, both layers, learning rate $1/\\lambda_{{\\max}}$ of "
+        "the infinite-width NTK Gram matrix; statistic: the local exponent $\\log_2(y(2N)/y(N))$",
+        f"task: $n = {kernels.INPUTS}$ fixed inputs in $\\mathbb{{R}}^{{{kernels.DIMENSION}}}$ on a curve of the "
+        r"sphere of radius $\sqrt{d}$, targets $\sin\varphi + \cos(3\varphi)/2$",
     ]
     if values["quantity"] == "function":
         notes.append(
-            "function gap ||f_T - f^lin_T||/||y|| on the training inputs, f^lin kernel gradient descent with the "
-            "network's own initial empirical NTK; its N^(-1/2) comes from units crossing the ReLU kink and at these "
-            "widths a fluctuating N^(-3/4) part still adds to it, so the local exponents lie below -1/2 and the "
-            "per-network spread is large: expect a coarse resolution"
+            r"function gap $\|f_T - f^{\mathrm{lin}}_T\|/\|y\|$ on the training inputs, $f^{\mathrm{lin}}$ kernel "
+            "gradient descent with the network's own initial empirical NTK; its $N^{-1/2}$ comes from units crossing "
+            "the ReLU kink and at these widths a fluctuating $N^{-3/4}$ part still adds to it, so the local exponents "
+            "lie below $-1/2$ and the per-network spread is large: expect a coarse resolution"
         )
     else:
-        notes.append("relative weight motion ||theta_T - theta_0||/||theta_0||, all parameters of both layers")
+        notes.append(r"relative weight motion $\|\theta_T - \theta_0\|/\|\theta_0\|$, all parameters of both "
+                     "layers")
     return notes
 
 
 LAZY = register(
     Claim(
         id="ntk.lazy-training",
-        title="Lazy training: weights move by O(N^(-1/2)) and the network stays O(N^(-1/2)) from its linearisation",
+        title=(r"Lazy training: weights move by $O(N^{-1/2})$ and the network stays $O(N^{-1/2})$ from its "
+               "linearisation"),
         statement=(
-            "For f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)) in the NTK parameterisation (weights iid N(0, 1), "
-            "doubling initialisation so f_0 = 0) trained on a fixed regression task by a fixed number of full-batch "
-            "gradient-descent steps with a stable learning rate, the relative weight change ||theta_T - theta_0||/"
-            "||theta_0|| and the distance ||f_T - f^lin_T||/||y|| to the linearised network (kernel gradient descent "
-            "with the initial empirical NTK) both scale as N^(-1/2): the mean local exponent E log2(y(2N)/y(N)) tends "
-            "to -1/2 as N -> oo (a cited theorem, verified numerically: Lee et al. 2019, Theorem 2.1; Chizat, Oyallon "
-            "and Bach 2019). Resolutions are absolute (an exponent)."
+            r"For $f(x) = \sqrt{2/N} \sum_i v_i \operatorname{relu}(w_i \cdot x/\sqrt{d})$ in the NTK "
+            r"parameterisation (weights iid $\mathcal{N}(0, 1)$, doubling initialisation so $f_0 = 0$) trained on a "
+            "fixed regression task by a fixed number of full-batch gradient-descent steps with a stable learning rate, "
+            r"the relative weight change $\|\theta_T - \theta_0\|/\|\theta_0\|$ and the distance "
+            r"$\|f_T - f^{\mathrm{lin}}_T\|/\|y\|$ to the linearised network (kernel gradient descent with the initial "
+            r"empirical NTK) both scale as $N^{-1/2}$: the mean local exponent $\mathbb{E} \log_2(y(2N)/y(N))$ tends "
+            r"to $-1/2$ as $N \to \infty$ (a cited theorem, verified numerically: Lee et al. 2019, Theorem 2.1; "
+            "Chizat, Oyallon and Bach 2019). Resolutions are absolute (an exponent)."
         ),
         kind="asymptotic",
         parameters=(
             choice("quantity", QUANTITIES, "weights",
-                   "weights: relative change of all parameters; function: distance to the linearised network on the "
-                   "training inputs, relative to ||y||", latex=r"\mathrm{quantity}"),
+                   "the quantity measured: the relative change of all parameters (weights) or the distance to the "
+                   r"linearised network on the training inputs, relative to $\|y\|$ (function)",
+                   latex=r"\mathrm{quantity}"),
         ),
         limit=Limit("N", sweep=WIDTHS, order=1, terms=1, description="width of the hidden layer", latex="N"),
         derive=_S.derive_lazy_training,

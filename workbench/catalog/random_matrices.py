@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from numerics import random_matrices as kernels
+from proofs import latex_number
 from proofs import random_matrices as derivations
 
 from ..asymptotics import Limit
@@ -28,31 +29,35 @@ def index_constraint(values: dict) -> str | None:
 
 def lyapunov_remarks(values: dict) -> list[str]:
     return [
-        "a replicate is one QR step of one chain: for Gaussian factors the steps are exactly independent "
-        "(rotation invariance: W_t Q_(t-1) is a fresh Gaussian matrix, and R is independent of Q)",
-        f"orthogonal factors (times sigma) would give every exponent ln sigma = {math.log(values['sigma']):.6g} exactly",
+        r"a replicate is one QR step of one chain: for Gaussian factors the steps are exactly independent "
+        r"(rotation invariance: $W_t Q_{t-1}$ is a fresh Gaussian matrix, and $R$ is independent of $Q$)",
+        rf"orthogonal factors (times $\sigma$) would give every exponent $\ln \sigma = "
+        rf"{latex_number(math.log(values['sigma']), 6)}$ exactly",
     ]
 
 
 LYAPUNOV = register(
     Claim(
         id="rmt.lyapunov",
-        title="Newman's Lyapunov spectrum: lambda_i = (ln(2 sigma^2) + psi((N - i + 1)/2))/2 for Gaussian products",
+        title=r"Newman's Lyapunov spectrum $\lambda_i = \frac{1}{2}\left[\ln(2\sigma^2) + "
+              r"\psi\left(\frac{N - i + 1}{2}\right)\right]$ for Gaussian products",
         statement=(
-            "For products W_t ... W_1 of independent N x N matrices with iid N(0, sigma^2) entries, the Lyapunov "
-            "exponents per factor, ordered lambda_1 >= ... >= lambda_N, are lambda_i = (ln(2 sigma^2) + "
-            "psi((N - i + 1)/2))/2, psi the digamma function (Newman 1986, there with sigma^2 = 1/N). The QR "
-            "algorithm measures them: W_t Q_(t-1) = Q_t R_t and lambda_i = E ln|R_ii|, where |R_ii| is sigma times a "
-            "chi variable with N - i + 1 degrees of freedom. Resolutions are absolute, in nats per factor: an exponent "
-            "can be 0 (lambda_(N-1) is 0.058 at sigma = 1), and sigma only shifts every exponent by ln sigma. "
-            "Orthogonal factors have every exponent 0. Newman's result is a cited theorem, verified numerically."
+            r"For products $W_t \cdots W_1$ of independent $N \times N$ matrices with iid $\mathcal{N}(0, \sigma^2)$ "
+            r"entries, the Lyapunov exponents per factor, ordered $\lambda_1 \ge \dots \ge \lambda_N$, are "
+            r"$\lambda_i = \frac{1}{2}\left[\ln(2\sigma^2) + \psi\left(\frac{N - i + 1}{2}\right)\right]$, $\psi$ "
+            r"the digamma function (Newman 1986, there with $\sigma^2 = 1/N$). The QR algorithm measures them: "
+            r"$W_t Q_{t-1} = Q_t R_t$ and $\lambda_i = \mathbb{E} \ln|R_{ii}|$, where $|R_{ii}|$ is $\sigma$ times a "
+            r"$\chi$ variable with $N - i + 1$ degrees of freedom. Resolutions are absolute, in nats per factor: an "
+            r"exponent can be $0$ ($\lambda_{N-1}$ is $0.058$ at $\sigma = 1$), and $\sigma$ only shifts every "
+            r"exponent by $\ln\sigma$. Orthogonal factors have every exponent $0$. Newman's result is a cited "
+            r"theorem, verified numerically."
         ),
         kind="statistical",
         parameters=(
-            integer("N", 16, "width of the square factors", low=1, high=48, typical=(1, 24)),
-            real("sigma", 1.0, "standard deviation of an entry", low=1e-3, high=1e3, typical=(0.1, 10.0),
+            integer("N", 16, "the width of the square factors", low=1, high=48, typical=(1, 24)),
+            real("sigma", 1.0, "the standard deviation of an entry", low=1e-3, high=1e3, typical=(0.1, 10.0),
                  latex=r"\sigma"),
-            integer("i", 1, "which exponent: 1 is the largest, N the smallest", low=1, high=48, typical=(1, 24)),
+            integer("i", 1, "the index of the exponent, from $1$ (the largest) to $N$ (the smallest)", low=1, high=48, typical=(1, 24)),
         ),
         derive=_S.derive_lyapunov,
         experiment=kernels.lyapunov_experiment,
@@ -68,28 +73,29 @@ LYAPUNOV = register(
 def isometry_remarks(values: dict) -> list[str]:
     L = values["L"]
     return [
-        f"exact at every width: m_2 = (N/3)[(1 + 2/N)^{L + 1} - (1 - 1/N)^{L + 1}] = {L + 1} + {L * (L + 1) // 2}/N + "
-        f"O(1/N^2), so the fitted 1/N coefficient should be {L * (L + 1) / 2:g}",
-        "orthogonal factors instead give m_2 = 1 exactly at every depth (all singular values 1)",
+        rf"exact at every width: $m_2 = \frac{{N}}{{3}}\,[(1 + 2/N)^{{{L + 1}}} - (1 - 1/N)^{{{L + 1}}}] = {L + 1} + "
+        rf"{L * (L + 1) // 2}/N + O(1/N^2)$, so the fitted $1/N$ coefficient should be ${L * (L + 1) // 2}$",
+        "orthogonal factors instead give $m_2 = 1$ exactly at every depth (all singular values $1$)",
     ]
 
 
 ISOMETRY = register(
     Claim(
         id="residual.isometry",
-        title="Gaussian products are not isometries: the singular values' second moment tends to L + 1",
+        title="Gaussian products are not isometries: the singular values' second moment tends to $L + 1$",
         statement=(
-            "For P = W_L ... W_1 with independent N x N Gaussian factors of iid N(0, 1/N) entries, the mean squared "
-            "singular value (1/N) E tr(P^T P) is exactly 1, but the second moment m_2 = (1/N) E tr((P^T P)^2) tends "
-            "to L + 1 as N -> oo (the Fuss-Catalan law; Penson and Zyczkowski 2011), so the spread of the squared "
-            "singular values grows linearly with depth; products of orthogonal matrices have every singular value "
-            "exactly 1 (dynamical isometry, Pennington et al. 2017). At finite width m_2 = (N/3)[(1 + 2/N)^(L+1) - "
-            "(1 - 1/N)^(L+1)] = L + 1 + L(L+1)/(2N) + O(1/N^2): a cited theorem, verified numerically (the derivation "
-            "rests on the Gaussian quartic-form means)."
+            r"For $P = W_L \cdots W_1$ with independent $N \times N$ Gaussian factors of iid $\mathcal{N}(0, 1/N)$ "
+            r"entries, the mean squared singular value $\frac{1}{N} \mathbb{E} \operatorname{tr}(P^\top P)$ is exactly "
+            r"$1$, but the second moment $m_2 = \frac{1}{N} \mathbb{E} \operatorname{tr}((P^\top P)^2)$ tends to "
+            r"$L + 1$ as $N \to \infty$ (the Fuss-Catalan law; Penson and Zyczkowski 2011), so the spread of the "
+            r"squared singular values grows linearly with depth; products of orthogonal matrices have every singular "
+            r"value exactly $1$ (dynamical isometry, Pennington et al. 2017). At finite width "
+            r"$m_2 = \frac{N}{3}\left[(1 + 2/N)^{L+1} - (1 - 1/N)^{L+1}\right] = L + 1 + L(L+1)/(2N) + O(1/N^2)$: "
+            r"a cited theorem, verified numerically (the derivation rests on the Gaussian quartic-form means)."
         ),
         kind="asymptotic",
-        parameters=(integer("L", 2, "depth: number of factors", low=1, high=5, typical=(1, 5)),),
-        limit=Limit("N", sweep=WIDTHS, order=1, terms=2, description="width of the square factors", latex="N"),
+        parameters=(integer("L", 2, "the depth, the number of factors", low=1, high=5, typical=(1, 5)),),
+        limit=Limit("N", sweep=WIDTHS, order=1, terms=2, description="the width of the square factors", latex="N"),
         derive=_S.derive_isometry,
         experiment=kernels.isometry_experiment,
         sources=(_S.PENNINGTON, _S.PENSON, _S.ISSERLIS),

@@ -24,7 +24,7 @@ def _width(default: int, high: int, typical: tuple[int, int], doc: str):
 
 
 def _depth(default: int, high: int, typical: tuple[int, int]):
-    return integer("depth", default, "number of residual blocks L", low=1, high=high, typical=typical, latex="L")
+    return integer("depth", default, "the number of residual blocks", low=1, high=high, typical=typical, latex="L")
 
 
 def relative_variance(width: int, sigma2: float) -> float:
@@ -53,18 +53,18 @@ def variance_constraint(values: dict) -> str | None:
 JACOBIAN = register(
     Claim(
         id="residual.jacobian",
-        title="Residual stack: the Jacobian is the ordered product (I + J_(F_L)) ... (I + J_(F_1))",
+        title=r"Residual stack: the Jacobian is the ordered product $(I + J_{F_L}) \cdots (I + J_{F_1})$",
         statement=(
-            "A residual block y = x + F(x) has Jacobian I + J_F, and a stack of L blocks has the ordered product "
-            "(I + J_(F_L)) ... (I + J_(F_1)), each J_(F_l) at the block's own input (the chain rule, checked by SymPy "
-            "for generic F and G). Measured on real ReLU blocks: on a segment x +- hu on which no ReLU changes sign "
-            "the central difference of the network equals the chain-rule product applied to u, up to a rigorous "
-            "bound on the rounding of both."
+            r"A residual block $y = x + F(x)$ has Jacobian $I + J_F$, and a stack of $L$ blocks has the ordered product "
+            r"$(I + J_{F_L}) \cdots (I + J_{F_1})$, each $J_{F_l}$ at the block's own input (the chain rule, checked by "
+            r"SymPy for generic $F$ and $G$). Measured on real ReLU blocks: on a segment $x \pm hu$ on which no ReLU "
+            r"changes sign the central difference of the network equals the chain-rule product applied to $u$, up to a "
+            r"rigorous bound on the rounding of both."
         ),
         kind="exact",
         scale="absolute",
         parameters=(
-            _width(32, 128, (1, 64), "width n of every block (input, hidden layer and output)"),
+            _width(32, 128, (1, 64), "the width of every block (input, hidden layer and output)"),
             _depth(8, 64, (1, 16)),
         ),
         derive=_S.derive_jacobian,
@@ -76,24 +76,27 @@ JACOBIAN = register(
 SINGULAR_BOUNDS = register(
     Claim(
         id="residual.singular-bounds",
-        title="Residual stack: if every ||J_F||_2 <= eps < 1, its singular values lie in [(1 - eps)^L, (1 + eps)^L]",
+        title=r"Residual stack: if every $\|J_F\|_2 \le \epsilon < 1$, its singular values lie in "
+              r"$[(1 - \epsilon)^L, (1 + \epsilon)^L]$",
         statement=(
-            "If every block's Jacobian has ||J_(F_l)||_2 <= eps < 1, every singular value of (I + J_(F_L)) ... "
-            "(I + J_(F_1)) lies in [(1 - eps)^L, (1 + eps)^L] (submultiplicativity of the spectral norm, the triangle "
-            "inequality and the Neumann series), and both ends are attained, by J_l = eps I and J_l = -eps I: the bound "
-            "is the supremum (upper) or infimum (lower) over admissible stacks. A cited theorem, verified numerically "
-            "(the 2 x 2 rotation case and the attaining stacks are checked by SymPy): on the attaining stack and on "
-            "random stacks scaled to ||J_l||_2 = eps, none of which may pass the bound."
+            r"If every block's Jacobian has $\|J_{F_l}\|_2 \le \epsilon < 1$, every singular value of "
+            r"$(I + J_{F_L}) \cdots (I + J_{F_1})$ lies in $[(1 - \epsilon)^L, (1 + \epsilon)^L]$ (submultiplicativity "
+            r"of the spectral norm, the triangle inequality and the Neumann series), and both ends are attained, by "
+            r"$J_l = \epsilon I$ and $J_l = -\epsilon I$: the bound is the supremum (upper) or infimum (lower) over "
+            r"admissible stacks. A cited theorem, verified numerically (the $2 \times 2$ rotation case and the "
+            r"attaining stacks are checked by SymPy): on the attaining stack and on random stacks scaled to "
+            r"$\|J_l\|_2 = \epsilon$, none of which may pass the bound."
         ),
         kind="exact",
         parameters=(
-            _width(16, 64, (1, 32), "width n of the stack"),
+            _width(16, 64, (1, 32), "the width of the stack"),
             _depth(20, 100, (1, 30)),
-            real("eps", 0.1, "bound eps on every ||J_(F_l)||_2; at most 0.99, which keeps every factor's condition number "
-                 "(1 + eps)/(1 - eps) <= 199 and (1 - eps)^L >= 1e-200 within float64", low=0.0, open_low=True, high=0.99,
+            real("eps", 0.1, r"the bound on every $\|J_{F_l}\|_2$, at most $0.99$, which keeps every factor's condition "
+                 r"number $(1 + \epsilon)/(1 - \epsilon) \le 199$ and $(1 - \epsilon)^L \ge 10^{-200}$ within float64",
+                 low=0.0, open_low=True, high=0.99,
                  typical=(0.01, 0.5), latex=r"\epsilon"),
-            choice("bound", kernels.BOUNDS, "lower", "which end: upper, sup sigma_max = (1 + eps)^L; lower, inf sigma_min = "
-                   "(1 - eps)^L", codes=tuple(_S.BOUNDS[b] for b in kernels.BOUNDS), latex=r"\mathrm{bound}"),
+            choice("bound", kernels.BOUNDS, "lower", r"the end stated: upper, $\sup \sigma_{\max} = (1 + \epsilon)^L$; "
+                   r"lower, $\inf \sigma_{\min} = (1 - \epsilon)^L$", codes=tuple(_S.BOUNDS[b] for b in kernels.BOUNDS), latex=r"\mathrm{bound}"),
         ),
         derive=_S.derive_singular_bounds,
         experiment=kernels.singular_bounds_experiment,
@@ -104,23 +107,27 @@ SINGULAR_BOUNDS = register(
 VANISHING = register(
     Claim(
         id="residual.vanishing",
-        title="Residual stack: E||P_L u||^2 = (1 + sigma^2)^L exactly, so sigma^2 = alpha/L keeps the gradient bounded",
+        title=r"Residual stack: $\mathbb{E}\,\|P_L u\|^2 = (1 + \sigma^2)^L$ exactly, so $\sigma^2 = \alpha/L$ keeps "
+              "the gradient bounded",
         statement=(
-            "A plain chain whose layers each scale the gradient by g has gradient norm g^L (0.95^30 = 0.2146...). A "
-            "residual stack whose block Jacobians J_l are independent with iid N(0, sigma^2/n) entries has "
-            "E||(I + J_L) ... (I + J_1) u||^2 = (1 + sigma^2)^L ||u||^2, exactly at finite width (and so do real "
-            "blocks x + W_2 relu(W_1 x) with W_1 ~ N(0, 2/n), W_2 ~ N(0, sigma^2/n)); a branch variance "
-            "sigma^2 = alpha/L gives (1 + alpha/L)^L <= e^alpha at any depth."
+            r"A plain chain whose layers each scale the gradient by $g$ has gradient norm $g^L$ "
+            r"($0.95^{30} = 0.2146\ldots$). A residual stack whose block Jacobians $J_l$ are independent with iid "
+            r"$\mathcal{N}(0, \sigma^2/n)$ entries has "
+            r"$\mathbb{E}\,\|(I + J_L) \cdots (I + J_1) u\|^2 = (1 + \sigma^2)^L \|u\|^2$, exactly at finite width "
+            r"(and so do real blocks $x + W_2 \operatorname{relu}(W_1 x)$ with $W_1 \sim \mathcal{N}(0, 2/n)$, "
+            r"$W_2 \sim \mathcal{N}(0, \sigma^2/n)$); a branch variance $\sigma^2 = \alpha/L$ gives "
+            r"$(1 + \alpha/L)^L \le e^\alpha$ at any depth."
         ),
         kind="statistical",
         parameters=(
-            _width(128, 4096, (4, 512), "width n of the stack"),
+            _width(128, 4096, (4, 512), "the width of the stack"),
             _depth(30, 200, (1, 50)),
-            real("sigma2", 0.1, "variance of the branch Jacobians' entries times n: J_ij ~ N(0, sigma^2/n)", low=0.0, high=4.0,
+            real("sigma2", 0.1, r"the variance of the branch Jacobians' entries times the width, $J_{ij} \sim \mathcal{N}(0, \sigma^2/n)$", low=0.0, high=4.0,
                  typical=(0.0, 1.0), latex=r"\sigma^2"),
             choice("method", kernels.METHODS, "reduced",
-                   "reduced: the exact law of each block's gain, two scalar draws per block (fast); gaussian: dense "
-                   "float32 Gaussian J_l, one matmul per block; relu-mlp: real blocks x + W2 relu(W1 x), float32",
+                   "how the stacks are sampled: reduced, the exact law of each block's gain, two scalar draws per block "
+                   "(fast); gaussian, dense float32 Gaussian $J_l$, one matmul per block; relu-mlp, real blocks "
+                   r"$x + W_2 \operatorname{relu}(W_1 x)$, float32",
                    typical=("reduced",), setting=True),
         ),
         derive=_S.derive_vanishing,

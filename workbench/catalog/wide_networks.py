@@ -26,13 +26,14 @@ EDGE = 0.05
 
 def nngp_remarks(values: dict) -> list[str]:
     notes = [
-        "a replicate is one independent network; each layer is drawn exactly in distribution from 2N normals (a "
+        "a replicate is one independent network; each layer is drawn exactly in distribution from $2N$ normals (a "
         "fresh Gaussian weight matrix applied to two vectors), and the last layer is averaged exactly (Rao-Blackwell)",
-        "control variate: the diagonal (2/N) sum relu(h)^2 has mean exactly 1 at every width (He scaling)",
+        r"control variate: the diagonal $\frac{2}{N} \sum_i \operatorname{relu}(h_i)^2$ has mean exactly $1$ at every "
+        r"width (He scaling)",
     ]
     if values["L"] == 1:
         notes.append("one ReLU layer: the first preactivations are exactly Gaussian, so the covariance is exact at "
-                     "every width and the fitted 1/N correction should be 0")
+                     "every width and the fitted $1/N$ correction should be $0$")
     return notes
 
 
@@ -41,22 +42,24 @@ NNGP = register(
         id="nngp.relu",
         title="NNGP kernel of a deep ReLU network: the arc-cosine kernel iterated over depth",
         statement=(
-            "For a fully connected ReLU network with He-scaled Gaussian weights (variance 2/fan_in, no biases) and two "
-            "inputs of equal norm at angle theta, the covariance of a preactivation after L ReLU layers tends, as the "
-            "width N -> oo, to kappa^L(cos theta), kappa(c) = (sqrt(1 - c^2) + (pi - arccos c) c)/pi: one layer maps "
-            "inputs at angle t to covariance 2 E[relu(u) relu(v)] = (sin t + (pi - t) cos t)/pi, the arc-cosine kernel "
-            "(Cho and Saul 2009; Lee et al. 2018). The variance stays 1 at every depth. At finite width the covariance "
-            "is off by O(1/N) (not at L = 1, which is exact). Resolutions are absolute (a correlation). A cited theorem, "
+            r"For a fully connected ReLU network with He-scaled Gaussian weights (variance $2/n_{\mathrm{in}}$, no biases) "
+            r"and two inputs of equal norm at angle $\theta$, the covariance of a preactivation after $L$ ReLU layers "
+            r"tends, as the width $N \to \infty$, to $\kappa$ applied $L$ times to $\cos\theta$, "
+            r"$\kappa(c) = (\sqrt{1 - c^2} + (\pi - \arccos c)\, c)/\pi$: one layer maps inputs at angle $t$ to covariance "
+            r"$2\,\mathbb{E}[\operatorname{relu}(u)\,\operatorname{relu}(v)] = (\sin t + (\pi - t)\cos t)/\pi$, the "
+            r"arc-cosine kernel (Cho and Saul 2009; Lee et al. 2018). The variance stays $1$ at every depth. At finite "
+            r"width the covariance is off by $O(1/N)$ (not at $L = 1$, which is exact). Resolutions are absolute (a "
+            "correlation). A cited theorem, "
             "verified numerically: the infinite-width limit (Lee et al. 2018, Section 2.3) and the polar form of the "
             "arc-cosine kernel (Cho and Saul 2009, Section 2) are cited, every other step is checked by SymPy."
         ),
         kind="asymptotic",
         parameters=(
-            real("theta", math.pi / 2, "angle between the two inputs", low=EDGE, high=math.pi - EDGE,
+            real("theta", math.pi / 2, "the angle between the two inputs", low=EDGE, high=math.pi - EDGE,
                  typical=(EDGE, math.pi - EDGE), latex=r"\theta"),
-            integer("L", 2, "number of ReLU layers", low=1, high=5, typical=(1, 5)),
+            integer("L", 2, "the number of ReLU layers", low=1, high=5, typical=(1, 5)),
         ),
-        limit=Limit("N", sweep=WIDTHS, order=1, terms=1, description="width of the hidden layers", latex="N"),
+        limit=Limit("N", sweep=WIDTHS, order=1, terms=1, description="the width of the hidden layers", latex="N"),
         derive=_S.derive_nngp,
         experiment=kernels.nngp_experiment,
         sources=(_S.CHO_SAUL, _S.LEE2018),
@@ -69,39 +72,43 @@ NNGP = register(
 
 def ntk_remarks(values: dict) -> list[str]:
     return [
-        "NTK parameterisation f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)), weights iid N(0, 1), no biases; "
-        f"trained: {values['trained']} (all: Sigma^2 + Sigma^1 dSigma^2; readout: Sigma^2, the NNGP kernel; hidden: "
-        "Sigma^1 dSigma^2)",
-        "one hidden layer: the mean of the empirical NTK is exact at every width (the h_i are exactly Gaussian); its "
-        "spread across networks shrinks like N^(-1/2): the exponent is fitted at N, 4N, 16N and tested (the scaling law)",
-        "a replicate is one independent network; (h_i, h_i') drawn exactly from N(0, [[1, cos theta], [cos theta, 1]])",
+        r"NTK parameterisation $f(x) = \sqrt{2/N} \sum_i v_i \operatorname{relu}(w_i \cdot x/\sqrt{d})$, weights iid "
+        rf"$\mathcal{{N}}(0, 1)$, no biases; trained: {values['trained']} (all: $\Sigma^2 + \Sigma^1\dot\Sigma^2$; "
+        r"readout: $\Sigma^2$, the NNGP kernel; hidden: $\Sigma^1\dot\Sigma^2$)",
+        "one hidden layer: the mean of the empirical NTK is exact at every width (the $h_i$ are exactly Gaussian); its "
+        "spread across networks shrinks like $N^{-1/2}$: the exponent is fitted at $N$, $4N$, $16N$ and tested (the "
+        "scaling law)",
+        r"a replicate is one independent network; $(h_i, h_i')$ drawn exactly as a Gaussian pair with unit variances "
+        r"and correlation $\cos\theta$",
     ]
 
 
 NTK = register(
     Claim(
         id="ntk.relu",
-        title="NTK of a one-hidden-layer ReLU network: Theta = Sigma^2 + Sigma^1 dSigma^2, by trained layers",
+        title=r"NTK of a one-hidden-layer ReLU network: $\Theta = \Sigma^2 + \Sigma^1\dot\Sigma^2$, by trained layers",
         statement=(
-            "For f(x) = sqrt(2/N) sum_i v_i relu(w_i . x/sqrt(d)) with all weights iid N(0, 1) (the NTK "
-            "parameterisation, He's factor 2, no biases) and inputs of norm sqrt(d) at angle theta, the expected "
-            "empirical NTK sum_p df/dp(x) df/dp(x') over the trained parameters is Theta = Sigma^2 + Sigma^1 dSigma^2 = "
-            "(sin theta + 2 (pi - theta) cos theta)/pi when all layers are trained, Sigma^2 = (sin theta + (pi - theta) "
-            "cos theta)/pi (the NNGP kernel) when only the readout is, and Sigma^1 dSigma^2 = (pi - theta) cos theta/pi "
-            "when only the hidden layer is (dSigma^2 = 2 E[relu'(u) relu'(v)] = (pi - theta)/pi, the arc-cosine "
-            "kernel of order 0; Jacot, Gabriel and Hongler 2018). Exact at every width for one hidden layer; the "
-            "fluctuation across networks is O(N^(-1/2)). Resolutions are absolute. A cited theorem, verified numerically: "
+            r"For $f(x) = \sqrt{2/N} \sum_i v_i \operatorname{relu}(w_i \cdot x/\sqrt{d})$ with all weights iid "
+            r"$\mathcal{N}(0, 1)$ (the NTK parameterisation, He's factor $2$, no biases) and inputs of norm $\sqrt{d}$ at "
+            r"angle $\theta$, the expected empirical NTK $\sum_p \partial_p f(x)\, \partial_p f(x')$ over the trained "
+            r"parameters is $\Theta = \Sigma^2 + \Sigma^1\dot\Sigma^2 = (\sin\theta + 2(\pi - \theta)\cos\theta)/\pi$ when "
+            r"all layers are trained, $\Sigma^2 = (\sin\theta + (\pi - \theta)\cos\theta)/\pi$ (the NNGP kernel) when only "
+            r"the readout is, and $\Sigma^1\dot\Sigma^2 = (\pi - \theta)\cos\theta/\pi$ when only the hidden layer is "
+            r"($\dot\Sigma^2 = 2\,\mathbb{E}[\operatorname{relu}'(u)\,\operatorname{relu}'(v)] = (\pi - \theta)/\pi$, the "
+            r"arc-cosine kernel of order $0$; Jacot, Gabriel and Hongler 2018). Exact at every width for one hidden "
+            r"layer; the fluctuation across networks is $O(N^{-1/2})$. Resolutions are absolute. A cited theorem, "
+            "verified numerically: "
             "the polar form of the arc-cosine kernels of degrees 0 and 1 (Cho and Saul 2009, Section 2) is cited, the "
             "expectation of the empirical NTK is checked by SymPy."
         ),
         kind="statistical",
         parameters=(
-            real("theta", math.pi / 3, "angle between the two inputs", low=0.0, high=math.pi - EDGE,
+            real("theta", math.pi / 3, "the angle between the two inputs", low=0.0, high=math.pi - EDGE,
                  typical=(0.0, math.pi - EDGE),
                  latex=r"\theta"),
-            choice("trained", kernels.TRAINED, "all", "which layers are trained",
+            choice("trained", kernels.TRAINED, "all", "the layers that are trained (all, only the readout or only the hidden layer)",
                    codes=tuple(_S.TRAINED[t] for t in kernels.TRAINED), latex=r"\mathrm{trained}"),
-            integer("N", 256, "width of the hidden layer", low=1, high=65536, typical=(4, 1024)),
+            integer("N", 256, "the width of the hidden layer", low=1, high=65536, typical=(4, 1024)),
         ),
         derive=_S.derive_ntk,
         experiment=kernels.ntk_experiment,

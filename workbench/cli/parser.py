@@ -113,7 +113,10 @@ def build() -> Parser:
                         help="write LaTeX (theorem, proof, verification table, figure, BibTeX) for claims")
     lx.add_argument("ids", nargs="*", metavar="ID", help="claim ids or areas (all claims by default)")
     lx.add_argument("-o", "--output", metavar="OUT.tex", help="write OUT.tex, OUT.bib and figures (default: print the LaTeX)")
-    lx.add_argument("--fragment", action="store_true", help="no preamble: a file to \\input (prints the packages it needs)")
+    lx.add_argument("--fragment", action="store_true",
+                    help="a guest for your own paper: no preamble or bibliography; writes OUT-preamble.tex to \\input")
+    lx.add_argument("--root", metavar="DIR", default=None,
+                    help="with --fragment: the folder your paper is compiled in (figure paths; default: here)")
     lx.add_argument("--verify", action="store_true", help="add a verification table per claim from a real run")
     lx.add_argument("--pdf", action="store_true", help="compile OUT.tex to OUT.pdf with latexmk (or pdflatex + bibtex)")
     lx.add_argument("--no-figures", dest="figures", action="store_false", help="leave out the figures")

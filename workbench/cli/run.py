@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from argparse import Namespace
+from pathlib import Path
 from typing import Any
+
+from proofs.mathtext import to_text
 
 from ..claim_type import Claim
 from ..errors import DomainError
@@ -22,7 +26,6 @@ from ..registry import claim as lookup
 from ..registry import select
 from ..settings import RunSettings
 from ..sweeps import SweepResult, plan_sweep, run_sweep
-from ..tex import PREAMBLE
 from .terminal import Terminal, console, status_text, summary, verdict_table
 
 __all__ = ["verify", "latex", "sweep", "plot"]
@@ -74,7 +77,7 @@ def verify(args: Namespace) -> int:
     if args.notes:
         for v in verdicts:
             for note in v.notes:
-                out.print(f"{v.id}: {note}", markup=False, highlight=False)
+                out.print(f"{v.id}: {to_text(note)}", markup=False, highlight=False)
     out.print(summary(verdicts, terminal.seconds, notes_shown=args.notes), markup=False, highlight=False)
     return 0 if all(v.passed for v in verdicts) else 1
 
@@ -82,7 +85,8 @@ def verify(args: Namespace) -> int:
 def latex(args: Namespace) -> int:
     chosen = select(args.ids)
     plan = plan_latex(args.ids, args.output, fragment=args.fragment, verify=args.verify, pdf=args.pdf,
-                      figures=args.figures, force=args.force, params=_params(chosen, args.sets), settings=_settings(args))
+                      figures=args.figures, force=args.force, params=_params(chosen, args.sets), settings=_settings(args),
+                      root=args.root)
     terminal = Terminal()
     try:
         result = write_latex(plan, terminal)
@@ -96,14 +100,23 @@ def latex(args: Namespace) -> int:
     else:
         for path in result.files:
             print(f"wrote {path}")
-        if plan.fragment:
-            print("The fragment needs in the preamble of the document that \\inputs it:")
-            print(PREAMBLE)
+        for path in result.removed:
+            print(f"removed {path} (a figure of an earlier run that this one did not draw)")
+        if plan.fragment and result.tex is not None and result.preamble is not None:
+            print(f"In your paper: \\input{{{_tex_name(result.preamble, plan.root)}}} in the preamble, "
+                  f"\\input{{{_tex_name(result.tex, plan.root)}}} where the claims go, and add "
+                  f"{_tex_name(result.bib or result.tex, plan.root)} to your \\bibliography{{...}}.")
         for warning in result.warnings:
             print(f"workbench: LaTeX warning: {warning}", file=sys.stderr)
         if result.verdicts:
             print(summary(result.verdicts, terminal.seconds))
     return 0 if all(v.passed for v in result.verdicts) else 1
+
+
+def _tex_name(path: Path, root: Path | None) -> str:
+    """A file as a paper compiled in ``root`` names it to \\input (no extension)."""
+    relative = Path(os.path.relpath(path.resolve(), root)) if root is not None else path
+    return relative.with_suffix("").as_posix()
 
 
 def _plan_sweep(args: Namespace):

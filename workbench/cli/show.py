@@ -6,6 +6,8 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
+from proofs.mathtext import to_text
+
 from ..claim_type import Claim
 from ..errors import DomainError
 from ..figures import FORMATS
@@ -28,8 +30,9 @@ def info(args: Namespace) -> int:
 def listing(args: Namespace) -> int:
     cs = claims()
     if args.json:
-        rows = [{"id": c.id, "title": c.title, "source": [str(s) for s in c.sources],
-                 "parameters": {p.name: {"default": p.default, "domain": p.domain, "doc": p.doc} for p in c.parameters}}
+        rows = [{"id": c.id, "title": to_text(c.title), "source": [str(s) for s in c.sources],
+                 "parameters": {p.name: {"default": p.default, "domain": p.domain, "doc": to_text(p.doc)}
+                                for p in c.parameters}}
                 for c in cs]
         print(json.dumps(rows, indent=2))
         return 0
@@ -39,7 +42,7 @@ def listing(args: Namespace) -> int:
     for col in ("claim", "kind", "title", "parameters", "source"):
         table.add_column(col)
     for c in cs:
-        table.add_row(c.id, c.kind, c.title, c.parameter_names, "; ".join(s.short for s in c.sources))
+        table.add_row(c.id, c.kind, to_text(c.title), c.parameter_names, "; ".join(s.short for s in c.sources))
     console().print(table)
     return 0
 
@@ -69,7 +72,8 @@ def derive(args: Namespace) -> int:
     if args.output:
         raise DomainError("-o goes with --graph")
     if args.json:
-        objects = [{"id": c.id, **c.derivation.to_dict(), "title": c.title, "proof": c.derivation.title} for c in chosen]
+        objects = [{"id": c.id, **c.derivation.to_dict(), "title": to_text(c.title), "proof": to_text(c.derivation.title)}
+                   for c in chosen]
         print(json.dumps(objects[0] if len(objects) == 1 and not summary else objects, indent=2))
         return 0
     for i, c in enumerate(chosen):
@@ -78,6 +82,6 @@ def derive(args: Namespace) -> int:
         elif args.latex:
             print(c.derivation._latex())
         else:
-            print(("\n" if i else "") + f"{c.id}: {c.title}")
+            print(("\n" if i else "") + f"{c.id}: {to_text(c.title)}")
             print(c.derivation)
     return 0

@@ -107,10 +107,11 @@ def bounds_plot(ctx: PlotContext) -> Figure:
     alpha, draws = ctx.params["concentration"], ctx.params["draws"]
     return _finish(
         fig,
-        f"Redundancy L - H of Huffman codes for random distributions (Dirichlet clouds, 300 draws each; top) against "
-        f"the entropy H: every draw lies in [0, 1), small alphabets and small alpha reaching both ends. Bottom: the "
-        f"verifier's fraction of {draws} Dirichlet({alpha:g}) draws satisfying H <= L < H + 1, decided exactly, at "
-        f"{len(SIZES)} alphabet sizes (error bars: half a count, the tolerance of the exact check).",
+        rf"Redundancy $L - H$ of Huffman codes for random distributions (Dirichlet clouds, 300 draws each; top) "
+        rf"against the entropy $H$: every draw lies in $[0, 1)$, small alphabets and small $\alpha$ reaching both "
+        rf"ends. Bottom: the verifier's fraction of {draws} $\mathrm{{Dirichlet}}({alpha:g})$ draws satisfying "
+        rf"$H \le L < H + 1$, decided exactly, at {len(SIZES)} alphabet sizes (error bars: half a count, the "
+        "tolerance of the exact check).",
     )
 
 
@@ -141,11 +142,13 @@ def gallager_plot(ctx: PlotContext) -> Figure:
     alpha, draws = ctx.params["concentration"], ctx.params["draws"]
     return _finish(
         fig,
-        f"Redundancy L - H of Huffman codes against the largest probability p_max (top): Dirichlet clouds (300 draws "
-        f"each) and the uniform distributions on K <= 4096 symbols, whose redundancy approaches sigma = "
-        f"{GALLAGER_SIGMA:.7f} as p_max = 1/K -> 0, all under Gallager's bound p_max + sigma (2 - h(p_max) - p_max for "
-        f"p_max >= 1/2; line). Bottom: the verifier's fraction of probes ({draws} Dirichlet({alpha:g}) draws and the "
-        f"adversarial families) within the bound, decided exactly (error bars: half a count).",
+        rf"Redundancy $L - H$ of Huffman codes against the largest probability $p_{{\mathrm{{max}}}}$ (top): "
+        rf"Dirichlet clouds (300 draws each) and the uniform distributions on $K \le 4096$ symbols, whose "
+        rf"redundancy approaches $\sigma_G = {GALLAGER_SIGMA:.7f}$ as $p_{{\mathrm{{max}}}} = 1/K \to 0$, all under "
+        rf"Gallager's bound $p_{{\mathrm{{max}}}} + \sigma_G$ ($2 - h(p_{{\mathrm{{max}}}}) - p_{{\mathrm{{max}}}}$ "
+        rf"for $p_{{\mathrm{{max}}}} \ge 1/2$; line). Bottom: the verifier's fraction of probes ({draws} "
+        rf"$\mathrm{{Dirichlet}}({alpha:g})$ draws and the adversarial families) within the bound, decided exactly "
+        "(error bars: half a count).",
     )
 
 
@@ -175,8 +178,9 @@ def kraft_plot(ctx: PlotContext) -> Figure:
     return _finish(
         fig,
         f"Kraft sums of Huffman codes (points with error bars: the verifier's Kraft sum farthest from 1 among "
-        f"{ctx.params['draws']} Dirichlet({alpha:g}) draws, compared with 1 exactly) and of Shannon codes with lengths "
-        f"ceil(-log2 p_i) (dots, 300 draws per K): Huffman codes are complete, Shannon codes usually are not.",
+        rf"{ctx.params['draws']} $\mathrm{{Dirichlet}}({alpha:g})$ draws, compared with 1 exactly) and of Shannon "
+        rf"codes with lengths $\lceil -\log_2 p_i\rceil$ (dots, 300 draws per $K$): Huffman codes are complete, "
+        "Shannon codes usually are not.",
     )
 
 
@@ -217,10 +221,10 @@ def dyadic_plot(ctx: PlotContext) -> Figure:
     bottom.legend(loc="upper right")
     return _finish(
         fig,
-        "Expected Huffman length L of the dyadic comb (1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)) against K (top): the "
-        "closed form L = H = 2 - 2^(2-K) (line) and the verifier's exact rational values (points; error bars: half an "
-        "ulp of the conversion to float64). Bottom: moving 2^-(K+1)/3 of mass from the first symbol to the last makes "
-        "the distribution non-dyadic, and L - H > 0 (exact L, 40-digit H).",
+        r"Expected Huffman length $L$ of the dyadic comb $(1/2, 1/4, \dots, 2^{-(K-1)}, 2^{-(K-1)})$ against $K$ "
+        r"(top): the closed form $L = H = 2 - 2^{2-K}$ (line) and the verifier's exact rational values (points; error "
+        r"bars: half an ulp of the conversion to float64). Bottom: moving $2^{-(K+1)}/3$ of mass from the first "
+        r"symbol to the last makes the distribution non-dyadic, and $L - H > 0$ (exact $L$, 40-digit $H$).",
     )
 
 
@@ -252,11 +256,13 @@ def quantized_gaussian_plot(ctx: PlotContext) -> Figure:
     groups = [pt["replicates"] for pt in v.sweep]
     return _finish(
         fig,
-        f"Entropy H_Delta of weights N(0, sigma^2), sigma = {sigma:g}, rounded to multiples of Delta (top): the exact "
-        f"series (line), the high-resolution approximation (1/2) log2(2 pi e sigma^2) - log2 Delta (dashed) and the "
-        f"verifier's Miller-Madow estimates from {min(groups)} to {max(groups)} groups of 16384 sampled weights (points). "
-        f"Bottom: H_Delta + log2 Delta against Delta^2 at the sweep, the fitted expansion a + b Delta^2 + c Delta^4 "
-        f"(dashed) and its value at Delta = 0 (diamond) against the closed form (line).",
+        rf"Entropy $H_{{\Delta}}$ of weights $\mathcal{{N}}(0, \sigma^2)$, $\sigma = {sigma:g}$, rounded to "
+        rf"multiples of $\Delta$ (top): the exact series (line), the high-resolution approximation "
+        rf"$\frac{{1}}{{2}} \log_2(2\pi e\sigma^2) - \log_2 \Delta$ (dashed) and the verifier's Miller-Madow "
+        rf"estimates from {min(groups)} to {max(groups)} groups of 16384 sampled weights (points). Bottom: "
+        rf"$H_{{\Delta}} + \log_2 \Delta$ against $\Delta^2$ at the sweep, the fitted expansion "
+        rf"$a + b \Delta^2 + c \Delta^4$ (dashed) and its value at $\Delta = 0$ (diamond) against the closed form "
+        "(line).",
     )
 
 

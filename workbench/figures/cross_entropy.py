@@ -50,6 +50,11 @@ def _closed_form_precise(ctx: PlotContext, vary: str, xs: Sequence[float] | np.n
         return np.array([float(f(mpmath.mpf(float(x)))) for x in xs])
 
 
+def _sci(x: float) -> str:
+    """``1e-20`` as LaTeX, ``10^{-20}``."""
+    return f"10^{{{round(math.log10(x))}}}" if x == 10.0 ** round(math.log10(x)) else f"{x:g}"
+
+
 def _finish(fig: Figure, caption: str) -> Figure:
     fig.set_label(caption)
     return fig
@@ -81,13 +86,12 @@ def margin_plot(ctx: PlotContext) -> Figure:
     residual_panel(bottom, pts, ctx.claim.scale)
     bottom.set_ylabel(r"$\hat L / L - 1$")
     bottom.set_xlabel(r"$m$")
-    k_text = f"K = {K}"
     return _finish(
         fig,
-        f"Softmax cross-entropy L(m) = ln(1 + (K-1)e^m) for {k_text} (line), its asymptotes m + ln(K-1) "
-        f"(m to +infinity, dashed) and (K-1)e^m (m to -infinity, dotted), and the stable kernel's values at "
-        f"{len(grid)} margins from {grid[0]:g} to {grid[-1]:g} (points; error bars: derived tolerance); "
-        f"bottom: relative error of the kernel.",
+        rf"Softmax cross-entropy $L(m) = \ln(1 + (K-1)\,e^m)$ for $K = {K}$ (line), its asymptotes "
+        rf"$m + \ln(K-1)$ as $m \to +\infty$ (dashed) and $(K-1)\,e^m$ as $m \to -\infty$ (dotted), and the stable "
+        rf"kernel's values at {len(grid)} margins from ${grid[0]:g}$ to ${grid[-1]:g}$ (points; error bars: derived "
+        f"tolerance); bottom: relative error of the kernel.",
     )
 
 
@@ -124,9 +128,9 @@ def derivatives_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, mid, bottom])
     return _finish(
         fig,
-        f"Derivatives of the margin loss, L'(m) = sigma(m) and L''(m) = sigma(m)(1 - sigma(m)) (lines), "
+        r"Derivatives of the margin loss, $L'(m) = \sigma(m)$ and $L''(m) = \sigma(m)\,(1 - \sigma(m))$ (lines), "
         f"against central finite differences of the cross-entropy kernel at {len(grid)} margins (points); "
-        f"lower panels: estimate minus closed form for L' and L'', error bars the derived bound on the "
+        f"lower panels: estimate minus closed form for $L'$ and $L''$, error bars the derived bound on the "
         f"truncation and rounding error of the finite difference.",
     )
 
@@ -195,13 +199,14 @@ def asymptotes_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, bottom])
     return _finish(
         fig,
-        f"The gap L(m) - max(m, 0) = ln(1 + e^(-|m|)) to the hinge (top; line: 50-digit evaluation, dotted: "
-        f"the bound ln 2, points: the stable kernel at {len(grid)} margins, error bars: derived tolerance), and the "
-        f"relative error in float64 of the naive log(1 + exp(m)) and the stable max(m, 0) + log1p(e^(-|m|)) "
-        f"against a 50-digit reference at {ms.size} margins (bottom), where the naive form returns 0 below "
-        f"m = {_NAIVE_ZERO:.1f} and overflows to infinity above m = {_EXP_OVERFLOW:.2f} (drawn at {ceiling:g}), "
-        f"errors below {floor:g} are drawn at {floor:g}, and the grey band marks L(m) below the smallest normal "
-        f"float64.",
+        r"The gap $L(m) - \max(m, 0) = \ln(1 + e^{-|m|})$ to the hinge (top; line: 50-digit evaluation, dotted: "
+        rf"the bound $\ln 2$, points: the stable kernel at {len(grid)} margins, error bars: derived tolerance), and "
+        r"the relative error in float64 of the naive $\log(1 + \exp(m))$ and the stable "
+        r"$\max(m, 0) + \operatorname{log1p}(e^{-|m|})$ "
+        f"against a 50-digit reference at {ms.size} margins (bottom), where the naive form returns $0$ below "
+        rf"$m = {_NAIVE_ZERO:.1f}$ and overflows to $\infty$ above $m = {_EXP_OVERFLOW:.2f}$ (drawn at "
+        rf"${_sci(ceiling)}$), errors below ${_sci(floor)}$ are drawn at ${_sci(floor)}$, and the grey band marks "
+        f"$L(m)$ below the smallest normal float64.",
     )
 
 
@@ -232,9 +237,10 @@ def score_identity_plot(ctx: PlotContext) -> Figure:
     return _finish(
         fig,
         f"Monte Carlo estimate of the expected cross-entropy gradient on the most probable class, "
-        f"E[p_k - delta_yk] with p = softmax(z) and k = argmax z, for K = {K} classes, logits z ~ N(0, s^2 I) and labels "
-        f"y ~ softmax(z), at {len(SCALES)} logit scales s ({n[0]} to {n[1]} replicates each; points, error bars "
-        f"one standard error), against the closed form 0 (line).",
+        r"$\mathbb{E}\,[p_k - \delta_{yk}]$ with $p = \operatorname{softmax}(z)$ and $k = \operatorname{argmax} z$, "
+        rf"for $K = {K}$ classes, logits $z \sim \mathcal{{N}}(0, s^2 I)$ and labels $y \sim \operatorname{{softmax}}(z)$, "
+        f"at {len(SCALES)} logit scales $s$ ({n[0]} to {n[1]} replicates each; points, error bars one standard error), "
+        f"against the closed form $0$ (line).",
     )
 
 

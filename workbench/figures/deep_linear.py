@@ -41,10 +41,10 @@ def scalar_plot(ctx: PlotContext):
     curve.set(xlabel=r"$t$", ylabel=r"$\lambda_{\min}\,H(0, 0, t, \ldots, t)$", ylim=(-8.5, 0.5))
     curve.legend(ncol=2, loc="lower center", fontsize=6)
     fig.set_label(
-        "Top: the loss L = (1 - w1 w2)^2/2 of the scalar model with N = 2 (grey levels, logarithmic), its global minima "
-        "w1 w2 = 1 (line) and the saddle at the origin. Bottom: the smallest Hessian eigenvalue at w = (0, 0, t, ..., t) "
-        "for N = 2, ..., 5: the closed form -|t|^(N-2) (lines) and the exact finite-difference Hessian (points; "
-        "tolerances, from rounding only, are below 1e-11)."
+        r"Top: the loss $L = (1 - w_1 w_2)^2/2$ of the scalar model with $N = 2$ (grey levels, logarithmic), its global "
+        r"minima $w_1 w_2 = 1$ (line) and the saddle at the origin. Bottom: the smallest Hessian eigenvalue at "
+        r"$w = (0, 0, t, \ldots, t)$ for $N = 2, \ldots, 5$: the closed form $-|t|^{N-2}$ (lines) and the exact "
+        r"finite-difference Hessian (points; tolerances, from rounding only, are below $10^{-11}$)."
     )
     return fig
 
@@ -78,11 +78,11 @@ def baldi_hornik_plot(ctx: PlotContext):
     count.set_xticks(ks)
     count.legend(fontsize=6)
     fig.set_label(
-        f"Every rank-{p['k']} critical point of two-layer linear regression on random data (d_x = {p['d_x']}, "
-        f"d_y = {p['d_y']}, n = {p['n']}, seed {ctx.seed}), one per subset I of eigenvectors: its loss from the closed "
-        "form (bars) and computed (points), and the number of negative Hessian eigenvalues (labels; green: none, the "
-        "global minimum onto the top k eigenvectors; red: saddles). Bottom: the number of saddles for each hidden "
-        "width k against binomial(d_y, k) - 1 (the verifier's counts, each on fresh data)."
+        f"Every rank-${p['k']}$ critical point of two-layer linear regression on random data ($d_x = {p['d_x']}$, "
+        f"$d_y = {p['d_y']}$, $n = {p['n']}$, seed {ctx.seed}), one per subset $I$ of eigenvectors: its loss from the "
+        "closed form (bars) and computed (points), and the number of negative Hessian eigenvalues (labels; green: none, "
+        "the global minimum onto the top $k$ eigenvectors; red: saddles). Bottom: the number of saddles for each hidden "
+        r"width $k$ against $\binom{d_y}{k} - 1$ (the verifier's counts, each on fresh data)."
     )
     return fig
 

@@ -81,10 +81,11 @@ def saxe_plot(ctx: PlotContext) -> Figure:
     bottom.set_ylabel(r"$(u_{\mathrm{GD}} - u)/s$")
     bottom.set_xlabel(r"time $t = \mathrm{steps}\times\eta$")
     fig.set_label(
-        f"Saxe dynamics: the modes of one two-layer linear network (s = {', '.join(f'{s:g}' for s in SAXE_STRENGTHS)}, "
-        f"u0 = {u0:g}) learned by gradient descent with learning rate {lr:g} (points) against the sigmoid "
-        "u(t) = s e^(2st)/(e^(2st) - 1 + s/u0) (lines): stronger modes are learned first, each in a sharp stage. "
-        f"Black squares: the verifier's runs at s = {s:g} with learning rate {claim_lr:g}, with their tolerance. "
+        f"Saxe dynamics: the modes of one two-layer linear network ($s = {', '.join(f'{s:g}' for s in SAXE_STRENGTHS)}$, "
+        f"$u_0 = {u0:g}$) learned by gradient descent with learning rate $\\eta = {lr:g}$ (points) against the sigmoid "
+        "$u(t) = s e^{2st}/(e^{2st} - 1 + s/u_0)$ (lines): stronger modes are learned first, each in a sharp stage. "
+        f"Black squares: the verifier's runs at $s = {s:g}$ with learning rate $\\eta = {claim_lr:g}$, with their "
+        "tolerance. "
         "Below: gradient descent's error against the ODE, inside the derived discretisation bound (bands)."
     )
     return fig
@@ -132,12 +133,12 @@ def no_bad_minima_plot(ctx: PlotContext) -> Figure:
     stair.set_xticks(dense)
     stair.legend(loc="upper right")
     fig.set_label(
-        f"No bad minima: top, excess of the final loss over the closed-form global minimum L* = {best:.6g} for {runs} independent "
-        f"gradient-descent runs (random data and orthogonal starts), against the gap {gap:.4g} to the nearest other critical "
-        f"value (solid) and half of it (dashed). {stuck} of {runs} runs ended nearer another critical value "
-        f"(99.9% Clopper-Pearson upper bound on that fraction: {upper:.3g}). Bottom: the verifier's mean final loss "
-        f"against the hidden width w (points, +-1 standard error) and the "
-        "closed form, which stops falling once w reaches min(n_in, n_out)."
+        f"No bad minima: top, excess of the final loss over the closed-form global minimum $L^* = {best:.6g}$ for {runs} "
+        f"independent gradient-descent runs (random data and orthogonal starts), against the gap ${gap:.4g}$ to the "
+        f"nearest other critical value (solid) and half of it (dashed). {stuck} of {runs} runs ended nearer another "
+        f"critical value (99.9% Clopper-Pearson upper bound on that fraction: ${upper:.3g}$). Bottom: the verifier's mean "
+        r"final loss against the hidden width $w$ (points, $\pm 1$ standard error) and the closed form, which stops "
+        r"falling once $w$ reaches $\min(n_{\mathrm{in}}, n_{\mathrm{out}})$."
     )
     return fig
 

@@ -82,13 +82,13 @@ def ridgeless_plot(ctx: PlotContext) -> Figure:
     bottom.legend(loc="best", fontsize="small")
     fig.align_ylabels([top, bottom])
     fig.set_label(
-        f"Top: double descent of min-norm least squares with isotropic Gaussian features, sigma = {sd:g}, r = {r:g}: the "
-        f"limiting excess risk against gamma = p/n (line), the exact finite-n risk at n = "
-        f"{', '.join(str(n) for n in CURVE_SAMPLES)} (dotted, dash-dotted), converging to it, and the verifier's "
-        f"extrapolated limits at gamma = {', '.join(f'{g:g}' for g in ratios)} (points, one standard error, resolution "
-        f"{CURVE_RESOLUTION:g}); the risk diverges at gamma = 1 and tends to r^2 as gamma grows. Bottom: the verifier's "
-        f"estimates at gamma = {g0:g} for n = {', '.join(str(pt['x']) for pt in v.sweep)} against 1/n, the fitted "
-        f"expansion (dashed), its limit (diamond) and the closed form (line)."
+        rf"Top: double descent of min-norm least squares with isotropic Gaussian features, $\sigma = {sd:g}$, $r = {r:g}$: "
+        rf"the limiting excess risk against $\gamma = p/n$ (line), the exact finite-$n$ risk at $n = "
+        rf"{', '.join(str(n) for n in CURVE_SAMPLES)}$ (dotted, dash-dotted), converging to it, and the verifier's "
+        rf"extrapolated limits at $\gamma = {', '.join(f'{g:g}' for g in ratios)}$ (points, one standard error, "
+        rf"resolution ${CURVE_RESOLUTION:g}$); the risk diverges at $\gamma = 1$ and tends to $r^2$ as $\gamma$ grows. "
+        rf"Bottom: the verifier's estimates at $\gamma = {g0:g}$ for $n = {', '.join(str(pt['x']) for pt in v.sweep)}$ "
+        r"against $1/n$, the fitted expansion (dashed), its limit (diamond) and the closed form (line)."
     )
     return fig
 
@@ -113,10 +113,10 @@ def finite_plot(ctx: PlotContext) -> Figure:
     bottom.set_xlabel(rf"features $p$ ($n={n}$)")
     fig.align_ylabels([top, bottom])
     fig.set_label(
-        f"Exact excess risk of min-norm least squares with n = {n} Gaussian samples, sigma = {sd:g}, r = {r:g}, against "
-        f"the number of features p (line; infinite at |p - n| <= 1), and the verifier's Monte Carlo estimates over "
-        f"independent designs at p = {', '.join(str(p) for p in ps)} (points, one standard error, resolution "
-        f"{FIGURE_RESOLUTION:g}); bottom: relative residuals."
+        rf"Exact excess risk of min-norm least squares with $n = {n}$ Gaussian samples, $\sigma = {sd:g}$, $r = {r:g}$, "
+        rf"against the number of features $p$ (line; infinite at $|p - n| \le 1$), and the verifier's Monte Carlo "
+        rf"estimates over independent designs at $p = {', '.join(str(p) for p in ps)}$ (points, one standard error, "
+        rf"resolution ${FIGURE_RESOLUTION:g}$); bottom: relative residuals."
     )
     return fig
 

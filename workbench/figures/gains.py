@@ -83,13 +83,14 @@ def gain_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, left])
     return _finish(
         fig,
-        f"Gains g = 1/sqrt(E[phi(z)^2]), z ~ N(0, 1), that preserve the second moment through an activation phi: "
-        f"for leaky ReLU (top), g = sqrt(2/(1 + a^2)) against the slope a (line; a = 0 is ReLU, a = 1 linear) with "
-        f"Monte Carlo estimates at {len(SLOPES)} slopes ({_replicates([slopes])} draws each; points), and for tanh and "
-        f"SELU (bottom), the derived gains {g_tanh:.4f} (by quadrature) and {g_selu:.4f} (lines) with their estimates "
-        f"(points) next to the conventions {t_text} and {s_text} of torch.nn.init.calculate_gain (diamonds), "
+        r"Gains $g = 1/\sqrt{\mathbb{E}[\phi(z)^2]}$, $z \sim \mathcal{N}(0, 1)$, that preserve the second moment "
+        r"through an activation $\phi$: for leaky ReLU (top), $g = \sqrt{2/(1 + a^2)}$ against the slope $a$ (line; "
+        f"$a = 0$ is ReLU, $a = 1$ linear) with Monte Carlo estimates at {len(SLOPES)} slopes ({_replicates([slopes])} "
+        f"draws each; points), and for tanh and SELU (bottom), the derived gains ${g_tanh:.4f}$ (by quadrature) and "
+        f"${g_selu:.4f}$ (lines) with their estimates (points) next to the conventions ${t_text}$ and ${s_text}$ of "
+        r"PyTorch's $\texttt{calculate\_gain}$ (diamonds), "
         f"{100 * (t_value - g_tanh) / g_tanh:+.1f}% and {100 * (s_value - g_selu) / g_selu:+.1f}% from the derived "
-        f"values; error bars one standard error.",
+        "values; error bars one standard error.",
     )
 
 

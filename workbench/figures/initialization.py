@@ -217,10 +217,11 @@ def he_forward_plot(ctx: PlotContext) -> Figure:
     n, q0, method = ctx.params["fan_in"], ctx.params["q0"], ctx.params["method"]
     return _finish(
         fig,
-        f"Mean squared pre-activation q_L = E||h^L||^2/n of ReLU networks of width n = {n} with weights N(0, c/n) and "
-        f"input q0 = {q0:g}, against depth L at c = 1.8, 2 (He) and 2.2: the closed form c q0 (c/2)^(L-1) (lines) and "
-        f"the verifier's estimates ({method} method) at {len(depths)} depths ({_replicates(measured)} networks each; points, "
-        f"error bars one standard error); bottom: relative deviation of each estimate from the closed form.",
+        rf"Mean squared pre-activation $q_L = \mathbb{{E}}\,\|h^L\|^2/n$ of ReLU networks of width $n = {n}$ with "
+        rf"weights $\mathcal{{N}}(0, c/n)$ and input $q_0 = {q0:g}$, against depth $L$ at $c = 1.8$, $2$ (He) and $2.2$: "
+        rf"the closed form $c\,q_0\,(c/2)^{{L-1}}$ (lines) and the verifier's estimates ({method} method) at "
+        f"{len(depths)} depths ({_replicates(measured)} networks each; points, error bars one standard error); bottom: "
+        "relative deviation of each estimate from the closed form.",
     )
 
 
@@ -235,11 +236,12 @@ def he_backward_plot(ctx: PlotContext) -> Figure:
     n, out, method = ctx.params["fan_in"], ctx.params["fan_out"], ctx.params["method"]
     return _finish(
         fig,
-        f"Squared norm E||J u||^2 of the input-output Jacobian of ReLU networks (width n = {n}, output width "
-        f"{out}, weights N(0, c/n), linear last layer) applied to a unit vector u, against depth L at c = 1.8, 2 (He) "
-        f"and 2.2: the closed form c (c/2)^(L-1) n_out/n (lines) and the verifier's estimates ({method} method) at "
+        rf"Squared norm $\mathbb{{E}}\,\|J u\|^2$ of the input-output Jacobian of ReLU networks (width $n = {n}$, "
+        rf"output width $n_{{\mathrm{{out}}}} = {out}$, weights $\mathcal{{N}}(0, c/n)$, linear last layer) applied to a "
+        rf"unit vector $u$, against depth $L$ at $c = 1.8$, $2$ (He) and $2.2$: the closed form "
+        rf"$c\,(c/2)^{{L-1}} n_{{\mathrm{{out}}}}/n$ (lines) and the verifier's estimates ({method} method) at "
         f"{len(depths)} depths ({_replicates(measured)} networks each; points, error bars one standard error); "
-        f"bottom: relative deviation of each estimate from the closed form.",
+        "bottom: relative deviation of each estimate from the closed form.",
     )
 
 
@@ -300,13 +302,17 @@ def relu_critical_plot(ctx: PlotContext) -> Figure:
     n, method = ctx.params["fan_in"], ctx.params["method"]
     return _finish(
         fig,
-        f"Growth G(L) = E||delta^L||^2/||delta^0||^2 of an infinitesimal input perturbation through L ReLU layers of "
-        f"width n = {n} with weights N(0, c/n), for c = 1.6 and 1.8 (ordered), 2 (critical) and 2.2 and 2.4 (chaotic): "
-        f"the closed form (c/2)^L (lines) and the verifier's estimates ({method} method) at {len(depths)} depths (top; "
-        f"{_replicates(measured)} networks each); bottom: the per-layer rate chi_1 = c/2 (line) against one-layer "
-        f"estimates of G(1) at {len(RATE_CS)} values of c ({_replicates([rates])} networks each), the dotted lines marking "
-        f"the critical point c = 2, chi_1 = 1; error bars one standard error.",
+        rf"Growth $G(L) = \mathbb{{E}}\,\|\delta^L\|^2/\|\delta^0\|^2$ of an infinitesimal input perturbation through "
+        rf"$L$ ReLU layers of width $n = {n}$ with weights $\mathcal{{N}}(0, c/n)$, for $c = 1.6$ and $1.8$ (ordered), $2$ "
+        r"(critical) and $2.2$ and $2.4$ (chaotic): the closed form $(c/2)^L$ (lines) and the verifier's estimates "
+        f"({method} method) at {len(depths)} depths (top; {_replicates(measured)} networks each); bottom: the per-layer "
+        rf"rate $\chi_1 = c/2$ (line) against one-layer estimates of $G(1)$ at {len(RATE_CS)} values of $c$ "
+        rf"({_replicates([rates])} networks each), the dotted lines marking the critical point $c = 2$, $\chi_1 = 1$; "
+        "error bars one standard error.",
     )
+
+
+NI, NO = r"n_{\mathrm{in}}", r"n_{\mathrm{out}}"  # in the captions
 
 
 # --- init.xavier --------------------------------------------------------------------------------------
@@ -341,11 +347,12 @@ def xavier_plot(ctx: PlotContext) -> Figure:
     method = ctx.params["method"]
     return _finish(
         fig,
-        f"Forward times backward variance factor of a linear layer with Xavier (Glorot) weights N(0, 2/(n_in + n_out)), "
-        f"n_in = {n_in}, against n_out/n_in: the closed form 4 n_in n_out/(n_in + n_out)^2 (line), which is at most 1 with "
-        f"equality iff n_in = n_out (dashed), and the verifier's estimates ({method} method) at {len(outs)} fan-outs n_out from "
-        f"{outs[0]} to {outs[-1]} ({_replicates([pts])} replicates each; points, error bars one standard error); bottom: "
-        f"relative deviation of the estimates from the closed form.",
+        r"Forward times backward variance factor of a linear layer with Xavier (Glorot) weights "
+        rf"$\mathcal{{N}}(0, 2/({NI} + {NO}))$, ${NI} = {n_in}$, against ${NO}/{NI}$: the closed form "
+        rf"$4 {NI} {NO}/({NI} + {NO})^2$ (line), which is at most $1$ with equality iff ${NI} = {NO}$ (dashed), and the "
+        f"verifier's estimates ({method} method) at {len(outs)} fan-outs ${NO}$ from {outs[0]} to {outs[-1]} "
+        f"({_replicates([pts])} replicates each; points, error bars one standard error); bottom: relative deviation of "
+        "the estimates from the closed form.",
     )
 
 

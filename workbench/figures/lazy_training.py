@@ -63,15 +63,15 @@ def lazy_plot(ctx: PlotContext) -> Figure:
     bottom.set_ylabel(rf"$E\log_2(y(2N)/y(N))$, {which}")
     bottom.legend(loc="best", fontsize="x-small")
     fig.align_ylabels([top, bottom])
-    slopes = "; ".join(f"{q} {fits[q]['slope']:.3f} +- {fits[q]['slope_stderr']:.3f}" for q in QUANTITIES)
+    slopes = "; ".join(rf"{q} ${fits[q]['slope']:.3f} \pm {fits[q]['slope_stderr']:.3f}$" for q in QUANTITIES)
     fig.set_label(
         f"Top: a one-hidden-layer ReLU network (NTK parameterisation, doubling initialisation) trained by full-batch "
         f"gradient descent on a fixed regression task: the relative weight change, the distance to its linearisation "
         f"and the relative motion of its empirical NTK, each the mean over {SCALING_NETWORKS} networks per width "
         f"(points, one standard error) against the width, log-log, with fitted slopes ({slopes}; dashed) and slope "
-        f"-1/2 (dotted). Bottom: the verifier's mean local exponents log2(y(2N)/y(N)) of the {which} quantity for "
-        f"N = {', '.join(str(pt['x']) for pt in v.sweep)} against 1/N, the fitted expansion (dashed), its limit "
-        f"(diamond) and the closed form -1/2 (line)."
+        rf"$-1/2$ (dotted). Bottom: the verifier's mean local exponents $\log_2(y(2N)/y(N))$ of the {which} quantity "
+        f"for $N = {', '.join(str(pt['x']) for pt in v.sweep)}$ against $1/N$, the fitted expansion (dashed), its "
+        f"limit (diamond) and the closed form $-1/2$ (line)."
     )
     return fig
 

@@ -87,12 +87,12 @@ def lyapunov_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, bottom])
     steps = [v.replicates for v in pts.verdicts]
     fig.set_label(
-        f"Lyapunov exponents of products of {n} x {n} matrices with iid N(0, sigma^2) entries, sigma = {sd:g}, against "
-        f"the index i: Newman's formula (line), the verifier's QR-algorithm estimates at {len(indices)} indices "
-        f"({min(steps)} to {max(steps)} QR steps each, every step an independent replicate; points, error bars one "
-        f"standard error, absolute resolution {FIGURE_RESOLUTION:g} nats), the large-(N - i) form ln sigma + "
-        f"ln(N - i + 1)/2 (dotted) and orthogonal factors, whose exponents are all ln sigma (dashed); bottom: "
-        f"estimate minus formula, in nats per factor."
+        f"Lyapunov exponents of products of ${n} \\times {n}$ matrices with iid $\\mathcal{{N}}(0, \\sigma^2)$ entries, "
+        f"$\\sigma = {sd:g}$, against the index $i$: Newman's formula (line), the verifier's QR-algorithm estimates at "
+        f"{len(indices)} indices ({min(steps)} to {max(steps)} QR steps each, every step an independent replicate; "
+        f"points, error bars one standard error, absolute resolution {FIGURE_RESOLUTION:g} nats), the large-$(N - i)$ "
+        f"form $\\ln\\sigma + \\ln(N - i + 1)/2$ (dotted) and orthogonal factors, whose exponents are all "
+        f"$\\ln\\sigma$ (dashed); bottom: estimate minus formula, in nats per factor."
     )
     return fig
 
@@ -166,15 +166,16 @@ def isometry_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, bottom])
     corrections = ", ".join(f"{b:.3g}" for b in v.fit["corrections"])
     fig.set_label(
-        f"Top: density of ln s^2 for the squared singular values s^2 of products P_L = W_L ... W_1 of {HISTOGRAM_WIDTH} x "
-        f"{HISTOGRAM_WIDTH} Gaussian factors with N(0, 1/N) entries (histograms of {HISTOGRAM_PRODUCTS} products per "
-        f"depth) against the Fuss-Catalan densities of the limit N -> oo (lines) at depths L = "
-        f"{', '.join(str(d) for d in depths)}: the spread grows with depth, whereas every singular value of a product of "
-        f"orthogonal factors is exactly 1 (black line). Bottom: the verifier's estimates of m_2 = (1/N) E tr((P^T P)^2) "
-        f"at L = {depth} for N = {', '.join(str(pt['x']) for pt in v.sweep)} (points, one standard error) against 1/N, "
-        f"the fitted expansion a + b_1/N + b_2/N^2 (dashed; b = {corrections}, exact {depth * (depth + 1) / 2:g} for "
-        f"b_1), its limit (diamond), the exact finite-width m_2(L, N) (dotted) and the closed form L + 1 = {depth + 1} "
-        f"(line)."
+        f"Top: density of $\\ln s^2$ for the squared singular values $s^2$ of products $P_L = W_L \\cdots W_1$ of "
+        f"${HISTOGRAM_WIDTH} \\times {HISTOGRAM_WIDTH}$ Gaussian factors with $\\mathcal{{N}}(0, 1/N)$ entries "
+        f"(histograms of {HISTOGRAM_PRODUCTS} products per depth) against the Fuss-Catalan densities of the limit "
+        f"$N \\to \\infty$ (lines) at depths $L = {', '.join(str(d) for d in depths)}$: the spread grows with depth, "
+        f"whereas every singular value of a product of orthogonal factors is exactly $1$ (black line). Bottom: the "
+        f"verifier's estimates of $m_2 = \\frac{{1}}{{N}} \\mathbb{{E}} \\operatorname{{tr}}((P^\\top P)^2)$ at "
+        f"$L = {depth}$ for $N = {', '.join(str(pt['x']) for pt in v.sweep)}$ (points, one standard error) against "
+        f"$1/N$, the fitted expansion $a + b_1/N + b_2/N^2$ (dashed; $b = {corrections}$, exact "
+        f"${depth * (depth + 1) / 2:g}$ for $b_1$), its limit (diamond), the exact finite-width $m_2(L, N)$ (dotted) "
+        f"and the closed form $L + 1 = {depth + 1}$ (line)."
     )
     return fig
 

@@ -133,12 +133,13 @@ def jacobian_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, bottom])
     return _finish(
         fig,
-        f"Jacobian of residual ReLU stacks of width n = {n} (blocks x + W2 relu(W1 x + b1) + b2, ||J_F|| <= 1/(2L)), "
-        f"against depth L: top, the verifier's relative discrepancy between the central difference C_h of the network "
-        f"along u and the chain-rule product P_L u = (I + J_L) ... (I + J_1) u (points, the worst of "
-        f"{kernels.JACOBIAN_STACKS} stacks; error bars its rigorous rounding bound), and the closed form 0 (line); "
-        f"bottom, for every stack of those runs, the rounding bound (dashes), the chain rule's discrepancy (dots) and "
-        f"that of two wrong formulas: the product without the identity and the first-order sum (I + sum J_l) u.",
+        f"Jacobian of residual ReLU stacks of width $n = {n}$ (blocks $x + W_2 \\operatorname{{relu}}(W_1 x + b_1) + b_2$, "
+        f"$\\|J_F\\| \\le 1/(2L)$), against depth $L$: top, the verifier's relative discrepancy between the central "
+        f"difference $C_h$ of the network along $u$ and the chain-rule product $P_L u = (I + J_L) \\cdots (I + J_1) u$ "
+        f"(points, the worst of {kernels.JACOBIAN_STACKS} stacks; error bars its rigorous rounding bound), and the "
+        f"closed form $0$ (line); bottom, for every stack of those runs, the rounding bound (dashes), the chain rule's "
+        f"discrepancy (dots) and that of two wrong formulas: the product without the identity and the first-order sum "
+        f"$(I + \\sum_l J_l) u$.",
     )
 
 
@@ -195,12 +196,13 @@ def singular_bounds_plot(ctx: PlotContext) -> Figure:
     fig.align_ylabels([top, bottom])
     return _finish(
         fig,
-        f"Singular values of P_L = (I + J_L) ... (I + J_1) with every ||J_l||_2 = eps = {eps:g}, width n = {n}, against "
-        f"depth L: top, the bounds (1 + eps)^L and (1 - eps)^L (lines; the band between them shaded), the verifier's "
-        f"extremes over the attaining stacks J_l = +-eps I and {kernels.SINGULAR_STACKS} random stacks (coloured points; "
-        f"error bars the rigorous rounding bound, invisible at this scale) and the random stacks' own largest and "
-        f"smallest singular values (grey); bottom, how close each comes to its bound: sigma_max/(1 + eps)^L and "
-        f"(1 - eps)^L/sigma_min, 1 for the attaining stacks, far below 1 for random ones.",
+        f"Singular values of $P_L = (I + J_L) \\cdots (I + J_1)$ with every $\\|J_l\\|_2 = \\epsilon = {eps:g}$, width "
+        f"$n = {n}$, against depth $L$: top, the bounds $(1 + \\epsilon)^L$ and $(1 - \\epsilon)^L$ (lines; the band "
+        f"between them shaded), the verifier's extremes over the attaining stacks $J_l = \\pm\\epsilon I$ and "
+        f"{kernels.SINGULAR_STACKS} random stacks (coloured points; error bars the rigorous rounding bound, invisible "
+        f"at this scale) and the random stacks' own largest and smallest singular values (grey); bottom, how close "
+        f"each comes to its bound: $\\sigma_{{\\max}}/(1 + \\epsilon)^L$ and $(1 - \\epsilon)^L/\\sigma_{{\\min}}$, $1$ "
+        f"for the attaining stacks, far below $1$ for random ones.",
     )
 
 
@@ -252,11 +254,12 @@ def vanishing_plot(ctx: PlotContext) -> Figure:
     reps = [v.replicates for p in (fixed, scaled) for v in p.verdicts]
     return _finish(
         fig,
-        f"Expected squared gradient norm E||P_L u||^2 through L residual blocks of width n = {n} with Gaussian branch "
-        f"Jacobians N(0, sigma^2/n), against depth: the closed form (1 + sigma^2)^L (lines) for a fixed sigma^2 = {s2:g} "
-        f"(growing exponentially) and for sigma^2 = alpha/L with alpha = {ALPHA:g} (bounded by and tending to e^alpha, "
-        f"dashed), the verifier's estimates ({method} method, {min(reps)} to {max(reps)} stacks each; points, error bars "
-        f"one standard error), and a plain chain whose layers scale the gradient by g = {PLAIN_GAIN:g}, (g^L)^2 "
+        f"Expected squared gradient norm $\\mathbb{{E}}\\,\\|P_L u\\|^2$ through $L$ residual blocks of width $n = {n}$ "
+        f"with Gaussian branch Jacobians $\\mathcal{{N}}(0, \\sigma^2/n)$, against depth: the closed form "
+        f"$(1 + \\sigma^2)^L$ (lines) for a fixed $\\sigma^2 = {s2:g}$ (growing exponentially) and for "
+        f"$\\sigma^2 = \\alpha/L$ with $\\alpha = {ALPHA:g}$ (bounded by and tending to $e^\\alpha$, dashed), the "
+        f"verifier's estimates ({method} method, {min(reps)} to {max(reps)} stacks each; points, error bars one "
+        f"standard error), and a plain chain whose layers scale the gradient by $g = {PLAIN_GAIN:g}$, $(g^L)^2$ "
         f"(dash-dotted, vanishing); bottom: relative deviation of each estimate from the closed form.",
     )
 

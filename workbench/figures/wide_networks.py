@@ -65,13 +65,13 @@ def nngp_plot(ctx: PlotContext) -> Figure:
     bottom.legend(loc="best", fontsize="small")
     fig.align_ylabels([top, bottom])
     fig.set_label(
-        f"Top: the NNGP covariance of a He-scaled ReLU network after L = 1..5 layers against the angle theta between "
-        f"two inputs of equal norm, kappa iterated L times from cos theta (lines; dotted: cos theta itself), and the "
-        f"verifier's width-extrapolated estimates at theta = {', '.join(f'{a:g}' for a in NNGP_ANGLES)} for every depth "
-        f"(points, one standard error, absolute resolution {FIGURE_RESOLUTION:g}): depth pulls every correlation "
-        f"towards 1. Bottom: the verifier's estimates at theta = {th0:.3g}, L = {depth} for widths N = "
-        f"{', '.join(str(pt['x']) for pt in v.sweep)} against 1/N, the fitted expansion (dashed), its limit "
-        f"(diamond) and the closed form (line)."
+        r"Top: the NNGP covariance of a He-scaled ReLU network after $L = 1, \dots, 5$ layers against the angle "
+        r"$\theta$ between two inputs of equal norm, $\kappa$ iterated $L$ times from $\cos\theta$ (lines; dotted: "
+        rf"$\cos\theta$ itself), and the verifier's width-extrapolated estimates at $\theta = "
+        rf"{', '.join(f'{a:g}' for a in NNGP_ANGLES)}$ for every depth (points, one standard error, absolute resolution "
+        rf"${FIGURE_RESOLUTION:g}$): depth pulls every correlation towards $1$. Bottom: the verifier's estimates at "
+        rf"$\theta = {th0:.3g}$, $L = {depth}$ for widths $N = {', '.join(str(pt['x']) for pt in v.sweep)}$ against "
+        r"$1/N$, the fitted expansion (dashed), its limit (diamond) and the closed form (line)."
     )
     return fig
 
@@ -114,12 +114,12 @@ def ntk_plot(ctx: PlotContext) -> Figure:
     bottom.legend(loc="upper right", fontsize="small")
     fig.align_ylabels([top, bottom])
     fig.set_label(
-        f"Top: the NTK of a one-hidden-layer ReLU network (NTK parameterisation) against the angle theta, when all "
-        f"layers, only the readout or only the hidden layer are trained (lines), and the verifier's mean empirical NTK "
-        f"over independent networks of width {width}, trained: {which} (points, one standard error, absolute "
-        f"resolution {FIGURE_RESOLUTION:g}). Bottom: the spread of the empirical NTK across {FLUCTUATION_NETWORKS} "
-        f"networks relative to its mean at theta = {th0:.3g} against the width, log-log, with the fitted slope "
-        f"{r['slope']:.3f} +- {r['slope_stderr']:.3f} (dashed) and slope -1/2 (line)."
+        r"Top: the NTK of a one-hidden-layer ReLU network (NTK parameterisation) against the angle $\theta$, when all "
+        r"layers, only the readout or only the hidden layer are trained (lines), and the verifier's mean empirical NTK "
+        rf"over independent networks of width ${width}$, trained: {which} (points, one standard error, absolute "
+        rf"resolution ${FIGURE_RESOLUTION:g}$). Bottom: the spread of the empirical NTK across {FLUCTUATION_NETWORKS} "
+        rf"networks relative to its mean at $\theta = {th0:.3g}$ against the width, log-log, with the fitted slope "
+        rf"${r['slope']:.3f} \pm {r['slope_stderr']:.3f}$ (dashed) and slope $-1/2$ (line)."
     )
     return fig
 
