@@ -253,6 +253,7 @@ CLI = [
     (["verify", "xent.asymptotes", "--set", "K=3"], "parameters of xent.asymptotes (m)"),
     (["verify", "xent.margin", "--set", "m"], "must read NAME=VALUE"),
     (["verify", "xent.margin", "--set", "=3"], "must read NAME=VALUE"),
+    (["verify", "xent.margin", "--set", "K=5", "--set", "K=6"], "--set K is given twice"),
     (["verify", HE, "--set", "c=-1"], "c=-1 is outside the domain"),
     (["verify", HE, "--set", "fan_in=4", "--set", "depth=100"], "too deep for fan_in=4"),
     (["verify", NBM, "--set", "samples=3"], "samples=3 must exceed n_in=4"),

@@ -55,8 +55,22 @@ def verify(
     progress: Callable[[int, int], None] | None = None,
     **params: Any,
 ) -> Verdict:
-    """Verify ``claim`` (a Claim or its id) at ``params`` (defaults for the rest); ``progress(done,
-    total)`` hears the replicates spent. Everything is validated before any work.
+    """Verify ``claim`` (a Claim or its id, e.g. ``"xent.margin"``) numerically at ``params``.
+
+    ``params`` are the claim's parameters by name, defaults for the rest (``wb.claim(id).parameters``
+    lists them with their domains; ``print(wb.claim(id))`` shows them). Run settings:
+
+    - ``backend``: ``"numpy"``, ``"torch"``, ``"cupy"``, ``"array-api-strict"`` or ``"auto"``;
+    - ``seed``: fixes every draw (the same seed gives the same verdict);
+    - ``resolution``: the target resolution of a Monte Carlo claim (default: the claim's own);
+    - ``alpha``: the level of the test; ``max_replicates``: a cap on Monte Carlo replicates;
+    - ``progress(done, total)``: hears the replicates spent.
+
+    Returns a :class:`~workbench.Verdict`: ``passed``, ``expected`` (the closed form), ``estimate``,
+    ``stderr`` (or ``tolerance`` for an exact check), ``resolution``, ``replicates``, ``notes`` and
+    more (``to_dict()`` has them all). Everything is validated before any work: a bad value raises
+    ``ValueError`` and a value of the wrong type ``TypeError``, naming the parameter and its domain;
+    an unusable backend raises :class:`~workbench.BackendUnavailable`.
 
     >>> v = verify("xent.margin", K=2, m=3.0)
     >>> v.passed, v.kind, v.expected

@@ -46,6 +46,8 @@ def _params(chosen: list[Claim], sets: list[str]) -> dict[str, dict[str, Any]]:
         name = name.strip()
         if not sep or not name:
             raise DomainError(f"--set {item!r} must read NAME=VALUE")
+        if name in names:
+            raise DomainError(f"--set {name} is given twice; give each parameter once")
         having = [c for c in chosen if any(p.name == name for p in c.parameters)]
         if not having:
             ids = ", ".join(f"{c.id} ({c.parameter_names})" for c in chosen)

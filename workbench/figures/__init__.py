@@ -116,7 +116,15 @@ def register_plots(plots: dict[str, Callable[[PlotContext], Any]]) -> None:
 
 
 def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
-    """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure."""
+    """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure sized for one
+    column of a paper: the closed form as curves, the verifier's estimates as points with error bars
+    (real :func:`~workbench.verify` runs at ``seed``, ``seed + 1``, ... on ``backend``). Its caption is
+    ``fig.get_label()`` (text with inline ``$...$`` math); :func:`save` writes it (.pdf, .png, .svg, .eps).
+
+    >>> fig = figure("xent.margin", K=3)
+    >>> fig.axes[0].get_ylabel()
+    '$L(m)$'
+    """
 
     c = _as_claim(claim)
     values = c.resolve(params)
