@@ -40,6 +40,7 @@ import sympy as sp
 
 from .derivation import Derivation, cite, define, equal, hypothesis
 from .operators import Expectation
+from .printing import function
 from .rules import equivalent, limit_by_branches, matrix_equal, same_sum
 from .sources import MUIRHEAD, Source
 
@@ -68,7 +69,7 @@ p = sp.Symbol("p", integer=True, positive=True)  # features
 m = sp.Symbol("m", positive=True)  # degrees of freedom beyond 2 of a chi-square
 x = sp.Symbol("x", positive=True)
 
-E = sp.Function("E")
+E = function("E", r"\mathbb{E}")
 R = sp.Function("R")  # R(n, p): the excess risk of min-norm least squares
 R_inf = sp.Function(r"R_{\infty}")  # the limit at aspect ratio gamma
 Einv = sp.Function(r"\mathbb{E}\,\mathrm{tr}(G^{\top}G)^{-1}")  # Einv(k, d): for a k x d Gaussian matrix G

@@ -45,7 +45,7 @@ from .derivation import (
     recurrence,
 )
 from .operators import Expectation, Hessian
-from .printing import symbol
+from .printing import function, symbol
 from .sources import Source
 
 __all__ = [
@@ -76,7 +76,7 @@ z = sp.Symbol("z", real=True)
 v, w, x = sp.symbols("v w x", real=True)  # one unit's readout, one hidden weight, one input coordinate
 
 r = sp.Function("r")
-E = sp.Function("E")
+E = function("E", r"\mathbb{E}")
 R = sp.Function("R")  # relative motion at width N
 s = sp.Function("s")  # the local exponent log2(R(2N)/R(N)) of one pair of networks
 Delta = sp.Function(r"\Delta")

@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 __all__ = [
-    "Notation", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
+    "Notation", "function", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
     "text_relation",
 ]
 
@@ -147,6 +147,17 @@ def indexed(name: str, latex: str | None = None, **assumptions) -> sp.IndexedBas
     return sp.IndexedBase(name, **assumptions)
 
 
+def function(name: str, latex: str, **assumptions) -> type[sp.Function]:
+    r"""An undefined SymPy function whose name prints as ``latex``: ``function("E", r"\mathbb{E}")``
+    prints ``E(x)`` as :math:`\mathbb{E}(x)`."""
+    if _FUNCTIONS.setdefault(name, latex) != latex:
+        raise ValueError(f"the function {name!r} already prints as {_FUNCTIONS[name]!r}, not {latex!r}")
+    return sp.Function(name, **assumptions)
+
+
+_FUNCTIONS: dict[str, str] = {}
+
+
 def _register(name: str, latex: str) -> None:
     if _NAMES.setdefault(name, latex) != latex:
         raise ValueError(f"the symbol {name!r} already prints as {_NAMES[name]!r}, not {latex!r}")
@@ -199,6 +210,14 @@ def latex_expr(expr: sp.Basic, names: dict[str, str] | None = None) -> str:
 class _Printer(LatexPrinter):
     """SymPy's LaTeX printer, with a power of an indexed symbol whose base carries a superscript
     (``h^l``) in parentheses: :math:`(h^l_i)^2`, not :math:`h^{l}{}_i^2`."""
+
+    def _print_Function(self, expr, exp=None):
+        name = type(expr).__name__
+        if name not in _FUNCTIONS:
+            return super()._print_Function(expr, exp)
+        args = ", ".join(self._print(a) for a in expr.args)
+        head = rf"{_FUNCTIONS[name]}\left({args}\right)"
+        return head if exp is None else rf"\left({head}\right)^{{{exp}}}"
 
     def _print_Pow(self, expr, **kwargs):
         base = expr.base

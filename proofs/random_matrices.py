@@ -49,6 +49,7 @@ import sympy as sp
 
 from .derivation import Derivation, cite, define, equal, recurrence, substitute
 from .operators import Expectation
+from .printing import function
 from .sources import MUIRHEAD, Source
 
 __all__ = [
@@ -87,7 +88,7 @@ t = sp.Symbol("t", integer=True, positive=True)  # step of the QR algorithm
 T = sp.Symbol("T", integer=True, positive=True)
 l = sp.Symbol("l", integer=True, positive=True)  # layer
 
-E = sp.Function("E")  # an expectation, written out; the steps say what it equals and why
+E = function("E", r"\mathbb{E}")  # an expectation, written out; the steps say what it equals and why
 R_ii = sp.Function("R_ii")  # R_ii(t): the i-th diagonal entry of R at step t
 Lambda = sp.Function("Lambda_i")  # the QR algorithm's running average after T steps
 lam = sp.IndexedBase("lambda")
