@@ -15,6 +15,7 @@ from proofs.mathtext import to_latex, to_text
 
 from .claim_type import Claim
 from .faces import provide
+from .tex import math as tex_math
 from .tex import statement_math
 from .verdict import Verdict
 
@@ -41,7 +42,8 @@ def parameters_text(params: dict) -> str:
 
 def claim_text(c: Claim) -> str:
     lines = [f"{c.id} ({c.kind}): {to_text(c.title)}", f"  {to_text(c.statement)}"]
-    lines.append(f"  closed form: {sp.sstr(c.closed_form)}" + ("  [MUTATED]" if c.mutated else ""))
+    shown = to_text(f"${tex_math(c, c.closed_form)}$").replace("\n", "\n               ")  # the cases of a piecewise form
+    lines.append(f"  closed form: {shown}" + ("  [MUTATED]" if c.mutated else ""))
     for p in c.parameters:
         lines.append(f"  parameter {p.name} = {p.default}: {to_text(p.doc)} ({p.domain})")
     if c.limit is not None:
