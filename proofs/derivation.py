@@ -35,6 +35,7 @@ from .steps import (
     equal,
     equal_by_cases,
     equal_entrywise,
+    formula_text,
     hypothesis,
     recurrence,
     relation,
@@ -294,7 +295,7 @@ class Derivation:
             by = self.premises_text(step)
             lines.append(f"  {i:>2}. {step}{'  ' + by if by else ''}")
         c = self.conclusion
-        lines.append(f"  therefore {text_relation(c.lhs, c.rel, c.rhs)}    ({self.premises_text(c)}; {c.how})")
+        lines.append(f"  therefore {formula_text(c.lhs, c.rel, c.rhs)}    ({self.premises_text(c)}; {to_text(c.how)})")
         for step in self.remarks:
             by = self.premises_text(step)
             lines.append(f"  remark {self.number(step)}. {step}{'  ' + by if by else ''}")

@@ -180,6 +180,7 @@ def _math_text(converter: _Converter, chunk: str) -> str:
     # LaTeX drops the space after a control word; a reader of plain text needs it ("σ = 1", not "σ= 1")
     chunk = _KEEP_SPACE.sub(lambda m: m.group(1) if m.group(1)[1:] in _ARGUMENTS else m.group(1) + "{}", chunk)
     chunk = chunk.replace("'", "′")  # primes, not quotation marks
+    chunk = re.sub(r"\\(left|right)\.", "", chunk)  # an invisible delimiter
     nodes = _walker(chunk, True).get_latex_nodes()[0]
     return converter.nodelist_to_text(nodes).strip()
 

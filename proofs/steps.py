@@ -133,10 +133,15 @@ class Step:
 
     def __str__(self) -> str:
         cond = f"  [{to_text(self.condition)}]" if self.condition else ""
-        return f"{text_relation(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
+        return f"{formula_text(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
 
     def _latex(self, printer=None) -> str:
         return latex_relation(self.lhs, self.rel, self.rhs)
+
+
+def formula_text(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
+    """``lhs rel rhs`` as a reader of the terminal reads mathematics (Unicode, through its LaTeX)."""
+    return to_text(f"${latex_relation(lhs, rel, rhs)}$")
 
 
 def _premises(uses: Iterable[Step]) -> tuple[Step, ...]:
