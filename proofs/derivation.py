@@ -318,35 +318,38 @@ class Derivation:
         text = ", ".join(parts)
         if not aside:  # inline (a remark): the method in words
             return text + (f"; SymPy: {to_latex(step.how)}" if step.status == "checked" else "")
-        if step.status == "checked":
-            text += rf"\hspace{{1em plus 1fill}}{{\scriptsize SymPy: {to_latex(step.how)}}}"
-        elif step.status == "cited":
-            text += r"\hspace{1em plus 1fill}{\scriptsize\textbf{cited}}"
-        elif step.is_hypothesis and step.reason:
-            text += r"\hspace{1em plus 1fill}{\scriptsize hypothesis}"
-        elif step.status == "definition" and step.reason:
-            text += r"\hspace{1em plus 1fill}{\scriptsize definition}"
         return text
 
-    def latex_rows(self, cite: Callable[[Source], str] | None = None,
-                   names: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
-        """One ``(left, relation and right, reason)`` triple of LaTeX per step; the left side
-        is left empty where a step continues the chain of the one before. ``names`` renames
-        symbols in the LaTeX (``{"fan_in": "n"}``)."""
+    @staticmethod
+    def latex_note(step: Step) -> str:
+        """How the step stands, for the margin: ``SymPy: expand``, **cited**, hypothesis, definition."""
+        if step.status == "checked":
+            return f"SymPy: {to_latex(step.how)}"
+        if step.status == "cited":
+            return r"\textbf{cited}"
+        return "hypothesis" if step.is_hypothesis else "definition"
+
+    def latex_rows(self, cite: Callable[[Source], str] | None = None, names: dict[str, str] | None = None,
+                   relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> list[tuple[str, str, str, str]]:
+        """One ``(left, relation and right, reason, note)`` quadruple of LaTeX per step; the left side
+        is left empty where a step continues the chain of the one before. ``names`` renames symbols
+        in the LaTeX (``{"fan_in": "n"}``), ``relabel`` rewrites each side first (codes as names)."""
+        relabel = relabel or (lambda e: e)
         rows = []
         previous = None
         for step in self.steps:
-            head = "" if previous is not None and step.lhs == previous else latex_expr(step.lhs, names)
+            head = "" if previous is not None and step.lhs == previous else latex_expr(relabel(step.lhs), names)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
             cond = rf"\quad \text{{({to_latex(step.condition)})}}" if step.condition else ""
-            rows.append((head, rf"{rel} {latex_expr(step.rhs, names)}{cond}", self.latex_reason(step, cite)))
+            rows.append((head, rf"{rel} {latex_expr(relabel(step.rhs), names)}{cond}", self.latex_reason(step, cite),
+                         self.latex_note(step)))
             previous = step.rhs
         return rows
 
     def _latex(self, printer=None) -> str:
         """The steps as one ``aligned`` block with the reasons on the right (for notebooks)."""
-        rows = [rf"({i})\; {head} &{body} && \text{{{reason}}}"
-                for i, (head, body, reason) in enumerate(self.latex_rows(), 1)]
+        rows = [rf"({i})\; {head} &{body} && \text{{{reason}}} \quad \text{{\scriptsize {note}}}"
+                for i, (head, body, reason, note) in enumerate(self.latex_rows(), 1)]
         return r"\begin{aligned}" + " \\\\\n".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:

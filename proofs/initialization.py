@@ -320,8 +320,7 @@ def derive_gain() -> Derivation:
     g = sp.Symbol("g", positive=True)
     codes = [(name, sp.Eq(activation, ACTIVATIONS[name])) for name in ACTIVATIONS]
     gain_def = define(g, sp.Piecewise(*[(1 / sp.sqrt(laws[name].lhs), cond) for name, cond in codes]),
-                      r"the gain that keeps $\mathbb{E}[(g\,\phi(z))^2] = \mathbb{E}[z^2] = 1$ (codes: ReLU 1, leaky ReLU 2, "
-                      "linear 3, tanh 4, SELU 5)")
+                      r"the gain that keeps $\mathbb{E}[(g\,\phi(z))^2] = \mathbb{E}[z^2] = 1$")
     selu_value = _selu_moment(SELU_LAMBDA, SELU_ALPHA)
     gain = sp.Piecewise(
         (sp.sqrt(2), codes[0][1]),

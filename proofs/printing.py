@@ -219,6 +219,14 @@ class _Printer(LatexPrinter):
         head = rf"{_FUNCTIONS[name]}\left({args}\right)"
         return head if exp is None else rf"\left({head}\right)^{{{exp}}}"
 
+    def _print_Heaviside(self, expr, exp=None):
+        """The indicator of ``x > 0`` (``x >= 0`` when the value at 0 is 1), not SymPy's theta(x, h0)."""
+        x = expr.args[0]
+        at_zero = expr.args[1] if len(expr.args) > 1 else None
+        rel = r"\ge" if at_zero == 1 else ">"
+        text = rf"\mathbf{{1}}\{{{self._print(x)} {rel} 0\}}"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
     def _print_Pow(self, expr, **kwargs):
         base = expr.base
         if isinstance(base, sp.Indexed) and "^" in self._print(base.base) and expr.exp.is_Integer:

@@ -188,7 +188,12 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
         for c, (verdict, path, label) in zip(p.claims, done, strict=True)
     ]
     bib = bibliography(p.claims)
-    text = document(p.claims, sections, bib=stem, fragment=p.fragment)
+    names = None
+    if p.fragment and p.out is not None and p.root is not None:
+        preamble, this, bibfile = (_input_name(p.out.with_name(n), p.root) for n in (f"{stem}-preamble.tex", p.out.name,
+                                                                                      f"{stem}.bib"))
+        names = (preamble, this, bibfile)
+    text = document(p.claims, sections, bib=stem, fragment=p.fragment, names=names)
     result = LatexExport(text=text, bibtex=bib, claims=p.claims, verdicts=tuple(verdicts), figures=tuple(written))
     if p.out is None:
         return result
@@ -202,6 +207,11 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
     if p.pdf:
         result.pdf, result.warnings = compile_pdf(p.out)
     return result
+
+
+def _input_name(path: Path, root: Path) -> str:
+    """How a paper compiled in ``root`` names ``path`` to ``\\input`` or ``\\bibliography`` it."""
+    return Path(os.path.relpath(path.resolve(), root)).with_suffix("").as_posix()
 
 
 def _figure_path(p: LatexPlan, path: Path) -> str:

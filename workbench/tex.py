@@ -13,7 +13,7 @@ through :func:`proofs.latex_text`; formulas come from SymPy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import sympy as sp
 
@@ -81,18 +81,29 @@ def display_names(c: Claim) -> dict[str, str]:
 def math(c: Claim, expr: sp.Basic) -> str:
     r"""``expr`` in LaTeX with the parameters' own symbols, and choices by name rather than
     code (``\phi = \texttt{tanh}``, not ``activation = 4``)."""
-    expr = sp.sympify(expr)
-    labels = {}
+    relabel, names = _coded(c)
+    return latex_expr(relabel(sp.sympify(expr)), names)
+
+
+def _coded(c: Claim) -> tuple[Callable[[sp.Basic], sp.Basic], dict[str, str]]:
+    r"""A rewrite of ``parameter = code`` into ``parameter = name`` for the claim's coded choices
+    (``activation = 4`` -> ``\phi = \texttt{tanh}``), and the LaTeX names it needs."""
+    names = dict(display_names(c))
+    pairs = []
     for p in c.parameters:
-        if not p.codes:  # a choice without numeric codes appears by name already
-            continue
-        for choice, code in zip(p.choices, p.codes, strict=True):
+        for choice, code in zip(p.choices, p.codes, strict=True) if p.codes else ():
             label = sp.Symbol(f"zz_{p.name}_{choice}")  # sorts after the parameter, so it prints on the right
-            labels[label] = rf"\texttt{{{latex_text(choice)}}}"
-            expr = expr.xreplace({sp.Eq(sym, code): sp.Eq(sym, label) for sym in expr.free_symbols if sym.name == p.name})
-    expr = expr.xreplace({f: sp.Float(f, 10) for f in expr.atoms(sp.Float) if f._prec > 34})  # ten digits to read
-    names = {**display_names(c), **{s.name: labels[s] for s in expr.free_symbols if s in labels}}
-    return latex_expr(expr, names)
+            names[label.name] = rf"\texttt{{{latex_text(choice)}}}"
+            pairs.append((p.name, code, label))
+
+    def relabel(expr: sp.Basic) -> sp.Basic:
+        expr = sp.sympify(expr)
+        for name, code, label in pairs:
+            expr = expr.xreplace({sp.Eq(sym, code): sp.Eq(sym, label) for sym in expr.free_symbols
+                                  if getattr(sym, "name", None) == name})
+        return expr
+
+    return relabel, names
 
 
 def statement_math(c: Claim) -> str:
@@ -140,14 +151,17 @@ def theorem(c: Claim) -> str:
 _REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 
-def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
-    """The derivation as a proof: each step's reason (how SymPy checked it, or the cited
-    reference) above the step, the steps aligned as one chain, then the conclusion.
-    ``names`` maps symbol names to their LaTeX (a claim's parameters)."""
+def proof(d: Derivation, names: dict[str, str] | None = None,
+          relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+    """The derivation as a proof: each step's justification (its reason, its premises by number,
+    a cited reference) above the step, the steps aligned as one chain with how each stands (SymPy's
+    method, cited, hypothesis, definition) small on the right, then the conclusion. ``names`` maps
+    symbol names to their LaTeX and ``relabel`` rewrites coded choices (a claim's parameters)."""
+    relabel = relabel or (lambda e: e)
     rows = []
-    for i, (head, body, reason) in enumerate(d.latex_rows(cite=_citet, names=names), 1):
+    for i, (head, body, reason, note) in enumerate(d.latex_rows(cite=_citet, names=names, relabel=relabel), 1):
         rows.append(rf"\shortintertext{{\small ({i}) {reason}}}")
-        rows.append(rf"{head} &{body} \\")
+        rows.append(rf"{head} &{body} \tag*{{\scriptsize {note}}} \\")
     c = d.conclusion
     rel = _REL[c.rel]
     return "\n".join(
@@ -157,11 +171,11 @@ def proof(d: Derivation, names: dict[str, str] | None = None) -> str:
             r"\begin{align*}",
             *rows,
             r"\end{align*}",
-            rf"Therefore, {d.premises_text(c)}, $\displaystyle {latex_expr(c.lhs, names)} {rel} {latex_expr(c.rhs, names)}$"
+            rf"Therefore, {d.premises_text(c)}, $\displaystyle {latex_expr(relabel(c.lhs), names)} {rel} {latex_expr(relabel(c.rhs), names)}$"
             + (r"." if c.status == "checked" else rf", resting on the cited {latex_text('; '.join(d.cited))}."),
             r"\end{proof}",
-            *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(r.lhs, names)} "
-              rf"{_REL[r.rel]} {latex_expr(r.rhs, names)}$ ({d.latex_reason(r, _citet, aside=False)})." for r in d.remarks],
+            *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(relabel(r.lhs), names)} "
+              rf"{_REL[r.rel]} {latex_expr(relabel(r.rhs), names)}$ ({d.latex_reason(r, _citet, aside=False)})." for r in d.remarks],
         ]
     )
 
@@ -196,7 +210,7 @@ def verification_table(c: Claim, v: Verdict) -> str:
         ("replicates", _math(v.replicates)),
         ("backend", latex_text(f"{v.backend} ({v.dtype})")),
         ("seed", _math(v.seed)),
-        ("verdict", rf"{verdict} at $\alpha = {latex_number(v.alpha, 3)}$"),
+        ("verdict", rf"{verdict} at level ${latex_number(v.alpha, 3)}$"),
     ]
     if c.limit is not None:  # the sweep the limit was extrapolated from
         arrow = r"\infty" if c.limit.towards == "infinity" else "0"
@@ -249,7 +263,8 @@ def figure_block(c: Claim, filename: str, caption: str) -> str:
 
 def claim_section(c: Claim, verdict: Verdict | None = None, figure: tuple[str, str] | None = None) -> str:
     """Theorem, proof, and (when given) the verification table and the figure of one claim."""
-    parts = [theorem(c), proof(c.derivation, display_names(c))]
+    relabel, names = _coded(c)
+    parts = [theorem(c), proof(c.derivation, names, relabel)]
     if verdict is not None:
         parts.append(verification_table(c, verdict))
     if figure is not None:
@@ -285,6 +300,7 @@ def document(
     bib: str,
     fragment: bool = False,
     title: str = "Claims derived and verified by the workbench",
+    names: tuple[str, str, str] | None = None,
 ) -> str:
     """The whole .tex: preamble, one section per claim, bibliography (``bib`` is the .bib
     file's name without extension). A fragment has no preamble and no document environment."""
@@ -297,8 +313,9 @@ def document(
     body = "\n\n".join(sections)
     biblio = r"\bibliographystyle{plainnat}" + "\n" + rf"\bibliography{{{bib}}}"
     if fragment:  # a guest in someone else's paper: no bibliography of its own
-        return (header("LaTeX fragment") + f"% \\input{{{bib}-preamble}} in your preamble, \\input this file where the claims "
-                f"go, and add {bib}.bib to your own \\bibliography{{...}}.\n\n" + body + "\n")
+        preamble, this, bibfile = names or (f"{bib}-preamble", bib, bib)  # as the paper's folder names them
+        return (header("LaTeX fragment") + f"% In your paper: \\input{{{preamble}}} in the preamble, \\input{{{this}}} where "
+                f"the claims go, and add {bibfile} to your \\bibliography{{...}}.\n\n" + body + "\n")
     return "\n".join(
         [
             header("LaTeX document").rstrip("\n"),
