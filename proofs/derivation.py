@@ -340,6 +340,8 @@ class Derivation:
         for step in self.steps:
             head = "" if previous is not None and step.lhs == previous else latex_expr(relabel(step.lhs), names)
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
+            if step.rel == "=" and isinstance(step.lhs, (sp.core.relational.Relational, sp.logic.boolalg.BooleanFunction)):
+                rel = r"\iff"
             cond = rf"\quad \text{{({to_latex(step.condition)})}}" if step.condition else ""
             rows.append((head, rf"{rel} {latex_expr(relabel(step.rhs), names)}{cond}", self.latex_reason(step, cite),
                          self.latex_note(step)))
