@@ -61,6 +61,7 @@ class LatexExport:
     packages: str = PREAMBLE
     warnings: tuple[str, ...] = field(default_factory=tuple)
     removed: tuple[Path, ...] = ()  # figures of an earlier run that this run did not draw
+    inputs: tuple[str, str, str] | None = None  # a fragment's preamble, itself and .bib as its paper names them
 
     def __str__(self) -> str:
         return self.text
@@ -194,7 +195,8 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
                                                                                       f"{stem}.bib"))
         names = (preamble, this, bibfile)
     text = document(p.claims, sections, bib=stem, fragment=p.fragment, names=names)
-    result = LatexExport(text=text, bibtex=bib, claims=p.claims, verdicts=tuple(verdicts), figures=tuple(written))
+    result = LatexExport(text=text, bibtex=bib, claims=p.claims, verdicts=tuple(verdicts), figures=tuple(written),
+                         inputs=names)
     if p.out is None:
         return result
     result.bib = atomic_write(p.out.with_suffix(".bib"), bib)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from argparse import Namespace
-from pathlib import Path
 from typing import Any
 
 from proofs.mathtext import to_text
@@ -104,21 +102,15 @@ def latex(args: Namespace) -> int:
             print(f"wrote {path}")
         for path in result.removed:
             print(f"removed {path} (a figure of an earlier run that this one did not draw)")
-        if plan.fragment and result.tex is not None and result.preamble is not None:
-            print(f"In your paper: \\input{{{_tex_name(result.preamble, plan.root)}}} in the preamble, "
-                  f"\\input{{{_tex_name(result.tex, plan.root)}}} where the claims go, and add "
-                  f"{_tex_name(result.bib or result.tex, plan.root)} to your \\bibliography{{...}}.")
+        if result.inputs is not None:
+            preamble, this, bibfile = result.inputs
+            print(f"In your paper: \\input{{{preamble}}} in the preamble, \\input{{{this}}} where the claims go, and add "
+                  f"{bibfile} to your \\bibliography{{...}}.")
         for warning in result.warnings:
             print(f"workbench: LaTeX warning: {warning}", file=sys.stderr)
         if result.verdicts:
             print(summary(result.verdicts, terminal.seconds))
     return 0 if all(v.passed for v in result.verdicts) else 1
-
-
-def _tex_name(path: Path, root: Path | None) -> str:
-    """A file as a paper compiled in ``root`` names it to \\input (no extension)."""
-    relative = Path(os.path.relpath(path.resolve(), root)) if root is not None else path
-    return relative.with_suffix("").as_posix()
 
 
 def _plan_sweep(args: Namespace):
