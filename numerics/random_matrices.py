@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .checks import integer as _integer
-from .estimate import FLOOR_ULPS, Accumulator, Estimate
+from .estimate import FLOOR_ULPS, Accumulator, Estimate, merge_moments
 from .namespaces import backend_name, float_dtype, to_host
 from .namespaces import on_device as _on
 
@@ -152,18 +152,18 @@ def qr_log_growth(xp: Any, rng: Any, chains: int, steps: int, *, N: int, k: int,
 
 
 class _Moments:
-    """Running mean, M2 and mean absolute value of ``k`` statistics at once (Chan et al.).
+    """Running mean, central moments M2..M4 and mean absolute value of ``k`` statistics at once
+    (Chan et al.; Pebay's merge for M3 and M4).
 
     The running sums stay where the values live (``xp`` arrays, float64) and are merged there, batch
-    after batch; :meth:`estimates` copies the three length-``k`` vectors to the host once, so the host
+    after batch; :meth:`estimates` copies the length-``k`` vectors to the host once, so the host
     transfers do not grow with the number of steps."""
 
     def __init__(self, xp: Any, k: int) -> None:
         self.xp = xp
         self.k = k
         self.n = 0
-        self.mean: Any = None
-        self.m2: Any = None
+        self.moments: Any = None  # (mean, M2, M3, M4)
         self.abs_mean: Any = None
 
     def add(self, values: Any) -> None:
@@ -172,15 +172,15 @@ class _Moments:
         if m == 0:
             return
         batch_mean = xp.mean(values, axis=0)
-        batch_m2 = xp.sum((values - batch_mean) ** 2, axis=0)
+        d = values - batch_mean
+        d2 = d * d
+        batch = (batch_mean, xp.sum(d2, axis=0), xp.sum(d2 * d, axis=0), xp.sum(d2 * d2, axis=0))
         batch_abs = xp.mean(xp.abs(values), axis=0)
         if self.n == 0:
-            self.mean, self.m2, self.abs_mean, self.n = batch_mean, batch_m2, batch_abs, m
+            self.moments, self.abs_mean, self.n = batch, batch_abs, m
             return
         n = self.n + m
-        delta = batch_mean - self.mean
-        self.mean = self.mean + delta * (m / n)
-        self.m2 = self.m2 + batch_m2 + delta**2 * (self.n * m / n)
+        self.moments = merge_moments(self.n, self.moments, m, batch)
         self.abs_mean = self.abs_mean + (batch_abs - self.abs_mean) * (m / n)
         self.n = n
 
@@ -188,11 +188,15 @@ class _Moments:
         if self.n < 2:
             raise ValueError("a standard error needs at least 2 replicates")
         eps = float(np.finfo("float64").eps)
-        mean, m2, abs_mean = to_host(self.xp.stack([self.mean, self.m2, self.abs_mean]))  # the one transfer
-        return [
-            Estimate(float(mu), math.sqrt(float(v) / (self.n - 1) / self.n), self.n, backend, "float64", FLOOR_ULPS * eps * float(am))
-            for mu, v, am in zip(mean, m2, abs_mean, strict=True)
-        ]
+        rows = to_host(self.xp.stack([*self.moments, self.abs_mean]))  # the one transfer
+        out = []
+        for mu, m2, m3, m4, am in zip(*rows, strict=True):
+            sd2 = float(m2) / (self.n - 1)
+            skew, kurt = (math.sqrt(self.n) * float(m3) / float(m2) ** 1.5, self.n * float(m4) / float(m2) ** 2) \
+                if m2 > 0 else (None, None)
+            out.append(Estimate(float(mu), math.sqrt(sd2 / self.n), self.n, backend, "float64",
+                                FLOOR_ULPS * eps * float(am), skewness=skew, kurtosis=kurt))
+        return out
 
 
 def lyapunov_spectrum(xp: Any, rng: Any, budget: int, *, N: int, sigma: float, k: int | None = None,
