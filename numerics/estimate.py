@@ -88,35 +88,46 @@ class Estimate:
         """Standard deviation of one replicate."""
         return self.stderr * math.sqrt(self.n)
 
-    @property
-    def _m2(self) -> float:
-        return self.sd**2 * (self.n - 1)
-
-    def _moments(self) -> tuple[float, float, float, float] | None:
-        """(mean, M2, M3, M4), when the shape of the distribution is known."""
+    def _moments(self, unit: float) -> tuple[float, float, float, float] | None:
+        """(mean, M2, M3, M4) in multiples of ``unit`` (a power of two near the values' scale, so
+        that squares and fourth powers neither underflow nor overflow), when the shape is known."""
+        sd = self.sd / unit
+        m2 = sd * sd * (self.n - 1)
+        if m2 == 0:  # no spread (yet): every central moment is 0
+            return self.mean / unit, 0.0, 0.0, 0.0
         if self.skewness is None or self.kurtosis is None:
             return None
-        m2 = self._m2
-        return self.mean, m2, self.skewness * m2**1.5 / math.sqrt(self.n), self.kurtosis * m2 * m2 / self.n
+        return self.mean / unit, m2, self.skewness * m2**1.5 / math.sqrt(self.n), self.kurtosis * m2 * m2 / self.n
 
     def merge(self, other: Estimate) -> Estimate:
-        """Pool two estimates of the same quantity from disjoint replicates."""
+        """Pool two estimates of the same quantity from disjoint replicates (in units of a power of two
+        near their scale, so a mean of 1e-300 or 1e300 merges like one of 1)."""
         n = self.n + other.n
-        delta = other.mean - self.mean
-        mean = self.mean + delta * other.n / n
-        m2 = self._m2 + other._m2 + delta**2 * self.n * other.n / n
-        stderr = math.sqrt(m2 / (n - 1) / n) if n > 1 else 0.0
+        unit = _unit(max(abs(self.mean), abs(other.mean), self.sd, other.sd))
+        ma, mb = self.mean / unit, other.mean / unit
+        sa, sb = self.sd / unit, other.sd / unit
+        delta = mb - ma
+        mean = (ma + delta * other.n / n) * unit
+        m2 = sa * sa * (self.n - 1) + sb * sb * (other.n - 1) + delta**2 * self.n * other.n / n
+        stderr = math.sqrt(m2 / (n - 1) / n) * unit if n > 1 else 0.0
         atol = (self.atol * self.n + other.atol * other.n) / n
         counts = dict(self.events)
         for name, k in other.events:
             counts[name] = counts.get(name, 0) + k
-        a, b = self._moments(), other._moments()
+        a, b = self._moments(unit), other._moments(unit)
         skewness = kurtosis = None
         if a is not None and b is not None:
             _, m2, m3, m4 = merge_moments(self.n, a, other.n, b)
             skewness, kurtosis = _shape(n, m2, m3, m4)
         return replace(self, mean=mean, stderr=stderr, n=n, atol=atol, events=tuple(sorted(counts.items())),
                        skewness=skewness, kurtosis=kurtosis, inconclusive=self.inconclusive or other.inconclusive)
+
+
+def _unit(x: float) -> float:
+    """The power of two at or just above ``|x|`` (1 for 0 or a non-finite x): a scale to divide by exactly."""
+    if x == 0 or not math.isfinite(x):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(x)[1])
 
 
 def _shape(n: int, m2: float, m3: float, m4: float) -> tuple[float | None, float | None]:
@@ -127,7 +138,8 @@ def _shape(n: int, m2: float, m3: float, m4: float) -> tuple[float | None, float
 
 
 class Accumulator:
-    """Running mean and M2 over batches of per-replicate statistics.
+    """Running mean and central moments M2..M4 over batches of per-replicate statistics, kept in
+    multiples of a power of two near the first batch's scale (so 1e-300 and 1e300 work like 1).
 
     >>> import numpy as np
     >>> acc = Accumulator()
@@ -140,6 +152,7 @@ class Accumulator:
     def __init__(self, backend: str = "numpy", dtype: str = "float64") -> None:
         self.backend = backend
         self.dtype = dtype
+        self.unit = 1.0  # a power of two near the first batch's scale: the moments are kept in its multiples
         self.n = 0
         self.mean = 0.0
         self.m2 = 0.0
@@ -159,6 +172,9 @@ class Accumulator:
             return
         xp = namespace(values)
         v = xp.astype(values, xp.float64)
+        if self.n == 0:
+            self.unit = _unit(float(xp.max(xp.abs(v))))
+        v = v / self.unit  # exact: a power of two; squares and fourth powers stay in range at any scale
         # a few scalars per batch: the reductions run where the values live
         batch_mean = float(xp.mean(v))
         d = v - batch_mean
@@ -178,10 +194,10 @@ class Accumulator:
             raise ValueError("a standard error needs at least 2 replicates")
         import numpy as np  # eps of the dtype the statistics were computed in
 
-        stderr = math.sqrt(self.m2 / (self.n - 1) / self.n)
-        floor = FLOOR_ULPS * float(np.finfo(self.dtype).eps) * self.abs_mean
+        stderr = math.sqrt(self.m2 / (self.n - 1) / self.n) * self.unit
+        floor = FLOOR_ULPS * float(np.finfo(self.dtype).eps) * self.abs_mean * self.unit
         skewness, kurtosis = _shape(self.n, self.m2, self.m3, self.m4)
-        return Estimate(self.mean, stderr, self.n, self.backend, self.dtype, floor, tuple(sorted(self.events.items())),
+        return Estimate(self.mean * self.unit, stderr, self.n, self.backend, self.dtype, floor, tuple(sorted(self.events.items())),
                         skewness, kurtosis)
 
 

@@ -155,7 +155,7 @@ def _failed_verdict() -> wb.Verdict:
         estimate=2.0,
         stderr=0.0,
         z=float("inf"),
-        passed=False,
+        status="fail",
         resolution=1e-15,
         scale="relative",
         tolerance=1e-15,

@@ -15,6 +15,7 @@ from user_claim import user_claim
 
 import workbench as wb
 import workbench.execution as execution
+import workbench.measurement as measurement
 import workbench.verification as verification
 from workbench.cli import main
 from workbench.executors import Processes, Serial
@@ -111,7 +112,7 @@ def test_an_interrupt_stops_the_worker_processes():
 
 
 def test_a_run_predicted_to_take_over_a_minute_is_announced_first(monkeypatch):
-    monkeypatch.setattr(verification, "SLOW", 0.0)  # every remainder counts as long
+    monkeypatch.setattr(measurement, "SLOW", 0.0)  # every remainder counts as long
     recorder = Recorder()
     plan = plan_claims(["xent.score-identity"], settings=RunSettings(resolution=0.002))
     execution.execute(plan, reporter=recorder)

@@ -42,7 +42,16 @@ def test_closed_form_off_by_twice_the_resolution_is_rejected(c):
     shift = 2 * v.resolution
     wrong = c.closed_form * (1 + shift) if v.scale == "relative" else c.closed_form + shift
     mutant = wb.verify(c.with_closed_form(wrong))
-    assert mutant.mutated and not mutant.passed, str(mutant)
+    assert mutant.mutated and mutant.status == "fail", str(mutant)
+
+
+@pytest.mark.parametrize("c", [c for c in GROUPED if c.id not in ("xent.score-identity", "residual.jacobian")])
+@pytest.mark.parametrize("factor", [2, 0])
+def test_the_standard_wrong_variants_fail_at_the_defaults(c, factor):
+    """Power at the defaults: twice the closed form, and zero, are rejected (not merely not passed).
+    The two claims left out have the closed form 0, which both variants leave unchanged."""
+    mutant = wb.verify(c.with_closed_form(factor * c.closed_form))
+    assert mutant.status == "fail", str(mutant)
 
 
 @pytest.mark.parametrize("c", CLAIMS, ids=IDS)
@@ -53,8 +62,9 @@ def test_verify_passes_for_any_parameters_in_the_domain(c, data):
     assume(c.constraint is None or c.constraint(params) is None)  # joint domains (deep, narrow networks)
     # a property of the whole domain, at a coarse resolution (never finer than twice the claim's own default)
     v = wb.verify(c, resolution=max(0.05, 2 * c.resolution), **params)
-    assert v.passed, str(v)
-    assert math.isfinite(v.tolerance) and math.isfinite(v.resolution)  # a check that could fail
+    assert v.status != "fail", str(v)  # inconclusive where the arithmetic or the budget cannot decide
+    if v.passed:
+        assert math.isfinite(v.tolerance) and math.isfinite(v.resolution)  # a check that could fail
 
 
 @pytest.mark.parametrize("c", CLAIMS, ids=IDS)

@@ -245,7 +245,8 @@ def test_cli_sweep_json_and_csv_match_the_python_sweep(capsys, tmp_path, serial)
     assert main([*argv, "--json"]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out)
-    assert report["passed"] and report["family"] == {"method": "holm", "alpha": 1e-6, "points": 9, "rejected": 0}
+    assert report["passed"] and report["family"] == {"method": "holm", "alpha": 1e-6, "points": 9, "rejected": 0, "inconclusive": 0}
+    assert report["status"] == "pass"
     assert report["grid"] == {"depth": [2, 6, 10], "c": [1.8, 2.0, 2.2]}
     assert [p["estimate"] for p in report["points"]] == [v.estimate for v in serial.verdicts]
     assert main([*argv, "--csv"]) == 0
@@ -253,7 +254,7 @@ def test_cli_sweep_json_and_csv_match_the_python_sweep(capsys, tmp_path, serial)
     assert lines[0].startswith("depth,c,expected,estimate") and len(lines) == 10
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "family-wise PASSED (0 of 9 points rejected by Holm" in out and "reused 9 from the store" in out
+    assert "family-wise PASSED (0 of 9 points rejected by Holm at alpha 1e-06, 0 inconclusive)" in out and "reused 9 from the store" in out
 
 
 def test_cli_sweep_exits_1_when_the_family_fails(capsys, monkeypatch):

@@ -16,7 +16,7 @@ from . import printing as _printing  # noqa: F401  (registers the text and LaTeX
 from . import proof_graph as _proof_graph  # noqa: F401  (registers Derivation.graph)
 from ._version import __version__  # noqa: F401  (the package version)
 from .asymptotics import Limit
-from .claim_type import Claim
+from .claim_type import Claim, Correction, Scaling
 from .execution import verify_many
 from .export import latex
 from .figures import areas as _figure_areas  # noqa: F401  (registers the areas' figures)
@@ -31,11 +31,13 @@ from .verification import verify
 __all__ = [
     "BackendUnavailable",
     "Claim",
+    "Correction",
     "Derivation",
     "Limit",
     "Parameter",
     "Source",
     "RunSettings",
+    "Scaling",
     "SweepResult",
     "UnknownClaim",
     "Verdict",

@@ -121,6 +121,7 @@ class Fit:
     dof: int
     p_value: float
     weights: tuple[float, ...] = field(default_factory=tuple)
+    correction_floors: tuple[float, ...] = field(default_factory=tuple)  # each correction's floating-point floor
 
     def curve(self, limit: Limit, x) -> np.ndarray:
         """The fitted f(x) at ``x``."""
@@ -187,6 +188,7 @@ def fit(limit: Limit, xs: Sequence[float] | np.ndarray, values: Sequence[float] 
         dof=dof,
         p_value=float(chi2_dist.sf(chi2, dof)),
         weights=tuple(float(c) for c in weights[0]),
+        correction_floors=tuple(float(np.abs(weights[k]) @ t) for k in range(1, len(coef))),
     )
 
 
@@ -226,4 +228,5 @@ def _fit_order(limit: Limit, xs: np.ndarray, y: np.ndarray, s: np.ndarray, t: np
         dof=dof,
         p_value=float(chi2_dist.sf(chi2, dof)),
         weights=tuple(float(c) for c in lin[0]),
+        correction_floors=(float(np.abs(lin[1]) @ t),),
     )

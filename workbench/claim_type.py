@@ -23,7 +23,7 @@ from .errors import DomainError, InputTypeError
 from .faces import face
 from .parameters import Parameter
 
-__all__ = ["Claim", "KINDS", "SCALES", "Scaling"]
+__all__ = ["Claim", "Correction", "KINDS", "SCALES", "Scaling"]
 
 KINDS = ("exact", "statistical", "asymptotic")
 SCALES = ("relative", "absolute")
@@ -53,6 +53,25 @@ class Scaling:
         return float(self.derive().closed_form)
 
 
+@dataclass(frozen=True)
+class Correction:
+    r"""A correction coefficient an asymptotic claim derives instead of fitting: :math:`b_k` of the
+    ``term``-th correction in :math:`f(x) = a + \sum_k b_k x^{\mp k p}` (see :mod:`workbench.asymptotics`).
+
+    ``derive()`` returns the derivation whose closed form is the coefficient, in the claim's
+    parameter symbols. Every verdict tests the fitted coefficient against it, as it tests the
+    limit; ``override`` replaces the derived value (a mutation test).
+    """
+
+    term: int
+    derive: Callable[[], Derivation]
+    override: sp.Basic | None = None
+
+    @property
+    def coefficient(self) -> sp.Basic:
+        return self.override if self.override is not None else self.derive().closed_form
+
+
 @dataclass(frozen=True, eq=False)
 class Claim:
     """A checkable result.
@@ -78,7 +97,9 @@ class Claim:
     - ``resolution``: the target resolution of Monte Carlo runs that do not ask for one (0.01;
       coarser for a claim whose replicates are expensive, such as training networks);
     - ``scaling``: a :class:`Scaling` law every verdict also tests (a statistical claim whose
-      spread across replicates has a derived exponent in a parameter).
+      spread across replicates has a derived exponent in a parameter);
+    - ``corrections``: the :class:`Correction` coefficients an asymptotic claim derives; every
+      verdict tests them beside the limit (``fit.derived`` in its JSON).
     """
 
     id: str
@@ -99,6 +120,7 @@ class Claim:
     remarks: Callable[[dict[str, Any]], Sequence[str]] | None = None
     limit: Limit | None = None
     scaling: Scaling | None = None
+    corrections: tuple[Correction, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -124,7 +146,18 @@ class Claim:
             if self.limit.name in names:
                 raise ValueError(f"claim {self.id}: the limit {self.limit.name!r} is swept, so it is not also a parameter")
             names = [*names, self.limit.name]
+        object.__setattr__(self, "corrections", tuple(self.corrections))
+        self._check_corrections()
         self._check_experiment_signature(names)
+
+    def _check_corrections(self) -> None:
+        if not self.corrections:
+            return
+        if self.limit is None or self.limit.order is None:
+            raise ValueError(f"claim {self.id}: derived corrections belong to an asymptotic claim with a known order")
+        terms = [c.term for c in self.corrections]
+        if len(set(terms)) != len(terms) or any(not 1 <= t <= self.limit.terms for t in terms):
+            raise ValueError(f"claim {self.id}: correction terms {terms} must be distinct, from 1 to {self.limit.terms}")
 
     def _check_experiment_signature(self, names: list[str]) -> None:
         sig = inspect.signature(self.experiment)
@@ -154,9 +187,9 @@ class Claim:
 
     @property
     def mutated(self) -> bool:
-        return self.closed_form_override is not None or (
-            self.scaling is not None and self.scaling.exponent_override is not None
-        )
+        return (self.closed_form_override is not None
+                or (self.scaling is not None and self.scaling.exponent_override is not None)
+                or any(c.override is not None for c in self.corrections))
 
     def with_closed_form(self, expr: Any) -> Claim:
         """A copy whose closed form is ``expr`` (for mutation tests: a wrong formula must be rejected)."""
@@ -167,6 +200,20 @@ class Claim:
         if self.scaling is None:
             raise TypeError(f"{self.id} has no scaling law")
         return replace(self, scaling=replace(self.scaling, exponent_override=float(exponent)))
+
+    def with_correction(self, term: int, coefficient: Any) -> Claim:
+        """A copy whose derived coefficient of correction ``term`` is ``coefficient`` (a mutation test:
+        ``c.with_correction(1, -c.correction(1).coefficient)`` flips its sign)."""
+        self.correction(term)  # raises for a term the claim does not derive
+        return replace(self, corrections=tuple(replace(k, override=sp.sympify(coefficient)) if k.term == term else k
+                                               for k in self.corrections))
+
+    def correction(self, term: int) -> Correction:
+        """The derived coefficient of correction ``term``."""
+        for k in self.corrections:
+            if k.term == term:
+                return k
+        raise TypeError(f"{self.id} derives no coefficient for correction term {term}")
 
     def with_sweep(self, sweep: Sequence[float], **changes: Any) -> Claim:
         """A copy of an asymptotic claim swept over other values of its limit (and, through

@@ -2,8 +2,10 @@
 
 A statistical point's p-value is the two-sided normal tail of
 ``max(|estimate - expected| - tolerance, 0) / stderr`` (it passes on its own iff p >= alpha,
-the verifier's own test); an asymptotic point's is ``min(1, 2 min(p_limit, p_fit))`` (the
-verifier splits alpha in halves); an exact point's is 1 when it holds and 0 when not.
+the verifier's own test); an asymptotic point's is ``min(1, m min(p_limit, p_fit, p_derived...))``
+(the verifier shares alpha equally among the limit, the fit and the ``m - 2`` derived corrections);
+an exact point's is 1 unless it failed, 0 then. An inconclusive point is not rejected (its p-value
+is computed like any other), but the sweep as a whole is then inconclusive, not passed.
 Holm and Bonferroni always agree on whether the family passes; Holm rejects fewer points.
 """
 
@@ -22,15 +24,22 @@ METHODS = ("holm", "bonferroni")
 def p_value(v: Verdict) -> float:
     """The p-value of one point, consistent with its own verdict (see the module docstring)."""
     if v.kind == "exact":
-        return 1.0 if v.passed else 0.0
+        return 0.0 if v.status == "fail" else 1.0
     excess = max(abs(v.estimate - v.expected) - v.tolerance, 0.0)
     if v.stderr > 0:
         p = math.erfc(excess / v.stderr / math.sqrt(2))
     else:
         p = 1.0 if excess == 0 else 0.0
     if v.kind == "asymptotic" and v.fit is not None:
-        p = min(1.0, 2 * min(p, float(v.fit.get("p_value", 1.0))))
+        derived = v.fit.get("derived", [])
+        ps = [p, float(v.fit.get("p_value", 1.0)), *(_normal_p(d) for d in derived)]
+        p = min(1.0, len(ps) * min(ps))
     return p
+
+
+def _normal_p(d: dict) -> float:
+    z = d.get("z")
+    return 1.0 if z is None else math.erfc(abs(float(z)) / math.sqrt(2))
 
 
 def family_wise(p_values: list[float], alpha: float, method: str = "holm") -> list[bool]:

@@ -69,7 +69,7 @@ def claim_latex(c: Claim) -> str:
 
 
 def verdict_text(v: Verdict) -> str:
-    status = "PASS" if v.passed else "FAIL"
+    status = v.status.upper()
     stat = f"stderr {number(v.stderr, 3)}, z {number(v.z, 3)}" if v.kind != "exact" else f"tolerance {number(v.tolerance, 3)}"
     return (
         f"{status} {v.id} [{parameters_text(v.parameters)}]: expected {number(v.expected)}, "
@@ -80,7 +80,7 @@ def verdict_text(v: Verdict) -> str:
 
 
 def verdict_latex(v: Verdict) -> str:
-    status = r"\checkmark" if v.passed else r"\times"
+    status = {"pass": r"\checkmark", "fail": r"\times", "inconclusive": r"\text{(inconclusive)}"}[v.status]
     return (
         rf"$\text{{{latex_text(v.id)}}}: \ {sp.latex(sp.Float(v.expected, 10))}"
         rf" \text{{ vs }} {sp.latex(sp.Float(v.estimate, 10))} \pm {sp.latex(sp.Float(v.stderr, 3))}"

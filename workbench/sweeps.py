@@ -66,9 +66,22 @@ class SweepResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def status(self) -> str:
+        """The family-wise verdict: ``fail`` when a point is rejected at family-wise level ``alpha``,
+        else ``inconclusive`` when a point is, else ``pass``."""
+        if any(self.rejected):
+            return "fail"
+        return "inconclusive" if self.inconclusive else "pass"
+
+    @property
     def passed(self) -> bool:
-        """The family-wise verdict: no point rejected at family-wise level ``alpha``."""
-        return not any(self.rejected)
+        """``status == "pass"``: no point rejected and none inconclusive."""
+        return self.status == "pass"
+
+    @property
+    def inconclusive(self) -> int:
+        """How many points are inconclusive (and not rejected by the family-wise test)."""
+        return sum(v.status == "inconclusive" and not r for v, r in zip(self.verdicts, self.rejected, strict=True))
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -79,7 +92,7 @@ class SweepResult:
                 **{name: v.parameters[name] for name in self.grid},
                 "expected": v.expected, "estimate": v.estimate, "stderr": v.stderr,
                 "z": v.z, "p_value": p, "resolution": v.resolution, "replicates": v.replicates,
-                "passed": v.passed, "family_passed": not r, "seed": v.seed, "seconds": v.seconds,
+                "status": v.status, "passed": v.passed, "family_passed": not r, "seed": v.seed, "seconds": v.seconds,
             })
         return out
 
@@ -97,9 +110,10 @@ class SweepResult:
         return {
             "id": self.claim,
             "grid": {k: list(v) for k, v in self.grid.items()},
+            "status": self.status,
             "passed": self.passed,
             "family": {"method": self.method, "alpha": self.alpha, "points": len(self.verdicts),
-                       "rejected": sum(self.rejected)},
+                       "rejected": sum(self.rejected), "inconclusive": self.inconclusive},
             "seed": self.seed, "resolution": self.resolution, "backend": self.backend, "executor": self.executor,
             "store": {"computed": self.computed, "reused": self.reused, "recomputed": self.recomputed},
             "points": [{**v.to_dict(), "p_value": p, "family_passed": not r}
@@ -107,7 +121,8 @@ class SweepResult:
         }
 
     def _repr_html_(self) -> str:
-        head = f"<p>{self.claim}: {'passed' if self.passed else 'FAILED'} ({self.method}, alpha {self.alpha:g})</p>"
+        said = {"pass": "passed", "fail": "FAILED", "inconclusive": "inconclusive"}[self.status]
+        head = f"<p>{self.claim}: {said} ({self.method}, alpha {self.alpha:g})</p>"
         try:
             return head + self.table._repr_html_()
         except ImportError:

@@ -21,7 +21,7 @@ from proofs import Derivation, Source, latex_expr, latex_number, latex_text
 from proofs.mathtext import to_latex
 
 from ._version import __version__
-from .claim_type import Claim
+from .claim_type import Claim, Correction
 from .figures.style import COLUMN_WIDTH
 from .files import MARKER
 from .verdict import Verdict
@@ -52,6 +52,7 @@ PREAMBLE = r"""\usepackage{amsmath,amssymb,amsthm,mathtools}
 \usepackage{natbib}
 \usepackage{url}
 \ifdefined\theorem\else\theoremstyle{plain}\newtheorem{theorem}{Theorem}\fi
+\ifdefined\lemma\else\theoremstyle{plain}\newtheorem{lemma}{Lemma}\fi
 \providecommand{\doi}[1]{doi:\,\url{#1}}
 \allowdisplaybreaks"""
 # The whole document's own preamble: fonts, then the fragment's packages (natbib with numbers).
@@ -200,7 +201,7 @@ def verification_table(c: Claim, v: Verdict) -> str:
     """A booktabs table of one verifier run, labelled ``tab:verify:<id>``."""
     scale = "relative" if v.scale == "relative" else "absolute"
     stat = ("standard error", _math(v.stderr, 3)) if v.kind != "exact" else ("tolerance (exact check)", _math(v.tolerance, 3))
-    verdict = r"\textbf{pass}" if v.passed else r"\textbf{FAIL}"
+    verdict = {"pass": r"\textbf{pass}", "fail": r"\textbf{FAIL}", "inconclusive": r"\textbf{inconclusive}"}[v.status]
     rows = [
         ("parameters", _parameters(c, v.parameters)),
         ("expected (closed form)", _math(v.expected)),
@@ -219,6 +220,13 @@ def verification_table(c: Claim, v: Verdict) -> str:
             (rf"at ${c.limit.tex} = {latex_number(p['x'])}$",
              rf"${latex_number(p['estimate'], 8)} \pm {latex_number(p['stderr'], 2)}$ ({p['replicates']} replicates)")
             for p in v.sweep
+        ]
+        order = (v.fit or {}).get("order", c.limit.order or 1.0)
+        rows[-1:-1] = [
+            (rf"coefficient of ${c.limit.correction_latex(d['term'], order)}$",
+             rf"derived ${latex_number(d['expected'], 6)}$ (Lemma~\ref{{lem:{c.id}:{d['term']}}}), fitted "
+             rf"${latex_number(d['estimate'], 4)} \pm {latex_number(d['stderr'], 2)}$")
+            for d in (v.fit or {}).get("derived", [])
         ]
     marks = [chr(ord("a") + i) if i < 26 else str(i + 1) for i in range(len(v.notes))]
     if marks:  # the notes are the table's footnotes, marked on the verdict
@@ -261,10 +269,30 @@ def figure_block(c: Claim, filename: str, caption: str) -> str:
     )
 
 
+def correction_lemma(c: Claim, k: Correction, names: dict[str, str], relabel: Callable[[sp.Basic], sp.Basic]) -> str:
+    """A derived correction coefficient of an asymptotic claim as a lemma (labelled
+    ``lem:<id>:<term>``) with its proof; every verdict tests it beside the limit."""
+    lim = c.limit
+    assert lim is not None
+    d = k.derive()
+    term = lim.correction_latex(k.term, lim.order or 1.0)
+    value = latex_expr(relabel(k.coefficient), names)
+    lines = [rf"\begin{{lemma}}[{{{to_latex(d.title)}}}]\label{{lem:{c.id}:{k.term}}}",
+             rf"In the expansion of the quantity of Theorem~\ref{{thm:{c.id}}} in powers of ${lim.tex}$, "
+             rf"the coefficient of ${term}$ is \[ {value}. \]",
+             *([r"\textbf{This coefficient was deliberately altered (a mutation test); it is not the derived one.}"]
+               if k.override is not None else []),
+             r"The verifier tests the fitted coefficient against it.",
+             r"\end{lemma}"]
+    return "\n".join(lines) + "\n\n" + proof(d, names, relabel)
+
+
 def claim_section(c: Claim, verdict: Verdict | None = None, figure: tuple[str, str] | None = None) -> str:
-    """Theorem, proof, and (when given) the verification table and the figure of one claim."""
+    """Theorem, proof, the lemmas of its derived corrections, and (when given) the verification
+    table and the figure of one claim."""
     relabel, names = _coded(c)
-    parts = [theorem(c), proof(c.derivation, names, relabel)]
+    parts = [theorem(c), proof(c.derivation, names, relabel), *(correction_lemma(c, k, names, relabel)
+                                                                for k in c.corrections)]
     if verdict is not None:
         parts.append(verification_table(c, verdict))
     if figure is not None:

@@ -10,12 +10,20 @@ from proofs.mathtext import to_text
 
 from .faces import face
 
-__all__ = ["Verdict"]
+__all__ = ["STATUSES", "Verdict"]
+
+STATUSES = ("pass", "fail", "inconclusive")
 
 
 @dataclass(frozen=True)
 class Verdict:
     """Expected value (closed form) against the estimate, with how sharp the check was.
+
+    ``status`` is ``"pass"``, ``"fail"`` (the closed form is rejected) or ``"inconclusive"``: not
+    rejected, but the run could not have rejected a wrong closed form, so it certifies nothing (its
+    resolution is worse than its target after the budget cap, or not small against the quantity
+    itself, or a diagnostic distrusts its standard error; the notes say which). ``passed`` is
+    ``status == "pass"``.
 
     ``resolution``: the smallest deviation of the closed form (relative to the expected
     value, or absolute when ``scale == "absolute"``) this run would have detected, with
@@ -31,7 +39,7 @@ class Verdict:
     estimate: float
     stderr: float
     z: float
-    passed: bool
+    status: str
     resolution: float
     scale: str
     tolerance: float
@@ -48,6 +56,15 @@ class Verdict:
     sweep: tuple[dict[str, Any], ...] = ()  # asymptotic claims: (x, estimate, stderr, replicates, tolerance) per point
     fit: dict[str, Any] | None = None  # asymptotic claims: the fitted expansion (workbench.asymptotics.Fit)
     scaling: dict[str, Any] | None = None  # a claim's scaling law: fitted exponent, stderr, derived value, passed
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status={self.status!r} is not one of {', '.join(STATUSES)}")
+
+    @property
+    def passed(self) -> bool:
+        """The closed form is verified: ``status == "pass"``."""
+        return self.status == "pass"
 
     @property
     def deviation(self) -> float:
@@ -67,6 +84,7 @@ class Verdict:
             "estimate": self.estimate,
             "stderr": self.stderr,
             "resolution": self.resolution,
+            "status": self.status,
             "passed": self.passed,
             "backend": self.backend,
             "seed": self.seed,

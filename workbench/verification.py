@@ -4,7 +4,14 @@ Exact claims compare one deterministic result at the tolerance its kernel derive
 Statistical claims run a pilot batch, choose the number of independent replicates that reaches
 the requested resolution, spend it in chunks (merging the streaming estimates), and test with a
 two-sided z-test plus the dtype's floor. Asymptotic claims run the statistical experiment along
-their limit's sweep and test the extrapolated limit (:mod:`workbench.asymptotics`).
+their limit's sweep and test the extrapolated limit and any derived corrections (:mod:`workbench.limits`).
+
+A verdict's status: ``fail`` when the closed form is rejected; otherwise ``inconclusive`` when the
+run could not have rejected a wrong one (its resolution worse than the target after the budget cap;
+a resolution not small against the quantity itself, :data:`~workbench.statistics.SCALE_LIMIT`; a
+standard error that the heavy-tail diagnostic distrusts, :data:`~workbench.statistics.TAIL_LIMIT`;
+or the kernel's own reason); ``pass`` otherwise. Deviations and z-scores are computed in mpmath,
+so a closed form of 1e-300 or 1e300 is judged like one of 1.
 
 :func:`run_task` verifies one planned :class:`~workbench.plan.Task`; every executor calls it, and
 :func:`verify` is it for one claim. The :class:`~workbench.Verdict` is built in one place.
@@ -12,36 +19,25 @@ their limit's sweep and test the extrapolated limit (:mod:`workbench.asymptotics
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import mpmath
-import numpy as np
 
-from numerics import Estimate
 from numerics import backend as make_backend
-from numerics.estimate import clopper_pearson_upper
-from proofs import latex_number
 
-from .asymptotics import extrapolation_weights, fit
 from .claim_type import Claim
+from .limits import measure_limit
+from .measurement import Outcome, events, n, spend, standardised, tail_doubt
 from .plan import Task, as_claim
-from .progress import SLOW, Reporter, duration
+from .progress import Reporter
 from .reference import reference_value
 from .settings import RunSettings
-from .statistics import detectable, replicates_for, z_critical
+from .statistics import SCALE_LIMIT, detectable, z_critical
 from .verdict import Verdict
 
 __all__ = ["verify", "run_task"]
-
-_PROBE = 16  # the pilot's first sixteenth times the run (see _spend)
-_CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
-_TINY = 1e-150  # a point measured without spread still gets a finite weight (1/_TINY**2 is finite)
-_EPS64 = 2.0**-52
-_MIN_CHUNK = 256  # fewest: topping up by one or two replicates is not worth a call
 
 
 def verify(
@@ -92,25 +88,6 @@ class _Progress(Reporter):
         self.progress(done, total)
 
 
-@dataclass
-class _Outcome:
-    """What a measurement found, before it becomes a Verdict."""
-
-    estimate: float
-    stderr: float
-    deviation: float
-    unit: float  # the deviation's standard unit: the stderr, or an exact check's tolerance
-    passed: bool
-    resolution: float  # absolute, divided by the scale when the Verdict is built
-    tolerance: float
-    replicates: int
-    dtype: str
-    notes: list[str]
-    sweep: tuple[dict[str, Any], ...] = ()
-    fit: dict[str, Any] | None = None
-    scaling: dict[str, Any] | None = None
-
-
 def run_task(task: Task, reporter: Reporter) -> Verdict:
     """Verify one planned task (its parameters and settings already validated); the seconds
     reported include the reference value's evaluation."""
@@ -124,48 +101,64 @@ def run_task(task: Task, reporter: Reporter) -> Verdict:
     scale = abs(expected) if relative else 1.0
     target = c.resolution if s.resolution is None else s.resolution
     cap = c.max_replicates if s.max_replicates is None else s.max_replicates
+    by_estimate = c.scale == "relative" and expected == 0  # no scale but the estimate's own
     reporter.phase(0, "measuring")
     if c.kind == "exact":
         out = _exact(c, b, values, expected_mp, task.alpha)
     elif c.kind == "asymptotic":
-        out = _limit(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter)
+        out = measure_limit(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate)
     else:
-        out = _statistical(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter)
+        out = _statistical(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate)
     notes = out.notes + (list(c.remarks(values)) if c.remarks else [])
-    achieved = out.resolution / scale
-    if c.kind == "statistical" and achieved > 1.05 * target:
-        notes.append(f"budget cap of {cap} replicates reached before the requested resolution")
+    achieved = float(mpmath.mpf(out.resolution) / scale)
+    doubts = list(out.doubts)
+    reached = achieved / abs(out.estimate) if by_estimate and out.estimate != 0 else achieved
+    if out.capped and reached > 1.05 * target:
+        doubts.append(f"the resolution reached, ${n(reached, 2)}$, is worse than the target ${n(target, 2)}$ "
+                      f"(budget cap of {cap:,} replicates per run)")
+    # the quantity's own scale: the closed form, or for a relative claim whose closed form is 0, the estimate
+    own = abs(expected) if expected != 0 else (abs(out.estimate) if c.scale == "relative" else 0.0)
+    if own > 0 and out.resolution > SCALE_LIMIT * own:
+        doubts.append(f"the resolution (${n(out.resolution, 2)}$ absolute) is not small against the quantity itself "
+                      f"(${n(own, 3)}$): this run could not tell the closed form from zero or from twice itself")
+    status = "fail" if out.rejected else ("inconclusive" if doubts else "pass")
+    if status == "inconclusive":
+        notes += [f"inconclusive: {why}" for why in doubts]
     return Verdict(
         id=c.id, kind=c.kind, parameters=values, expected=expected, estimate=out.estimate, stderr=out.stderr,
-        z=_standardised(out.deviation, out.unit), passed=bool(out.passed), resolution=achieved,
+        z=standardised(out.deviation, out.unit), status=status, resolution=achieved,
         scale="relative" if relative else "absolute", tolerance=out.tolerance, alpha=task.alpha,
         replicates=out.replicates, backend=b.name, dtype=out.dtype, seed=s.seed, seconds=time.perf_counter() - start,
-        target_resolution=None if c.kind == "exact" else target, reference=how, mutated=c.mutated, notes=tuple(notes), sweep=out.sweep,
-        fit=out.fit, scaling=out.scaling,
+        target_resolution=None if c.kind == "exact" else target, reference=how, mutated=c.mutated, notes=tuple(notes),
+        sweep=out.sweep, fit=out.fit, scaling=out.scaling,
     )
 
 
-def _exact(c: Claim, b, values: dict, expected_mp, alpha: float) -> _Outcome:
+def _exact(c: Claim, b, values: dict, expected_mp, alpha: float) -> Outcome:
     est = c.experiment(b.xp, b.rng, None, **values)
-    deviation = float(mpmath.mpf(est.mean) - expected_mp)
-    return _Outcome(est.mean, est.stderr, deviation, est.atol, abs(deviation) <= est.atol, est.atol + abs(deviation),
-                    est.atol, est.n, est.dtype, _events(est.events, est.n, alpha))
+    deviation = mpmath.mpf(est.mean) - expected_mp
+    rejected = abs(deviation) > est.atol
+    return Outcome(est.mean, est.stderr, deviation, est.atol, bool(rejected), float(est.atol + abs(deviation)),
+                   est.atol, est.n, est.dtype, events(est.events, est.n, alpha),
+                   [est.inconclusive] if est.inconclusive else [])
 
 
 def _statistical(c: Claim, b, values: dict, expected_mp, target: float, alpha: float, cap: int,
-                 reporter: Reporter) -> _Outcome:
+                 reporter: Reporter, relative: bool) -> Outcome:
     level = alpha / 2 if c.scaling is not None else alpha  # half to the scaling law, if any
-    est = _spend(c, b, values, target, level, cap, reporter, [False])
-    deviation = float(mpmath.mpf(est.mean) - expected_mp)
-    passed = abs(deviation) <= z_critical(level) * est.stderr + est.atol
-    notes = _events(est.events, est.n, alpha)
+    est = spend(c, b, values, target, level, cap, reporter, [False], relative)
+    deviation = mpmath.mpf(est.mean) - expected_mp
+    rejected = bool(abs(deviation) > z_critical(level) * mpmath.mpf(est.stderr) + est.atol)
+    notes = events(est.events, est.n, alpha)
+    doubts = [why for why in (est.inconclusive, tail_doubt(est)) if why]
     scaling = None
     if c.scaling is not None:
         scaling = _scaling(c, b, values, alpha / 2)
-        passed = passed and scaling["passed"]
+        rejected = rejected or not scaling["passed"]
         notes.append(scaling["note"])
-    return _Outcome(est.mean, est.stderr, deviation, est.stderr, passed, detectable(est.stderr, est.atol, level),
-                    est.atol, est.n, est.dtype, notes, scaling=scaling)
+    return Outcome(est.mean, est.stderr, deviation, est.stderr, rejected,
+                   float(detectable(mpmath.mpf(est.stderr), est.atol, level)), est.atol, est.n, est.dtype, notes, doubts,
+                   est.n >= cap, scaling=scaling)
 
 
 def _scaling(c: Claim, b, values: dict, alpha: float) -> dict:
@@ -177,132 +170,10 @@ def _scaling(c: Claim, b, values: dict, alpha: float) -> dict:
     deviation = est.mean - expected
     passed = abs(deviation) <= z_critical(alpha) * est.stderr + est.atol
     resolution = detectable(est.stderr, est.atol, alpha)
-    note = (f"scaling law: {law.quantity} $\\propto$ {law.variable}$^s$, fitted ${_n(est.mean, 4)} \\pm {_n(est.stderr, 2)}$ "
-            f"(derived ${_n(expected, 6)}$; $z = {_n(_standardised(deviation, est.stderr), 3)}$; resolution "
-            f"${_n(resolution, 2)}$)")
+    note = (f"scaling law: {law.quantity} $\\propto$ {law.variable}$^s$, fitted ${n(est.mean, 4)} \\pm {n(est.stderr, 2)}$ "
+            f"(derived ${n(expected, 6)}$; $z = {n(standardised(deviation, est.stderr), 3)}$; resolution "
+            f"${n(resolution, 2)}$)")
     if not passed:
         note += ": the fitted exponent disagrees with the derived one, so the claim is not verified"
     return {"quantity": law.quantity, "variable": law.variable, "expected": expected, "estimate": est.mean,
             "stderr": est.stderr, "resolution": resolution, "replicates": est.n, "passed": bool(passed), "note": note}
-
-
-def _limit(c: Claim, b, values: dict, expected_mp, target: float, alpha: float, cap: int,
-           reporter: Reporter) -> _Outcome:
-    """The experiment at every sweep value, then the fitted limit against the closed form. Half of
-    ``alpha`` goes to the z-test of the limit, half to the fit's chi-square."""
-    lim = c.limit
-    assert lim is not None
-    half = alpha / 2
-    # each point's target so that the extrapolated limit reaches the requested resolution
-    amplification = float(np.linalg.norm(extrapolation_weights(lim, lim.sweep)))
-    points: list[Estimate] = []
-    events: dict[str, int] = {}
-    warned = [False]
-    for i, x in enumerate(lim.sweep):
-        part = _Part(reporter, i, len(lim.sweep))
-        est = _spend(c, b, {**values, lim.name: x}, target / amplification, half, cap, part, warned)
-        points.append(est)
-        for name, k in est.events:
-            events[name] = events.get(name, 0) + k
-    total = sum(e.n for e in points)
-    f = fit(lim, lim.sweep, [e.mean for e in points], [max(e.stderr, _EPS64 * abs(e.mean), _TINY) for e in points],
-            [e.atol for e in points])
-    deviation = float(mpmath.mpf(f.limit) - expected_mp)
-    fit_ok = f.p_value >= half
-    passed = abs(deviation) <= z_critical(half) * f.stderr + f.floor and fit_ok
-    corrections = ", ".join(
-        f"$({_n(bk, 4)} \\pm {_n(sk, 2)})\\,{lim.correction_latex(k + 1, f.order)}$"
-        for k, (bk, sk) in enumerate(zip(f.corrections, f.correction_stderrs, strict=True))
-    )
-    order = f" (fitted order ${_n(f.order, 3)} \\pm {_n(f.order_stderr, 2)}$)" if f.order_stderr is not None else ""
-    arrow = r"\infty" if lim.towards == "infinity" else "0"
-    notes = [
-        f"limit ${lim.tex} \\to {arrow}$ extrapolated from ${lim.tex} = {', '.join(_n(x, 6) for x in lim.sweep)}$; "
-        f"fitted corrections {corrections}{order}",
-        f"fit $\\chi^2 = {_n(f.chi2, 3)}$ on {f.dof} degrees of freedom ($p = {_n(f.p_value, 2)}$)"
-        + ("" if fit_ok else f": the assumed expansion does not fit the sweep ($p < {_n(half, 3)}$), so the limit is "
-                             "not verified"),
-    ]
-    notes += [_event_note(name, k, total, alpha) for name, k in sorted(events.items())]
-    sweep = tuple(
-        {"x": x, "estimate": e.mean, "stderr": e.stderr, "replicates": e.n, "tolerance": e.atol}
-        for x, e in zip(lim.sweep, points, strict=True)
-    )
-    return _Outcome(f.limit, f.stderr, deviation, f.stderr, passed, detectable(f.stderr, f.floor, half), f.floor, total,
-                    points[0].dtype, notes, sweep=sweep, fit=f.to_dict())
-
-
-class _Part(Reporter):
-    """Point ``k`` of ``m`` of an asymptotic claim's sweep, reported as a fraction of the whole task."""
-
-    def __init__(self, reporter: Reporter, k: int, m: int) -> None:
-        self.reporter, self.k, self.m = reporter, k, m
-
-    def advance(self, i: int, done: int, total: int) -> None:
-        self.reporter.advance(0, self.k * total + done, self.m * total)
-
-    def warn(self, i: int, text: str) -> None:
-        self.reporter.warn(0, text)
-
-
-def _events(events, n: int, alpha: float) -> list[str]:
-    return [_event_note(name, k, n, alpha) for name, k in events]
-
-
-def _event_note(name: str, k: int, n: int, alpha: float) -> str:
-    """``name: k of n replicates``, with the one-sided upper confidence bound (level 1 - alpha) on the
-    event's rate when it was counted over many replicates."""
-    if n <= 1:
-        return f"{name}: {k}"
-    return (f"{name}: {k} of {n} replicates (rate $\\le {_n(clopper_pearson_upper(k, n, 1 - alpha), 2)}$ at confidence "
-            f"$1 - {_n(alpha, 3)}$)")
-
-
-def _n(x: float | int, digits: int) -> str:
-    """A number in a note's math: ``digits`` significant, powers of ten as LaTeX."""
-    return latex_number(float(x) if not isinstance(x, int) else x, digits)
-
-
-def _standardised(deviation: float, unit: float) -> float:
-    """``deviation / unit``; a zero unit gives 0 for no deviation and a signed infinity otherwise."""
-    if unit > 0:
-        return deviation / unit
-    return 0.0 if deviation == 0 else math.copysign(math.inf, deviation)
-
-
-def _spend(c: Claim, b, values: dict, target: float, alpha: float, cap: int, reporter: Reporter,
-           warned: list[bool]) -> Estimate:
-    """Pilot, then enough replicates for ``target`` (re-planned once the variance is better known,
-    at most ``cap``); a remainder predicted to take over a minute is announced first.
-
-    The pilot starts with a probe of a sixteenth of it, so that a slow run is announced after a
-    sixteenth of the pilot's time; the draws are the same whatever the timing (probe, then the rest)."""
-    pilot = min(c.pilot, cap)
-    probe = pilot // _PROBE if pilot >= _PROBE * 64 else pilot
-    began = time.perf_counter()
-    est = c.experiment(b.xp, b.rng, probe, **values)
-    per_replicate = (time.perf_counter() - began) / max(est.n, 1)
-
-    def announce(need: int) -> None:
-        predicted = per_replicate * (need - est.n)
-        if predicted > SLOW and not warned[0]:
-            warned[0] = True
-            reporter.warn(0, f"{c.id}: about {duration(predicted)} more for {need - est.n:,} replicates "
-                             f"({per_replicate * 1e3:.3g} ms each); a coarser --resolution is faster")
-
-    if est.n < pilot:
-        announce(min(max(replicates_for(est.sd, target, alpha), pilot), cap))
-        reporter.advance(0, est.n, pilot)
-        est = est.merge(c.experiment(b.xp, b.rng, pilot - est.n, **values))
-        per_replicate = (time.perf_counter() - began) / max(est.n, 1)
-    for _ in range(3):
-        need = min(max(replicates_for(est.sd, target, alpha), est.n), cap)
-        if need <= est.n:
-            break
-        announce(need)
-        while est.n < need:
-            reporter.advance(0, est.n, need)
-            chunk = min(_CHUNK, max(need - est.n, _MIN_CHUNK))
-            est = est.merge(c.experiment(b.xp, b.rng, chunk, **values))
-    reporter.advance(0, est.n, est.n)
-    return est

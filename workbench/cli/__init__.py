@@ -1,7 +1,8 @@
 """The ``workbench`` command: info, list, derive, verify, sweep, latex, plot, compress, decompress.
 
 Exit status: 0 every claim passed (a sweep: its family-wise verdict), 1 some claim failed, 2 bad
-input or a LaTeX compilation error (one line on stderr, no traceback), 130 interrupted (Ctrl-C).
+input or a LaTeX compilation error (one line on stderr, no traceback), 3 none failed but some were
+inconclusive (the run could not have rejected a wrong closed form), 130 interrupted (Ctrl-C).
 Every input is validated (the run is planned) before any work starts; an exception that is not
 an input error is a bug and keeps its traceback.
 """

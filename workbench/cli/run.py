@@ -24,7 +24,7 @@ from ..registry import claim as lookup
 from ..registry import select
 from ..settings import RunSettings
 from ..sweeps import SweepResult, plan_sweep, run_sweep
-from .terminal import Terminal, console, status_text, summary, verdict_table
+from .terminal import STYLE, Terminal, console, exit_status, status_text, summary, verdict_table
 
 __all__ = ["verify", "latex", "sweep", "plot"]
 
@@ -68,7 +68,7 @@ def verify(args: Namespace) -> int:
         terminal.close()
     if args.json:
         print(json.dumps([v.to_dict() for v in verdicts], indent=2))
-        return 0 if all(v.passed for v in verdicts) else 1
+        return exit_status([v.status for v in verdicts])
     s = plan.settings
     each = s.alpha / len(plan.tasks)
     out = console()
@@ -79,7 +79,7 @@ def verify(args: Namespace) -> int:
             for note in v.notes:
                 out.print(f"{v.id}: {to_text(note)}", markup=False, highlight=False)
     out.print(summary(verdicts, terminal.seconds, notes_shown=args.notes), markup=False, highlight=False)
-    return 0 if all(v.passed for v in verdicts) else 1
+    return exit_status([v.status for v in verdicts])
 
 
 def latex(args: Namespace) -> int:
@@ -110,7 +110,7 @@ def latex(args: Namespace) -> int:
             print(f"workbench: LaTeX warning: {warning}", file=sys.stderr)
         if result.verdicts:
             print(summary(result.verdicts, terminal.seconds))
-    return 0 if all(v.passed for v in result.verdicts) else 1
+    return exit_status([v.status for v in result.verdicts])
 
 
 def _plan_sweep(args: Namespace):
@@ -155,15 +155,17 @@ def sweep(args: Namespace) -> int:
             table.add_row(*(str(row[k]) for k in result.grid), number(v.expected), number(v.estimate),
                           number(v.stderr, 3) if v.kind != "exact" else "exact", resolution_text(v),
                           f"{row['p_value']:.2g}", status_text(v),
-                          "[green]PASS[/green]" if row["family_passed"] else "[bold red]FAIL[/bold red]")
+                          STYLE["fail"] if not row["family_passed"] else STYLE[v.status])
         out = console()
         out.print(table)
-        verdict = "[green]PASSED[/green]" if result.passed else "[bold red]FAILED[/bold red]"
+        verdict = {"pass": "[green]PASSED[/green]", "fail": "[bold red]FAILED[/bold red]",
+                   "inconclusive": "[yellow]INCONCLUSIVE[/yellow]"}[result.status]
         out.print(f"{result.claim}: family-wise {verdict} ({sum(result.rejected)} of {len(rows)} points rejected by "
-                  f"{result.method.capitalize()} at alpha {result.alpha:g}); computed {result.computed}, reused "
+                  f"{result.method.capitalize()} at alpha {result.alpha:g}, {result.inconclusive} inconclusive); "
+                  f"computed {result.computed}, reused "
                   f"{result.reused} from the store" + (f", {result.recomputed} corrupted entries recomputed"
                                                       if result.recomputed else ""))
-    return 0 if result.passed else 1
+    return exit_status([result.status])
 
 
 def plot(args: Namespace) -> int:

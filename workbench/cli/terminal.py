@@ -18,7 +18,10 @@ from ..printing import number, parameters_text, resolution_text
 from ..progress import Reporter, duration
 from ..verdict import Verdict
 
-__all__ = ["Terminal", "console", "verdict_table", "summary", "status_text"]
+__all__ = ["Terminal", "console", "verdict_table", "summary", "status_text", "exit_status", "STYLE"]
+
+STYLE = {"pass": "[green]PASS[/green]", "fail": "[bold red]FAIL[/bold red]",
+         "inconclusive": "[yellow]INCONCLUSIVE[/yellow]"}
 
 PLAIN_EVERY = 10.0  # seconds between two plain progress lines
 
@@ -31,9 +34,14 @@ def console():
 
 
 def status_text(v: Verdict, markup: bool = True) -> str:
-    if not markup:
-        return "PASS" if v.passed else "FAIL"
-    return "[green]PASS[/green]" if v.passed else "[bold red]FAIL[/bold red]"
+    return STYLE[v.status] if markup else v.status.upper()
+
+
+def exit_status(statuses: Sequence[str]) -> int:
+    """0 all pass, 1 any fail, 3 none failed but some inconclusive."""
+    if "fail" in statuses:
+        return 1
+    return 3 if "inconclusive" in statuses else 0
 
 
 class Terminal(Reporter):
@@ -152,11 +160,13 @@ def verdict_table(verdicts: Sequence[Verdict], title: str):
 
 
 def summary(verdicts: Sequence[Verdict], seconds: float, noun: str = "claims", notes_shown: bool = True) -> str:
-    """``28 claims: 27 pass, 1 fail in 9.4 s`` (and how many notes are folded away)."""
-    passed = sum(v.passed for v in verdicts)
+    """``28 claims: 26 pass, 1 fail, 1 inconclusive in 9.4 s`` (and how many notes are folded away)."""
+    counts = {s: sum(v.status == s for v in verdicts) for s in ("pass", "fail", "inconclusive")}
     notes = sum(len(v.notes) for v in verdicts)
     noun = noun[:-1] if len(verdicts) == 1 and noun.endswith("s") else noun
-    line = f"{len(verdicts)} {noun}: {passed} pass, {len(verdicts) - passed} fail in {seconds:.1f} s"
+    said = f"{counts['pass']} pass, {counts['fail']} fail" + (
+        f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else "")
+    line = f"{len(verdicts)} {noun}: {said} in {seconds:.1f} s"
     if notes and not notes_shown:
         line += f"; {notes} notes (--notes shows them)"
     return line

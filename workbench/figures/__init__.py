@@ -48,14 +48,19 @@ FORMATS = ("pdf", "png", "svg", "eps")
 
 @dataclass(frozen=True)
 class Points:
-    """Verifier runs along one parameter: ``x``, closed form, estimate, error bar, verdict."""
+    """Verifier runs along one parameter: ``x``, closed form, estimate, error bar, and which verdicts
+    failed or were inconclusive."""
 
     x: np.ndarray
     expected: np.ndarray
     estimate: np.ndarray
     error: np.ndarray
-    passed: np.ndarray
+    failed: np.ndarray
     verdicts: tuple
+
+    @property
+    def inconclusive(self) -> np.ndarray:
+        return np.array([v.status == "inconclusive" for v in self.verdicts], dtype=bool)
 
     @property
     def residual(self) -> np.ndarray:
@@ -96,7 +101,7 @@ class PlotContext:
             expected=np.array([v.expected for v in verdicts]),
             estimate=np.array([v.estimate for v in verdicts]),
             error=np.array(error),
-            passed=np.array([v.passed for v in verdicts]),
+            failed=np.array([v.status == "fail" for v in verdicts], dtype=bool),
             verdicts=verdicts,
         )
 
@@ -182,8 +187,9 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     ax.errorbar([0.0], [v.estimate], yerr=[v.stderr], fmt="D", color="C3", ms=3.5, elinewidth=1.0,
                 label="extrapolated limit")
     ax.axhline(v.expected, color="C0", lw=1.0, label="closed form (limit)")
-    if not v.passed:
-        ax.plot([0.0], [v.estimate], "x", color="red", ms=7, label="failed")
+    if v.status != "pass":
+        ax.plot([0.0], [v.estimate], "x" if v.status == "fail" else "s", color="red", ms=7, mfc="none",
+                label=v.status)
     power = "" if order == 1 else f"^{{{order:.3g}}}"
     small = rf"1/{lim.tex}" if lim.towards == "infinity" else lim.tex
     ax.set_xlabel(rf"$({small}){power}$" if power else rf"${small}$")
@@ -222,11 +228,15 @@ def default_plot(ctx: PlotContext) -> Figure:
 
 
 def draw_points(ax, pts: Points, y: np.ndarray, label: str, **style: Any) -> None:
-    """Estimates as points with error bars; a failed verdict is drawn as a red cross."""
+    """Estimates as points with error bars; a failed verdict is drawn as a red cross, an inconclusive
+    one in an open square."""
     style = {"fmt": "o", "color": "C1", "ms": 3, "elinewidth": 0.8, **style}
     ax.errorbar(pts.x, y, yerr=pts.error, label=f"estimate ({label})", **style)
-    if not pts.passed.all():
-        ax.plot(pts.x[~pts.passed], y[~pts.passed], "x", color="red", ms=6, label="failed")
+    if pts.failed.any():
+        ax.plot(pts.x[pts.failed], y[pts.failed], "x", color="red", ms=6, label="failed")
+    unsure = pts.inconclusive
+    if unsure.any():
+        ax.plot(pts.x[unsure], y[unsure], "s", color="0.4", mfc="none", ms=6, label="inconclusive")
 
 
 def residual_panel(ax, pts: Points, scale: str) -> None:

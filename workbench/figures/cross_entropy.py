@@ -120,8 +120,8 @@ def derivatives_plot(ctx: PlotContext) -> Figure:
     for ax, pts, colour, marker, name in ((mid, p1, "C1", "o", "L'"), (bottom, p2, "C3", "s", "L''")):
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.errorbar(pts.x, pts.residual, yerr=pts.error, fmt=marker, color=colour, ms=2.6, elinewidth=0.8)
-        if not pts.passed.all():
-            ax.plot(pts.x[~pts.passed], pts.residual[~pts.passed], "x", color="red", ms=6)
+        if pts.failed.any():
+            ax.plot(pts.x[pts.failed], pts.residual[pts.failed], "x", color="red", ms=6)
         ax.set_ylabel(rf"$\Delta {name}$")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
     bottom.set_xlabel(r"$m$")

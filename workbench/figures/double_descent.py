@@ -68,7 +68,7 @@ def ridgeless_plot(ctx: PlotContext) -> Figure:
     err = np.array([v.stderr for v in verdicts])
     top.errorbar(ratios, est, yerr=err, fmt="o", color="C1", ms=3, elinewidth=0.8,
                  label=r"extrapolated estimate ($\pm 1$ s.e.)")
-    failed = [k for k, v in enumerate(verdicts) if not v.passed]
+    failed = [k for k, v in enumerate(verdicts) if v.status == "fail"]
     if failed:
         top.plot([ratios[k] for k in failed], est[failed], "x", color="red", ms=6, label="failed")
     top.axvline(1.0, color="0.7", lw=0.6)

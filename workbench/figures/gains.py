@@ -28,7 +28,7 @@ def _gain_panel(ax: Axes, pts: Points, convention: tuple[str, float], title: str
     ax.plot([-0.3, 0.3], [derived, derived], color="C0", lw=1.4, zorder=2)
     ax.plot([0.3, 1.0], [derived, derived], color="C0", lw=0.6, ls=":", zorder=1)
     ax.errorbar([0.0], [estimate], yerr=[err], fmt="o", color="C1", ms=3, elinewidth=0.8, zorder=3)
-    if not pts.passed.all():
+    if pts.failed.any():
         ax.plot([0.0], [estimate], "x", color="red", ms=6)
     ax.plot([1.0], [conventional], marker="D", ls="none", color="C3", ms=3.8, zorder=3)
     ax.annotate("", xy=(1.0, conventional), xytext=(1.0, derived),

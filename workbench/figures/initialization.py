@@ -113,8 +113,8 @@ def _relative_residuals(ax: Axes, series: Sequence[tuple[Points, str]], spacing:
     for (pts, colour), dx in zip(series, offsets, strict=True):
         rel, err = pts.estimate / pts.expected - 1.0, pts.error / np.abs(pts.expected)
         ax.errorbar(pts.x + dx, rel, yerr=err, fmt="o", color=colour, ms=2.4, elinewidth=0.7)
-        if not pts.passed.all():
-            ax.plot(pts.x[~pts.passed] + dx, rel[~pts.passed], "x", color="red", ms=5)
+        if pts.failed.any():
+            ax.plot(pts.x[pts.failed] + dx, rel[pts.failed], "x", color="red", ms=5)
         reach = max(reach, float(np.max(np.abs(rel) + err)))
     ax.set_ylim(-1.25 * reach, 1.25 * reach)
     ax.yaxis.set_major_formatter(_percent())

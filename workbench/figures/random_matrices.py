@@ -77,8 +77,8 @@ def lyapunov_plot(ctx: PlotContext) -> Figure:
     top.set_ylim(min(formula.min(), math.log(sd)) - 0.12 * span, max(formula.max(), math.log(sd)) + 0.75 * span)
     bottom.axhline(0.0, color="C0", lw=0.8)
     bottom.errorbar(pts.x, pts.residual, yerr=pts.error, fmt="o", color="C1", ms=3, elinewidth=0.8)
-    if not pts.passed.all():
-        bottom.plot(pts.x[~pts.passed], pts.residual[~pts.passed], "x", color="red", ms=6)
+    if pts.failed.any():
+        bottom.plot(pts.x[pts.failed], pts.residual[pts.failed], "x", color="red", ms=6)
     reach = float(np.max(np.abs(pts.residual) + pts.error))
     bottom.set_ylim(-1.3 * reach, 1.3 * reach)
     bottom.set_ylabel(r"$\hat\lambda_i-\lambda_i$")
@@ -173,8 +173,9 @@ def isometry_plot(ctx: PlotContext) -> Figure:
         f"whereas every singular value of a product of orthogonal factors is exactly $1$ (black line). Bottom: the "
         f"verifier's estimates of $m_2 = \\frac{{1}}{{N}} \\mathbb{{E}} \\operatorname{{tr}}((P^\\top P)^2)$ at "
         f"$L = {depth}$ for $N = {', '.join(str(pt['x']) for pt in v.sweep)}$ (points, one standard error) against "
-        f"$1/N$, the fitted expansion $a + b_1/N + b_2/N^2$ (dashed; $b = {corrections}$, exact "
-        f"${depth * (depth + 1) / 2:g}$ for $b_1$), its limit (diamond), the exact finite-width $m_2(L, N)$ (dotted) "
+        f"$1/N$, the fitted expansion $a + b_1/N + b_2/N^2$ (dashed; $b = {corrections}$, against the derived "
+        f"${depth * (depth + 1) / 2:g}$ and ${(depth - 1) * depth * (depth + 1) / 2:g}$, both tested), its limit "
+        f"(diamond), the exact finite-width $m_2(L, N)$ (dotted) "
         f"and the closed form $L + 1 = {depth + 1}$ (line)."
     )
     return fig

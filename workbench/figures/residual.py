@@ -55,9 +55,9 @@ class _Seeds:
     def pairs(self, vary: str, points: Sequence[tuple[Any, dict]], *, resolution: float | None = None) -> Points:
         """One run per ``(x, overrides)``: a series whose other parameters change along it."""
         runs = [self.measure(vary, [x], resolution=resolution, **extra) for x, extra in points]
-        x, expected, estimate, error, passed = (np.concatenate([getattr(r, f) for r in runs])
-                                                for f in ("x", "expected", "estimate", "error", "passed"))
-        return Points(x, expected, estimate, error, passed, verdicts=tuple(v for r in runs for v in r.verdicts))
+        x, expected, estimate, error, failed = (np.concatenate([getattr(r, f) for r in runs])
+                                                for f in ("x", "expected", "estimate", "error", "failed"))
+        return Points(x, expected, estimate, error, failed, verdicts=tuple(v for r in runs for v in r.verdicts))
 
 
 def _rng(ctx: PlotContext, seed: int):
@@ -241,8 +241,8 @@ def vanishing_plot(ctx: PlotContext) -> Figure:
     for pts, colour, dx in ((fixed, "C3", -0.12), (scaled, "C0", 0.12)):
         rel, err = pts.estimate / pts.expected - 1.0, pts.error / pts.expected
         bottom.errorbar(pts.x + dx * max(1, depths[-1] / 20), rel, yerr=err, fmt="o", color=colour, ms=2.4, elinewidth=0.7)
-        if not pts.passed.all():
-            bottom.plot(pts.x[~pts.passed], rel[~pts.passed], "x", color="red", ms=5)
+        if pts.failed.any():
+            bottom.plot(pts.x[pts.failed], rel[pts.failed], "x", color="red", ms=5)
         reach = max(reach, float(np.max(np.abs(rel) + err)))
     bottom.set_ylim(-1.25 * reach, 1.25 * reach)
     bottom.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))

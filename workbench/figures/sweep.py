@@ -63,5 +63,5 @@ def sweep_figure(result: SweepResult):
         fig.set_label(
             f"Sweep of {result.claim}: closed form (lines) and estimates (points) along {xname}; below, the standardised "
             f"deviation z. Family-wise verdict ({result.method}, alpha {result.alpha:g}): "
-            f"{'passed' if result.passed else 'failed'}.")
+            f"{ {'pass': 'passed', 'fail': 'failed', 'inconclusive': 'inconclusive'}[result.status]}.")
     return fig

@@ -53,7 +53,7 @@ def nngp_plot(ctx: PlotContext) -> Figure:
                              theta=a, L=d))
         est = np.array([v.estimate for v in vs])
         top.errorbar(NNGP_ANGLES, est, yerr=[v.stderr for v in vs], fmt="o", color=colour, ms=3, elinewidth=0.8)
-        bad = [j for j, v in enumerate(vs) if not v.passed]
+        bad = [j for j, v in enumerate(vs) if v.status == "fail"]
         if bad:
             top.plot([NNGP_ANGLES[j] for j in bad], est[bad], "x", color="red", ms=6)
     top.set_xlim(0.0, math.pi)
