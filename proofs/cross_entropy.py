@@ -136,11 +136,14 @@ def derive_derivatives() -> Derivation:
     and the multiclass gradient :math:`\nabla_z L = \operatorname{softmax}(z) - e_y`.
 
     The remarks also bound the third and fourth derivatives (:math:`|L'''| \le \sqrt{3}/18`,
-    :math:`|L''''| \le 1/8`), which set the truncation error of the finite differences
-    that verify the claim.
+    :math:`|L''''| \le 1/8`, and both :math:`\le L'' \le e^{-|m|}`) and give the reflection
+    :math:`L(m) = m + L(-m)`: these set the step and the truncation error of the finite
+    differences that verify the claim, on the derivative's own scale.
     """
     s = sp.Symbol("s", real=True)  # s = sigma(m) in (0, 1)
     u = sp.Symbol("u", real=True)  # u = sigma(1 - sigma) in (0, 1/4]
+    t = sp.Symbol("t", nonnegative=True)  # t = |m|
+    r = sp.Symbol("r", positive=True)  # r = e^{-|m|} in (0, 1]
     z_k, z_y = sp.symbols("z_k z_y", real=True)
     R = sp.Symbol("R", positive=True)  # sum of e^{z_j} over the classes other than k (and y)
     slope, bend = symbol("L'(m)", "L'(m)"), symbol("L''(m)", "L''(m)")
@@ -171,6 +174,18 @@ def derive_derivatives() -> Derivation:
                  over=(u, sp.Interval(0, sp.Rational(1, 4)))),
         relation(u * (1 - 6 * u), ">=", -sp.Rational(1, 8), r"so $|L''''| \le 1/8$",
                  over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        equal(softplus - sp.Subs(softplus, m, -m), m,
+              r"reflection, $L(m) = m + L(-m)$: $L'(m) = 1 - L'(-m)$ and $L''(m) = L''(-m)$, so finite "
+              r"differences taken at $-|m|$ leave the linear part out"),
+        equal_by_cases(curvature, sp.exp(-sp.Abs(m)) / (1 + sp.exp(-sp.Abs(m))) ** 2, m, r"$L''$ in $|m|$"),
+        relation(r / (1 + r) ** 2, "<=", r, r"with $r = e^{-|m|} \in (0, 1]$: $L'' \le e^{-|m|}$",
+                 over=(r, sp.Interval(0, 1))),
+        relation(sp.Abs(1 - 2 * s), "<=", 1, r"so $|L'''| = L''\,|1 - 2\sigma| \le L''$", over=(s, sp.Interval(0, 1))),
+        relation(sp.Abs(1 - 6 * u), "<=", 1,
+                 r"so $|L''''| = L''\,|1 - 6L''| \le L''$: beyond the first, the derivatives fall off like "
+                 r"$e^{-|m|}$, the scale of the finite differences' step and tolerance",
+                 over=(u, sp.Interval(0, sp.Rational(1, 4)))),
+        relation(sp.Subs(sigmoid, m, -t), "<=", sp.exp(-t), r"and the slope $L'(-t) = \sigma(-t) \le e^{-t}$"),
         equal(
             sp.Derivative(sp.log(sp.exp(z_k) + R) - z_y, z_k),
             sp.exp(z_k) / (sp.exp(z_k) + R),

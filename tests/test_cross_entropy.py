@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import workbench as wb
+from numerics import backend
 from numerics import cross_entropy as kernels
 from proofs import cross_entropy as derivations
 
@@ -86,6 +87,19 @@ def test_finite_difference_bounds_in_numerics_are_the_derived_ones():
     assert sp.sqrt(3) / 18 in rhs and sp.Rational(1, 8) in rhs
     assert kernels.THIRD_DERIVATIVE_BOUND == pytest.approx(float(sp.sqrt(3) / 18), rel=EPS)
     assert kernels.FOURTH_DERIVATIVE_BOUND == 1 / 8
+
+
+def test_finite_differences_scale_with_derived_bounds_that_fall_off_like_exp_minus_abs_m():
+    d = derivations.derive_derivatives()
+    m, t = derivations.m, sp.Symbol("t", nonnegative=True)
+    checked = [step for step in d.remarks if step.status == "checked"]
+    # the reflection L(m) = m + L(-m) that moves the differences to -|m|
+    assert any(step.rel == "=" and step.rhs == m and step.lhs.has(sp.Subs) for step in checked)
+    # L'' <= e^{-|m|}, |L'''| <= L'' (|1 - 2 sigma| <= 1), |L''''| <= L'' (|1 - 6u| <= 1), L'(-t) <= e^{-t}
+    r = sp.Symbol("r", positive=True)  # e^{-|m|}
+    assert any(step.rel == "<=" and step.rhs == r and step.lhs == r / (1 + r) ** 2 for step in checked)
+    assert any(step.rel == "<=" and step.rhs == sp.exp(-t) for step in checked)
+    assert sum(step.rel == "<=" and step.rhs == 1 and step.lhs.has(sp.Abs) for step in checked) == 2
 
 
 def test_margin_derivation_specialises_to_softplus_for_two_classes():
@@ -197,7 +211,141 @@ def test_score_identity_budget_reaches_the_requested_resolution():
     assert v.replicates >= wb.claim("xent.score-identity").pilot
 
 
-def test_exact_claims_at_the_ends_of_the_float_range_pass():
-    for m in (-1e308, -800.0, 800.0, 1e308):
-        assert wb.verify("xent.asymptotes", m=m).passed
-        assert wb.verify("xent.margin", K=7, m=m).passed
+# --- derivatives on their own scale: finite differences that can fail -----------------
+
+def derivative_reference(m: float, n: int) -> mpmath.mpf:
+    # sigma(m), and sigma(1 - sigma) = e^{-|m|} / (1 + e^{-|m|})^2 without the cancellation of 1 - sigma
+    with mpmath.workdps(60):
+        x = mpmath.mpf(m)
+        r = mpmath.exp(-abs(x))
+        return 1 / (1 + mpmath.exp(-x)) if n == 1 else r / (1 + r) ** 2
+
+
+def mutations(claim_id: str):
+    c = wb.claim(claim_id)
+    return c, c.with_closed_form(2 * c.closed_form), c.with_closed_form(sp.Integer(0))
+
+
+MARGINS = [20.0, 40.0, 60.0, -20.0, -40.0, -60.0, 0.5, -3.0, 700.0, -700.0, 707.0, -707.0]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("m", MARGINS)
+def test_derivatives_reject_twice_and_zero_the_closed_form_on_the_derivatives_own_scale(m, n):
+    true, doubled, zero = mutations("xent.derivatives")
+    v = wb.verify(true, m=m, n=n)
+    assert v.status == "pass" and v.passed
+    assert v.resolution < 1e-5  # relative to L^(n)(m) itself, as small as e^{-|m|} = 1e-304
+    for wrong in (doubled, zero):
+        w = wb.verify(wrong, m=m, n=n)
+        assert w.status == "fail" and not w.passed
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("m", [708.0, -708.0, 740.0, -740.0])
+def test_derivatives_beyond_float64s_normal_range_are_certified_in_interval_arithmetic(m, n):
+    true, doubled, zero = mutations("xent.derivatives")
+    v = wb.verify(true, m=m, n=n)
+    assert v.status == "pass" and v.dtype.startswith("mpmath")
+    assert any("interval arithmetic" in note for note in v.notes)
+    assert wb.verify(doubled, m=m, n=n).status == "fail"
+    assert wb.verify(zero, m=m, n=n).status == "fail"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("m", [745.0, -745.0, 800.0, -800.0, 1e6, -1e6])
+def test_derivatives_below_the_subnormals_are_inconclusive_unless_they_round_to_one(m, n):
+    true, doubled, zero = mutations("xent.derivatives")
+    v = wb.verify(true, m=m, n=n)
+    if n == 1 and m > 0:  # L'(m) = 1 - e^{-m}: a double holds it, so it passes and the mutations fail
+        assert v.status == "pass"
+        assert wb.verify(doubled, m=m, n=n).status == wb.verify(zero, m=m, n=n).status == "fail"
+        return
+    assert v.status == "inconclusive" and any("subnormal" in note for note in v.notes)
+    for wrong in (doubled, zero):
+        assert wb.verify(wrong, m=m, n=n).status != "pass"
+
+
+def test_derivative_order_three_is_outside_the_domain():
+    with pytest.raises(ValueError, match="n=3"):
+        wb.verify("xent.derivatives", m=1.0, n=3)
+
+
+@settings(max_examples=150)
+@given(st.one_of(st.floats(-707.0, 707.0), st.floats(-3.0, 3.0)), st.integers(0, 2**32 - 1), st.sampled_from([1, 2]))
+def test_finite_difference_error_is_within_its_tolerance_and_the_tolerance_is_relative(m, seed, n):
+    b = backend("numpy", seed)
+    est = kernels.derivatives_experiment(b.xp, b.rng, None, m=m, n=n)
+    ref = derivative_reference(m, n)
+    assert abs(mpmath.mpf(est.mean) - ref) <= est.atol
+    assert est.atol <= 2e-6 * float(ref)  # 1e-7 to 1e-6 relative for L'' at |m| up to 707: resolves 0 and 2x
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("m", [-707.5, 708.0, -745.0, 2000.0, -1e6, 1e6])
+def test_interval_enclosure_holds_the_derivative_and_is_tight(m, n):
+    lo, hi = kernels.certified_derivative(m, n)
+    with mpmath.workdps(80):
+        x = mpmath.mpf(m)
+        r = mpmath.exp(-abs(x))
+        ref = 1 / (1 + mpmath.exp(-x)) if n == 1 else r / (1 + r) ** 2
+        assert lo <= ref <= hi
+        assert hi - lo <= mpmath.mpf(2) ** -70 * abs(ref)
+
+
+def test_interval_precision_is_restored_after_a_certification():
+    before = mpmath.iv.prec
+    kernels.certified_derivative(-1000.0, 2)
+    assert mpmath.iv.prec == before
+
+
+# --- the other claims at the ends of their domains ---------------------------------------
+
+@pytest.mark.parametrize(
+    "claim_id, params",
+    [
+        ("xent.margin", {"K": 2, "m": -740.0}),
+        ("xent.margin", {"K": 7, "m": -740.0}),  # K - 1 exponentials rounded among the subnormals
+        ("xent.margin", {"K": 1_000_000, "m": -740.0}),
+        ("xent.margin", {"K": 7, "m": -700.0}),
+        ("xent.margin", {"K": 7, "m": 800.0}),
+        ("xent.margin", {"K": 1_000_000, "m": 1e308}),
+        ("xent.asymptotes", {"m": -740.0}),
+        ("xent.asymptotes", {"m": 700.0}),
+        ("xent.asymptotes", {"m": -700.0}),
+    ],
+)
+def test_exact_claims_pass_and_reject_twice_and_zero_wherever_float64_resolves_them(claim_id, params):
+    true, doubled, zero = mutations(claim_id)
+    assert wb.verify(true, **params).status == "pass"
+    assert wb.verify(doubled, **params).status == "fail"
+    assert wb.verify(zero, **params).status == "fail"
+
+
+@pytest.mark.parametrize(
+    "claim_id, params",
+    [
+        ("xent.margin", {"K": 2, "m": -1e308}),
+        ("xent.margin", {"K": 7, "m": -800.0}),
+        ("xent.margin", {"K": 7, "m": -745.0}),
+        ("xent.margin", {"K": 1_000_000, "m": -746.0}),
+        ("xent.asymptotes", {"m": -1e308}),
+        ("xent.asymptotes", {"m": 800.0}),
+        ("xent.asymptotes", {"m": 1e308}),
+        ("xent.asymptotes", {"m": -745.0}),
+    ],
+)
+def test_exact_claims_below_the_subnormals_are_inconclusive_not_passed(claim_id, params):
+    true, doubled, zero = mutations(claim_id)
+    v = wb.verify(true, **params)
+    assert v.status == "inconclusive" and not v.passed
+    assert any("subnormal" in note for note in v.notes)
+    assert wb.verify(doubled, **params).status != "pass"
+    assert wb.verify(zero, **params).status != "pass"
+
+
+@pytest.mark.parametrize("K, s", [(2, 100.0), (2, 1e-300), (64, 100.0), (64, 1e-300)])
+def test_score_identity_at_extreme_logit_scales_never_fails_the_true_form(K, s):
+    c = wb.claim("xent.score-identity")
+    assert wb.verify(c, K=K, s=s).status in ("pass", "inconclusive")
+    assert not wb.verify(c.with_closed_form(1 / derivations.K), K=K, s=s).passed

@@ -19,6 +19,17 @@ def _classes(default: int, high: int, typical: tuple[int, int]):
     return integer("K", default, "the number of classes", low=2, high=high, typical=typical)
 
 
+def _derivative_method(values: dict) -> list[str]:
+    """How ``xent.derivatives`` is measured at ``values`` (see numerics.cross_entropy.derivatives_experiment)."""
+    where = r"at the margin $-|m|$ (the reflection $L(m) = m + L(-m)$ keeps the linear part out of the differences)"
+    if abs(values["m"]) > kernels.FLOAT_REACH:
+        return [rf"central differences of $L(y) = \ln(1 + e^y)$ {where}, in {kernels.CERTIFY_BITS}-bit interval "
+                r"arithmetic with step $2^{-40}$ and the derived truncation bound, rounded to the nearest double: "
+                r"beyond $|m| = 707.4$ a float64 stencil leaves the normal range"]
+    return [rf"central differences of the float64 cross-entropy kernel {where}; step and tolerance on the "
+            r"derivative's own scale $e^{-|m|}$, from the derived $|L'''|, |L''''| \le L'' \le e^{-|m|}$"]
+
+
 MARGIN = register(
     Claim(
         id="xent.margin",
@@ -55,6 +66,7 @@ DERIVATIVES = register(
         derive=_S.derive_derivatives,
         experiment=kernels.derivatives_experiment,
         sources=(_S.GOODFELLOW, _S.BRIDLE),
+        remarks=_derivative_method,
     )
 )
 
