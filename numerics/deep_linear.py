@@ -1,5 +1,6 @@
-r"""Deep linear networks: Hessians of polynomial losses, and the critical points of
-two-layer linear regression, computed numerically.
+r"""Deep linear networks: Hessians of polynomial losses, the critical points of two-layer
+linear regression, and the loss, gradient and balanced critical points of a network of any
+depth (what the training claims' tests probe), computed numerically.
 
 The losses here are polynomials in the weights (degree 2N for the scalar model, 4 for
 two-layer regression), so a central finite-difference stencil of enough points is
@@ -29,14 +30,19 @@ __all__ = [
     "polynomial_hessian",
     "polynomial_gradient",
     "scalar_loss",
+    "scalar_loss_change",
     "scalar_experiment",
     "regression_data",
     "critical_points",
     "baldi_hornik_experiment",
+    "loss_and_gradient",
+    "critical_point",
 ]
 
 EVAL_ULPS = 64  # rounding of one low-degree polynomial loss evaluation, in units of eps * |terms|
 EPS64 = float(np.finfo(np.float64).eps)
+SUBNORMAL = 2.0**-1074  # the smallest positive double: the absolute rounding of an operation that underflows
+STENCIL_STEP = 0.5  # h of the scalar model's stencil (any h is exact for a polynomial)
 
 
 @cache
@@ -70,18 +76,23 @@ def first_derivative_weights(degree: int) -> tuple[Fraction, ...]:
     return _stencil(1, max(1, math.ceil(degree / 2)))
 
 
-def _directional(f: Callable, x: Any, directions: Any, weights, h: float, power: int):
+def _directional(f: Callable, x: Any, directions: Any, weights, h: float, power: int, size: Callable | None = None):
     """sum_j c_j f(x + j h v) / h^power for every direction v (rows of ``directions``), and its rounding
-    bound (both arrays of ``x``'s namespace, shape (D,))."""
+    bound (both arrays of ``x``'s namespace, shape (D,)): ``EVAL_ULPS`` roundings of each evaluation, each
+    ``eps`` times the size of its terms, ``size(points)`` (default ``|f|``), plus ``2^-1074`` (an operation
+    that underflows errs absolutely, by up to half the smallest subnormal), weighted by ``|c_j|``."""
     xp = namespace(x)
     device = _device_of(x)
     m = (len(weights) - 1) // 2
     offsets = xp.arange(-m, m + 1, dtype=xp.float64, device=device) * h
     points = x[None, None, :] + offsets[None, :, None] * directions[:, None, :]  # (D, 2m+1, p)
-    values = xp.reshape(f(xp.reshape(points, (-1, x.shape[0]))), (directions.shape[0], offsets.shape[0]))
+    flat = xp.reshape(points, (-1, x.shape[0]))
+    shape = (directions.shape[0], offsets.shape[0])
+    values = xp.reshape(f(flat), shape)
+    terms = xp.abs(values) if size is None else xp.reshape(size(flat), shape)
     c = xp.asarray([float(w) for w in weights], dtype=xp.float64, device=device)
     estimate = xp.matmul(values, c) / h**power
-    bound = EVAL_ULPS * EPS64 * xp.matmul(xp.abs(values), xp.abs(c)) / h**power
+    bound = EVAL_ULPS * xp.matmul(EPS64 * terms + SUBNORMAL, xp.abs(c)) / h**power
     return estimate, bound
 
 
@@ -113,7 +124,7 @@ def _pair_layout(p: int) -> tuple[np.ndarray, ...]:
     return first.astype(np.int64), second.astype(np.int64), plus.ravel(), minus.ravel(), scale
 
 
-def _hessian(f: Callable, x: Any, degree: int, h: float):
+def _hessian(f: Callable, x: Any, degree: int, h: float, size: Callable | None = None):
     """Hessian of ``f`` at the float64 vector ``x`` and the Frobenius norm of its rounding bound (a 0-d
     array), both in ``x``'s namespace: one batched evaluation of ``f`` at every stencil point of every
     direction, and the polarisation as one gather (no per-pair work, no host transfer)."""
@@ -129,7 +140,7 @@ def _hessian(f: Callable, x: Any, degree: int, h: float):
         directions = xp.concat([eye, ei + ej, ei - ej], axis=0)
     else:
         directions = eye
-    d2, bound = _directional(f, x, directions, second_derivative_weights(degree), h, 2)
+    d2, bound = _directional(f, x, directions, second_derivative_weights(degree), h, 2, size)
     zero = xp.zeros((1,), dtype=xp.float64, device=device)
     d2, bound = xp.concat([d2, zero]), xp.concat([bound, zero])
     plus, minus = xp.asarray(plus, device=device), xp.asarray(minus, device=device)
@@ -137,7 +148,14 @@ def _hessian(f: Callable, x: Any, degree: int, h: float):
     # H_ii = D^2_(e_i); H_ij = (D^2_(e_i+e_j) - D^2_(e_i-e_j)) / 4, the same floating-point operations as a loop
     hessian = (xp.reshape(xp.take(d2, plus), (p, p)) - xp.reshape(xp.take(d2, minus), (p, p))) * weight
     error = (xp.reshape(xp.take(bound, plus), (p, p)) + xp.reshape(xp.take(bound, minus), (p, p))) * weight
-    return hessian, xp.linalg.matrix_norm(error)
+    return hessian, _frobenius(xp, error)
+
+
+def _frobenius(xp: Any, a: Any) -> Any:
+    """The Frobenius norm of ``a`` (a 0-d array) on the scale of its largest entry: no square underflows
+    (entries of 1e-321 gave a norm of 0) or overflows."""
+    top = xp.max(xp.abs(a))
+    return top * xp.linalg.matrix_norm(a / xp.where(top > 0, top, 1.0))
 
 
 def polynomial_hessian(f: Callable, x: Any, degree: int, h: float = 0.5):
@@ -159,7 +177,7 @@ def polynomial_gradient(f: Callable, x: Any, degree: int, h: float = 0.5):
 
 def _eigen_tolerance(xp: Any, hessian: Any, error: Any) -> Any:
     """Weyl (||E||_2 <= ||E||_F) plus the symmetric eigensolver's backward error (a 0-d array)."""
-    return error + hessian.shape[0] * EPS64 * xp.linalg.matrix_norm(hessian)
+    return error + hessian.shape[0] * EPS64 * _frobenius(xp, hessian)
 
 
 def _smallest_eigenvalue(hessian: Any, error: Any) -> tuple[float, float]:
@@ -177,12 +195,44 @@ def scalar_loss(w: Any) -> Any:
     return (1.0 - xp.prod(w, axis=-1)) ** 2 / 2
 
 
+def scalar_loss_change(w: Any) -> Any:
+    """``L(w) - 1/2 = -p (1 - p/2)`` with ``p = w_N ... w_1``, batched: the scalar loss less its value at
+    every point where a weight vanishes. A stencil's second-derivative weights add up to 0, so its
+    Hessian is L's exactly; but its values are of the size of ``p``, where L's are about ``1/2``, so
+    the rounding bound follows the Hessian's own scale instead of ``eps/2``."""
+    p = namespace(w).prod(w, axis=-1)
+    return -p * (1 - p / 2)
+
+
+def _scalar_terms(w: Any) -> Any:
+    """The size of the terms of :func:`scalar_loss_change`, ``|p| + p^2/2`` (its rounding is relative to them)."""
+    xp = namespace(w)
+    p = xp.abs(xp.prod(w, axis=-1))
+    return p + p * p / 2
+
+
 def scalar_experiment(xp: Any, rng: Any, budget: int | None = None, *, N: int, t: float) -> Estimate:
-    """Smallest Hessian eigenvalue of the scalar model at w = (0, 0, t, ..., t) (exact stencil)."""
+    """Smallest Hessian eigenvalue of the scalar model at w = (0, 0, t, ..., t) (exact stencil).
+
+    Scale-free: the stencil differentiates :func:`scalar_loss_change` (no constant 1/2 beside a change
+    of size ``|t|^(N-2)``), and the Hessian goes to the eigensolver times ``2^-k``, ``2^k`` about
+    ``|t|^(N-2)`` (exact), so the eigenvalue keeps its relative precision for any ``t`` whose products
+    stay normal. The only nonzero products at the stencil's points are ``(j h)^2 t^(N-2)``; where the
+    smallest, ``h^2 |t|^(N-2)``, is below the smallest normal double the result is ``inconclusive``
+    (precision lost to underflow), not a pass; at ``t = 0`` they are exact zeros."""
     point = xp.asarray([0.0, 0.0] + [float(t)] * (N - 2), dtype=xp.float64, device=getattr(rng, "device", None))
-    hessian, error = _hessian(scalar_loss, point, 2 * N, 0.5)
-    value, atol = _smallest_eigenvalue(hessian, error)
-    return Estimate.exact(value, atol, backend=backend_name(xp))
+    log2_scale = (N - 2) * math.log2(abs(t)) if t != 0 and N > 2 else 0.0
+    smallest = 2 * math.log2(STENCIL_STEP) + log2_scale  # log2 of the smallest nonzero product
+    underflow = smallest < -1022
+    shift = 0 if underflow else round(log2_scale)
+    hessian, error = _hessian(scalar_loss_change, point, 2 * N, STENCIL_STEP, _scalar_terms)
+    value, atol = _smallest_eigenvalue(hessian * 2.0**-shift, error * 2.0**-shift)
+    why = ""
+    if underflow:
+        why = (rf"the stencil's products $h^2 |t|^{{N-2}} \approx 2^{{{smallest:.0f}}}$ underflow float64's normal "
+               "range: the eigenvalue cannot be resolved")
+    return Estimate(math.ldexp(value, shift), 0.0, 1, backend_name(xp), "float64", math.ldexp(atol, shift),
+                    inconclusive=why)
 
 
 # -- two-layer linear regression (Baldi & Hornik) ------------------------------------------
@@ -272,3 +322,46 @@ def baldi_hornik_experiment(xp: Any, rng: Any, budget: int | None = None, *, d_x
     not_critical = sum(p["gradient"] > p["gradient_tolerance"] for p in points)
     events = ((f"closed-form critical points (of ${len(points)}$) whose gradient did not vanish", not_critical),)
     return Estimate(float(saddles), 0.0, 1, backend_name(xp), "float64", 0.5, events)
+
+
+# -- deep linear networks of any depth: the loss, and balanced critical points (float64, one run) --
+
+
+def loss_and_gradient(weights: list, x, y):
+    """Loss ||Y - W_L...W_1 X||^2/(2N) and its gradient for one run (NumPy float64 matrices)."""
+    n = x.shape[-1]
+    acts = [x]
+    for w in weights:
+        acts.append(w @ acts[-1])
+    resid = acts[-1] - y
+    delta = resid / n
+    grads = [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        grads[layer] = delta @ acts[layer].T
+        delta = weights[layer].T @ delta
+    return 0.5 * float(np.sum(resid**2)) / n, grads
+
+
+def critical_point(x, y, widths, keep, rng):
+    """Weights of a critical point whose product keeps the modes ``keep`` (indices into the singular
+    values of M = W_ls C^(1/2)): P = M_S C^(-1/2) factored as a balanced product through random
+    orthonormal hidden bases (Baldi-Hornik style). ``keep`` may be empty (all weights zero)."""
+    n = x.shape[-1]
+    cov = x @ x.T / n
+    lam, vec = np.linalg.eigh(cov)
+    inv_root = (vec / np.sqrt(lam)) @ vec.T
+    m = (y @ x.T / n) @ inv_root
+    left, sv, right_t = np.linalg.svd(m)
+    keep = list(keep)
+    k = len(keep)
+    depth = len(widths) - 1
+    if k > min(widths[1:-1], default=k):
+        raise ValueError("more kept modes than the narrowest hidden width")
+    root = sv[keep] ** (1.0 / depth) if k else np.zeros(0)
+    bases = [None] + [np.linalg.qr(rng.standard_normal((w, w)))[0][:, :k] for w in widths[1:-1]] + [None]
+    weights = []
+    for layer in range(depth):
+        into = left[:, keep] if layer == depth - 1 else bases[layer + 1]
+        out_of = (right_t[keep] @ inv_root) if layer == 0 else bases[layer].T
+        weights.append((into * root) @ out_of)
+    return weights

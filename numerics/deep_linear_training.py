@@ -6,11 +6,13 @@ and ``deeplinear.no-bad-minima``.
 (``X X^T / N = I`` exactly) and input-output correlation ``Sigma_31 = A diag(strengths) B^T``
 with random orthonormal ``A, B``; a balanced start along the modes, ``W1 = R diag(sqrt(u0)) B^T``,
 ``W2 = A diag(sqrt(u0)) R^T`` with a random orthonormal hidden basis ``R``. The mode strengths
-``u_k = a^T W2 W1 b`` are recorded after every step. The gradient-descent trajectory differs from
-the ODE's solution by a discretisation error, bounded a posteriori by the telescoping
-("Lady Windermere's fan") bound of :func:`proofs.deep_linear_training.derive_saxe_dynamics`:
-each step's local error against the exact flow, carried to time ``t`` by the flow's largest
-sensitivity on the segment, plus a rounding allowance per step.
+``u_k = a^T W2 W1 b`` are recorded after every step, as ``u_k / u0`` (:func:`saxe_ratios` trains the
+same network in the weights ``W / sqrt(u0)``, so a start as small as ``5e-324`` is represented). The
+gradient-descent trajectory differs from the ODE's solution by a discretisation error, bounded a
+posteriori by the telescoping ("Lady Windermere's fan") bound of
+:func:`proofs.deep_linear_training.derive_saxe_dynamics`: each step's local error against the
+exact flow, carried to time ``t`` by the flow's largest sensitivity on the segment, plus a rounding
+allowance per step.
 
 **No bad minima** (:func:`make_data`, :func:`train`, :func:`no_bad_minima_experiment`): ``B``
 independent runs stacked, one float32 tensor per layer of shape ``(B, out, in)``, one batched
@@ -22,10 +24,12 @@ loss 1/16) and its own random initialisation. Final losses are evaluated in floa
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from array_api_compat import device as _device_of
 
+from .deep_linear import critical_point, loss_and_gradient
 from .estimate import FLOOR_ULPS, Accumulator, Estimate
 from .linear_descent import contiguous, final_loss, gd_step, workspace
 from .namespaces import backend_name, namespace, to_host
@@ -45,6 +49,7 @@ __all__ = [
     "numeric_minimum",
     "saxe_experiment",
     "saxe_network",
+    "saxe_ratios",
     "saxe_steps",
     "spectrum",
     "tail_estimate",
@@ -55,6 +60,7 @@ __all__ = [
 RESIDUAL = 1.0 / 16.0  # the loss of the part of Y orthogonal to the rows of X
 SPECTRUM_RATIO = 0.75  # singular values of the whitened least-squares fit: 1, 3/4, 9/16, ...
 EPS64 = 2.0**-52
+EPS32 = 2.0**-23  # the training's dtype: a run is settled when its remaining decrease is below its floor
 STEPS = 2000  # gradient steps per no-bad-minima run
 CHECK_EVERY = 50  # loss checkpoints for the convergence (tail) estimate
 EXTRA_ROUNDS = 7  # a run still descending gets up to 7 more rounds of STEPS
@@ -87,10 +93,16 @@ def saxe_steps(t: float, lr: float) -> list[float]:
     return [lr] * (n - 1) + [t - (n - 1) * lr]
 
 
-def saxe_network(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
-    """Train a two-layer linear network from a balanced start; returns the mode strengths after
-    every step, shape ``(len(steps) + 1, modes)``, float64 (row 0 is the start), on the device of
-    ``rng``'s draws (nothing crosses to the host during training)."""
+def saxe_ratios(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
+    """Train a two-layer linear network from a balanced start of mode strength ``u0``, in the scaled
+    weights ``V = W / sqrt(u0)``; returns ``u / u0`` for every mode after every step, shape
+    ``(len(steps) + 1, modes)``, float64 (row 0 is the start, all ones), on the device of ``rng``'s draws
+    (nothing crosses to the host during training).
+
+    Gradient descent is the same map in either variables (``W = sqrt(u0) V``: ``V1 <- V1 + h V2^T G``,
+    ``V2 <- V2 + h G V1^T`` with ``G = Sigma_31 - u0 V2 V1``), but ``V`` starts at unit scale, so a
+    start as small as the smallest subnormal (``u0 = 5e-324``, where ``sqrt(u0) W``-products underflow)
+    is represented to full precision."""
     d = len(strengths)
     samples = 4 * d
     a = _orthonormal(xp, rng, (d, d))
@@ -101,26 +113,50 @@ def saxe_network(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
     sigma31 = (a * s) @ b.mT
     y = sigma31 @ x
     x_t = x.mT
-    root = math.sqrt(u0)
-    w1 = root * hidden @ b.mT
-    w2 = root * a @ hidden.mT
-    out = [xp.sum(a * (w2 @ w1 @ b), axis=0)]
+    v1 = hidden @ b.mT
+    v2 = a @ hidden.mT
+    out = [xp.sum(a * (v2 @ v1 @ b), axis=0)]
     for step in steps:
-        grad = (y - w2 @ (w1 @ x)) @ x_t / samples  # -dL/d(W2 W1) = Sigma_31 - W2 W1
-        w1, w2 = w1 + step * (w2.mT @ grad), w2 + step * (grad @ w1.mT)
-        out.append(xp.sum(a * (w2 @ w1 @ b), axis=0))
+        grad = (y - u0 * (v2 @ (v1 @ x))) @ x_t / samples  # -dL/d(W2 W1) = Sigma_31 - W2 W1
+        v1, v2 = v1 + step * (v2.mT @ grad), v2 + step * (grad @ v1.mT)
+        out.append(xp.sum(a * (v2 @ v1 @ b), axis=0))
     return xp.stack(out)
 
 
-def gd_error_bound(u, steps, s: float, t: float, dim: int, u_max=None) -> float:
+def saxe_network(xp: Any, rng: Any, strengths, u0: float, steps) -> Any:
+    """The mode strengths ``u`` of :func:`saxe_ratios`' network, ``u0`` times its ratios (the same draws)."""
+    return u0 * saxe_ratios(xp, rng, strengths, u0, steps)
+
+
+def _exprel(xp: Any, x: Any) -> Any:
+    """``(e^x - 1)/x`` for ``x >= 0`` (1 at 0, and to rounding at a subnormal ``x``, where ``expm1(x) = x``)."""
+    positive = x > 0
+    return xp.where(positive, xp.expm1(x) / xp.where(positive, x, 1.0), 1.0)
+
+
+def _decayrel(xp: Any, x: Any) -> Any:
+    """``(1 - e^-x)/x`` for ``x >= 0`` (1 at 0; in (0, 1], so no overflow for any ``x``)."""
+    positive = x > 0
+    return xp.where(positive, -xp.expm1(-x) / xp.where(positive, x, 1.0), 1.0)
+
+
+def gd_error_bound(u, steps, s: float, t: float, dim: int, u_max=None, unit: float = 1.0) -> float:
     """A posteriori bound on |u_n - u(t)| for a gradient-descent trajectory ``u`` (float64, any namespace:
-    computed where ``u`` lives, one transfer of the result).
+    computed where ``u`` lives, one transfer of the result), in units of ``unit``: the mode strength is
+    ``unit * u`` and the bound is in the same units as ``u`` (``unit = u0`` for :func:`saxe_ratios`).
 
     ``sum_k (|u_(k+1) - phi_(h_k)(u_k)| + rho_k) * max phi'_(t - t_(k+1))`` over the segment between
     ``u_(k+1)`` and ``phi_(h_k)(u_k)``, where ``phi_T`` is the ODE's exact flow and its sensitivity
     ``phi'_T(v) = s^2 e^(2sT) / (s + v (e^(2sT) - 1))^2`` is largest at the left end (it decreases in v).
-    ``rho_k = FLOOR_ULPS * dim * eps * (u_k + u_max_k)`` allows for the rounding of one step of the
-    network (entries of size sqrt(u), sums over ``dim`` terms), plus the same for the final readout."""
+    ``rho_k = FLOOR_ULPS * dim * eps * (u_k + u_max_k + u_(k+1))`` allows for the rounding of one step of
+    the network (entries of size sqrt(u), sums over ``dim`` terms), plus the same for the final readout.
+
+    Scale-free in ``s`` and ``unit``: with ``G = (e^(2sh) - 1)/s = 2h exprel(2sh)`` the flow is
+    ``phi_h(v) = v + v G (s - v)/(1 + v G)``, and dividing by ``e^(2x)``, ``x = 2sT``, the sensitivity is
+    ``e^-x / (e^-x + 2 v T (1 - e^-x)/x)^2``: no ``s^2`` that underflows (``s = 1e-300`` gave 0/0), no
+    ``e^x`` that overflows, and the ``s -> 0`` limit ``1/(1 + 2vT)^2`` exactly. Absolute rounding in the
+    subnormal range (at most ``2^-1074`` per entry of the gradient) moves ``u`` by ``h u 2^-1074`` per
+    step, far inside ``rho_k``."""
     u = _float64_vector(u)
     xp = namespace(u)
     device = _device_of(u)
@@ -130,13 +166,14 @@ def gd_error_bound(u, steps, s: float, t: float, dim: int, u_max=None) -> float:
     h = xp.asarray([float(v) for v in steps], dtype=xp.float64, device=device)
     u_max = u if u_max is None else xp.astype(xp.asarray(u_max, device=device), xp.float64)
     start, after = u[:-1], u[1:]
-    grow = xp.expm1(2 * s * h)
-    exact = start + start * grow * (s - start) / (s + start * grow)  # phi_h(u_k), increment written to avoid cancellation
+    grow = 2 * h * _exprel(xp, 2 * s * h)  # (e^(2sh) - 1)/s
+    v = unit * start
+    exact = start + start * grow * (s - v) / (1 + v * grow)  # phi_h(u_k) / unit, the increment apart (no cancellation)
     local = xp.abs(after - exact)
     remaining = xp.clip(t - xp.cumulative_sum(h), min=0.0)
-    left = xp.minimum(after, exact)
-    big = xp.expm1(2 * s * remaining)
-    sensitivity = s**2 * (1 + big) / (s + left * big) ** 2
+    left = unit * xp.minimum(after, exact)
+    decay = xp.exp(-2 * s * remaining)
+    sensitivity = decay / (decay + 2 * left * remaining * _decayrel(xp, 2 * s * remaining)) ** 2
     rounding = FLOOR_ULPS * dim * EPS64 * (start + u_max[:-1] + after)
     return float(xp.sum((local + rounding) * sensitivity) + readout)
 
@@ -158,12 +195,25 @@ def _modes(s: float) -> tuple[float, ...]:
 
 def saxe_experiment(xp: Any, rng: Any, budget: Any, *, s: float, u0: float, t: float, lr: float) -> Estimate:
     """The strength of the mode ``s`` after gradient descent up to time ``t = steps * lr``, with the
-    derived discretisation bound (plus rounding) as its tolerance."""
+    derived discretisation bound (plus rounding) as its tolerance.
+
+    Trained in the scaled variables of :func:`saxe_ratios` and bounded in units of ``u0``; the result is
+    ``u0 (u/u0)``, one rounding, and its unit in the last place joins the tolerance (whose own product is
+    rounded up). Where ``u(t)`` is so near the smallest subnormal that float64's spacing alone is half of
+    it or more, the grid cannot tell the value from 0 or from twice itself: the estimate says so
+    (``inconclusive``)."""
     steps = saxe_steps(t, lr)
     modes = _modes(s)
-    traj = saxe_network(xp, rng, modes, u0, steps)
-    bound = gd_error_bound(traj[:, 0], steps, s, t, len(modes), xp.max(traj, axis=1))  # computed where traj lives
-    return Estimate.exact(float(traj[-1, 0]), bound, backend=backend_name(xp))
+    ratios = saxe_ratios(xp, rng, modes, u0, steps)
+    bound = gd_error_bound(ratios[:, 0], steps, s, t, len(modes), xp.max(ratios, axis=1), unit=u0)  # where ratios live
+    mean = u0 * float(ratios[-1, 0])
+    atol = math.nextafter(u0 * bound, math.inf) + math.ulp(mean)
+    why = ""
+    if math.ulp(mean) >= abs(mean) / 2:
+        digits, power = f"{mean:.1e}".split("e")
+        why = (f"$u(t) \\approx {digits} \\times 10^{{{int(power)}}}$ is within two units of float64's spacing "
+               "$2^{-1074}$ there: float64 cannot tell it from $0$ or from twice itself")
+    return Estimate(mean, 0.0, 1, backend_name(xp), "float64", atol, inconclusive=why)
 
 
 # --- no bad minima ----------------------------------------------------------------------------
@@ -280,11 +330,14 @@ def no_bad_minima_runs(xp: Any, rng: Any, b: int, *, depth: int, width: int, n_i
                        steps: int = STEPS, rounds: int = EXTRA_ROUNDS):
     """``b`` independent runs: final float64 losses, tail estimates, and still-descending flags.
 
-    Every run takes ``steps`` gradient steps; a run whose loss is still descending then (successive
-    decreases not shrinking, as when leaving a saddle) takes ``steps`` more, up to ``rounds`` times.
-    The rule looks only at the run's own losses, never at the minimum.
+    Every run takes ``steps`` gradient steps; a run not settled then takes ``steps`` more, up to
+    ``rounds`` times: one still descending (successive decreases not shrinking, as when leaving a
+    saddle), or one whose geometric tail (its remaining decrease) exceeds the float32 floor of its loss,
+    ``FLOOR_ULPS * eps32 * loss`` (a slow run, about 1 in 10^4, whose final loss would otherwise be a
+    lone outlier that leaves the replicates' variance unsettled). The rule looks only at the run's own
+    losses, never at the minimum.
 
-    Host contact: none inside :func:`train`; once per round of ``steps`` steps the still-descending runs are
+    Host contact: none inside :func:`train`; once per round of ``steps`` steps the unsettled runs are
     selected (``nonzero``: its size decides whether another round runs), so at most ``rounds + 1`` times
     whatever ``steps`` and the depth."""
     x64, y64 = make_data(xp, rng, b, n_in, n_out, samples)
@@ -294,7 +347,11 @@ def no_bad_minima_runs(xp: Any, rng: Any, b: int, *, depth: int, width: int, n_i
     history = train(xp, rng, weights, x32, y32, x64, y64, lr=lr, steps=steps)
     loss = history[-1, ...]
     tail, descending = tail_estimate(xp, history)
-    active = descending  # runs (of the b) still being trained, in order
+
+    def unsettled(loss: Any, tail: Any, descending: Any) -> Any:
+        return descending | (tail > FLOOR_ULPS * EPS32 * loss)
+
+    active = unsettled(loss, tail, descending)  # runs (of the b) still being trained, in order
     keep = xp.nonzero(active)[0]
     for _ in range(rounds):
         if keep.shape[0] == 0:
@@ -308,8 +365,9 @@ def no_bad_minima_runs(xp: Any, rng: Any, b: int, *, depth: int, width: int, n_i
         loss = xp.where(active, xp.take(history[-1, ...], slot), loss)
         tail = xp.where(active, xp.take(more_tail, slot), tail)
         descending = xp.where(active, xp.take(more_descending, slot), descending)
-        active = descending
-        keep = xp.nonzero(more_descending)[0]
+        more_active = unsettled(history[-1, ...], more_tail, more_descending)
+        active = active & xp.take(more_active, slot)
+        keep = xp.nonzero(more_active)[0]
     return loss, tail, descending
 
 
@@ -337,51 +395,4 @@ def no_bad_minima_experiment(
         acc.count(f"runs still descending after ${(EXTRA_ROUNDS + 1) * STEPS}$ steps", int(sums[2]))
         done += b
     est = acc.estimate()
-    return Estimate(est.mean, est.stderr, est.n, est.backend, est.dtype, est.atol + tails / est.n, est.events)
-
-
-# --- critical points and the Hessian (float64, one run) ------------------------------------------
-
-
-def loss_and_gradient(weights: list, x, y):
-    """Loss ||Y - W_L...W_1 X||^2/(2N) and its gradient for one run (NumPy float64 matrices)."""
-    import numpy as np
-
-    n = x.shape[-1]
-    acts = [x]
-    for w in weights:
-        acts.append(w @ acts[-1])
-    resid = acts[-1] - y
-    delta = resid / n
-    grads = [None] * len(weights)
-    for layer in range(len(weights) - 1, -1, -1):
-        grads[layer] = delta @ acts[layer].T
-        delta = weights[layer].T @ delta
-    return 0.5 * float(np.sum(resid**2)) / n, grads
-
-
-def critical_point(x, y, widths, keep, rng):
-    """Weights of a critical point whose product keeps the modes ``keep`` (indices into the singular
-    values of M = W_ls C^(1/2)): P = M_S C^(-1/2) factored as a balanced product through random
-    orthonormal hidden bases (Baldi-Hornik style). ``keep`` may be empty (all weights zero)."""
-    import numpy as np
-
-    n = x.shape[-1]
-    cov = x @ x.T / n
-    lam, vec = np.linalg.eigh(cov)
-    inv_root = (vec / np.sqrt(lam)) @ vec.T
-    m = (y @ x.T / n) @ inv_root
-    left, sv, right_t = np.linalg.svd(m)
-    keep = list(keep)
-    k = len(keep)
-    depth = len(widths) - 1
-    if k > min(widths[1:-1], default=k):
-        raise ValueError("more kept modes than the narrowest hidden width")
-    root = sv[keep] ** (1.0 / depth) if k else np.zeros(0)
-    bases = [None] + [np.linalg.qr(rng.standard_normal((w, w)))[0][:, :k] for w in widths[1:-1]] + [None]
-    weights = []
-    for layer in range(depth):
-        into = left[:, keep] if layer == depth - 1 else bases[layer + 1]
-        out_of = (right_t[keep] @ inv_root) if layer == 0 else bases[layer].T
-        weights.append((into * root) @ out_of)
-    return weights
+    return replace(est, atol=est.atol + tails / est.n)  # keeps the replicates' skewness and kurtosis

@@ -14,14 +14,26 @@ One replicate is one independent network. Two methods give the same distribution
 Shapes: ``B`` networks, widths all ``fan_in`` except the last layer's ``width_out``.
 The input is ``x = sqrt(q0) (1, ..., 1)``, the tangent ``u = (1, 0, ..., 0)``; by the rotation
 invariance of Gaussian weights neither direction matters.
+
+**Scale-free.** A ReLU network is positively homogeneous: the same weights map ``sqrt(q0) x`` to
+``sqrt(q0)`` times the outputs (the masks depend on signs only) and leave the Jacobian unchanged, so
+the forward statistic at ``q0`` is *exactly* ``q0`` times the one at ``q0 = 1``, draw by draw (the Gram
+chain is homogeneous of degree (2, 1, 0) in ``(A, x.v, C)`` likewise). Both kernels therefore run at
+unit input scale, where every intermediate stays within ``(c/2)^L`` of 1 (``1e-121`` to ``1e60`` over
+the domain) whatever ``q0``, and multiply by ``q0`` last; the experiments multiply the *estimate*
+(:func:`rescaled`: one rounding, added to the tolerance), so no replicate is ever formed at ``1e-300``
+(the accumulator keeps its moments on a power-of-two scale of their own). A quantity that float64
+cannot resolve (below its spacing among the subnormals, or above ``1.8e308``) comes back
+``inconclusive``, never as a false verdict.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
-from .estimate import Accumulator, Estimate
+from .estimate import FLOOR_ULPS, Accumulator, Estimate
 from .namespaces import backend_name
 from .namespaces import count_true as _count
 from .namespaces import on_device as _on
@@ -38,6 +50,7 @@ __all__ = [
     "gain_experiment",
     "dense_batch",
     "gram_batch",
+    "rescaled",
 ]
 
 METHODS = ("gram", "dense")
@@ -64,11 +77,11 @@ def _dense(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c
     """``b`` real networks: (||h^L||^2 / width_L, ||v^L||^2, inactive-layer flags), float64."""
     f32, f64 = xp.float32, xp.float64
     on = _on(rng)
-    # columns: the input direction at unit mean square (its scale q0 is in log_scale) and the
-    # tangent u = e_1, also stored at unit mean square
+    # columns: the input direction at unit mean square (q0 = 1: homogeneity, q0 multiplies at the end)
+    # and the tangent u = e_1, also stored at unit mean square
     first = xp.astype(xp.arange(fan_in, **on) == 0, f32) * math.sqrt(fan_in)
     state = xp.stack([xp.ones((b, fan_in), dtype=f32, **on), xp.broadcast_to(first, (b, fan_in))], axis=2)
-    log_scale = xp.stack([xp.full(b, math.log(q0), dtype=f64, **on), xp.full(b, -math.log(fan_in), dtype=f64, **on)], axis=1)
+    log_scale = xp.stack([xp.zeros(b, dtype=f64, **on), xp.full(b, -math.log(fan_in), dtype=f64, **on)], axis=1)
     gain = math.sqrt(c / fan_in)
     dead = xp.zeros(b, dtype=xp.bool, **on)
     for layer in range(depth):
@@ -86,7 +99,7 @@ def _dense(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c
         log_scale = xp.where(alive, log_scale, -math.inf)
         state = out / xp.astype(xp.sqrt(mean_sq), f32)[:, None, :]
     value = xp.exp(log_scale)  # mean square of each column after the last layer
-    return value[:, 0], value[:, 1] * width_out, dead
+    return value[:, 0] * q0, value[:, 1] * width_out, dead
 
 
 def _gram(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c: float, q0: float, last_relu: bool):
@@ -115,8 +128,8 @@ def _gram(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c:
         zeta = xp.where(k > 0, rng.standard_normal((relu_layers, b), dtype=f64), 0.0)
     if not last_relu:  # linear last layer: each of the width rows is a fresh centred Gaussian
         chi_out = 2.0 * rng.standard_gamma(width_out / 2.0, size=(2, b))
-    a = xp.full(b, q0 * fan_in, dtype=f64, **on)
-    cross = xp.full(b, math.sqrt(q0), dtype=f64, **on)  # x . u with u = e_1
+    a = xp.full(b, float(fan_in), dtype=f64, **on)  # q0 = 1: the chain is homogeneous, q0 multiplies at the end
+    cross = xp.ones(b, dtype=f64, **on)  # x . u with u = e_1
     cc = xp.ones(b, dtype=f64, **on)
     dead = xp.zeros(b, dtype=xp.bool, **on)
     for layer in range(relu_layers):
@@ -134,7 +147,7 @@ def _gram(xp: Any, rng: Any, b: int, fan_in: int, width_out: int, depth: int, c:
     if not last_relu:
         a = s * a * chi_out[0, :]
         cc = s * cc * chi_out[1, :]
-    return a / width_out, cc, dead
+    return a / width_out * q0, cc, dead
 
 
 def relu_network(
@@ -154,7 +167,8 @@ def relu_network(
     squared pre-activation ``||h^L||^2 / width_out``, the squared norm of the Jacobian
     applied to a unit vector ``||J u||^2``, and whether some layer was wholly inactive.
 
-    Each statistic has its exact law under either method. With ``gram`` and a linear last
+    Both run at unit input scale and multiply the forward statistic by ``q0`` last (homogeneity: exact
+    in law, one rounding in floating point). Each statistic has its exact law under either method. With ``gram`` and a linear last
     layer the two are drawn independently there, so their *joint* law is not a network's:
     use one statistic per experiment (as every claim does)."""
     if method not in METHODS:
@@ -164,7 +178,9 @@ def relu_network(
     return kernel(xp, rng, b, fan_in, width_out, depth, c, q0, last_relu)
 
 
-def _network_estimate(xp, rng, budget, statistic: int, method: str, **network) -> Estimate:
+def _network_estimate(xp, rng, budget, statistic: int, method: str, q0: float = 1.0, **network) -> Estimate:
+    """The mean of one statistic over ``budget`` networks, measured at unit input scale and rescaled by
+    ``q0`` (module docstring)."""
     dtype = "float32" if method == "dense" else "float64"
     acc = Accumulator(backend=backend_name(xp), dtype=dtype)
     if method == "dense":
@@ -178,7 +194,50 @@ def _network_estimate(xp, rng, budget, statistic: int, method: str, **network) -
         acc.add(out[statistic])
         acc.count("networks with an inactive layer", _count(xp, out[2]))  # one transfer per batch
         done += b
-    return acc.estimate()
+    return rescaled(acc.estimate(), q0 if statistic == 0 else 1.0)
+
+
+def _ldexp(x: float, k: int) -> float:
+    """``x 2^k``, an infinity past the largest double (``math.ldexp`` raises there)."""
+    try:
+        return math.ldexp(x, k)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def rescaled(est: Estimate, factor: float) -> Estimate:
+    """``est``, measured on values ``x / factor`` (``factor > 0``), back on the scale of ``x``.
+
+    ``factor = m 2^e`` (``math.frexp``, exact): each field becomes ``ldexp(field * m, e)``, one rounding
+    of a normal product and at most one more where the result is subnormal: the mean is off by at most
+    one unit in its last place, the standard error by half a unit of its own (among the subnormals
+    that unit is ``2^-1074``, not relatively small). ``FLOOR_ULPS`` units of the mean's last place join
+    the tolerance (whose own product is rounded up), covering both for any z-test up to ``z = 14``.
+    Skewness and kurtosis are unchanged (a positive scale). Where float64 cannot hold the result (it
+    overflows, or its spacing there is coarser than the standard error) the estimate is marked
+    ``inconclusive``, with the scale in its text: more replicates cannot help.
+
+    >>> e = rescaled(Estimate(1.5, 0.25, 10, atol=1e-15), 1e-300)
+    >>> e.mean == 1.5e-300, e.inconclusive
+    (True, '')
+    >>> rescaled(Estimate(1.5, 0.25, 10), 1e-323).inconclusive.startswith("at the quantity's scale, about $10^{-323}$")
+    True
+    """
+    mantissa, exponent = math.frexp(factor)
+
+    def scale(x: float) -> float:
+        return _ldexp(x * mantissa, exponent)
+
+    mean, stderr = scale(est.mean), scale(est.stderr)
+    atol = math.nextafter(scale(est.atol), math.inf) + FLOOR_ULPS * math.ulp(mean) if math.isfinite(mean) else math.inf
+    why = ""
+    if est.mean != 0 and (not math.isfinite(mean) or math.ulp(mean) > (stderr if est.stderr > 0 else abs(mean))):
+        log10 = math.log10(abs(est.mean)) + math.log10(factor)
+        why = (f"the quantity's scale, about $10^{{{log10:.0f}}}$, is beyond float64's range" if not math.isfinite(mean)
+               else f"at the quantity's scale, about $10^{{{log10:.0f}}}$, float64's spacing "
+                    f"$2^{{{math.frexp(math.ulp(mean))[1] - 1}}}$ is coarser than the measurement's standard error: "
+                    "float64 cannot resolve it")
+    return replace(est, mean=mean, stderr=stderr, atol=atol, inconclusive=est.inconclusive or why)
 
 
 def he_forward_experiment(xp: Any, rng: Any, budget: int, *, fan_in: int, depth: int, c: float, q0: float, method: str) -> Estimate:
@@ -262,4 +321,7 @@ def gain_experiment(xp: Any, rng: Any, budget: int, *, activation: str, negative
     gain = 1.0 / math.sqrt(m.mean)
     # d/dm m^(-1/2) = -(1/2) m^(-3/2): the delta method's standard error and floor
     slope = 0.5 * m.mean**-1.5
-    return Estimate(gain, slope * m.stderr, m.n, m.backend, m.dtype, slope * m.atol, m.events)
+    # the gain is locally an affine map of the replicates' mean with negative slope -slope: the
+    # replicates' kurtosis is unchanged and their skewness changes sign
+    skewness = None if m.skewness is None else -m.skewness
+    return replace(m, mean=gain, stderr=slope * m.stderr, atol=slope * m.atol, skewness=skewness)

@@ -6,6 +6,7 @@ import itertools
 import subprocess
 import sys
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -142,3 +143,36 @@ def test_cli_singular_covariance_is_exit_2():
 def test_every_subset_is_enumerated_once():
     points = K.critical_points(np.random.default_rng(1), d_x=5, d_y=4, k=2, n=100)
     assert sorted(p["subset"] for p in points) == list(itertools.combinations(range(4), 2))
+
+
+# -- scale-free: the scalar model's eigenvalue from 1 down to float64's smallest normal ------------
+
+
+@pytest.mark.parametrize("N, t", [(3, 1e-300), (3, 1e-160), (4, 1e-100), (5, 1e-100), (5, 1e-8)])
+def test_scalar_kernel_keeps_its_relative_precision_at_tiny_t(N, t):
+    """-|t|^(N-2) to 14 digits: the stencil differentiates L - 1/2, not L, whose 1/2 swamped the change."""
+    e = K.scalar_experiment(np, None, None, N=N, t=t)
+    expected = -(mpmath.mpf(t) ** (N - 2))
+    assert abs(mpmath.mpf(e.mean) - expected) <= e.atol <= 1e-12 * abs(expected) and not e.inconclusive
+
+
+@pytest.mark.parametrize("N, t", [(3, 5e-324), (4, 1e-160), (4, 1e-300), (5, 1e-160)])
+def test_scalar_kernel_says_inconclusive_where_its_products_underflow(N, t):
+    e = K.scalar_experiment(np, None, None, N=N, t=t)
+    assert "underflow" in e.inconclusive
+    assert abs(mpmath.mpf(e.mean) + mpmath.mpf(t) ** (N - 2)) <= e.atol  # never a false rejection
+
+
+def test_scalar_claim_at_tiny_t_rejects_the_wrong_forms_or_says_it_cannot():
+    c = wb.claim("deeplinear.scalar")
+    assert wb.verify(c, N=3, t=1e-300).status == "pass"
+    for wrong in (2 * c.closed_form, sp.Integer(0)):
+        assert wb.verify(c.with_closed_form(wrong), N=3, t=1e-300).status == "fail"
+    for form in (c.closed_form, 2 * c.closed_form):
+        assert wb.verify(c.with_closed_form(form), N=5, t=1e-300).status == "inconclusive"
+
+
+def test_frobenius_norm_of_subnormal_entries_is_not_zero():
+    a = np.full((3, 3), 1e-321)
+    assert float(K._frobenius(np, a)) == pytest.approx(3e-321, rel=1e-2)
+    assert float(K._frobenius(np, np.zeros((2, 2)))) == 0.0

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -310,3 +311,63 @@ def test_a_training_time_far_below_one_step_still_takes_one_step():
     """t < lr used to round to zero steps (then the estimate was u0, off by 2 u0 (s - u0) t)."""
     v = wb.verify("deeplinear.saxe-dynamics", s=1.0, u0=0.5, t=1e-12, lr=0.015625)
     assert v.passed and v.estimate != 0.5, str(v)
+
+
+# -- scale-free: the Saxe kernel from the smallest subnormal to the top of the domain -------------------
+
+
+def _u_exact(t, s, u0):
+    """u(t) = u0 e^x / (1 + u0 (e^x - 1)/s), x = 2st, in mpmath (no cancellation at any s, u0)."""
+    s, u0, x = mpmath.mpf(s), mpmath.mpf(u0), 2 * mpmath.mpf(s) * t
+    return u0 * mpmath.exp(x) / (1 + u0 * mpmath.expm1(x) / s)
+
+
+@settings(max_examples=25, deadline=None)
+@given(log_s=st.floats(-323.3, math.log10(5.0)), log_u0=st.floats(-323.3, 0.0), t=st.floats(0.0, 3.0),
+       lr=st.floats(2e-3, 0.03))
+def test_discretisation_bound_holds_at_every_scale(log_s, log_u0, t, lr):
+    s, u0 = max(10.0**log_s, 5e-324), max(10.0**log_u0, 5e-324)
+    if saxe_constraint({"s": s, "u0": u0, "t": t, "lr": lr}):
+        return
+    e = K.saxe_experiment(np, np.random.default_rng(0), None, s=s, u0=u0, t=t, lr=lr)
+    assert math.isfinite(e.atol) and abs(mpmath.mpf(e.mean) - _u_exact(t, s, u0)) <= e.atol
+
+
+def test_sensitivity_has_the_small_s_limit_instead_of_nan():
+    """s = 1e-300: s^2 underflowed and the sensitivity was 0/0; now it is 1/(1 + 2 v T)^2."""
+    u, steps = np.array([0.5, 0.4]), [0.1]
+    tiny = K.gd_error_bound(u, steps, 1e-300, 0.3, 3)
+    assert math.isfinite(tiny) and tiny == pytest.approx(K.gd_error_bound(u, steps, 1e-12, 0.3, 3), rel=1e-9)
+
+
+def test_scaled_network_represents_a_subnormal_start():
+    """u0 = 5e-324: the weights sqrt(u0) ~ 2e-162 made u0-sized products underflow; u/u0 starts at 1."""
+    ratios = K.saxe_ratios(np, np.random.default_rng(0), (2.0, 1.0, 0.5), 5e-324, K.saxe_steps(1.0, 1e-3))
+    np.testing.assert_allclose(ratios[0], 1.0, rtol=1e-13)
+    assert ratios[-1, 0] == pytest.approx(math.exp(4.0), rel=5e-3)  # linear stage: u/u0 = e^(2st)
+
+
+@pytest.mark.parametrize("params", [dict(s=1e-300), dict(s=1e-200), dict(s=5e-324), dict(u0=5e-324),
+                                    dict(s=1e-300, u0=1e-300, t=20.0, lr=0.1)], ids=str)
+def test_saxe_is_decided_at_extreme_scales(params):
+    """Issue 20: s = 1e-300 crashed (a NaN tolerance); u0 = 5e-324 passed with resolution 3.8, twice the
+    closed form too."""
+    c = wb.claim(SAXE)
+    v = wb.verify(c, **params)
+    assert v.status == "pass" and v.resolution < 0.1, str(v)
+    for wrong in (2 * c.closed_form, sp.Integer(0)):
+        assert wb.verify(c.with_closed_form(wrong), **params).status == "fail"
+
+
+def test_saxe_at_the_smallest_subnormal_says_float64_cannot_decide():
+    """u(0) = u0 = 5e-324 is one unit of float64's grid: neither 0 nor 2 u0 can be told from it."""
+    c = wb.claim(SAXE)
+    e = K.saxe_experiment(np, np.random.default_rng(0), None, s=2.0, u0=5e-324, t=0.0, lr=1e-3)
+    assert e.mean == 5e-324 and "cannot tell it from $0$" in e.inconclusive
+    for form in (c.closed_form, 2 * c.closed_form, sp.Integer(0)):
+        assert wb.verify(c.with_closed_form(form), u0=5e-324, t=0.0).status == "inconclusive"
+
+
+def test_no_bad_minima_estimate_keeps_the_replicates_shape():
+    e = K.no_bad_minima_experiment(np, np.random.default_rng(0), 64, depth=2, width=1, n_in=2, n_out=2, samples=16)
+    assert e.kurtosis is not None and e.skewness is not None and e.atol >= 8 * 2.0**-23 * e.mean

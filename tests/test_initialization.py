@@ -251,3 +251,86 @@ def test_the_whole_area_verifies_from_the_command_line(capsys):
     verdicts = json.loads(capsys.readouterr().out)
     assert {v["id"] for v in verdicts} == {c.id for c in wb.claims("init")}
     assert all(v["passed"] for v in verdicts)
+
+
+# -- scale-free: the input scale, (c/2)^L and the width at the edges of their domains ----------------
+
+
+def test_forward_statistic_is_q0_times_the_unit_one_draw_for_draw():
+    """Positive homogeneity, kept exactly: the same draws at q0 and at 1 differ by the factor q0 alone
+    (one rounding), with the same replicates' shape."""
+    for method in K.METHODS:
+        unit = K.he_forward_experiment(np, np.random.default_rng(3), 2000, fan_in=16, depth=4, c=2.0, q0=1.0,
+                                       method=method)
+        for q0 in (1e-300, 1e-160, 3.7, 100.0):
+            e = K.he_forward_experiment(np, np.random.default_rng(3), 2000, fan_in=16, depth=4, c=2.0, q0=q0,
+                                        method=method)
+            assert e.mean == pytest.approx(q0 * unit.mean, rel=2**-52)
+            assert e.stderr == pytest.approx(q0 * unit.stderr, rel=2**-52)
+            assert (e.skewness, e.kurtosis) == (unit.skewness, unit.kurtosis) and not e.inconclusive
+
+
+def test_tiny_statistics_keep_their_shape_and_their_standard_error():
+    """(c/2)^200 = 4e-121: the replicates' fourth powers would underflow; on a binary scale they do not."""
+    e = K.relu_critical_experiment(np, np.random.default_rng(0), 2000, fan_in=4096, depth=200, c=0.5, method="gram")
+    expected = 0.25**200
+    assert abs(e.mean - expected) <= Z * e.stderr + e.atol and 0.001 < e.stderr / e.mean < 0.1
+    assert e.kurtosis is not None and 3.0 < e.kurtosis < 100.0 and not e.inconclusive
+
+
+def test_a_quantity_below_float64_is_inconclusive_and_never_rejected():
+    """q0 (c/2)^(L-1) c = 1e-300 * 0.25^199 / 2, about 1e-420: no double holds it."""
+    e = K.he_forward_experiment(np, np.random.default_rng(0), 2000, fan_in=4096, depth=200, c=0.5, q0=1e-300,
+                                method="gram")
+    assert "10^{-420}" in e.inconclusive and e.mean == 0.0 and e.atol > 0  # the grid's unit covers 1e-420
+    subnormal = K.he_forward_experiment(np, np.random.default_rng(0), 2000, fan_in=32, depth=5, c=2.0, q0=5e-324,
+                                        method="gram")
+    assert "coarser than the measurement's standard error" in subnormal.inconclusive
+    assert abs(subnormal.mean - 2 * 5e-324) <= Z * subnormal.stderr + subnormal.atol  # c (c/2)^(L-1) q0 = 2 q0
+
+
+def test_gain_estimate_keeps_the_replicates_shape():
+    """The delta method maps the mean by a decreasing function: kurtosis kept, skewness negated."""
+    e = K.gain_experiment(np, np.random.default_rng(5), 4000, activation="tanh", negative_slope=0.01)
+    z = np.random.default_rng(5).standard_normal(4000)
+    x = np.tanh(z) ** 2
+    d = x - x.mean()
+    skew = math.sqrt(x.size) * np.sum(d**3) / np.sum(d**2) ** 1.5
+    kurt = x.size * np.sum(d**4) / np.sum(d**2) ** 2
+    assert e.skewness == pytest.approx(-skew, rel=1e-9) and e.kurtosis == pytest.approx(kurt, rel=1e-9)
+
+
+EDGE = dict(fan_in=32, depth=5, resolution=0.05)
+
+
+@pytest.mark.parametrize("q0", [1e-300, 1e-200, 1e-160, 100.0])
+def test_he_forward_is_decided_at_extreme_input_scales(q0):
+    """Issue 20: the standard error underflowed to 0 at q0 = 1e-300 and a true claim failed with z = inf."""
+    c = wb.claim("init.he-forward")
+    v = wb.verify(c, q0=q0, **EDGE)
+    assert v.status == "pass" and v.stderr > 0 and abs(v.z) < Z, str(v)
+    for wrong in (2 * c.closed_form, sp.Integer(0)):
+        assert wb.verify(c.with_closed_form(wrong), q0=q0, **EDGE).status == "fail"
+
+
+def test_he_forward_at_the_smallest_subnormal_input_is_inconclusive_not_a_verdict():
+    c = wb.claim("init.he-forward")
+    for form in (c.closed_form, 2 * c.closed_form, sp.Integer(0)):
+        v = wb.verify(c.with_closed_form(form), q0=5e-324, **EDGE)
+        assert v.status == "inconclusive" and any("float64" in n for n in v.notes), str(v)
+
+
+@pytest.mark.parametrize("claim_id, params", [
+    ("init.he-backward", dict(fan_in=4096, fan_out=1, depth=200, c=0.5)),
+    ("init.he-backward", dict(fan_in=4096, fan_out=4096, depth=200, c=4.0)),
+    ("init.he-backward", dict(fan_in=1, fan_out=4096, depth=1, c=0.5)),
+    ("init.relu-critical", dict(fan_in=4096, depth=200, c=0.5)),
+    ("init.he-forward", dict(fan_in=4096, depth=200, c=4.0, q0=1e-300)),
+    ("init.xavier", dict(n_in=1, n_out=4096)),
+    ("init.gain", dict(activation="leaky_relu", negative_slope=5e-324)),
+], ids=lambda x: x if isinstance(x, str) else "-".join(f"{k}{v}" for k, v in x.items()))
+def test_every_init_claim_is_decided_at_the_edges_of_its_domain(claim_id, params):
+    """(c/2)^200 from 1e-121 to 1e60, widths 1 and 4096, the smallest slope: the true form passes, twice it fails."""
+    c = wb.claim(claim_id)
+    assert wb.verify(c, resolution=0.05, **params).status == "pass"
+    assert wb.verify(c.with_closed_form(2 * c.closed_form), resolution=0.05, **params).status == "fail"
