@@ -121,7 +121,9 @@ def backend(name: str = "numpy", seed: int = 0) -> Backend:
         device = cupy.cuda.Device()
         props = cupy.cuda.runtime.getDeviceProperties(device.id)
         label = props.get("name", b"cuda").decode() if isinstance(props.get("name"), bytes) else "cuda"
-        return Backend("cupy", cupy, cupy.random.default_rng(seed), f"cuda:{device.id} {label}")
+        # the standard-conforming wrapper (linalg.diagonal, asarray(device=)...), as for PyTorch
+        xp = _import("array_api_compat.cupy", CUPY_MISSING)
+        return Backend("cupy", xp, cupy.random.default_rng(seed), f"cuda:{device.id} {label}")
     import numpy as np
 
     return Backend("numpy", np, np.random.default_rng(np.random.SeedSequence(seed)), "cpu")

@@ -48,7 +48,7 @@ def measure_limit(c: Claim, b, values: dict, expected_mp, target: float, alpha: 
         points.append(est)
         for name, k in est.events:
             counts[name] = counts.get(name, 0) + k
-        for why in (est.inconclusive, tail_doubt(est, f" at ${lim.tex} = {n(x, 6)}$")):
+        for why in (est.inconclusive, tail_doubt(est, z_critical(share), f" at ${lim.tex} = {n(x, 6)}$")):
             if why:
                 doubts.append(why)
     total = sum(e.n for e in points)

@@ -61,10 +61,12 @@ def standardised(deviation: Any, unit: float) -> float:
     return 0.0 if d == 0 else math.copysign(math.inf, float(mpmath.sign(d)))
 
 
-def tail_doubt(est: Estimate, where: str = "") -> str | None:
-    """Why the estimate's standard error cannot be trusted (a heavy tail), or None."""
+def tail_doubt(est: Estimate, z: float, where: str = "") -> str | None:
+    """Why the estimate's standard error cannot be trusted (a heavy tail), or None. A standard error
+    that is immaterial to the test (``z`` times it under a tenth of the floating-point floor, which
+    then decides) is not judged."""
     r = variance_uncertainty(est.kurtosis, est.n)
-    if r is None or r <= TAIL_LIMIT:
+    if r is None or r <= TAIL_LIMIT or z * est.stderr <= 0.1 * est.atol:
         return None
     assert est.kurtosis is not None
     return (f"heavy tail{where}: the replicates' sample kurtosis ${n(est.kurtosis, 3)}$ over $n = {n(est.n, 0)}$ "

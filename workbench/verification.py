@@ -150,7 +150,7 @@ def _statistical(c: Claim, b, values: dict, expected_mp, target: float, alpha: f
     deviation = mpmath.mpf(est.mean) - expected_mp
     rejected = bool(abs(deviation) > z_critical(level) * mpmath.mpf(est.stderr) + est.atol)
     notes = events(est.events, est.n, alpha)
-    doubts = [why for why in (est.inconclusive, tail_doubt(est)) if why]
+    doubts = [why for why in (est.inconclusive, tail_doubt(est, z_critical(level))) if why]
     scaling = None
     if c.scaling is not None:
         scaling = _scaling(c, b, values, alpha / 2)
