@@ -21,17 +21,28 @@ from .entropy import miller_madow, miller_madow_bias
 from .estimate import Estimate
 from .huffman import batch_code_lengths, canonical_codes, code_lengths, is_prefix_free
 from .namespaces import backend_name, bincount, to_host
-from .redundancy import PRECISIONS, certify, self_information, within
+from .redundancy import (
+    GALLAGER_SIGMA,
+    PRECISIONS,
+    certify,
+    gallager_within,
+    self_information,
+    uniform_redundancy,
+    within,
+)
 
 __all__ = [
+    "CONTROL",
     "NEAR",
     "SAMPLE",
     "bounds_experiment",
+    "closest_uniform",
     "comb_distribution",
     "dirichlet",
     "dyadic_experiment",
     "fraction_estimate",
     "gallager_experiment",
+    "gallager_probes",
     "kraft_estimate",
     "kraft_experiment",
     "kraft_sums",
@@ -117,14 +128,21 @@ def _adversarial(K: int) -> list[np.ndarray]:
 def gallager_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration: float, draws: int) -> Estimate:
     """The fraction of probes satisfying Gallager's bound L - H <= p_max + sigma (and, for
     p_max >= 1/2, L - H <= 2 - h(p_max) - p_max): ``draws`` Dirichlet(concentration) distributions on K
-    symbols and the adversarial families of :func:`_adversarial`."""
+    symbols and the adversarial families of :func:`_adversarial` (:func:`gallager_probes`)."""
+    return gallager_probes(xp, rng, K=K, concentration=concentration, draws=draws)
+
+
+def gallager_probes(xp: Any, rng: Any, *, K: int, concentration: float, draws: int,
+                    sigma: float = GALLAGER_SIGMA) -> Estimate:
+    """:func:`gallager_experiment` with the constant ``sigma`` in the bound (another constant than
+    Gallager's is a mutation test, decided by :func:`gallager_within`)."""
     p = dirichlet(xp, rng, draws, K, concentration)
     batches = [(p, batch_code_lengths(p))]
     for probe in _adversarial(K):
         lengths = np.array([code_lengths(row) for row in probe]) if probe.shape[0] == 1 else batch_code_lengths(probe)
         batches.append((probe, lengths))
     results = [certify(q, lengths) for q, lengths in batches]
-    ok = np.concatenate([r.gallager_ok & ~r.undecided for r in results])
+    ok = np.concatenate([gallager_within(r, sigma) for r in results])
     margin = np.concatenate([r.gallager_margin for r in results])
     pmax = np.concatenate([r.pmax for r in results])
     events = [
@@ -137,6 +155,14 @@ def gallager_experiment(xp: Any, rng: Any, budget: Any, *, K: int, concentration
          int(sum(r.refined.sum() for r in results))),
     ]
     return fraction_estimate(ok, xp, events)
+
+
+def closest_uniform(K: int) -> tuple[int, float]:
+    r"""The uniform probe of :func:`_adversarial` with the largest :math:`L - H - p_{\max}` at alphabet size
+    ``K``, and that value: every constant below it is refuted by the probes (float64)."""
+    value, size = max((uniform_redundancy(p.shape[1]) - 1.0 / p.shape[1], p.shape[1]) for p in _adversarial(K)
+                      if p.shape[0] == 1)
+    return size, value
 
 
 # --- huffman.kraft ------------------------------------------------------------------------------
@@ -275,21 +301,34 @@ def dyadic_experiment(xp: Any, rng: Any, budget: Any, *, K: int) -> Estimate:
 
 # --- huffman.quantized-gaussian ------------------------------------------------------------------
 
+CONTROL = 1.0 / (2.0 * _LN2)  # beta of the control variate beta (mean z^2 - 1), whose mean is exactly 0
+
+
 def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: float, Delta: float) -> Estimate:
-    r"""Miller-Madow entropy of ``budget`` groups of :data:`SAMPLE` weights N(0, sigma^2) quantised
-    to round(w / Delta), pooled, plus log2 Delta; its standard error by the delete-one-group
-    jackknife, its floor the estimator's residual bias (:func:`miller_madow_bias`) plus rounding.
-    Events: groups whose Huffman code (built on the group's own histogram) spends bits per weight
-    outside [H, H + 1) of that histogram."""
+    r"""Miller-Madow entropy of ``budget`` groups of :data:`SAMPLE` weights :math:`w = \sigma z`,
+    :math:`z \sim N(0, 1)`, quantised to round(w / Delta), pooled, plus log2 Delta, minus the control
+    variate :math:`\beta(\overline{z^2} - 1)`, :math:`\beta = 1/(2 \ln 2)` (:data:`CONTROL`).
+
+    The control variate's mean is exactly 0 (:math:`E z^2 = 1`, a property of the sampler, not of
+    the claim), so the estimate's mean is unchanged; it removes the dominant fluctuation, since
+    :math:`-\log_2 P_k \approx \text{const} + z^2/(2 \ln 2)`, and leaves a spread per weight of about
+    :math:`\Delta/(\sigma \sqrt{12} \ln 2)` instead of :math:`1/(\sqrt{2} \ln 2)` bits (the rounding
+    error, not the weight, is what remains). Standard error by the delete-one-group jackknife (the
+    control variate deleted with its group), floor the estimator's residual bias
+    (:func:`miller_madow_bias`) plus rounding. Events: groups whose Huffman code (built on the
+    group's own histogram) spends bits per weight outside [H, H + 1) of that histogram."""
     groups = int(budget)
     if groups < 2:
         raise ValueError("the quantised-Gaussian experiment needs at least 2 groups of weights")
     per_batch = max(1, (1 << 22) // SAMPLE)
     hist: list[np.ndarray] = []
+    squares: list[np.ndarray] = []
     lo_all, hi_all = [], []
     for start in range(0, groups, per_batch):
         b = min(per_batch, groups - start)
-        k = xp.astype(xp.round(rng.standard_normal((b, SAMPLE)) * (sigma / Delta)), xp.int64)
+        z = rng.standard_normal((b, SAMPLE))
+        squares.append(_host(xp.sum(z * z, axis=1)).astype(np.float64))
+        k = xp.astype(xp.round(z * (sigma / Delta)), xp.int64)
         lo, hi = int(xp.min(k)), int(xp.max(k))
         width = hi - lo + 1
         flat = (k - lo) + xp.arange(b, dtype=xp.int64)[:, None] * width
@@ -303,10 +342,12 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
     for c, l0 in zip(hist, lo_all, strict=True):
         counts[row:row + c.shape[0], l0 - lo: l0 - lo + c.shape[1]] = c
         row += c.shape[0]
+    square = np.concatenate(squares)
     pooled = counts.sum(axis=0)
     total = groups * SAMPLE
-    estimate = float(miller_madow(pooled))
-    leave_out = miller_madow(pooled[None, :] - counts)
+    control = CONTROL * (math.fsum(square.tolist()) / total - 1.0)
+    estimate = float(miller_madow(pooled)) - control
+    leave_out = miller_madow(pooled[None, :] - counts) - CONTROL * ((square.sum() - square) / (total - SAMPLE) - 1.0)
     jackknife = math.sqrt((groups - 1) / groups * float(((leave_out - leave_out.mean()) ** 2).sum()))
     outside = 0
     plug_in = miller_madow(counts) - ((counts > 0).sum(axis=1) - 1) / (2 * SAMPLE * _LN2)
@@ -317,6 +358,6 @@ def quantized_gaussian_experiment(xp: Any, rng: Any, budget: int, *, sigma: floa
         outside += not (h - slack <= bits < h + 1 - slack)
     _, bias_bound = miller_madow_bias(sigma, Delta, total)
     value = estimate + math.log2(Delta)
-    floor = bias_bound + 16 * _EPS * (abs(estimate) + abs(math.log2(Delta)))
+    floor = bias_bound + 16 * _EPS * (abs(estimate) + abs(math.log2(Delta)) + abs(control) + CONTROL)
     events = (("groups whose Huffman bits per weight fell outside $[H, H + 1)$ of their own histogram", outside),)
     return Estimate(value, jackknife, groups, _backend(xp), "float64", floor, events)

@@ -30,12 +30,17 @@ any reachable standard error.
 **Singular values of a product** (``residual.isometry``). ``B`` independent products
 :math:`P = W_L \cdots W_1` at once, streamed over depth (one factor in memory at a time),
 float32 GEMMs, the statistics :math:`\mathrm{tr}A/N` and :math:`\mathrm{tr}A^2/N` of
-:math:`A = P^\top P` accumulated in float64. The estimator of :math:`m_2` subtracts the
-control variate :math:`\beta(\mathrm{tr}A/N - 1)`, whose mean is exactly 0 at every width
-(:func:`proofs.random_matrices.derive_isometry`), with :math:`\beta = 2(L+1)` fixed in
-advance (a global scale :math:`s` of :math:`P` moves :math:`\mathrm{tr}A^2/N \approx (L+1)s^4`
-by twice :math:`\mathrm{tr}A/N \approx s^2` times :math:`L + 1`): the mean is unchanged and
-the variance falls five- to ten-fold.
+:math:`A = P^\top P` accumulated in float64. The estimator of :math:`m_2` splits each factor into
+its norm and its direction, independent for a Gaussian matrix: the norms' contribution
+:math:`(1 + 2/N^2)^L` is a chi-square moment, exact, and the statistic of the normalised product
+is bounded, so small widths (down to :math:`N = 2`, where the plain :math:`\mathrm{tr}A^2/N` has a
+kurtosis in the thousands) measure the :math:`1/N^2` term. It subtracts the control variate
+:math:`\beta(t - 1)`, :math:`t` the normalised :math:`\mathrm{tr}A/N` of mean exactly 1, with
+:math:`\beta = 2(L+1)` fixed in advance (a global scale :math:`s` of :math:`P` moves
+:math:`\mathrm{tr}A^2/N \approx (L+1)s^4` by twice :math:`\mathrm{tr}A/N \approx s^2` times
+:math:`L + 1`): the mean is unchanged and the variance falls five- to hundredfold. A replicate is
+the mean of :math:`4096/N^2` products (:func:`products_per_replicate`), so its spread and its cost
+change little with :math:`N`.
 """
 
 from __future__ import annotations
@@ -62,12 +67,16 @@ __all__ = [
     "isometry_experiment",
     "product_singular_values",
     "control_coefficient",
+    "norm_moment",
+    "products_per_replicate",
+    "PRODUCTS",
 ]
 
 FACTORS = ("gaussian", "orthogonal")
 _STEP_FLOATS = 1 << 20  # factors drawn at once: (B, N, N) float64, 8 MiB
 _BUFFER_FLOATS = 1 << 20  # logarithms held before they are reduced (float64)
 _PRODUCT_FLOATS = 1 << 20  # float32 entries of one (B, N, N) tensor of the product kernel, 4 MiB
+PRODUCTS = 4096  # products per replicate of residual.isometry at N = 1 (divided by N^2 at width N)
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -247,37 +256,46 @@ def lyapunov_experiment(xp: Any, rng: Any, budget: int, *, N: int, sigma: float,
 
 # -- products and their singular values --------------------------------------------------------------
 
-def _product(xp: Any, rng: Any, b: int, L: int, N: int, factors: str, dtype: Any) -> Any:
-    """``b`` products W_L ... W_1 of N x N factors (N(0, 1/N) entries, or Haar orthogonal), streamed over depth."""
+def _product(xp: Any, rng: Any, b: int, L: int, N: int, factors: str, dtype: Any) -> tuple[Any, Any]:
+    """``b`` products W_L ... W_1 of N x N factors (N(0, 1/N) entries, or Haar orthogonal), streamed over
+    depth, and per product :math:`\\prod_l \\|W_l\\|_F^2/N` (float64)."""
     dtype = _dtype(xp, dtype)
     scale = 1.0 / math.sqrt(N)
-    p = None
+    p, norms = None, None
     for _ in range(L):
         if factors == "gaussian":
             w = rng.standard_normal((b, N, N), dtype=dtype)
             w *= scale
         else:
             w = xp.astype(haar_orthogonal(xp, rng, b, N), dtype)
+        wide = xp.astype(w, xp.float64)
+        f = xp.sum(wide * wide, axis=(-2, -1)) / N
+        norms = f if norms is None else norms * f
         p = w if p is None else xp.matmul(w, p)
-        del w
-    return p
+        del w, wide
+    return p, norms
 
 
 def product_moments(xp: Any, rng: Any, b: int, *, L: int, N: int, factors: str = "gaussian",
-                    dtype: str = "float32") -> tuple[Any, Any]:
+                    dtype: str = "float32", normalise: bool = False) -> tuple[Any, Any]:
     r"""Per product, :math:`\mathrm{tr}A/N` and :math:`\mathrm{tr}A^2/N` (float64, shape ``(b,)``)
     for ``b`` independent products :math:`P = W_L \cdots W_1`, :math:`A = P^\top P`
-    (:math:`\mathrm{tr}A^2 = \|A\|_F^2`, ``A`` being symmetric).
+    (:math:`\mathrm{tr}A^2 = \|A\|_F^2`, ``A`` being symmetric). With ``normalise``, those of the
+    product of the normalised factors :math:`U_l = W_l / \sqrt{f_l}`, :math:`f_l = \|W_l\|_F^2/N`:
+    :math:`\mathrm{tr}A/N` and :math:`\mathrm{tr}A^2/N` divided by :math:`\prod_l f_l` and
+    :math:`\prod_l f_l^2`.
 
     >>> m1, m2 = product_moments(np, np.random.default_rng(0), 3, L=4, N=8, factors="orthogonal", dtype="float64")
     >>> bool(np.allclose(m1, 1.0) and np.allclose(m2, 1.0))
     True
     """
     L, N, b = _integer("L", L), _integer("N", N), _integer("b", b)
-    p = _product(xp, rng, b, L, N, _factors(factors), dtype)
+    p, norms = _product(xp, rng, b, L, N, _factors(factors), dtype)
     gram = xp.astype(xp.matmul(xp.matrix_transpose(p), p), xp.float64)  # float32 GEMM, float64 from here on
     first = xp.linalg.trace(gram) / N
     second = xp.sum(gram * gram, axis=(-2, -1)) / N
+    if normalise:
+        return first / norms, second / (norms * norms)
     return first, second
 
 
@@ -286,34 +304,59 @@ def control_coefficient(L: int) -> float:
     return 2.0 * (L + 1)
 
 
-def isometry_estimate(xp: Any, rng: Any, budget: int, *, L: int, N: int, control: bool = True) -> Estimate:
-    r"""Mean over ``budget`` independent products of :math:`\mathrm{tr}(A^2)/N`, an unbiased estimate of
-    :math:`m_2(L, N)`, minus :math:`\beta(\mathrm{tr}A/N - 1)` (mean exactly 0) unless ``control=False``.
+def norm_moment(L: int, N: int) -> float:
+    r""":math:`\prod_l E[f_l^2] = (1 + 2/N^2)^L`, :math:`f_l = \|W_l\|_F^2/N \sim \chi^2_{N^2}/N^2` (a
+    chi-square's second moment, :math:`E[(\chi^2_k)^2] = k^2 + 2k`)."""
+    return (1.0 + 2.0 / (N * N)) ** L
+
+
+def products_per_replicate(N: int) -> int:
+    r"""Products averaged in one replicate of ``residual.isometry`` at width N: :data:`PRODUCTS`:math:`/N^2`
+    (at least 1), so that a replicate's spread, and its cost, change little with N."""
+    return max(1, PRODUCTS // (N * N))
+
+
+def isometry_estimate(xp: Any, rng: Any, budget: int, *, L: int, N: int, control: bool = True,
+                      block: int = 1) -> Estimate:
+    r"""Mean over ``budget`` independent replicates, each the mean of ``block`` independent products, of
+    an unbiased estimate of :math:`m_2(L, N) = E\,\mathrm{tr}(A^2)/N`.
+
+    With ``control`` (the default), each Gaussian factor is split into its norm and its direction,
+    :math:`W_l = \sqrt{f_l}\,U_l`, which are independent (a Gaussian vector's length and direction), so
+    :math:`\mathrm{tr}(A^2)/N = \prod_l f_l^2 \cdot g` with :math:`g` the statistic of the normalised
+    product and :math:`m_2 = (1 + 2/N^2)^L\,E g` (:func:`norm_moment`): the estimate is
+    :math:`(1 + 2/N^2)^L [g - \beta(t - 1)]`, :math:`t` the normalised :math:`\mathrm{tr}A/N`, whose mean
+    is exactly 1 for the same reason, :math:`\beta = 2(L+1)` fixed in advance. The norms carry the heavy
+    tail at small widths (at :math:`N = 1`, :math:`\mathrm{tr}A^2 = \prod w_l^4`); :math:`g \le N^{2L-1}`
+    is bounded. Without ``control``, the plain mean of :math:`\mathrm{tr}(A^2)/N`.
 
     >>> e = isometry_estimate(np, np.random.default_rng(0), 4000, L=1, N=4)
     >>> abs(e.mean - 2.25) < 6 * e.stderr  # m_2(1, N) = 2 + 1/N
     True
     """
     budget, L, N = _integer("budget", budget, 2), _integer("L", L), _integer("N", N)
-    beta = control_coefficient(L) if control else 0.0
+    block = _integer("block", block)
+    beta, moment = (control_coefficient(L), norm_moment(L, N)) if control else (0.0, 1.0)
     acc = Accumulator(backend=backend_name(xp), dtype="float32")
-    per_batch = max(1, _PRODUCT_FLOATS // (N * N))
+    per_batch = max(1, _PRODUCT_FLOATS // (N * N * block))  # replicates per batch
     done = 0
     while done < budget:
-        b = min(per_batch, budget - done)
-        first, second = product_moments(xp, rng, b, L=L, N=N)
-        acc.add(second - beta * (first - 1.0))
-        done += b
+        r = min(per_batch, budget - done)
+        first, second = product_moments(xp, rng, r * block, L=L, N=N, normalise=control)
+        values = moment * (second - beta * (first - 1.0))
+        acc.add(xp.mean(xp.reshape(values, (r, block)), axis=1) if block > 1 else values)
+        done += r
     return acc.estimate()
 
 
 def isometry_experiment(xp: Any, rng: Any, budget: int, *, L: int, N: int) -> Estimate:
-    r"""The experiment of ``residual.isometry`` at width ``N``: :func:`isometry_estimate` with the control variate."""
-    return isometry_estimate(xp, rng, budget, L=L, N=N)
+    r"""The experiment of ``residual.isometry`` at width ``N``: :func:`isometry_estimate` with the control
+    variate, ``budget`` replicates of :func:`products_per_replicate` products each."""
+    return isometry_estimate(xp, rng, budget, L=L, N=N, block=products_per_replicate(_integer("N", N)))
 
 
 def product_singular_values(xp: Any, rng: Any, b: int, *, L: int, N: int, factors: str = "gaussian") -> Any:
     """Singular values ``(b, N)`` (float64) of ``b`` independent products of ``L`` factors, for histograms."""
     L, N, b = _integer("L", L), _integer("N", N), _integer("b", b)
-    p = _product(xp, rng, b, L, N, _factors(factors), xp.float64)
+    p, _ = _product(xp, rng, b, L, N, _factors(factors), xp.float64)
     return xp.linalg.svdvals(p)

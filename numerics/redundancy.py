@@ -39,6 +39,7 @@ __all__ = [
     "PRECISIONS",
     "certify",
     "gallager_bound",
+    "gallager_within",
     "self_information",
     "uniform_redundancy",
     "within",
@@ -225,6 +226,18 @@ def within(c: Certified, lower: float = 0.0, upper: float = 1.0) -> np.ndarray:
     if lower == 0.0 and upper == 1.0:
         return c.lower_ok & c.upper_ok & ~c.undecided
     return (c.redundancy - c.error >= lower) & (c.redundancy + c.error < upper)
+
+
+def gallager_within(c: Certified, sigma: float = GALLAGER_SIGMA) -> np.ndarray:
+    """Rows within Gallager's bound: decided exactly for the proved constant; for another constant
+    ``sigma`` (mutation tests) the bound :math:`L - H \\le p_{\\max} + \\sigma` is decided in float64 with the
+    rounding bound, a row counting as inside only if its rounding bound keeps it there (a tighter
+    constant must hold where the proved bound holds, a looser one holds wherever it does)."""
+    proved = c.gallager_ok & ~c.undecided
+    if sigma == GALLAGER_SIGMA:
+        return proved
+    general = c.pmax + sigma - c.redundancy > c.error
+    return proved & general if sigma < GALLAGER_SIGMA else proved | general
 
 
 def uniform_redundancy(k: int) -> float:

@@ -47,7 +47,7 @@ from functools import cache
 
 import sympy as sp
 
-from .derivation import Derivation, cite, define, equal, recurrence, substitute
+from .derivation import Derivation, Step, cite, define, equal, recurrence, substitute
 from .operators import Expectation
 from .printing import function
 from .sources import MUIRHEAD, Source
@@ -63,6 +63,8 @@ __all__ = [
     "second_moment",
     "derive_lyapunov",
     "derive_isometry",
+    "derive_isometry_correction",
+    "isometry_coefficient",
     "NEWMAN",
     "COHEN_NEWMAN",
     "BENETTIN",
@@ -132,81 +134,31 @@ class digamma(sp.Function):  # named as mpmath names it, so lambdify finds mpmat
         return rf"{body}^{{{exp}}}" if exp is not None else body
 
 
-NEWMAN = Source(
-    "newman1986",
-    "Charles M. Newman",
-    "The distribution of Lyapunov exponents: exact results for random matrices",
-    "Communications in Mathematical Physics",
-    1986,
-    doi="10.1007/BF01464284",
-    volume="103",
-    number="1",
-    pages="121-126",
-)
-COHEN_NEWMAN = Source(
-    "cohen1984",
-    "Joel E. Cohen and Charles M. Newman",
-    "The stability of large random matrices and their products",
-    "The Annals of Probability",
-    1984,
-    doi="10.1214/aop/1176993291",
-    volume="12",
-    number="2",
-    pages="283-310",
-)
-BENETTIN = Source(
-    "benettin1980",
-    "Giancarlo Benettin and Luigi Galgani and Antonio Giorgilli and Jean-Marie Strelcyn",
-    "Lyapunov characteristic exponents for smooth dynamical systems and for Hamiltonian systems; "
-    "a method for computing all of them. Part 1: Theory",
-    "Meccanica",
-    1980,
-    doi="10.1007/BF02128236",
-    volume="15",
-    number="1",
-    pages="9-20",
-)
-PENNINGTON = Source(
-    "pennington2017",
-    "Jeffrey Pennington and Samuel S. Schoenholz and Surya Ganguli",
-    "Resurrecting the sigmoid in deep learning through dynamical isometry: theory and practice",
-    "Advances in Neural Information Processing Systems 30 (NeurIPS)",
-    2017,
-    arxiv="1711.04735",
-    kind="inproceedings",
-)
-PENSON = Source(
-    "penson2011",
-    "Karol A. Penson and Karol Życzkowski",
-    "Product of Ginibre matrices: Fuss-Catalan and Raney distributions",
-    "Physical Review E",
-    2011,
-    doi="10.1103/PhysRevE.83.061118",
-    volume="83",
-    number="6",
-    pages="061118",
-)
-ISSERLIS = Source(
-    "isserlis1918",
-    "Leon Isserlis",
-    "On a formula for the product-moment coefficient of any order of a normal frequency distribution "
-    "in any number of variables",
-    "Biometrika",
-    1918,
-    doi="10.1093/biomet/12.1-2.134",
-    volume="12",
-    number="1-2",
-    pages="134-139",
-)
-COOKBOOK = Source(
-    "petersen2012",
-    "Kaare Brandt Petersen and Michael Syskind Pedersen",
-    "The Matrix Cookbook (version of November 15, 2012)",
-    "Technical University of Denmark",
-    2012,
-    url="https://www.math.uwaterloo.ca/~hwolkowi/matrixcookbook.pdf",
-    kind="misc",
-)
+NEWMAN = Source("newman1986", "Charles M. Newman",
+                "The distribution of Lyapunov exponents: exact results for random matrices",
+                "Communications in Mathematical Physics", 1986, doi="10.1007/BF01464284", volume="103", number="1",
+                pages="121-126")
+COHEN_NEWMAN = Source("cohen1984", "Joel E. Cohen and Charles M. Newman",
+                      "The stability of large random matrices and their products", "The Annals of Probability", 1984,
+                      doi="10.1214/aop/1176993291", volume="12", number="2", pages="283-310")
+BENETTIN = Source("benettin1980", "Giancarlo Benettin and Luigi Galgani and Antonio Giorgilli and Jean-Marie Strelcyn",
+                  "Lyapunov characteristic exponents for smooth dynamical systems and for Hamiltonian systems; "
+                  "a method for computing all of them. Part 1: Theory", "Meccanica", 1980, doi="10.1007/BF02128236",
+                  volume="15", number="1", pages="9-20")
+PENNINGTON = Source("pennington2017", "Jeffrey Pennington and Samuel S. Schoenholz and Surya Ganguli",
+                    "Resurrecting the sigmoid in deep learning through dynamical isometry: theory and practice",
+                    "Advances in Neural Information Processing Systems 30 (NeurIPS)", 2017, arxiv="1711.04735",
+                    kind="inproceedings")
+PENSON = Source("penson2011", "Karol A. Penson and Karol Życzkowski",
+                "Product of Ginibre matrices: Fuss-Catalan and Raney distributions", "Physical Review E", 2011,
+                doi="10.1103/PhysRevE.83.061118", volume="83", number="6", pages="061118")
+ISSERLIS = Source("isserlis1918", "Leon Isserlis",
+                  "On a formula for the product-moment coefficient of any order of a normal frequency distribution "
+                  "in any number of variables", "Biometrika", 1918, doi="10.1093/biomet/12.1-2.134", volume="12",
+                  number="1-2", pages="134-139")
+COOKBOOK = Source("petersen2012", "Kaare Brandt Petersen and Michael Syskind Pedersen",
+                  "The Matrix Cookbook (version of November 15, 2012)", "Technical University of Denmark", 2012,
+                  url="https://www.math.uwaterloo.ca/~hwolkowi/matrixcookbook.pdf", kind="misc")
 SOURCES = (NEWMAN, COHEN_NEWMAN, BENETTIN, MUIRHEAD, PENNINGTON, PENSON, ISSERLIS, COOKBOOK)
 
 
@@ -282,14 +234,20 @@ def derive_lyapunov() -> Derivation:
     )
 
 
+_ISOMETRY_ASSUMED = (
+    r"$W_1, \dots, W_L$ independent $N \times N$ matrices with iid $\mathcal{N}(0, 1/N)$ entries, $P_L = W_L \cdots W_1$",
+    r"$m_2 = \frac{1}{N} \mathbb{E} \operatorname{tr}((P_L^\top P_L)^2)$, the mean fourth power of the singular values",
+)
+
+
 @cache
-def derive_isometry() -> Derivation:
-    """m_2(L, N) = (N/3)[(1 + 2/N)^(L+1) - (1 - 1/N)^(L+1)] exactly, so m_2 -> L + 1 as N -> oo."""
+def _finite_width() -> tuple[list[Step], Step, Step]:
+    """The steps to m_2(L, N) = (N/3)[(1 + 2/N)^(L+1) - (1 - 1/N)^(L+1)] at every width, that last
+    step, and the remark on an entry's variance."""
     S, M = (sp.MatrixSymbol(name, N, N) for name in ("S", "M"))  # S = W_l^T W_l, M = P_(l-1) P_(l-1)^T
     mean_sms = sp.MatrixSymbol(r"E_W[S M S]", N, N)  # the mean over W_l of S M S, M held fixed
     P_0 = sp.MatrixSymbol("P_0", N, N)
     exact = second_moment()
-    limit = sp.Limit(m2(L, N), N, sp.oo)
     second = equal(sp.Integral(z**2 * _gaussian(z, s), (z, -sp.oo, sp.oo)), s, "an entry's variance $s = 1/N$")
     fourth = equal(sp.Integral(z**4 * _gaussian(z, s), (z, -sp.oo, sp.oo)), 3 * s**2,
                    r"its fourth moment: the case $N = 1$ of both quartic-form means below, at $s = 1/N = 1$ "
@@ -338,13 +296,22 @@ def derive_isometry() -> Derivation:
     finite = equal(m2(L, N), exact, "exactly, at every finite width $N$ ($L = 1$: $2 + 1/N$)",
                    uses=[m2_def, a_split, u_sol, v_sol])
     steps = [fourth, quartic, squared, a_def, b_def, a_prev, b_prev, a_rule, b_rule, u_def, v_def, start, a0_def, b0_def,
-             a0, b0, u_rule, v_rule, u0, v0,
-             u_sol, v_sol, a_split, m2_def, finite, equal(limit, L + 1, "the width $N \\to \\infty$ at fixed depth",
-                                                           uses=[finite])]
+             a0, b0, u_rule, v_rule, u0, v0, u_sol, v_sol, a_split, m2_def, finite]
+    return steps, finite, second
+
+
+@cache
+def derive_isometry() -> Derivation:
+    """m_2(L, N) = (N/3)[(1 + 2/N)^(L+1) - (1 - 1/N)^(L+1)] exactly, so m_2 -> L + 1 as N -> oo."""
+    steps, finite, second = _finite_width()
+    exact = second_moment()
+    limit = sp.Limit(m2(L, N), N, sp.oo)
+    steps = [*steps, equal(limit, L + 1, "the width $N \\to \\infty$ at fixed depth", uses=[finite])]
     remarks = [
         second,
         equal(sp.Limit(N * (exact - (L + 1)), N, sp.oo), L * (L + 1) / 2,
-              r"the leading correction: $m_2 = L + 1 + L(L + 1)/(2N) + O(1/N^2)$, the order the verifier fits"),
+              r"the leading correction: $m_2 = L + 1 + L(L + 1)/(2N) + O(1/N^2)$, derived with the next one as the "
+              r"claim's corrections and tested by every verdict"),
         equal(sp.binomial(2 * L + 2, 2) / (2 * L + 1), L + 1,
               r"the same limit is the second moment $\binom{2L + 2}{2}/(2L + 1)$ of the Fuss-Catalan law of order $L$ "
               r"(Penson and Zyczkowski 2011); orthogonal factors instead have every singular value $1$ and $m_2 = 1$ "
@@ -354,11 +321,43 @@ def derive_isometry() -> Derivation:
         "Second moment of the singular values of a product of Gaussian matrices",
         steps,
         (limit, "=", L + 1),
-        assumptions=(
-            r"$W_1, \dots, W_L$ independent $N \times N$ matrices with iid $\mathcal{N}(0, 1/N)$ entries, "
-            r"$P_L = W_L \cdots W_1$",
-            r"$m_2 = \frac{1}{N} \mathbb{E} \operatorname{tr}((P_L^\top P_L)^2)$, the mean fourth power of the singular "
-            r"values; the width $N \to \infty$ at fixed depth $L$",
-        ),
+        assumptions=(*_ISOMETRY_ASSUMED, "the width $N \\to \\infty$ at fixed depth $L$"),
         remarks=remarks,
     )
+
+
+def isometry_coefficient(term: int) -> sp.Basic:
+    r"""The coefficient of :math:`N^{-k}` in :math:`m_2(L, N)`, a polynomial of degree L in 1/N:
+    :math:`\binom{L+1}{k+1}\,(2^{k+1} - (-1)^{k+1})/3` (the binomial theorem), 0 for :math:`k > L`."""
+    return sp.expand_func(sp.binomial(L + 1, term + 1)).factor() * (2 ** (term + 1) - (-1) ** (term + 1)) / 3
+
+
+@cache
+def derive_isometry_correction(term: int) -> Derivation:
+    r"""The coefficient :math:`b_k` of :math:`N^{-k}` in :math:`m_2(L, N) = L + 1 + b_1/N + b_2/N^2 + \dots`,
+    each defined as :math:`\lim_{N \to \infty} N^k (m_2 - L - 1 - \sum_{j<k} b_j N^{-j})` and evaluated by
+    SymPy from the exact finite-width form for symbolic L: :math:`b_1 = L(L+1)/2`,
+    :math:`b_2 = (L-1)L(L+1)/2`."""
+    if term < 1:
+        raise ValueError(f"term={term!r} must be an integer >= 1")
+    shared, finite, _ = _finite_width()
+    steps, values = list(shared), list[Step]()
+    for k in range(1, term + 1):
+        b_k = sp.Symbol(f"b_{k}")
+        earlier = sum((v.lhs / N**j for j, v in enumerate(values, 1)), sp.Integer(0))
+        definition = define(b_k, sp.Limit(N**k * (m2(L, N) - (L + 1) - earlier), N, sp.oo),
+                            rf"the coefficient of $N^{{-{k}}}$ in $m_2 = L + 1 + b_1/N + b_2/N^2 + \dots$, the "
+                            f"correction {k} the verifier fits")
+        value = equal(b_k, isometry_coefficient(k), "the limit, evaluated for symbolic $L$ from the exact form",
+                      uses=[definition, finite, *values])
+        steps += [definition]
+        values.append(value)
+        if k < term:
+            steps += [value]
+    general = equal(sp.binomial(L + 1, term + 1) * (2 ** (term + 1) - (-1) ** (term + 1)) / 3, values[-1].rhs,
+                    rf"the coefficient of $N^{{-{term}}}$ read off the binomial expansion of $(1 + 2/N)^{{L+1}}$ and "
+                    r"$(1 - 1/N)^{L+1}$, the same: $m_2$ is a polynomial of degree $L$ in $1/N$")
+    last = values[-1]
+    return Derivation(rf"The $N^{{-{term}}}$ correction to the second moment of a Gaussian product", steps,
+                      (last.lhs, "=", last.rhs), uses=last.uses, assumptions=_ISOMETRY_ASSUMED, remarks=[general])
+

@@ -148,7 +148,7 @@ API = [
     row(verify("rmt.lyapunov", sigma=0.0), ValueError,
         "sigma=0.0 is outside the domain: finite real with 0.001 <= sigma", "rmt-sigma"),
     row(verify("rmt.lyapunov", N=4, i=5), ValueError, "i=5 exceeds N=4", "rmt-i"),
-    row(verify("residual.isometry", L=0), ValueError, "L=0 is outside the domain: integer with 1 <= L <= 5", "isometry-L"),
+    row(verify("residual.isometry", L=0), ValueError, "L=0 is outside the domain: integer with 1 <= L <= 2", "isometry-L"),
     row(verify("residual.jacobian", width=0), ValueError, "width=0 is outside the domain: integer with 1 <= width <= 128",
         "jacobian-width"),
     row(verify("residual.singular-bounds", eps=1.0), ValueError,

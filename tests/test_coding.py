@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from dataclasses import replace
 from fractions import Fraction
 
@@ -34,8 +35,10 @@ from numerics.huffman import (
     is_prefix_free,
     kraft_sum,
 )
-from numerics.redundancy import GALLAGER_SIGMA, certify, uniform_redundancy, within
+from numerics.redundancy import GALLAGER_SIGMA, certify, gallager_within, uniform_redundancy, within
 from proofs import coding as D
+from workbench.asymptotics import fit
+from workbench.statistics import z_critical
 
 IDS = ["huffman.bounds", "huffman.dyadic", "huffman.kraft", "huffman.gallager", "huffman.quantized-gaussian"]
 
@@ -143,6 +146,22 @@ def test_claims_verify_at_the_edges_of_their_domains(claim_id, params):
     assert v.passed, str(v)
 
 
+_K = sp.Symbol("K", integer=True, positive=True)
+
+
+@pytest.mark.parametrize("claim_id, wrong", [
+    *[(c, w) for c in IDS for w in ("x2", "x0")],
+    ("huffman.dyadic", 2 - 2 ** (1 - _K)),  # off by 2^-(K-1): the comb one symbol shorter
+    ("huffman.dyadic", 2 - 2 ** (2 - _K) + 2 ** -_K),
+    ("huffman.kraft", 1 + sp.Rational(1, 2**52)),  # the nearest double above 1
+    ("huffman.quantized-gaussian", sp.log(2 * sp.pi * sp.E * D.sigma**2) / 2),  # in nats
+])
+def test_the_defaults_reject_the_standard_wrong_variants(claim_id, wrong):
+    c = wb.claim(claim_id)
+    form = {"x2": 2 * c.closed_form, "x0": 0 * c.closed_form}.get(wrong, wrong)
+    assert wb.verify(c.with_closed_form(form)).status == "fail"
+
+
 # --- Huffman code lengths: fast paths against the textbook heap ------------------------------------
 
 @settings(max_examples=60, deadline=None)
@@ -195,6 +214,8 @@ def _shifted_bounds(lower: float, upper: float):
 @pytest.mark.parametrize("lower, upper, params", [
     (0.0, 0.999, {"K": 2, "concentration": 0.05}),  # claiming L < H + 0.999: degenerate draws refute it
     (0.001, 1.0, {"K": 2, "concentration": 1.0}),  # claiming L >= H + 0.001: near-uniform pairs refute it
+    (0.0, 0.999, {}),  # the defaults approach both bounds, so they refute both
+    (0.001, 1.0, {}),
 ])
 def test_a_bound_off_by_a_thousandth_of_a_bit_is_rejected(lower, upper, params):
     assert wb.verify("huffman.bounds", **params).passed
@@ -273,6 +294,31 @@ def test_the_adversarial_probes_come_within_a_hundredth_of_a_bit_of_the_bound():
     assert any("0.0860713320559342" in n for n in v.notes)
 
 
+def _gallager_with(sigma: float):
+    def experiment(xp, rng, budget, *, K: int, concentration: float, draws: int):
+        return K_.gallager_probes(xp, rng, K=K, concentration=concentration, draws=draws, sigma=sigma)
+
+    K_ = K
+    return replace(wb.claim("huffman.gallager"), experiment=experiment)
+
+
+@pytest.mark.parametrize("sigma, status", [(0.08, "fail"), (0.083, "fail"), (GALLAGER_SIGMA, "pass"), (0.1, "pass")])
+def test_the_gallager_defaults_tell_the_constant_from_0_08(sigma, status):
+    """At its default K = 360 the uniform probe on 355 symbols has L - H - p_max = 0.08325: the bound with
+    0.08 (or 0.083) in place of Gallager's 0.0861 is refuted; with K = 16 it was not."""
+    began = time.perf_counter()
+    v = wb.verify(_gallager_with(sigma))
+    assert v.status == status and time.perf_counter() - began < 5
+    assert wb.claim("huffman.gallager").defaults["K"] == 360 and K.closest_uniform(360)[0] == 355
+    assert wb.verify(_gallager_with(0.08), K=16).status == "pass"  # the old default could not tell
+
+
+def test_gallager_within_decides_another_constant_in_float64():
+    p = np.full((1, 22), 1 / 22)  # L - H - p_max = 0.040568
+    c = certify(p, batch_code_lengths(p))
+    assert [bool(gallager_within(c, s)[0]) for s in (GALLAGER_SIGMA, 0.0406, 0.0405, 0.0)] == [True, True, False, False]
+
+
 # --- huffman.dyadic ------------------------------------------------------------------------------
 
 @settings(max_examples=40, deadline=None)
@@ -316,13 +362,65 @@ def test_the_exact_series_the_float_series_and_sampled_weights_agree(sigma, Delt
     assert dict(e.events)["groups whose Huffman bits per weight fell outside $[H, H + 1)$ of their own histogram"] == 0
 
 
-def test_the_correction_is_delta_squared_over_24_sigma_squared_ln2():
+def test_the_correction_is_delta_squared_over_24_sigma_squared_ln2_and_the_next_as_the_docstring_says():
     sigma = 1.3
     h = 0.5 * math.log2(2 * math.pi * math.e * sigma**2)
-    for Delta in (0.05, 0.1):
+    b1, b2 = 1 / (24 * sigma**2 * math.log(2)), -1 / (576 * sigma**4 * math.log(2))
+    assert float(D.derive_quantized_gaussian_correction().closed_form.subs(D.sigma, sigma)) == pytest.approx(b1)
+    for Delta in (0.05, 0.1, 0.3):
         value, _ = quantized_gaussian_entropy_exact(sigma, Delta)
-        ratio = (float(value) + math.log2(Delta) - h) / (Delta**2 / (24 * sigma**2 * math.log(2)))
+        ratio = (float(value) + math.log2(Delta) - h) / (Delta**2 * b1)
         assert abs(ratio - 1) < (Delta / sigma) ** 2 / 10  # the next term is O(Delta^2) relative
+        assert (float(value) + math.log2(Delta) - h - b1 * Delta**2) / (b2 * Delta**4) == pytest.approx(1, abs=0.05)
+
+
+def test_the_delta_squared_coefficient_rests_on_checked_steps_and_one_cited_theorem():
+    c = wb.claim("huffman.quantized-gaussian")
+    d = c.correction(1).derive()
+    assert d.closed_form == 1 / (24 * D.sigma**2 * sp.log(2)) == c.correction(1).coefficient
+    assert d.cited == ["Trefethen and Weideman (2014), Theorem 5.1"] and d.count("checked") == 3
+    (cited,) = [s for s in d.steps if s.status == "cited"]
+    assert [p.status for p in cited.uses].count("checked") == 2  # the bin mean and the first-order change
+    assert d.conclusion.how == "transitivity" and isinstance(d.conclusion.uses[0].rhs, sp.Limit)
+    assert D.TREFETHEN in c.sources
+
+
+def test_the_quantized_gaussian_verdict_at_defaults_tests_the_derived_coefficient():
+    v = wb.verify("huffman.quantized-gaussian")
+    (b1,) = v.fit["derived"]
+    assert v.status == "pass" and b1["term"] == 1 and b1["expected"] == pytest.approx(0.0601123, rel=1e-6)
+    assert b1["passed"] and b1["resolution"] < 0.25 * b1["expected"]  # resolved: a sign flip is 20 resolutions off
+    for wrong in (2 * b1["expected"], b1["expected"] / 2):  # so is a coefficient twice or half the derived one
+        assert abs(b1["estimate"] - wrong) > z_critical(1e-6 / 3) * b1["stderr"]
+    edge = wb.verify("huffman.quantized-gaussian", sigma=4.0)  # b_1 sixteen times smaller, still resolved
+    assert edge.status == "pass" and edge.fit["derived"][0]["resolution"] < 0.5 * edge.fit["derived"][0]["expected"]
+
+
+@pytest.mark.parametrize("factor", [-1, 0])
+def test_a_flipped_or_dropped_delta_squared_coefficient_is_rejected(factor):
+    c = wb.claim("huffman.quantized-gaussian")
+    v = wb.verify(c.with_correction(1, factor * c.correction(1).coefficient))
+    assert v.status == "fail" and not v.fit["derived"][0]["passed"]
+
+
+def test_the_control_variate_leaves_only_the_rounding_error_spread():
+    """Per weight, about Delta/(sigma sqrt(12) ln 2) bits instead of the plain estimator's 1/(sqrt(2) ln 2)."""
+    b = backend("numpy", 5)
+    e = K.quantized_gaussian_experiment(b.xp, b.rng, 64, sigma=1.0, Delta=0.4)
+    spread = e.stderr * math.sqrt(64 * K.SAMPLE)
+    assert 0.8 < spread / (0.4 / (math.sqrt(12) * math.log(2))) < 1.4 and spread < 0.2 / (math.sqrt(2) * math.log(2))
+
+
+def test_the_expansion_truncated_at_delta_4_is_exact_enough_at_the_smallest_sigma():
+    """The exact series at the sweep, fitted with a default run's standard errors at sigma = 0.5 (Delta up to
+    1.2 sigma): the unfitted Delta^6 term moves the limit and b_1 by a fraction of their standard errors."""
+    c = wb.claim("huffman.quantized-gaussian")
+    v = wb.verify(c, sigma=0.5)
+    xs = c.limit.sweep
+    exact = [float(quantized_gaussian_entropy_exact(0.5, x)[0]) + math.log2(x) for x in xs]
+    f = fit(c.limit, xs, exact, [p["stderr"] for p in v.sweep])
+    assert abs(f.limit - v.expected) < 0.2 * f.stderr and f.chi2 < 0.1
+    assert abs(f.corrections[0] - 1 / (6 * math.log(2))) < 0.4 * f.correction_stderrs[0]
 
 
 def test_miller_madow_residual_bias_matches_the_binomial_law():

@@ -20,6 +20,7 @@ from scipy.special import comb, digamma, polygamma
 import workbench as wb
 from numerics import random_matrices as K
 from proofs import random_matrices as P
+from workbench.catalog.random_matrices import WIDTHS
 from workbench.figures.random_matrices import fuss_catalan_density, spectrum_indices
 
 EPS = float(np.finfo(np.float64).eps)
@@ -136,6 +137,21 @@ def test_second_moment_expansion_limit_and_correction():
     assert len(rules) == 2 and all(any(p.status == "cited" for p in r.uses) for r in rules)  # tower steps, checked
     assert [s.rhs for s in d.steps if s.lhs in (P.a(0), P.b(0)) and s.status == "checked"] == [P.N, P.N**2]
     assert d.count("checked") >= 14 and d.status == "cited"
+
+
+@pytest.mark.parametrize("term", [1, 2, 3])
+def test_each_correction_coefficient_is_a_limit_sympy_evaluates_for_symbolic_depth(term):
+    """b_k = lim N^k (m_2 - L - 1 - sum_{j<k} b_j N^-j), from the exact form: the binomial coefficient of the
+    polynomial in 1/N, for every depth (and 0 beyond it)."""
+    d = P.derive_isometry_correction(term)
+    assert d.conclusion.lhs == sp.Symbol(f"b_{term}") and d.status == "cited"  # the exact form rests on the cookbook
+    assert d.conclusion.how.startswith("rewrite by the premises") and isinstance(d.steps[-1].rhs, sp.Limit)
+    for depth in range(1, 6):
+        poly = sp.Poly(sp.expand(P.second_moment(depth)).subs(P.N, 1 / sp.Symbol("h")), sp.Symbol("h"))
+        coefficients = poly.all_coeffs()[::-1] + [0] * 4
+        assert d.closed_form.subs(P.L, depth) == coefficients[term] == P.isometry_coefficient(term).subs(P.L, depth)
+    (general,) = d.remarks
+    assert general.status == "checked" and general.lhs.has(sp.binomial)
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 5])
@@ -274,13 +290,47 @@ def test_the_large_width_form_and_a_reversed_index_are_rejected():
     assert not wb.verify(c.with_closed_form(reversed_index), N=8, i=1, resolution=0.05).passed
 
 
-def test_isometry_verifies_and_fits_the_exact_correction():
+def test_isometry_tests_the_exact_finite_width_form_at_its_defaults():
+    c = wb.claim("residual.isometry")
+    assert [k.term for k in c.corrections] == [1, 2] and c.limit.terms == 2
+    assert [k.coefficient for k in c.corrections] == [P.L * (P.L + 1) / 2, (P.L - 1) * P.L * (P.L + 1) / 2]
+    v = wb.verify(c)
+    assert v.status == "pass" and [p["x"] for p in v.sweep] == list(WIDTHS)
+    for d in v.fit["derived"]:  # b_1 = b_2 = 3 at L = 2, each resolved to well under half of itself
+        assert d["expected"] == 3.0 and d["passed"] and d["resolution"] < 0.25 * d["expected"]
+    for point in v.sweep:  # every width against the exact finite-width value
+        exact = float(P.second_moment(2, sp.Integer(point["x"])))
+        assert abs(point["estimate"] - exact) <= Z * point["stderr"] + point["tolerance"]
+
+
+@pytest.mark.parametrize("term, wrong", [(1, "flipped"), (2, "flipped"), (2, "zero")])  # b_2 = 0: the 1/N form only
+def test_isometry_rejects_a_correction_with_its_sign_flipped_or_dropped(term, wrong):
+    c = wb.claim("residual.isometry")
+    b = c.correction(term).coefficient
+    v = wb.verify(c.with_correction(term, -b if wrong == "flipped" else 0))
+    assert v.status == "fail" and not next(d for d in v.fit["derived"] if d["term"] == term)["passed"]
+
+
+def test_isometry_at_depth_one_has_no_second_correction_and_deeper_products_are_refused():
     v = wb.verify("residual.isometry", L=1, resolution=0.02)
-    assert v.passed and v.kind == "asymptotic" and [p["x"] for p in v.sweep] == [16, 32, 64, 128]
-    b1, se1 = v.fit["corrections"][0], v.fit["correction_stderrs"][0]
-    assert abs(b1 - 1.0) <= Z * se1  # m_2 = 2 + 1/N exactly
-    for point in v.sweep:
-        assert abs(point["estimate"] - (2 + 1 / point["x"])) <= Z * point["stderr"] + point["tolerance"]
+    assert v.status == "pass" and [d["expected"] for d in v.fit["derived"]] == [1.0, 0.0]  # m_2 = 2 + 1/N exactly
+    with pytest.raises(ValueError, match="1 <= L <= 2"):
+        wb.verify("residual.isometry", L=3)
+
+
+@pytest.mark.parametrize("depth, n", [(1, 1), (2, 1), (2, 2), (3, 2)])
+def test_norm_and_direction_make_small_widths_light_tailed(depth, n):
+    """At N = 1 the estimate is 3^L up to rounding (a chi-square moment); at N = 2 the normalised estimator has a small
+    kurtosis where the plain one's is in the hundreds."""
+    e = K.isometry_estimate(np, np.random.default_rng(3), 20_000, L=depth, N=n)
+    exact = float(P.second_moment(depth, sp.Integer(n)))
+    if n == 1:
+        assert e.stderr < 1e-6 * exact and abs(e.mean - exact) <= e.atol  # constant up to float32 rounding
+        return
+    plain = K.isometry_estimate(np, np.random.default_rng(3), 20_000, L=depth, N=n, control=False)
+    assert within(e, exact) and e.kurtosis < 10 < plain.kurtosis and e.stderr < plain.stderr / 3
+    block = K.isometry_experiment(np, np.random.default_rng(4), 64, L=depth, N=n)
+    assert block.n == 64 and within(block, exact)  # a replicate is the mean of 4096/N^2 products
 
 
 def test_isometry_rejects_the_second_moment_L_instead_of_L_plus_one():

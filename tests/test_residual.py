@@ -313,6 +313,34 @@ def test_singular_verdict_reports_how_close_random_stacks_came():
     assert note.endswith(": 0") and r"times $(1 + \epsilon)^L$" in note
 
 
+@pytest.mark.parametrize("bound", ["lower", "upper"])
+def test_a_run_that_certifies_no_random_stack_is_inconclusive_never_a_pass(bound):
+    """At eps = 0.99 and depth 100 every random stack's rounding bound reaches its value: only the attaining
+    stack is checked, which meets the bound by construction, so the run cannot pass; a wrong bound still fails."""
+    c = wb.claim("residual.singular-bounds")
+    v = wb.verify(c, eps=0.99, depth=100, bound=bound)
+    assert v.status == "inconclusive" and not v.passed
+    assert any("of 0 certified (none certified)" in n for n in v.notes)
+    assert any("no random stack is certified" in n for n in v.notes)
+    assert wb.verify(c.with_closed_form(2 * c.closed_form), eps=0.99, depth=100, bound=bound).status == "fail"
+    e = K.singular_bounds_experiment(np, np.random.default_rng(0), width=4, depth=10, eps=0.5, bound=bound)
+    assert e.inconclusive == ""  # certified random stacks: a real check
+
+
+@pytest.mark.parametrize("claim_id, params", [
+    ("residual.jacobian", {"width": 1, "depth": 1}),
+    ("residual.jacobian", {"width": 1, "depth": 64}),
+    ("residual.singular-bounds", {"eps": 1e-300, "depth": 100, "bound": "upper"}),
+    ("residual.singular-bounds", {"eps": 0.99, "depth": 1, "width": 1}),
+    ("residual.vanishing", {"sigma2": 0.0}),
+    ("residual.vanishing", {"sigma2": 5e-324, "width": 16, "depth": 10, "method": "gaussian"}),
+    ("residual.vanishing", {"sigma2": 4.0, "width": 1, "depth": 1, "method": "gaussian"}),
+])
+def test_the_residual_claims_pass_at_the_edges_of_their_domains(claim_id, params):
+    v = wb.verify(claim_id, resolution=0.05, **params)
+    assert v.status == "pass", v
+
+
 def test_same_seed_same_verdicts_and_different_seeds_differ():
     for cid in IDS:
         a, b = wb.verify(cid, seed=3), wb.verify(cid, seed=3)
