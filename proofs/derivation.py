@@ -61,6 +61,7 @@ __all__ = [
     "solutions",
     "cite",
     "register_face",
+    "support_of",
 ]
 
 # Faces (a graph drawer) registered by the layer that owns them; proofs imports no plotting.
@@ -172,7 +173,7 @@ class Derivation:
         except StepNotChecked as exc:
             raise DerivationError(f"the conclusion {text_relation(lhs, rel, rhs)} of {title!r} does not follow "
                                   f"from its premises: {exc}") from None
-        support = _closure(uses)
+        support = support_of(uses)
         orphans = [number[id(s)] for s in steps if id(s) not in support]
         if orphans:
             raise DerivationError(f"{title!r}: step{'s' if len(orphans) > 1 else ''} {', '.join(map(str, orphans))} "
@@ -207,13 +208,13 @@ class Derivation:
     @property
     def support(self) -> list[int]:
         """The numbers of the steps the conclusion rests on (the closure of its premises)."""
-        closure = _closure(self.conclusion.uses)
+        closure = support_of(self.conclusion.uses)
         return [i for i, s in enumerate(self.steps, 1) if id(s) in closure]
 
     @property
     def cited(self) -> list[str]:
         """The cited results the conclusion rests on: ``"Baldi and Hornik (1989), Fact 4"``."""
-        closure = _closure(self.conclusion.uses)
+        closure = support_of(self.conclusion.uses)
         return list(dict.fromkeys(f"{s.cited.short}, {s.how}" for s in self.steps
                                   if id(s) in closure and s.status == "cited"))
 
@@ -358,7 +359,7 @@ class Derivation:
         return f"$\\displaystyle {self._latex()}$"
 
 
-def _closure(uses: Iterable[Step]) -> set[int]:
+def support_of(uses: Iterable[Step]) -> set[int]:
     """The ids of the steps reachable from ``uses`` through premises."""
     seen: set[int] = set()
     todo = list(uses)

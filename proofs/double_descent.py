@@ -30,6 +30,22 @@ diverging at the interpolation threshold :math:`\gamma = 1` from both sides. The
 the limits with :math:`\gamma - 1` shifted by :math:`\mp 1/n`, so the approach is a power series in
 :math:`1/(n|1 - \gamma|)`: the trap is the band around :math:`\gamma = 1`, where no moderate n is
 asymptotic.
+
+**The 1/n correction of the sweep** (``derive_ridgeless_correction``). The sweep measures, at each n, the
+mean over the randomised rounding :math:`p = \lfloor\gamma n\rfloor + \mathrm{Bernoulli}(w)`,
+:math:`f = \gamma n - \lfloor\gamma n\rfloor`, :math:`w = f` below the threshold and :math:`f(\gamma n - f + 1)/(\gamma n)`
+above it (so that :math:`E[n/p] = 1/\gamma`): :math:`M(n) = (1 - w) R(n, \gamma n - f) + w R(n, \gamma n - f + 1)`.
+Its expansion :math:`M(n) = R_\infty + b_1/n + b_2/n^2 + \dots` has
+
+.. math::
+
+    b_1 = \frac{\sigma^2\gamma}{(1 - \gamma)^2}\ (\gamma < 1), \qquad b_1 = \frac{\sigma^2}{(\gamma - 1)^2}\ (\gamma > 1),
+
+whatever :math:`f` (the rounding moves the mean of :math:`p` by :math:`O(1/n)` at most), checked by SymPy from the
+exact finite-n risk. The trap: :math:`b_2` is not a constant of the sweep. It carries :math:`f(1 - f)\,\sigma^2`
+(over :math:`(1 - \gamma)^3`, or :math:`\gamma(\gamma - 1)^3`), and :math:`f` changes with n unless :math:`\gamma n` is an
+integer: so :math:`b_2` is fitted, not derived. With the linear rounding above the threshold it would also carry
+:math:`-f(1 - f)\, r^2/\gamma^3`, a jagged term that no noise hides when :math:`r \gg \sigma`.
 """
 
 from __future__ import annotations
@@ -38,11 +54,13 @@ from functools import cache
 
 import sympy as sp
 
+from .checks import StepNotChecked, confirm_equal
 from .derivation import Derivation, cite, define, equal, hypothesis
 from .operators import Expectation
 from .printing import function
-from .rules import equivalent, limit_by_branches, matrix_equal, same_sum
+from .rules import equal_at, equivalent, limit_by_branches, matrix_equal, same_sum
 from .sources import MUIRHEAD, Source
+from .steps import Step, checked_step, rewriting
 
 __all__ = [
     "gamma",
@@ -54,6 +72,9 @@ __all__ = [
     "limiting_risk",
     "derive_finite",
     "derive_ridgeless",
+    "derive_ridgeless_correction",
+    "first_correction",
+    "rounding_weight",
     "HASTIE",
     "MUIRHEAD",
     "SOURCES",
@@ -66,12 +87,14 @@ r = sp.Symbol("r", real=True)  # signal norm ||beta||
 n = sp.Symbol("n", integer=True, positive=True)  # samples
 p = sp.Symbol("p", integer=True, positive=True)  # features
 
+f = sp.Symbol("f", real=True, nonnegative=True)  # the fractional part of gamma n
 m = sp.Symbol("m", positive=True)  # degrees of freedom beyond 2 of a chi-square
 x = sp.Symbol("x", positive=True)
 
 E = function("E", r"\mathbb{E}")
 R = sp.Function("R")  # R(n, p): the excess risk of min-norm least squares
 R_inf = sp.Function(r"R_{\infty}")  # the limit at aspect ratio gamma
+M = sp.Function("M")  # M(n): the sweep's mean at n samples, over the randomised rounding of gamma n
 Einv = sp.Function(r"\mathbb{E}\,\mathrm{tr}(G^{\top}G)^{-1}")  # Einv(k, d): for a k x d Gaussian matrix G
 
 HASTIE = Source(
@@ -111,6 +134,17 @@ def limiting_risk(ratio: sp.Basic = gamma, noise: sp.Basic = sigma, norm: sp.Bas
         (noise**2 * ratio / (1 - ratio), sp.StrictLessThan(ratio, 1)),
         (norm**2 * (1 - 1 / ratio) + noise**2 / (ratio - 1), True),
     )
+
+
+def first_correction(ratio: sp.Basic = gamma, noise: sp.Basic = sigma) -> sp.Basic:
+    r"""The coefficient :math:`b_1` of :math:`1/n` in the sweep's mean: :math:`\sigma^2\gamma/(1 - \gamma)^2` below the
+    threshold, :math:`\sigma^2/(\gamma - 1)^2` above.
+
+    >>> first_correction(sp.Rational(1, 2), 1), first_correction(sp.Integer(3), 1)
+    (2, 1/4)
+    """
+    return sp.Piecewise((noise**2 * ratio / (1 - ratio) ** 2, sp.StrictLessThan(ratio, 1)),
+                        (noise**2 / (ratio - 1) ** 2, True))
 
 
 def _chi2_density(dof: sp.Basic) -> sp.Basic:
@@ -255,5 +289,82 @@ def derive_ridgeless() -> Derivation:
             r"isotropic Gaussian features as in the finite-$n$ derivation, $p = \gamma n$, $n \to \infty$ at fixed $\gamma \ne 1$",
             r"the excess risk is $\mathbb{E}\,\|\hat\beta - \beta\|^2$; it is finite only for $|p - n| \ge 2$ and diverges at $\gamma = 1$",
         ),
+        remarks=remarks,
+    )
+
+
+def _folded(lhs, rhs, reason: str, uses) -> Step:
+    """A checked equality whose left side the premises turn into a sum of Piecewise expressions with the same
+    conditions: folded into one Piecewise (SymPy's ``piecewise_fold``; a limit in ``n`` of it is taken branch by
+    branch, its conditions being free of ``n``), then confirmed."""
+
+    def confirm(rw) -> str:
+        left = rw(lhs)
+        if isinstance(left, sp.Limit):
+            body, var, to, direction = left.args
+            folded = sp.piecewise_fold(body)
+            if not isinstance(folded, sp.Piecewise) or any(c.has(var) for _, c in folded.args):
+                raise StepNotChecked(f"{body} does not fold into a Piecewise whose conditions are free of {var}")
+            left = sp.Piecewise(*[(sp.Limit(e, var, to, direction), c) for e, c in folded.args])
+            return "fold the Piecewise, limit branch by branch, " + confirm_equal(left, rhs, rw)
+        return "fold the Piecewise sum, " + confirm_equal(sp.piecewise_fold(left), rhs, rw)
+
+    return checked_step(lhs, "=", rhs, reason, rewriting(confirm), uses)
+
+
+def rounding_weight(ratio: sp.Basic = gamma) -> sp.Basic:
+    r"""The probability of rounding :math:`\gamma n` up, for :math:`f = \gamma n - \lfloor \gamma n \rfloor`: :math:`f`
+    below the threshold (:math:`\mathbb{E}\,p = \gamma n`), :math:`f(\gamma n - f + 1)/(\gamma n)` above it
+    (:math:`\mathbb{E}[1/p] = 1/(\gamma n)`, so the bias term :math:`r^2(1 - n/p)` averages to its limit)."""
+    return sp.Piecewise((f, sp.StrictLessThan(ratio, 1)), (f * (ratio * n - f + 1) / (ratio * n), True))
+
+
+def _mixture(expr: sp.Basic, weight: sp.Basic) -> sp.Basic:
+    """``expr`` (a branch of the finite risk in p) averaged over the rounding: p = gamma n - f + 1 with probability
+    ``weight``, else gamma n - f."""
+    return (1 - weight) * expr.subs(p, gamma * n - f) + weight * expr.subs(p, gamma * n - f + 1)
+
+
+@cache
+def derive_ridgeless_correction() -> Derivation:
+    """The coefficient b_1 of 1/n in the sweep's mean M(n) = R_inf + b_1/n + O(1/n^2): checked from the exact risk."""
+    steps = list(_finite_steps())
+    finite = steps[-1]
+    low, high = gamma * n - f, gamma * n - f + 1
+    at = [equal_at(R(n, q), finite_risk(n, q), rf"the exact finite-$n$ risk at $p = {sp.latex(q)}$", uses=[finite],
+                   at={p: q}) for q in (low, high)]
+    w = sp.Function("w")(n)
+    weight = define(w, rounding_weight(),
+                    r"the probability of rounding up: $\mathbb{E}\,p = \gamma n$ below the threshold, "
+                    r"$\mathbb{E}[1/p] = 1/(\gamma n)$ above it (the bias term $r^2(1 - n/p)$ then averages to its limit)")
+    rounding = define(M(n), (1 - w) * R(n, low) + w * R(n, high),
+                      r"the sweep's mean at $n$: $p = \lfloor \gamma n \rfloor + \mathrm{Bernoulli}(w)$, $f = \gamma n - "
+                      r"\lfloor \gamma n \rfloor \in [0, 1)$ (randomised rounding)")
+    sides = [hypothesis(finite_risk(n, q).args[0].cond, "=", sp.StrictLessThan(gamma, 1),
+                        rf"$p = {sp.latex(q)}$ lies below $n$ exactly when $\gamma < 1$: the claim keeps "
+                        r"$|\gamma - 1| \ge 0.3$ and $n \ge 32$, so $|p - n| \ge 8$") for q in (low, high)]
+    below, above = (finite_risk().args[k].expr for k in (0, 1))
+    limits, weights = limiting_risk().args, rounding_weight().args
+    scaled = sp.Piecewise((n * (_mixture(below, weights[0].expr) - limits[0].expr), limits[0].cond),
+                          (n * (_mixture(above, weights[1].expr) - limits[1].expr), True))
+    gap = n * (M(n) - limiting_risk())
+    fold = _folded(gap, scaled, "the exact risk at both rounded values, on the side of $n$ where $\\gamma$ lies",
+                   uses=[*at, rounding, weight, *sides])
+    closed = first_correction()
+    b1 = limit_by_branches(sp.Limit(gap, n, sp.oo), closed, n,
+                           r"the coefficient of $1/n$: the same for every $f$ (the rounding moves $p$ by $O(1)$ around "
+                           r"$\gamma n$, its mean by $O(1/n)$)", uses=[fold])
+    second = sp.Piecewise((sigma**2 * (gamma + f * (1 - f)) / (1 - gamma) ** 3, sp.StrictLessThan(gamma, 1)),
+                          (sigma**2 * (gamma + f * (1 - f)) / (gamma * (gamma - 1) ** 3), True))
+    remarks = [_folded(sp.Limit(n * (gap - closed), n, sp.oo), second,
+                       r"the coefficient of $1/n^2$ carries $f(1 - f)$, and $f$ changes with $n$ unless $\gamma n$ is an "
+                       r"integer: it is fitted, not derived (the rounding up above the threshold keeps $r$ out of it)",
+                       uses=[fold])]
+    return Derivation(
+        "The $1/n$ correction of the ridgeless risk along the sweep",
+        [*steps, *at, weight, rounding, *sides, fold, b1],
+        (sp.Limit(gap, n, sp.oo), "=", closed),
+        uses=[b1],
+        assumptions=(r"the exact finite-$n$ risk (double-descent.finite-n), $p$ the randomised rounding of $\gamma n$",),
         remarks=remarks,
     )

@@ -24,7 +24,8 @@ region where both units are active) gives :math:`\sin\theta + \cos\theta`, wrong
     \qquad \rho_0 = \cos\theta,
 
 in the limit of infinite width (at finite width :math:`N` the covariance is off by :math:`O(1/N)`,
-except after one ReLU layer, whose input preactivations are exactly Gaussian).
+except after one ReLU layer, whose input preactivations are exactly Gaussian; the coefficient of :math:`1/N` is
+derived in :mod:`proofs.finite_width`).
 """
 
 from __future__ import annotations
