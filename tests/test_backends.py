@@ -66,6 +66,7 @@ def _agree(a, b):
     assert abs(a.estimate - b.estimate) <= slack, (a.id, a.estimate, b.estimate, slack)
 
 
+@pytest.mark.slow  # every claim once more, on the slowest namespace; torch parity below runs by default
 @pytest.mark.skipif(not _usable("array-api-strict"), reason="array-api-strict not installed")
 @pytest.mark.parametrize("claim", CLAIMS)
 def test_every_claim_verifies_on_the_strict_namespace(claim):

@@ -45,6 +45,7 @@ def test_closed_form_off_by_twice_the_resolution_is_rejected(c):
     assert mutant.mutated and mutant.status == "fail", str(mutant)
 
 
+@pytest.mark.slow  # two more default runs of every claim (the twice-the-resolution mutation above runs by default)
 @pytest.mark.parametrize("c", [c for c in GROUPED if c.id not in ("xent.score-identity", "residual.jacobian")])
 @pytest.mark.parametrize("factor", [2, 0])
 def test_the_standard_wrong_variants_fail_at_the_defaults(c, factor):
@@ -54,6 +55,7 @@ def test_the_standard_wrong_variants_fail_at_the_defaults(c, factor):
     assert mutant.status == "fail", str(mutant)
 
 
+@pytest.mark.slow  # twelve points of every claim's whole domain, edges included
 @pytest.mark.parametrize("c", CLAIMS, ids=IDS)
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
