@@ -120,7 +120,7 @@ def test_save_writes_each_format_atomically_with_the_marker(tmp_path, fmt):
     path = tmp_path / f"fig.{fmt}"
     assert save(figure_of("xent.margin"), path) == path
     assert path.stat().st_size > 1000 and owned(path)
-    assert sorted(os.listdir(tmp_path)) == [path.name]  # no temporary file left behind
+    assert sorted(os.listdir(tmp_path)) == [".workbench-manifest.json", path.name]  # no temporary file left behind
     save(figure_of("xent.margin"), path)  # its own file is overwritten without force
     assert owned(path)
 
@@ -139,9 +139,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="^cannot write .*fig.png: disk full$"):
         save(figure_of("xent.derivatives"), path)
-    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["fig.png"]
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == [".workbench-manifest.json", "fig.png"]
 
 
 def test_save_refuses_a_file_it_did_not_write_unless_forced(tmp_path):
@@ -168,7 +168,7 @@ def test_save_refuses_an_unknown_suffix_and_a_file_for_a_directory(tmp_path):
 
 def test_save_creates_a_missing_directory(tmp_path):
     path = save(figure_of("xent.margin"), tmp_path / "new" / "deeper" / "fig.pdf")
-    assert owned(path) and os.listdir(path.parent) == ["fig.pdf"]
+    assert owned(path) and sorted(os.listdir(path.parent)) == [".workbench-manifest.json", "fig.pdf"]
 
 
 # --- bad parameters --------------------------------------------------------------------------

@@ -303,10 +303,10 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(tmp_path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=f"^cannot write {path}: disk full$"):
         atomic_write(path, "new")
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["claims.tex"]  # no temporary file left behind
+    assert path.read_text() == "old" and owned(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench-manifest.json", "claims.tex"]  # no temporary file
 
 
 def test_foreign_tex_is_not_overwritten_and_nothing_is_written(tmp_path):
@@ -452,8 +452,8 @@ def test_a_later_run_removes_the_figures_it_no_longer_draws_and_only_those(tmp_p
     mine.write_bytes(b"%PDF-1.4 a figure of my own")  # named like a figure, not written by the workbench
     second = latex("xent.margin", tmp_path / "claims.tex", figures=True)
     assert second.removed == (tmp_path / "claims-xent-asymptotes.pdf",)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims-xent-derivatives.pdf", "claims-xent-margin.pdf",
-                                                          "claims.bib", "claims.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench-manifest.json", "claims-xent-derivatives.pdf",
+                                                          "claims-xent-margin.pdf", "claims.bib", "claims.tex"]
 
 
 def test_a_second_pdf_run_overwrites_its_own_pdf(tmp_path):
@@ -480,7 +480,8 @@ def test_cli_latex_writes_files_and_prints_the_fragment_preamble(tmp_path):
     proc = _cli("latex", "xent.asymptotes", "-o", "out.tex", "--fragment", "--no-figures", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "wrote out.tex" in proc.stdout and r"\input{out-preamble} in the preamble" in proc.stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out-preamble.tex", "out.bib", "out.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench-manifest.json", "out-preamble.tex", "out.bib",
+                                                          "out.tex"]
     assert r"\usepackage{booktabs}" in (tmp_path / "out-preamble.tex").read_text()
 
 

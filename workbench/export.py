@@ -23,7 +23,7 @@ from .claim_type import Claim
 from .errors import DomainError
 from .executors import choose
 from .figures import figure, save
-from .files import OutputError, atomic_write, check_target, owned
+from .files import OutputError, atomic_write, check_target, owned, record_written, remove_written, write_error
 from .plan import Plan, Task, plan_claims
 from .progress import Reporter
 from .registry import claims as all_claims
@@ -109,6 +109,7 @@ class LatexPlan:
     figures: bool
     force: bool
     root: Path | None = None  # where the paper that \input's a fragment is compiled (figure paths)
+    targets: tuple[Path, ...] = ()  # every file the run may write
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -138,6 +139,7 @@ def plan_latex(
     if pdf and fragment:
         raise DomainError("a fragment has no preamble and cannot be compiled on its own; leave out --fragment "
                           "(fragment=False) to get a PDF")
+    targets: list[Path] = []
     if out is None:
         if pdf:
             raise DomainError("compiling a PDF needs an output path (-o FILE.tex, out=FILE.tex)")
@@ -158,12 +160,27 @@ def plan_latex(
             check_target(t, force=force)
     if figures:
         import matplotlib  # noqa: F401  (figures need it: fail before any work)
-    return LatexPlan(plan, out, fragment, verify, pdf, figures, force, root_dir)
+    return LatexPlan(plan, out, fragment, verify, pdf, figures, force, root_dir, tuple(targets))
 
 
 def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
     """Carry out a validated :func:`plan_latex`: verify and draw each claim (on the plan's executor:
-    ``jobs`` local processes), then write and compile."""
+    ``jobs`` local processes), then write and compile. A run that stops part way (a full disk, a LaTeX
+    file that cannot be written, Ctrl-C) removes the files it created, so no half set of outputs is left; files it
+    overwrote stay as they are, each whole."""
+    before = {t for t in p.targets if t.exists() or t.is_symlink()}
+    try:
+        return _write_latex(p, reporter)
+    except LatexError:  # the sources are whole and show the error: they stay
+        raise
+    except BaseException:
+        for t in p.targets:
+            if t not in before and owned(t):
+                remove_written(t)
+        raise
+
+
+def _write_latex(p: LatexPlan, reporter: Reporter | None) -> LatexExport:
     stem = p.out.stem if p.out is not None else "claims"
 
     def one(task: Task, report: Reporter) -> tuple[Verdict | None, Path | None, str | None]:
@@ -205,7 +222,7 @@ def write_latex(p: LatexPlan, reporter: Reporter | None = None) -> LatexExport:
     result.tex = atomic_write(p.out, text)
     result.removed = tuple(_stale_figures(p.out, written))
     for stale in result.removed:
-        stale.unlink(missing_ok=True)
+        remove_written(stale)
     if p.pdf:
         result.pdf, result.warnings = compile_pdf(p.out)
     return result
@@ -311,7 +328,10 @@ def compile_pdf(tex: Path) -> tuple[Path, tuple[str, ...]]:
     tool = latex_tools()
     given = Path(tex)
     tex = given.resolve()
-    build = Path(tempfile.mkdtemp(dir=tex.parent, prefix=".workbench-latex-"))
+    try:
+        build = Path(tempfile.mkdtemp(dir=tex.parent, prefix=f".workbench-latex-{os.getpid()}-"))
+    except OSError as exc:
+        raise write_error(tex.with_suffix(".pdf"), exc) from None
     try:
         env = {
             **os.environ,
@@ -335,7 +355,11 @@ def compile_pdf(tex: Path) -> tuple[Path, tuple[str, ...]]:
         produced = build / f"{tex.stem}.pdf"
         if not produced.exists():
             raise LatexError(f"LaTeX produced no PDF for {tex.name}")
-        os.replace(produced, tex.with_suffix(".pdf"))
+        try:
+            os.replace(produced, tex.with_suffix(".pdf"))
+        except OSError as exc:
+            raise write_error(given.with_suffix(".pdf"), exc) from None
+        record_written(tex.with_suffix(".pdf"))
         return given.with_suffix(".pdf"), _warnings(log)
     finally:
         shutil.rmtree(build, ignore_errors=True)

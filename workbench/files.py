@@ -1,10 +1,18 @@
 """Writing output files safely: atomically, and never over a file the workbench did not write.
 
-Every file the workbench writes carries :data:`MARKER` (a LaTeX or BibTeX comment, or the
-PDF/PNG/SVG metadata of a figure). :func:`check_target` refuses an existing file without
-it unless ``force`` is given, and refuses a directory that cannot be written to, before
-any work starts (a missing directory is created when the file is written); :func:`atomic_write` writes a temporary file beside the
-target and renames it into place, so a crash never leaves half a file.
+The workbench knows which files it wrote from the manifest it keeps beside them
+(:mod:`workbench.manifest`: each file's name, size and SHA-256). :func:`check_target` refuses
+an existing file the manifest does not list with its present hash (one the workbench did not
+write, or one edited since) unless ``force`` is given, and refuses a directory that cannot be
+written to, before any work starts (a missing directory is created when the file is written).
+:func:`atomic_write` writes a temporary file beside the target, flushes it, renames it into
+place and records it in the manifest, so a crash never leaves half a file; an ``OSError`` on the
+way (a full disk, a read-only or vanished directory) removes the temporary file and becomes one
+:class:`OutputError` line. Temporary files that a killed workbench left behind are removed by the
+next write into their directory.
+
+Files also carry :data:`MARKER` in their text or metadata (a LaTeX comment, a PDF's creator) to
+tell a reader where they came from; ownership never rests on it.
 """
 
 from __future__ import annotations
@@ -13,9 +21,11 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import manifest
 from .errors import DomainError
 
-__all__ = ["MARKER", "OutputError", "check_target", "atomic_write", "owned"]
+__all__ = ["MARKER", "OutputError", "check_target", "atomic_write", "owned", "record_written", "remove_written",
+           "write_error"]
 
 MARKER = "workbench-generated"
 
@@ -24,23 +34,26 @@ class OutputError(DomainError):
     """An output path that cannot or may not be written (one line, CLI exit 2)."""
 
 
-def owned(path: Path) -> bool:
-    """Was ``path`` written by the workbench (does it carry the marker)?"""
-    try:
-        with open(path, "rb") as f:
-            return MARKER.encode() in f.read()
-    except OSError:
-        return False
+def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """The one-line error of an ``OSError`` met while writing ``path`` (``No space left on device``)."""
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def owned(path: str | os.PathLike) -> bool:
+    """Was ``path`` written by the workbench, and is it unchanged since (its manifest says so)?"""
+    return manifest.owned(Path(path))
 
 
 def check_target(path: str | os.PathLike, *, force: bool = False) -> Path:
     """Validate an output path before any work: its directory (or, where that does not
     exist yet, the nearest existing one above it, which :func:`atomic_write` will create
     under) is a writable directory, and an existing file there is one the workbench wrote
-    (or ``force``). Returns the path."""
+    and nobody has changed since (or ``force``). Returns the path."""
     path = Path(path).expanduser()
     if not path.name or path.name in (".", ".."):
         raise OutputError(f"output path {str(path)!r} names no file")
+    if path.name == manifest.NAME:
+        raise OutputError(f"cannot write {path}: the workbench keeps its manifest of written files under that name")
     parent = path.parent
     while not parent.exists() and not parent.is_symlink() and parent != parent.parent:
         parent = parent.parent
@@ -51,34 +64,52 @@ def check_target(path: str | os.PathLike, *, force: bool = False) -> Path:
             pass
     except OSError as exc:
         raise OutputError(f"cannot write {path}: directory {parent} is not writable ({exc.strerror})") from None
+    if parent == path.parent:
+        try:
+            manifest.check_manifest(parent)
+        except manifest.ManifestError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     if path.exists() or path.is_symlink():
         if not path.is_file():
             raise OutputError(f"cannot write {path}: it exists and is not a regular file")
         if not force and not owned(path):
-            raise OutputError(f"{path} exists and was not written by the workbench; overwrite it with --force (force=True in Python)")
+            raise OutputError(f"{path} exists and was not written by the workbench (or was changed since); "
+                              "overwrite it with --force (force=True in Python)")
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, own: bool = True) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename; with
+    ``own`` (the default) record it in the directory's manifest as the workbench's. Raises
+    :class:`OutputError` (one line) on an ``OSError``, with nothing left behind."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        manifest.clean_stale(path.parent)
+        manifest.replace_atomically(path, payload)
+        if own:
+            manifest.record(path, payload)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     return path
+
+
+def record_written(path: str | os.PathLike) -> Path:
+    """Record a file the workbench put in place by other means (a compiled PDF moved into place)."""
+    path = Path(path)
+    try:
+        manifest.record(path)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    return path
+
+
+def remove_written(path: str | os.PathLike) -> None:
+    """Remove a file the workbench wrote (a stale figure) and its manifest entry."""
+    path = Path(path)
+    try:
+        path.unlink(missing_ok=True)
+        manifest.forget(path)
+    except OSError as exc:
+        raise write_error(path, exc) from None

@@ -91,4 +91,4 @@ class Store:
     def save(self, key: dict[str, Any], verdict: Verdict) -> Path:
         body = {"key": key, "verdict": record(verdict)}
         entry = {"format": FORMAT, **body, "checksum": hashlib.sha256(canonical(body).encode()).hexdigest()}
-        return atomic_write(self.path(key), json.dumps(entry, sort_keys=True, indent=1) + "\n")
+        return atomic_write(self.path(key), json.dumps(entry, sort_keys=True, indent=1) + "\n", own=False)
