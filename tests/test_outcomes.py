@@ -111,6 +111,41 @@ def test_a_run_stopped_by_its_cap_short_of_the_target_is_inconclusive():
     assert any("budget cap of 5,000 replicates" in n for n in v.notes_text)
 
 
+def _counted(calls: list[int]) -> wb.Claim:
+    """The light-tailed MGF claim with its own cap of 100,000 replicates, counting what it is asked to draw."""
+    def experiment(xp, rng, budget, *, t):
+        calls.append(budget)
+        return _mgf(xp, rng, budget, t=t)
+    return wb.Claim(id="user.mgf-counted", title=MGF.title, statement=MGF.statement, kind="statistical",
+                    parameters=MGF.parameters, derive=_derive_mgf, experiment=experiment, sources=(SOURCE,),
+                    max_replicates=100_000, pilot=4096)
+
+
+def test_an_unreachable_resolution_is_refused_after_the_pilot_naming_what_the_cap_reaches():
+    calls: list[int] = []
+    c = _counted(calls)
+    with pytest.raises(ValueError, match=r"user.mgf-counted: resolution=1e-05 is out of reach: it needs about .* "
+                                         r"replicates and the claim's cap is 100,000, which reaches about ") as info:
+        wb.verify(c, t=0.5, resolution=1e-5)
+    assert sum(calls) <= c.pilot  # refused before the spending
+    best = float(str(info.value).split("which reaches about ")[1].split(";")[0])
+    calls.clear()
+    v = wb.verify(c, t=0.5, resolution=best)  # what the message offers is accepted, and reached
+    assert v.status == "pass" and v.resolution <= best and sum(calls) <= c.max_replicates
+
+
+def test_an_explicit_cap_runs_an_unreachable_resolution_to_the_cap_inconclusive():
+    calls: list[int] = []
+    v = wb.verify(_counted(calls), t=0.5, resolution=1e-5, max_replicates=20_000)
+    assert v.status == "inconclusive" and v.replicates == 20_000 == sum(calls)
+
+
+def test_the_command_line_refuses_an_unreachable_resolution_in_one_line(capsys):
+    assert cli.main(["verify", "xent.score-identity", "--resolution", "1e-12"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "out of reach" in err[0] and "--max-replicates" in err[0]
+
+
 def _exact_value(xp, rng, budget, *, t):
     value = math.exp(t**2 / 2)
     return Estimate.exact(value, atol=0.75 * value)  # a check too coarse to tell the value from 0 or twice it

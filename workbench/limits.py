@@ -32,7 +32,7 @@ _EPS64 = 2.0**-52
 
 
 def measure_limit(c: Claim, b, values: dict, expected_mp, target: float, alpha: float, cap: int,
-                  reporter: Reporter, relative: bool = False) -> Outcome:
+                  reporter: Reporter, relative: bool = False, strict: bool = False) -> Outcome:
     """The experiment at every sweep value, then the fitted limit (and derived corrections) against
     the closed form."""
     lim = c.limit
@@ -46,7 +46,7 @@ def measure_limit(c: Claim, b, values: dict, expected_mp, target: float, alpha: 
     doubts: list[str] = []
     for i, x in enumerate(lim.sweep):
         est = spend(c, b, {**values, lim.name: x}, target / amplification, share, cap, Part(reporter, i, len(lim.sweep)),
-                    warned, relative)
+                    warned, relative, strict)
         points.append(est)
         for name, k in est.events:
             counts[name] = counts.get(name, 0) + k

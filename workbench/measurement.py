@@ -22,9 +22,9 @@ from proofs import latex_number
 
 from .claim_type import Claim
 from .progress import SLOW, Reporter, duration
-from .statistics import TAIL_LIMIT, replicates_for, replicates_for_tail, variance_uncertainty
+from .statistics import TAIL_LIMIT, detectable, replicates_for, replicates_for_tail, variance_uncertainty
 
-__all__ = ["Outcome", "Part", "spend", "tail_doubt", "event_note", "events", "n", "standardised"]
+__all__ = ["REACH", "Outcome", "Part", "Unreachable", "reachable", "spend", "tail_doubt", "event_note", "events", "n", "standardised"]
 
 _PROBE = 16  # the pilot's first sixteenth times the run (see spend)
 _CHUNK = 1 << 20  # most replicates per experiment call after the pilot (bounds memory, feeds progress)
@@ -105,12 +105,38 @@ class Part(Reporter):
         self.reporter.warn(0, text)
 
 
+class Unreachable(Exception):
+    """The target resolution needs more replicates than the claim's own cap allows (raised after the
+    pilot, before the spending; the verifier words it as a one-line input error)."""
+
+    def __init__(self, needed: float, cap: int, factor: float) -> None:
+        super().__init__(f"needs about {needed:.2g} replicates, more than the cap of {cap:,}")
+        self.needed, self.cap, self.factor = needed, cap, factor  # factor: best reachable / target
+
+
+REACH = 1.25  # a need this many times the cap is refused: the pilot's variance is itself uncertain
+
+
+def reachable(est: Estimate, target: float, alpha: float, cap: int, relative: bool, margin: float = REACH) -> None:
+    """Raise :class:`Unreachable` when the resolution ``target`` needs more than ``margin`` times ``cap``
+    replicates by the spread ``est`` shows."""
+    goal = target * abs(est.mean) if relative and est.mean != 0 else target
+    if est.sd == 0 or not math.isfinite(est.sd) or not goal > 0:
+        return  # nothing to plan from: the spending and the verdict's doubts deal with it
+    best = detectable(est.sd / math.sqrt(cap), est.atol, alpha)  # the resolution the cap reaches
+    need = (detectable(est.sd, 0.0, alpha) / goal) ** 2
+    if need > margin * cap:
+        raise Unreachable(need, cap, best / goal)
+
+
 def spend(c: Claim, b, values: dict, target: float, alpha: float, cap: int, reporter: Reporter,
-          warned: list[bool], relative: bool = False) -> Estimate:
+          warned: list[bool], relative: bool = False, strict: bool = False) -> Estimate:
     """Pilot, then enough replicates for ``target`` and for a settled variance (re-planned as the
     variance and kurtosis are better known, at most ``cap``); a remainder predicted to take over a
     minute is announced first. ``relative``: the target is relative to the estimate itself (a
-    relative claim whose closed form is 0 has no other scale).
+    relative claim whose closed form is 0 has no other scale). ``strict`` (the cap is the claim's
+    own, not one the caller chose): a target the pilot shows to need more than :data:`REACH` times
+    the cap raises :class:`Unreachable` before the spending, instead of running to the cap.
 
     The pilot starts with a probe of a sixteenth of it, so that a slow run is announced after a
     sixteenth of the pilot's time; the draws are the same whatever the timing (probe, then the rest)."""
@@ -132,10 +158,14 @@ def spend(c: Claim, b, values: dict, target: float, alpha: float, cap: int, repo
         return min(max(replicates_for(e.sd, goal, alpha), replicates_for_tail(e.kurtosis), e.n), cap)
 
     if est.n < pilot:
+        if strict:  # the probe's spread is rougher than the pilot's: refuse only a clear case
+            reachable(est, target, alpha, cap, relative, 4 * REACH)
         announce(min(max(wanted(est), pilot), cap))
         reporter.advance(0, est.n, pilot)
         est = est.merge(c.experiment(b.xp, b.rng, pilot - est.n, **values))
         per_replicate = (time.perf_counter() - began) / max(est.n, 1)
+    if strict:
+        reachable(est, target, alpha, cap, relative)
     for _ in range(3):
         need = wanted(est)
         if need <= est.n:

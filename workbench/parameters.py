@@ -31,6 +31,29 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:12]}...({len(text)} characters)"
 
 
+def _array() -> Any:
+    import numpy as np
+
+    return np.array([1, 2])
+
+
+def _same(choice: Any, value: Any) -> bool:
+    """Is ``value`` the choice ``choice``: a string equal to it, or an integer (not a bool, an array
+    or a float) equal to it? Never compares in a way that could raise or broadcast."""
+    if isinstance(choice, str):
+        return isinstance(value, str) and value == choice
+    if isinstance(value, bool) or isinstance(choice, bool):
+        return value is choice
+    if isinstance(choice, numbers.Integral):
+        return isinstance(value, numbers.Integral) and int(value) == choice
+    if isinstance(choice, numbers.Real):
+        try:
+            return isinstance(value, numbers.Real) and float(value) == float(choice)
+        except OverflowError:
+            return False
+    return type(value) is type(choice) and value is choice
+
+
 def _fmt(x: float | int) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
@@ -129,9 +152,10 @@ class Parameter:
         shown = _shown(value) if shown is None else shown
         outside = f"{self.name}={shown} is outside the domain: {self.domain}"
         if self.kind == "choice":
-            if isinstance(value, bool) or value not in self.choices:
+            matches = [c for c in self.choices if _same(c, value)]
+            if not matches:
                 raise DomainError(outside)
-            return value
+            return matches[0]
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             what = "an integer" if self.kind == "integer" else "a number"
             raise InputTypeError(f"{self.name}={shown} must be {what} ({self.domain})")
@@ -193,17 +217,19 @@ class Parameter:
 
     def invalid_examples(self) -> list[Any]:
         """Values just outside the domain (and of the wrong type), for error tests."""
-        bad: list[Any] = ["1", None]
+        # values that cannot become the parameter's type: text, nothing, containers, complex numbers,
+        # arrays (whose comparisons broadcast), bytes
+        bad: list[Any] = ["1", None, [1, 2], {"a": 1}, complex(1, 1), b"1", _array()]
         if self.kind == "choice":
-            return bad + [object()]
+            return bad + [object(), True]
         if self.low is not None:
             bad.append(self.low if self.open_low else self.low - (1 if self.kind == "integer" else 1e-9 * max(1, abs(self.low))))
         if self.high is not None:
             bad.append(self.high if self.open_high else self.high + (1 if self.kind == "integer" else 1e-9 * max(1, abs(self.high))))
         if self.kind == "integer":
-            bad.append(2.5)
+            bad += [2.5, True]
         else:
-            bad += [math.nan, math.inf]
+            bad += [math.nan, math.inf, -math.inf, 10**400, -(10**400)]
         return bad
 
 

@@ -19,6 +19,7 @@ so a closed form of 1e-300 or 1e300 is judged like one of 1.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,8 +29,9 @@ import mpmath
 from numerics import backend as make_backend
 
 from .claim_type import Claim
+from .errors import DomainError
 from .limits import measure_limit
-from .measurement import Outcome, events, n, spend, standardised, tail_doubt
+from .measurement import Outcome, Unreachable, events, n, spend, standardised, tail_doubt
 from .plan import Task, as_claim
 from .progress import Reporter
 from .reference import reference_value
@@ -103,12 +105,23 @@ def run_task(task: Task, reporter: Reporter) -> Verdict:
     cap = c.max_replicates if s.max_replicates is None else s.max_replicates
     by_estimate = c.scale == "relative" and expected == 0  # no scale but the estimate's own
     reporter.phase(0, "measuring")
-    if c.kind == "exact":
-        out = _exact(c, b, values, expected_mp, task.alpha)
-    elif c.kind == "asymptotic":
-        out = measure_limit(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate)
-    else:
-        out = _statistical(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate)
+    strict = s.max_replicates is None  # the claim's own cap: an unreachable target is refused, not run to the cap
+    try:
+        if c.kind == "exact":
+            out = _exact(c, b, values, expected_mp, task.alpha)
+        elif c.kind == "asymptotic":
+            out = measure_limit(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate,
+                                strict)
+        else:
+            out = _statistical(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate,
+                               strict)
+    except Unreachable as exc:
+        best = _round_up(target * exc.factor)
+        raise DomainError(
+            f"{c.id}: resolution={target:g} is out of reach: it needs about {exc.needed:.2g} replicates and the "
+            f"claim's cap is {exc.cap:,}, which reaches about {best:.2g}; ask for --resolution {best:.2g} or coarser "
+            f"(resolution= in Python), or set --max-replicates (max_replicates=) to run to that cap, whose verdict is "
+            "then inconclusive") from None
     notes = out.notes + (list(c.remarks(values)) if c.remarks else [])
     achieved = float(mpmath.mpf(out.resolution) / scale)
     doubts = list(out.doubts)
@@ -134,6 +147,14 @@ def run_task(task: Task, reporter: Reporter) -> Verdict:
     )
 
 
+def _round_up(x: float) -> float:
+    """``x`` rounded up to two significant digits (a resolution to ask for that the cap does reach)."""
+    if not (x > 0 and math.isfinite(x)):
+        return x
+    unit = 10.0 ** (math.floor(math.log10(x)) - 1)
+    return math.ceil(x / unit * (1 - 1e-12)) * unit
+
+
 def _exact(c: Claim, b, values: dict, expected_mp, alpha: float) -> Outcome:
     est = c.experiment(b.xp, b.rng, None, **values)
     deviation = mpmath.mpf(est.mean) - expected_mp
@@ -144,9 +165,9 @@ def _exact(c: Claim, b, values: dict, expected_mp, alpha: float) -> Outcome:
 
 
 def _statistical(c: Claim, b, values: dict, expected_mp, target: float, alpha: float, cap: int,
-                 reporter: Reporter, relative: bool) -> Outcome:
+                 reporter: Reporter, relative: bool, strict: bool = False) -> Outcome:
     level = alpha / 2 if c.scaling is not None else alpha  # half to the scaling law, if any
-    est = spend(c, b, values, target, level, cap, reporter, [False], relative)
+    est = spend(c, b, values, target, level, cap, reporter, [False], relative, strict)
     deviation = mpmath.mpf(est.mean) - expected_mp
     rejected = bool(abs(deviation) > z_critical(level) * mpmath.mpf(est.stderr) + est.atol)
     notes = events(est.events, est.n, alpha)
