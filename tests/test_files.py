@@ -238,3 +238,22 @@ def test_an_interrupted_write_removes_its_temporary_file(tmp_path, monkeypatch):
         atomic_write(tmp_path / "x.tex", "text")
     assert _listing(tmp_path) == []
 
+
+
+# -- the sweep store reads files from disk: validated before they are trusted --------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda p: p.write_bytes(b"[" * 200_000),  # nesting deeper than the parser's recursion
+    lambda p: p.write_bytes(b" " * ((1 << 22) + 1)),  # larger than any entry
+    lambda p: p.write_bytes(b"\xff\xfe not utf-8"),
+    lambda p: os.mkfifo(p),  # would block a read
+    lambda p: p.mkdir(),
+])
+def test_a_hostile_store_entry_is_treated_as_corrupt(tmp_path, make):
+    from workbench.store import Store
+
+    store, key = Store(tmp_path), {"claim": "xent.margin", "point": 1}
+    path = store.path(key)
+    path.parent.mkdir(parents=True)
+    make(path)
+    assert store.load(key) == (None, True)

@@ -5,7 +5,7 @@ depends on: claim id and closed form (so a mutated or re-derived claim does not 
 parameters, the base seed and the point's own seed, backend, resolution, alpha and the
 workbench version, so a new version never reads an old version's results. Each entry
 carries its full key and a SHA-256 checksum of the canonical JSON of key and verdict: an
-entry that does not parse, whose checksum does not match, or whose key is not the one asked
+entry that is not a regular file of at most ``MAX_ENTRY`` bytes, that does not parse, whose checksum does not match, or whose key is not the one asked
 for is treated as missing (recomputed and rewritten), never trusted. Entries are written
 with :func:`workbench.files.atomic_write`, so an interrupted sweep leaves only whole entries.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .verdict import Verdict
 __all__ = ["Store", "canonical", "record", "from_record"]
 
 FORMAT = 1
+MAX_ENTRY = 1 << 22  # bytes: a verdict with its notes and sweep is a few kB; a larger file is not an entry
 
 
 def canonical(obj: Any) -> str:
@@ -72,10 +74,14 @@ class Store:
         exists but is damaged or belongs to another key, ``(None, False)`` when there is none."""
         path = self.path(key)
         try:
-            text = path.read_text(encoding="utf-8")
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:  # a FIFO would block, a huge file is not ours
+                return None, True
+            with open(path, "rb") as f:
+                text = f.read(MAX_ENTRY + 1).decode("utf-8")
         except FileNotFoundError:
             return None, False
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             return None, True
         try:
             entry = json.loads(text)
@@ -85,7 +91,7 @@ class Store:
             if canonical(entry["key"]) != canonical(key):
                 return None, True
             return from_record(entry["verdict"]), False
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None, True
 
     def save(self, key: dict[str, Any], verdict: Verdict) -> Path:
