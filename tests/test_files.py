@@ -84,8 +84,7 @@ def test_a_manifest_that_is_not_ours_owns_nothing_and_is_never_overwritten(tmp_p
     with pytest.raises(OutputError, match="is not a workbench manifest"):
         atomic_write(tmp_path / "new.tex", "text")
     assert (tmp_path / manifest.NAME).read_bytes() == content
-    assert _listing(tmp_path) == sorted([manifest.NAME, "x", "new.tex"])  # the file landed; it is not claimed
-    assert not owned(tmp_path / "new.tex")
+    assert _listing(tmp_path) == sorted([manifest.NAME, "x"])  # no file lands without its manifest entry
 
 
 def test_a_fifo_named_like_the_manifest_does_not_block(tmp_path):
@@ -257,3 +256,33 @@ def test_a_hostile_store_entry_is_treated_as_corrupt(tmp_path, make):
     path.parent.mkdir(parents=True)
     make(path)
     assert store.load(key) == (None, True)
+
+
+def test_a_file_is_never_in_place_without_its_manifest_entry(tmp_path, monkeypatch):
+    """The manifest entry is made before the rename: a manifest that cannot be written (a full disk) leaves
+    the target as it was, and a rename that fails after the entry puts the previous entry back."""
+    target = atomic_write(tmp_path / "a.tex", "first")
+    real_record, real_replace = manifest.record, manifest.os.replace
+
+    def no_space(path, data=None):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(manifest, "record", no_space)
+    for name in ("a.tex", "b.tex"):
+        with pytest.raises(OutputError, match="No space left on device"):
+            atomic_write(tmp_path / name, "second")
+    assert _listing(tmp_path) == [manifest.NAME, "a.tex"]
+    assert target.read_text() == "first" and owned(target)
+
+    monkeypatch.setattr(manifest, "record", real_record)
+
+    def refuse_targets(src, dst):
+        if Path(dst).name == manifest.NAME:
+            return real_replace(src, dst)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(manifest.os, "replace", refuse_targets)
+    with pytest.raises(OutputError, match="Input/output error"):
+        atomic_write(target, "third")
+    assert target.read_text() == "first" and owned(target)
+    assert _listing(tmp_path) == [manifest.NAME, "a.tex"]

@@ -23,7 +23,7 @@ from .claim_type import Claim
 from .errors import DomainError
 from .executors import choose
 from .figures import figure, save
-from .files import OutputError, atomic_write, check_target, owned, record_written, remove_written, write_error
+from .files import OutputError, atomic_write, check_target, install, owned, remove_written, write_error
 from .plan import Plan, Task, plan_claims
 from .progress import Reporter
 from .registry import claims as all_claims
@@ -355,11 +355,7 @@ def compile_pdf(tex: Path) -> tuple[Path, tuple[str, ...]]:
         produced = build / f"{tex.stem}.pdf"
         if not produced.exists():
             raise LatexError(f"LaTeX produced no PDF for {tex.name}")
-        try:
-            os.replace(produced, tex.with_suffix(".pdf"))
-        except OSError as exc:
-            raise write_error(given.with_suffix(".pdf"), exc) from None
-        record_written(tex.with_suffix(".pdf"))
+        install(produced, tex.with_suffix(".pdf"), shown=given.with_suffix(".pdf"))
         return given.with_suffix(".pdf"), _warnings(log)
     finally:
         shutil.rmtree(build, ignore_errors=True)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from . import manifest
 from .errors import DomainError
 
-__all__ = ["MARKER", "OutputError", "check_target", "atomic_write", "owned", "record_written", "remove_written",
+__all__ = ["MARKER", "OutputError", "check_target", "atomic_write", "owned", "install", "remove_written",
            "write_error"]
 
 MARKER = "workbench-generated"
@@ -80,29 +81,50 @@ def check_target(path: str | os.PathLike, *, force: bool = False) -> Path:
 
 def atomic_write(path: str | os.PathLike, data: str | bytes, *, own: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename; with
-    ``own`` (the default) record it in the directory's manifest as the workbench's. Raises
-    :class:`OutputError` (one line) on an ``OSError``, with nothing left behind."""
+    ``own`` (the default) record it in the directory's manifest as the workbench's, before the rename,
+    so a file is never in place without its entry. Raises :class:`OutputError` (one line) on an
+    ``OSError``, with nothing left behind."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    undo: list[Callable[[], None]] = []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         manifest.clean_stale(path.parent)
-        manifest.replace_atomically(path, payload)
-        if own:
-            manifest.record(path, payload)
-    except OSError as exc:
-        raise write_error(path, exc) from None
+        manifest.replace_atomically(path, payload, (lambda: undo.append(manifest.claim(path, payload))) if own else None)
+    except BaseException as exc:
+        if undo and not _holds(path, payload):
+            undo[0]()
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
+        raise
     return path
 
 
-def record_written(path: str | os.PathLike) -> Path:
-    """Record a file the workbench put in place by other means (a compiled PDF moved into place)."""
-    path = Path(path)
+def install(source: str | os.PathLike, path: str | os.PathLike, *, shown: str | os.PathLike | None = None) -> Path:
+    """Move a file the workbench made elsewhere (a compiled PDF) to ``path`` and record it, the entry
+    made before the rename as in :func:`atomic_write`; an error names ``shown`` (the path as the user
+    gave it) where given."""
+    source, path = Path(source), Path(path)
+    undo: list[Callable[[], None]] = []
     try:
-        manifest.record(path)
-    except OSError as exc:
-        raise write_error(path, exc) from None
+        data = source.read_bytes()
+        undo.append(manifest.claim(path, data))
+        os.replace(source, path)
+    except BaseException as exc:
+        if undo and not _holds(path, data):
+            undo[0]()
+        if isinstance(exc, OSError):
+            raise write_error(shown if shown is not None else path, exc) from None
+        raise
     return path
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Does ``path`` hold exactly ``data`` (the rename happened before an interrupt)?"""
+    try:
+        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def remove_written(path: str | os.PathLike) -> None:

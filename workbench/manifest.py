@@ -26,7 +26,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -89,9 +89,10 @@ def clean_stale(directory: Path) -> list[Path]:
     return removed
 
 
-def replace_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file beside ``path``, flush it to disk and rename it into place;
-    on any failure (a full disk, a signal turned into an exception) the temporary file is removed."""
+def replace_atomically(path: Path, payload: bytes, before_rename: Callable[[], None] | None = None) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, flush it to disk, call ``before_rename``
+    (the manifest entry is made while the target is still untouched) and rename it into place; on any
+    failure (a full disk, a signal turned into an exception) the temporary file is removed."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -99,6 +100,8 @@ def replace_atomically(path: Path, payload: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -221,6 +224,27 @@ def record(path: Path, data: bytes | None = None) -> None:
     if data is None:
         data = path.read_bytes()
     _update(path.parent, {path.name: {"sha256": digest(data), "bytes": len(data)}})
+
+
+def entry(path: Path) -> dict[str, Any] | None:
+    """The manifest entry of ``path`` as it stands (None where there is none)."""
+    return (_read(Path(path).parent) or {}).get(Path(path).name)
+
+
+def claim(path: Path, data: bytes) -> Callable[[], None]:
+    """Enter ``path`` in the manifest with the hash of ``data`` before the file is put in place; returns
+    the undo, which puts the previous entry back (for a rename that then fails, or an interrupt)."""
+    path = Path(path)
+    previous = entry(path)
+    record(path, data)
+
+    def undo() -> None:
+        try:
+            _update(path.parent, {path.name: previous})
+        except OSError:
+            pass  # the entry names content that is not there: the file reads as not ours, which is safe
+
+    return undo
 
 
 def forget(path: Path) -> None:
