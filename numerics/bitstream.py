@@ -44,12 +44,14 @@ __all__ = [
     "FormatError",
     "decode",
     "encode",
+    "min_lanes",
 ]
 
 MAX_LENGTH = 64  # the longest codeword the 64-bit packer and the decoder's window hold
 LANE_BITS = 1 << 14  # a decoding lane holds about this many payload bits (its stored offset costs < 0.1%)
 _CHUNK = 1 << 14  # symbols per encoder chunk: the working buffers stay in L2
 _PRIMARY = 11  # bits of the first decoding table
+_TABLE_ENTRIES = 1 << 16  # decoding tables up to this many entries (or 4 per symbol) are built; larger ones search
 _DENSE_SPAN = 1 << 16  # value ranges up to max(this, 4n) are histogrammed by bincount, wider ones by np.unique
 _U6, _U63, _U64 = np.uint64(6), np.uint64(63), np.uint64(64)
 
@@ -115,14 +117,25 @@ def _histogram(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return values, counts, inverse.reshape(-1), None
 
 
+def min_lanes(n: int) -> int:
+    """The fewest lanes :func:`encode` deals ``n`` symbols to, ``min(n, ceil(sqrt(n) / 2))``: so
+    decoding takes at most about ``2 sqrt(n)`` Python-level steps. A reader refuses a file with
+    fewer lanes (a crafted one could otherwise ask for ``n`` sequential steps).
+
+    >>> min_lanes(0), min_lanes(1), min_lanes(3), min_lanes(10**6)
+    (0, 1, 1, 500)
+    """
+    return min(n, math.ceil(math.sqrt(n) / 2))
+
+
 def _lane_count(bits: int, n: int) -> int:
     """How many decoding lanes: each holds at most about LANE_BITS payload bits (so the lane index
-    costs under 0.1% of the payload), and there are at least sqrt(n)/2 lanes (so a small array is
-    not decoded in thousands of sequential steps; its fixed header outweighs the index anyway)."""
+    costs under 0.1% of the payload), and there are at least :func:`min_lanes` (so a small array
+    is not decoded in thousands of sequential steps; its fixed header outweighs the index anyway)."""
     if n == 0:
         return 0
     per_lane = max(1, math.ceil(LANE_BITS / max(bits / n, 1 / 64)))
-    return min(n, max(-(-n // per_lane), math.ceil(math.sqrt(n) / 2)))
+    return max(min(n, -(-n // per_lane)), min_lanes(n))
 
 
 def _lane_major(index: np.ndarray, lanes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,10 +236,12 @@ def _pack(index: np.ndarray, starts: np.ndarray, len_table: np.ndarray, code_tab
     return out[:nwords], offsets
 
 
-def _decode_tables(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _decode_tables(lengths: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Two-level tables for canonical lengths (non-decreasing, complete code): ``primary`` maps
     the first T bits to ``base << 8 | shift``; ``secondary[base + (rest >> shift)]`` is
-    ``rank << 6 | length``. Returns (primary, secondary, T)."""
+    ``rank << 6 | length``. Returns (primary, secondary, T), or ``None`` when the secondary table
+    would exceed ``limit`` entries: a sub-table spans the longest codeword under its prefix, so a
+    code with 64-bit codewords would need 2^53 entries (counted before anything is allocated)."""
     lens = lengths.astype(np.int64)
     top = int(lens.max())
     t = min(top, _PRIMARY)
@@ -237,6 +252,9 @@ def _decode_tables(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     group_max: dict[int, int] = {}
     for p, n in zip(prefix[~short].tolist(), lens[~short].tolist(), strict=True):
         group_max[p] = max(group_max.get(p, 0), n)
+    size = sum(1 << (t - n) for n in lens[short].tolist()) + sum(1 << (n - t) for n in group_max.values())
+    if size > limit:
+        return None
     width = np.array([group_max.get(p, 0) for p in prefix.tolist()], dtype=np.int64)
     repeat = np.where(short, 1 << np.maximum(t - lens, 0), 1 << np.maximum(width - lens, 0))
     ranks = np.arange(lens.size, dtype=np.int64)
@@ -259,7 +277,13 @@ def _decode_tables(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def decode(e: CodedArray) -> np.ndarray:
-    """The array :func:`encode` was given, bit for bit (dtype and shape included)."""
+    """The array :func:`encode` was given, bit for bit (dtype and shape included).
+
+    Memory: the output, 4 bytes of ranks per symbol, and decoding tables of at most
+    ``max(2^16, 4n)`` entries (a longer code is decoded by binary search instead, see
+    :func:`_search_steps`); time: ``ceil(n / lanes)`` vectorised steps over all lanes. A payload
+    that does not end each lane exactly where the next begins raises :class:`FormatError`.
+    """
     n = e.count
     if n == 0:
         return np.zeros(e.shape, dtype=e.dtype)
@@ -269,20 +293,34 @@ def decode(e: CodedArray) -> np.ndarray:
     return e.symbols[ranks].reshape(e.shape)
 
 
-def _decode_ranks(e: CodedArray) -> np.ndarray:
+def _decode_ranks(e: CodedArray, limit: int | None = None) -> np.ndarray:
     """Canonical ranks of all symbols in their original order: every lane decoded at once, one
     table step per symbol; step k decodes symbols k * lanes ... (k + 1) * lanes - 1, so the rows
-    of the result are already in order."""
+    of the result are already in order. ``limit`` caps the table (default ``max(2^16, 4n)``)."""
     n, lanes = e.count, e.lanes
     lens = e.lengths.astype(np.int64)
-    primary, secondary, t = _decode_tables(lens)
-    top = int(lens.max())
     steps = -(-n // lanes)
     full = n - (steps - 1) * lanes
-    pad = (steps * top) // 64 + 2  # any lane, however corrupt its lengths, stays inside
+    pad = (steps * int(lens.max())) // 64 + 2  # any lane, however corrupt its lengths, stays inside
     words = np.concatenate([e.words, np.zeros(pad + 1, dtype=np.uint64)])
-    nxt = words[1:]
     pos = e.offsets.astype(np.int64).copy()
+    tables = _decode_tables(lens, max(_TABLE_ENTRIES, 4 * n) if limit is None else limit)
+    if tables is None:
+        out, pos, before_last = _search_steps(words, pos, lens, steps)
+    else:
+        out, pos, before_last = _table_steps(words, pos, tables, steps)
+    ends = np.where(np.arange(lanes) < full, pos, before_last)
+    if not np.array_equal(ends, np.append(e.offsets[1:], e.bits)):
+        raise FormatError("the payload does not decode to the recorded lane boundaries: the file is corrupted")
+    return out.reshape(-1)[:n]
+
+
+def _table_steps(words: np.ndarray, pos: np.ndarray, tables: tuple[np.ndarray, np.ndarray, int], steps: int):
+    """The fast path: two table lookups per step. Returns (ranks by step and lane, the lanes' end
+    positions, their positions before the last step)."""
+    primary, secondary, t = tables
+    lanes = pos.size
+    nxt = words[1:]
     out = np.empty((steps, lanes), dtype=secondary.dtype)
     w, o = np.empty(lanes, np.int64), np.empty(lanes, np.uint64)
     g, g2, r, sh = (np.empty(lanes, np.uint64) for _ in range(4))
@@ -311,9 +349,27 @@ def _decode_ranks(e: CodedArray) -> np.ndarray:
         np.take(secondary, entry, out=row, mode="clip")
         np.bitwise_and(row, 63, out=step, casting="unsafe")
         pos += step
-    ends = np.where(np.arange(lanes) < full, pos, before_last)
-    if not np.array_equal(ends, np.append(e.offsets[1:], e.bits)):
-        raise FormatError("the payload does not decode to the recorded lane boundaries: the file is corrupted")
-    ranks = out.reshape(-1)[:n]
-    np.right_shift(ranks, 6, out=ranks)
-    return ranks
+    np.right_shift(out, 6, out=out)
+    return out, pos, before_last
+
+
+def _search_steps(words: np.ndarray, pos: np.ndarray, lens: np.ndarray, steps: int):
+    """The general fallback, for codes whose tables would be too large: canonical codewords,
+    left-justified to 64 bits, increase with their rank and tile [0, 2^64), so a lane's next 64
+    bits fall in the interval of exactly one codeword, found by binary search (O(k) memory,
+    O(log k) per symbol). Returns what :func:`_table_steps` returns."""
+    starts = np.array([c << (64 - n) for c, n in zip(canonical_codes(lens), lens.tolist(), strict=True)], np.uint64)
+    lanes = pos.size
+    nxt = words[1:]
+    out = np.empty((steps, lanes), dtype=np.int32 if lens.size < (1 << 31) else np.int64)
+    before_last = pos
+    for k in range(steps):
+        if k == steps - 1:
+            before_last = pos.copy()
+        w = pos >> 6
+        o = (pos & 63).astype(np.uint64)
+        g = (np.take(words, w, mode="clip") << o) | (np.take(nxt, w, mode="clip") >> (_U64 - o))
+        rank = np.searchsorted(starts, g, side="right") - 1
+        out[k] = rank
+        pos = pos + lens[rank]
+    return out, pos, before_last

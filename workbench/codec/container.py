@@ -1,7 +1,9 @@
 r"""The self-describing file of a Huffman-coded array: :class:`Encoded` (a
 :class:`~numerics.bitstream.CodedArray` with its file format), written by
-:meth:`Encoded.to_bytes` and read back, every field checked against the bytes present, by
-:meth:`Encoded.from_bytes`; a bad file raises :class:`~numerics.bitstream.FormatError`.
+:meth:`Encoded.to_bytes` and read back by :meth:`Encoded.from_bytes`, which trusts nothing: a
+crafted writer can recompute the CRC, so every header field is checked, against its type and
+against the bytes actually present, before anything is allocated (see :func:`_load`). A bad
+file raises :class:`~numerics.bitstream.FormatError`, one line naming what is wrong.
 
 >>> import numpy as np
 >>> from numerics.bitstream import decode, encode
@@ -23,8 +25,10 @@ from dataclasses import fields
 
 import numpy as np
 
-from numerics.bitstream import MAX_LENGTH, CodedArray, FormatError
-from numerics.huffman import kraft_sum
+from numerics.bitstream import MAX_LENGTH, CodedArray, FormatError, min_lanes
+
+from . import checks
+from .checks import INTEGER_DTYPES, gib, integer, json_object, mapping, text, whitelisted
 
 __all__ = ["MAGIC", "VERSION", "Encoded"]
 
@@ -46,9 +50,11 @@ class Encoded(CodedArray):
         return _dump(self, generator)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Encoded:
-        """Read a file written by :meth:`to_bytes`, checking everything; raises :class:`FormatError`."""
-        return _load(data)
+    def from_bytes(cls, data: bytes, *, memory: int | None = None) -> Encoded:
+        """Read a file written by :meth:`to_bytes`, checking everything; raises :class:`FormatError`.
+        ``memory`` bounds the bytes that decoding it may allocate (default: the machine's physical
+        memory, :func:`~workbench.codec.checks.memory_limit`); a file claiming more is refused."""
+        return _load(data, checks.memory_limit() if memory is None else memory)
 
 
 # --- the file format ---------------------------------------------------------------------------
@@ -63,6 +69,10 @@ class Encoded(CodedArray):
 #   CRC-32 of everything before it (uint32 LE)
 
 _PREFIX = struct.Struct("<8sQI")
+FORMAT = "workbench canonical Huffman"
+_FIELDS = {"format", "version", "generator", "dtype", "shape", "symbols", "max_length", "lanes", "index_base",
+           "index_width", "bits", "metadata"}
+MAX_DIMS = 32  # NumPy's limit before 2.0
 
 
 def _pack_index(offsets: np.ndarray) -> tuple[bytes, int, int]:
@@ -80,20 +90,6 @@ def _pack_index(offsets: np.ndarray) -> tuple[bytes, int, int]:
     return np.packbits(bitplane.reshape(-1)).tobytes(), base, width
 
 
-def _unpack_index(data: bytes, count: int, base: int, width: int) -> np.ndarray:
-    offsets = np.zeros(count, dtype=np.int64)
-    if count <= 1:
-        return offsets
-    if width == 0:
-        deltas = np.full(count - 1, base, dtype=np.int64)
-    else:
-        bitplane = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=(count - 1) * width)
-        weights = np.uint64(1) << np.arange(width - 1, -1, -1, dtype=np.uint64)
-        deltas = (bitplane.reshape(count - 1, width).astype(np.uint64) * weights).sum(axis=1).astype(np.int64) + base
-    offsets[1:] = np.cumsum(deltas)
-    return offsets
-
-
 def _dump(e: Encoded, generator: str) -> bytes:
     symbols = np.ascontiguousarray(e.symbols, dtype=e.dtype.newbyteorder("<"))
     top = int(e.lengths.max()) if e.lengths.size else 0
@@ -101,7 +97,7 @@ def _dump(e: Encoded, generator: str) -> bytes:
     index, base, width = _pack_index(e.offsets)
     payload = e.words.astype(">u8").tobytes()[: (e.bits + 7) // 8]
     header = {
-        "format": "workbench canonical Huffman",
+        "format": FORMAT,
         "version": VERSION,
         "generator": generator,
         "dtype": e.dtype.newbyteorder("<").str,
@@ -121,73 +117,143 @@ def _dump(e: Encoded, generator: str) -> bytes:
     return data + struct.pack("<I", zlib.crc32(data))
 
 
-def _load(data: bytes) -> Encoded:
-    data = bytes(data)
-    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+def _load(data: bytes, memory: int) -> Encoded:
+    """Read a file, checking in this order, each before anything depending on it is allocated:
+    the magic number, the stated length against the bytes present, the CRC; the header (bounded
+    JSON, :func:`_header`); that the sections add up to the file's length (so the symbols, table
+    and index are bounded by the file); the code table (a complete prefix code, :func:`_table`);
+    the payload's length against ``n`` times the shortest and longest codeword, which bounds ``n``
+    by the file for two or more symbols; the lanes (:func:`_lanes`); and the symbols (canonical
+    order, each once). A one-symbol code (a constant array) needs no payload, so there the array
+    is bounded by ``memory`` instead."""
+    view = memoryview(data).cast("B")
+    if len(view) < len(MAGIC) or bytes(view[: len(MAGIC)]) != MAGIC:
         raise FormatError("not a workbench compressed file (its first bytes are not the magic number)")
-    if len(data) < _PREFIX.size + 4:
-        raise FormatError(f"the file is truncated: {len(data)} bytes, fewer than the fixed header")
-    _, total, hlen = _PREFIX.unpack_from(data)
-    if len(data) < total:
-        raise FormatError(f"the file is truncated: {len(data)} of {total} bytes")
-    if len(data) > total:
-        raise FormatError(f"the file has {len(data) - total} bytes after its end: it is corrupted or two files joined")
-    (crc,) = struct.unpack_from("<I", data, total - 4)
-    if zlib.crc32(data[: total - 4]) != crc:
+    if len(view) < _PREFIX.size + 4:
+        raise FormatError(f"the file is truncated: {len(view)} bytes, fewer than the fixed header")
+    _, total, hlen = _PREFIX.unpack_from(view)
+    if len(view) < total:
+        raise FormatError(f"the file is truncated: {len(view)} of {total} bytes")
+    if len(view) > total:
+        raise FormatError(f"the file has {len(view) - total} bytes after its end: it is corrupted or two files joined")
+    (crc,) = struct.unpack_from("<I", view, total - 4)
+    if zlib.crc32(view[: total - 4]) != crc:
         raise FormatError("the checksum does not match: the file is corrupted")
-    try:
-        header = json.loads(data[_PREFIX.size: _PREFIX.size + hlen].decode("utf-8"))
-        if header.get("format") != "workbench canonical Huffman":
-            raise FormatError("not a workbench canonical Huffman file")
-        if header.get("version") != VERSION:
-            raise FormatError(f"file format version {header.get('version')!r}; this workbench reads version {VERSION}")
-        dtype = np.dtype(header["dtype"])
-        shape = tuple(int(s) for s in header["shape"])
-        k, top, lanes = (int(header[name]) for name in ("symbols", "max_length", "lanes"))
-        base, width, bits = int(header["index_base"]), int(header["index_width"]), int(header["bits"])
-        metadata = header.get("metadata") or {}
-    except FormatError:
-        raise
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"the header is not valid: {exc}") from None
-    if dtype.kind not in "iu" or any(s < 0 for s in shape) or min(k, lanes, bits, base, width, top) < 0:
-        raise FormatError("the header holds impossible values")
-    if top > MAX_LENGTH or width > 64:
-        raise FormatError("the header holds impossible values")
+    if hlen > total - _PREFIX.size - 4:
+        raise FormatError(f"the header length {hlen} exceeds the file's {total} bytes")
+    dtype, shape, k, top, lanes, base, width, bits, metadata = _header(bytes(view[_PREFIX.size: _PREFIX.size + hlen]),
+                                                                       total, memory)
     n = math.prod(shape)
     at = _PREFIX.size + hlen
     sizes = [k * dtype.itemsize, 4 * (top + 1) if k else 0, ((lanes - 1) * width + 7) // 8 if lanes > 1 else 0]
-    need = at + sum(sizes) + (bits + 7) // 8 + 4
-    if need != total:
+    if at + sum(sizes) + (bits + 7) // 8 + 4 != total:
         raise FormatError("the sections do not add up to the file's length: the file is corrupted")
-    symbols = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=k, offset=at).astype(dtype)
-    at += sizes[0]
-    counts = np.frombuffer(data, dtype="<u4", count=top + 1 if k else 0, offset=at).astype(np.int64)
-    at += sizes[1]
-    index = data[at: at + sizes[2]]
-    at += sizes[2]
-    payload = data[at: at + (bits + 7) // 8]
     if n == 0:
-        if k or bits:
-            raise FormatError("an empty array with symbols or payload: the file is corrupted")
-        return Encoded(dtype, shape, symbols, np.zeros(0, np.uint8), 0, np.zeros(0, np.int64),
+        if k or top or lanes or bits or base or width:
+            raise FormatError("an empty array with symbols, lanes or payload: the file is corrupted")
+        return Encoded(dtype, shape, np.zeros(0, dtype), np.zeros(0, np.uint8), 0, np.zeros(0, np.int64),
                        np.zeros(0, np.uint64), 0, None, metadata)
-    if int(counts.sum()) != k or k == 0:
-        raise FormatError("the code table's length counts do not match its symbols")
-    if np.unique(symbols).size != k:
-        raise FormatError("the code table lists a symbol twice: the file is corrupted")
+    if not 1 <= k <= min(n, 1 << (8 * dtype.itemsize)):
+        raise FormatError(f"{k} distinct symbols in an array of {n} {dtype} values: the file is corrupted")
+    counts = np.frombuffer(view, dtype="<u4", count=top + 1, offset=at + sizes[0]).astype(np.int64)
+    shortest = _table(counts, k, bits)
+    if k > 1 and not n * shortest <= bits <= n * top:
+        raise FormatError(f"the payload holds {bits} bits, but {n} symbols with codewords of {shortest} to {top} bits "
+                          f"need {n * shortest} to {n * top}: the file is corrupted")
+    at += sizes[0] + sizes[1]
+    offsets = _lanes(view[at: at + sizes[2]], n, lanes, base, width, bits, shortest, top)
+    symbols = np.frombuffer(view, dtype=dtype.newbyteorder("<"), count=k, offset=_PREFIX.size + hlen).astype(dtype)
     lengths = np.repeat(np.arange(top + 1), counts).astype(np.uint8)
+    same = lengths[1:] == lengths[:-1]
+    if not (symbols[1:][same] > symbols[:-1][same]).all() or np.unique(symbols).size != k:
+        raise FormatError("the code table's symbols are not distinct and in canonical order: the file is corrupted")
+    at += sizes[2]
+    payload = view[at: at + (bits + 7) // 8]
+    if bits % 8 and payload[-1] & ((1 << (8 - bits % 8)) - 1):
+        raise FormatError("the payload's padding bits are not zero: the file is corrupted")
+    padded = np.zeros(8 * ((bits + 63) // 64), dtype=np.uint8)
+    padded[: len(payload)] = np.frombuffer(payload, dtype=np.uint8)
+    words = padded.view(">u8").astype(np.uint64)
+    return Encoded(dtype, shape, symbols, lengths, lanes, offsets, words, bits, None, metadata)
+
+
+def _header(raw: bytes, total: int, memory: int):
+    """The header's fields, each of its exact JSON type and within what a file of ``total`` bytes
+    can hold: (dtype, shape, symbols, max_length, lanes, index_base, index_width, bits,
+    metadata). The array must fit in ``memory`` bytes, with 8 bytes per lane for the index."""
+    header = json_object(raw)
+    if header.get("format") != FORMAT:
+        raise FormatError("not a workbench canonical Huffman file")
+    if type(header.get("version")) is not int or header["version"] != VERSION:
+        raise FormatError(f"file format version {str(header.get('version'))[:20]!r}; this workbench reads version {VERSION}")
+    if set(header) != _FIELDS:
+        odd = sorted(set(header) ^ _FIELDS)
+        raise FormatError(f"the header {'lacks' if odd[0] in _FIELDS else 'has the unknown field'} {odd[0][:40]!r}")
+    text(header, "generator")
+    dtype = whitelisted(header, "dtype", INTEGER_DTYPES)
+    shape = header["shape"]
+    if type(shape) is not list or len(shape) > MAX_DIMS or any(type(s) is not int or s < 0 for s in shape):
+        raise FormatError(f"header field shape={str(shape)[:40]} is not a list of at most {MAX_DIMS} integers >= 0")
+    shape = tuple(shape)
+    n = math.prod(shape)
+    need = math.prod(max(s, 1) for s in shape) * dtype.itemsize
+    if need > memory:
+        raise FormatError(f"the header claims a {str(shape)[:60]} array of {dtype} ({n} values, {gib(need)}), more "
+                          f"than the {gib(memory)} of memory here")
+    lanes = integer(header, "lanes", min_lanes(n), n)
+    if need + 8 * lanes > memory:
+        raise FormatError(f"the header claims {lanes} lanes, whose index needs {gib(8 * lanes)}, more than the "
+                          f"{gib(memory)} of memory here")
+    k = integer(header, "symbols", 0, total // dtype.itemsize)
+    top = integer(header, "max_length", 0, MAX_LENGTH)
+    bits = integer(header, "bits", 0, 8 * total)
+    base = integer(header, "index_base", 0, bits)
+    width = integer(header, "index_width", 0, bits.bit_length())
+    return dtype, shape, k, top, lanes, base, width, bits, mapping(header, "metadata")
+
+
+def _table(counts: np.ndarray, k: int, bits: int) -> int:
+    """Check the length counts (how many codewords of each length 0 .. max) describe a complete
+    prefix code of ``k`` codewords, exactly (Kraft sum 1, in integers over at most 65 lengths);
+    returns the shortest length (0 for the one-symbol code, which must have no payload)."""
+    top = counts.size - 1
+    c = [int(v) for v in counts]
+    if sum(c) != k:
+        raise FormatError(f"the code table's length counts sum to {sum(c)}, not to its {k} symbols")
     if k == 1:
         if top != 0 or bits != 0:
             raise FormatError("a one-symbol code must have length 0 and no payload")
+        return 0
+    if c[0] or not c[top] or sum(v << (top - length) for length, v in enumerate(c)) != 1 << top:
+        raise FormatError("the code lengths do not form a complete prefix code (Kraft sum != 1): the file is corrupted")
+    return next(length for length, v in enumerate(c) if v)
+
+
+def _lanes(index, n: int, lanes: int, base: int, width: int, bits: int, shortest: int, longest: int) -> np.ndarray:
+    """The lanes' starting bit offsets, from fixed-width deltas (``base`` plus ``width`` bits
+    each), checked vectorised before decoding: lane j holds ``c_j`` symbols (``ceil(n / lanes)``
+    or one fewer), so its span of the payload must lie within ``c_j`` times the shortest and the
+    longest codeword; the spans then tile the payload exactly (O(lanes), no decoding)."""
+    if shortest == 0:  # one symbol: no payload, every lane starts at bit 0
+        if base or width:
+            raise FormatError("a one-symbol code has a lane index with nonzero offsets: the file is corrupted")
+        return np.zeros(lanes, dtype=np.int64)
+    steps = -(-n // lanes)
+    held = np.full(lanes, steps - 1, dtype=np.int64)
+    held[: n - (steps - 1) * lanes] = steps
+    spans = np.empty(lanes, dtype=np.int64)
+    if width == 0:
+        spans[:-1] = base
     else:
-        if counts[0] != 0 or kraft_sum(lengths) != 1:
-            raise FormatError("the code lengths do not form a complete prefix code (Kraft sum != 1): the file is corrupted")
-    if not 1 <= lanes <= n:
-        raise FormatError("the lane index does not match the array's size")
-    offsets = _unpack_index(index, lanes, base, width)
-    if offsets[-1] > bits:
-        raise FormatError("the lane index points outside the payload: the file is corrupted")
-    padded = payload + bytes((-len(payload)) % 8)
-    words = np.frombuffer(padded, dtype=">u8").astype(np.uint64)
-    return Encoded(dtype, shape, symbols, lengths, lanes, offsets, words, bits, None, metadata)
+        bitplane = np.unpackbits(np.frombuffer(index, dtype=np.uint8), count=(lanes - 1) * width).reshape(lanes - 1, width)
+        spread = np.zeros(lanes - 1, dtype=np.uint64)
+        for b in range(width):  # at most 64 planes, never a (lanes, width) array of 64-bit words
+            spread |= bitplane[:, b].astype(np.uint64) << np.uint64(width - 1 - b)
+        spans[:-1] = (spread + np.uint64(base)).astype(np.int64)  # < 2^62: width and base are at most bits' size
+    last = bits - int(spans[:-1].sum()) if (spans[:-1] <= longest * steps).all() else -1
+    spans[-1] = last
+    if not ((shortest * held <= spans) & (spans <= longest * held)).all():
+        raise FormatError("the lane index gives a lane more or fewer bits than its symbols can take: the file is corrupted")
+    offsets = np.zeros(lanes, dtype=np.int64)
+    np.cumsum(spans[:-1], out=offsets[1:])
+    return offsets
