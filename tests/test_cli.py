@@ -6,6 +6,7 @@ Most tests call :func:`workbench.cli.main` in-process (fast, output captured by
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
@@ -191,6 +192,37 @@ def test_passing_claims_exit_0_and_the_table_says_pass(capsys):
     code, out, err = _run(capsys, ["verify", "xent.margin", "xent.asymptotes"])
     assert code == 0, err
     assert out.count("PASS") == 2 and "FAIL" not in out
+
+
+# -- the error net: an OSError that escapes a command ------------------------------------------
+
+@pytest.mark.parametrize(("command", "error", "said"), [
+    ("verify", OSError(errno.ENOSPC, "No space left on device", "/out/claims.tex"),
+     "workbench: error: verify: No space left on device (/out/claims.tex)"),
+    ("latex", PermissionError(errno.EACCES, "Permission denied", "/out"), "workbench: error: latex: Permission denied (/out)"),
+    ("sweep", OSError(errno.EROFS, "Read-only file system", "/store/a.json", None, "/store/b.json"),
+     "workbench: error: sweep: Read-only file system (/store/a.json -> /store/b.json)"),
+    ("decompress", OSError(errno.EIO, "Input/output error"), "workbench: error: decompress: Input/output error"),
+    ("list", OSError("the disk went away"), "workbench: error: list: the disk went away"),
+])
+def test_an_os_error_escaping_a_command_is_one_line_exit_2(capsys, monkeypatch, command, error, said):
+    def fails(args):
+        raise error
+
+    monkeypatch.setitem(cli.COMMANDS, command, fails)
+    argv = {"verify": ["verify", "xent.margin"], "latex": ["latex", "xent.margin"],
+            "sweep": ["sweep", "xent.margin", "--grid", "m=1,2"], "decompress": ["decompress", "x.wbz"], "list": ["list"]}
+    code, out, err = _run(capsys, argv[command])
+    assert (code, out, err.splitlines()) == (2, "", [said])
+
+
+def test_a_closed_pipe_is_not_caught_by_the_error_net(capsys, monkeypatch):
+    def piped(args):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", piped)
+    monkeypatch.setattr(sys, "stderr", types.SimpleNamespace(close=lambda: None))
+    assert main(["list"]) == 0
 
 
 # -- derive -------------------------------------------------------------------------------

@@ -165,8 +165,8 @@ def test_ctrl_c_in_a_sweep_is_one_line_and_the_store_resumes(capsys, monkeypatch
     argv = ["sweep", "xent.margin", "--grid", "m=1.0,2.0,3.0,4.0", "--scheduler", "serial", "--store", str(tmp_path)]
     assert main(argv) == 130
     captured = capsys.readouterr()
-    assert captured.err.splitlines() == [f"workbench: interrupted; the finished points are kept in {tmp_path}; "
-                                         "the same command resumes"]
+    assert captured.err.splitlines() == [f"workbench: interrupted: 2 of 4 points stored in {tmp_path}; "
+                                         "rerun the same command to resume"]
     monkeypatch.setattr(execution, "run_task", real)
     assert main([*argv, "--json"]) == 0
     assert '"reused": 2' in capsys.readouterr().out
@@ -204,16 +204,16 @@ def test_a_dask_local_cluster_from_an_unguarded_script_is_refused_in_one_line(tm
 def test_the_main_guard_is_told_apart_from_top_level_code(tmp_path):
     # the guard is what makes a LocalCluster safe: its workers import __main__ again (as __mp_main__)
     proc = _script(tmp_path, """
-        from workbench.executors import _unguarded_script
+        from workbench.dask_cluster import unguarded_script
 
         def call():
-            return _unguarded_script()
+            return unguarded_script()
 
-        print("top level", _unguarded_script(), call())
+        print("top level", unguarded_script(), call())
         if __name__ == "__main__":
-            print("guarded", _unguarded_script(), call())
+            print("guarded", unguarded_script(), call())
         if "__main__" == __name__:
-            print("guarded too", _unguarded_script())
+            print("guarded too", unguarded_script())
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["top level True True", "guarded False False", "guarded too False"]

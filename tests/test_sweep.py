@@ -17,7 +17,6 @@ from user_claim import user_claim
 
 import workbench as wb
 import workbench.execution as execution
-import workbench.executors as executors
 import workbench.sweeps as sweeps
 from workbench.cli import main
 from workbench.executors import SchedulerUnreachable, local_cluster
@@ -101,11 +100,17 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(monkeypatc
     start = time.perf_counter()
     with pytest.raises(SchedulerUnreachable, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"):
         sweep(HE, GRID, scheduler="tcp://127.0.0.1:9", connect_timeout=2, **FAST)
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 2.0)
-    code = main(["sweep", HE, "--grid", "depth=2,4", "--scheduler", "tcp://127.0.0.1:9", "--resolution", "0.05"])
+    code = main(["sweep", HE, "--grid", "depth=2,4", "--scheduler", "tcp://127.0.0.1:9", "--resolution", "0.05",
+                 "--timeout", "2"])
     out, err = capsys.readouterr()
     assert code == 2 and out == "" and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
     assert time.perf_counter() - start < 30
+
+
+def test_a_workers_address_is_refused_as_not_a_scheduler(client):
+    worker = next(iter(client.scheduler_info()["workers"]))
+    with pytest.raises(SchedulerUnreachable, match="answered as a Dask Worker, not a scheduler"):
+        sweep(HE, GRID, scheduler=worker, connect_timeout=5, **FAST)
 
 
 def test_by_default_a_sweep_runs_on_local_processes_with_the_serial_verdicts(serial):
@@ -184,6 +189,27 @@ def test_a_new_workbench_version_or_other_settings_do_not_reuse_results(tmp_path
     assert sweep(HE, small, scheduler="serial", store=tmp_path, resolution=0.06).reused == 0
     monkeypatch.setattr("workbench._version.__version__", "999.0")
     assert sweep(HE, small, scheduler="serial", store=tmp_path, **FAST).reused == 0
+
+
+def test_a_cap_on_the_replicates_is_part_of_the_key(tmp_path):
+    # a capped verdict may be inconclusive at the cap: an uncapped sweep must not reuse it
+    def run(**cap):
+        settings = wb.RunSettings(resolution=0.05, **cap)
+        return sweeps.run_sweep(sweeps.plan_sweep(HE, {"depth": [2, 3]}, settings=settings, store=tmp_path,
+                                                  scheduler="serial"))
+
+    assert run(max_replicates=1000).computed == 2
+    assert run().reused == 0
+    assert run().reused == 2 and run(max_replicates=1000).reused == 2
+
+
+def test_stored_counts_the_points_the_store_holds_for_this_sweep(tmp_path):
+    planned = sweeps.plan_sweep(HE, {"depth": [2, 3, 4]}, settings=wb.RunSettings(resolution=0.05), store=tmp_path)
+    assert sweeps.stored(planned) == 0
+    sweep(HE, {"depth": [3]}, scheduler="serial", store=tmp_path, **FAST)  # one point of it, under its own key
+    sweep(HE, {"depth": [2]}, scheduler="serial", store=tmp_path, seed=1, **FAST)  # another seed: not this sweep's
+    assert sweeps.stored(planned) == 1
+    assert sweeps.stored(sweeps.plan_sweep(HE, {"depth": [2]})) == 0  # no store
 
 
 def test_a_mutated_claim_does_not_share_the_true_claims_store_entries(tmp_path):

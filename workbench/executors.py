@@ -4,31 +4,38 @@
 - :class:`Processes` runs them in forked local processes (inheriting the registry, a user's own
   claims included), relaying each task's progress to this process;
 - :class:`Dask` runs them on a Dask cluster: one at an address, a ``Client`` given, or a
-  ``LocalCluster`` of single-threaded processes (the scale-out path; the ``distributed`` extra).
+  ``LocalCluster`` of single-threaded processes (the scale-out path; the ``distributed`` extra;
+  reaching a scheduler, checked and probed under a deadline, is :mod:`workbench.dask_cluster`).
 
 Each task's verdict depends on the task alone (its seed is its own), so every executor returns
-the same verdicts. **One BLAS policy:** a worker process runs one BLAS thread (``N`` processes
-use ``N`` cores instead of fighting over them); the serial executor leaves this process alone.
+the same verdicts. An exception in this process (a failed task, Ctrl-C, or the command line's
+SIGTERM turned into one) stops the workers before it propagates. **One BLAS policy:** a worker
+process runs one BLAS thread (``N`` processes use ``N`` cores instead of fighting over them); the
+serial executor leaves this process alone.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import logging
 import multiprocessing
 import queue
 import signal
-import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from .errors import DomainError, InputError, InputTypeError
+from .dask_cluster import (
+    CONNECT_TIMEOUT,
+    WORKER_ENVIRONMENT,
+    SchedulerUnreachable,
+    connect,
+    dask_installed,
+    local_cluster,
+    quiet_dask,
+    unguarded_script,
+)
+from .errors import DomainError, InputTypeError
 from .plan import Task
 from .progress import Reporter
 from .settings import available_cores
@@ -42,17 +49,13 @@ __all__ = [
     "SchedulerUnreachable",
     "Serial",
     "choose",
+    "connect",
+    "dask_installed",
+    "local_cluster",
     "one_blas_thread",
 ]
 
-CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler given by address
-WORKER_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-
 Work = Callable[[Task, Reporter], Any]
-
-
-class SchedulerUnreachable(InputError, ValueError):
-    """The Dask scheduler at the given address did not answer in time (one line, CLI exit 2)."""
 
 
 @contextmanager
@@ -133,6 +136,7 @@ class _Relay(Reporter):
 
 def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler inherited from the parent's CLI must not outlive it
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
@@ -217,53 +221,10 @@ def _dask_call(work: Work, task: Task) -> Any:
         return work(task, Reporter())
 
 
-def dask_installed() -> bool:
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _unguarded_script() -> bool:
-    """Whether we are called from a script's top-level code outside ``if __name__ == "__main__":``
-    (or from its re-import in a spawned process): a LocalCluster's workers import the script again,
-    and an unguarded call would start another cluster in each of them."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if not path:
-        return False  # a REPL or a notebook
-    for frame_info in inspect.stack()[1:]:
-        name = frame_info.frame.f_globals.get("__name__")
-        if name == "__mp_main__":
-            return True
-        if name == "__main__" and frame_info.function == "<module>":
-            return not _under_main_guard(path, frame_info.frame.f_lineno)
-    return False
-
-
-def _under_main_guard(path: str, line: int) -> bool:
-    """Whether ``line`` of the script ``path`` lies inside an ``if __name__ == "__main__":`` block."""
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
-        return True  # the source cannot be read: let Dask try
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_main_test(node.test) and node.lineno <= line <= (node.end_lineno or line):
-            return True
-    return False
-
-
-def _is_main_test(test: ast.expr) -> bool:
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
-        return False
-    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
-    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
-
-
 class Dask(Executor):
     """Tasks on a Dask cluster: ``client`` (an existing ``distributed.Client``), ``scheduler`` (an
-    address, reached within ``timeout`` seconds), or neither for a ``LocalCluster`` of ``processes``
+    address, which must answer within ``timeout`` seconds: connection, handshake and first reply;
+    see :func:`~workbench.dask_cluster.connect`), or neither for a ``LocalCluster`` of ``processes``
     single-threaded workers. A task whose worker dies is rescheduled by Dask on another worker."""
 
     def __init__(self, *, client: Any = None, scheduler: str | None = None, processes: int | None = None,
@@ -281,7 +242,7 @@ class Dask(Executor):
             self.client = connect(scheduler, CONNECT_TIMEOUT if timeout is None else timeout)
             self.name = f"dask {scheduler}"
         else:
-            if _unguarded_script():
+            if unguarded_script():
                 raise DomainError('a Dask LocalCluster starts processes that import your script again: put the call '
                                  'under  if __name__ == "__main__":  (or leave out the scheduler to use local processes)')
             self.client, self.cluster = local_cluster(processes)
@@ -305,67 +266,11 @@ class Dask(Executor):
     def close(self) -> None:
         if not self.own or self.client is None:
             return
-        with _quiet_dask():
+        with quiet_dask():
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
         self.client = self.cluster = None
-
-
-@contextmanager
-def _quiet_dask():
-    """Closing a cluster (after Ctrl-C, say) logs and warns about the tasks it drops: not the user's business."""
-    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-
-
-def connect(scheduler: str, timeout: float):
-    """A Dask client of the scheduler at ``scheduler``, or SchedulerUnreachable within ``timeout`` s."""
-    from distributed import Client
-    from distributed.comm import parse_address
-    from distributed.comm.addressing import parse_host_port
-
-    try:
-        protocol, location = parse_address(scheduler)
-        if protocol in ("tcp", "tls", "ws", "wss", "ucx"):
-            parse_host_port(location)  # a malformed address fails here, before a Client exists to be torn down
-    except ValueError as exc:
-        raise SchedulerUnreachable(f"scheduler={scheduler!r} is not a Dask address such as 'tcp://host:8786' ({exc})") from None
-    try:
-        with _quiet_dask():
-            return Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s ({reason})") from None
-
-
-def local_cluster(processes: int | None = None):
-    """A ``LocalCluster`` of ``processes`` single-threaded workers (default: one per core) and its client.
-
-    A Dask nanny sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's adaptive mmap
-    threshold (measured 1.4x slower verification here), so the workers keep only the one-BLAS-thread
-    environment. Tasks are independent roots, all handed to the workers at once."""
-    import dask
-    from distributed import Client, LocalCluster
-
-    with dask.config.set({
-        "distributed.nanny.pre-spawn-environ": dict(WORKER_ENVIRONMENT),
-        "distributed.scheduler.worker-saturation": "inf",
-        "distributed.worker.profile.enabled": False,  # its 10 ms stack sampling takes the GIL from the verification
-    }):
-        # dashboard on a free port: a second cluster on the machine (two sweeps at once) would fail on 8787
-        cluster = LocalCluster(n_workers=processes or available_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=":0")
-    return Client(cluster, set_as_default=False), cluster
 
 
 def choose(processes: int, *, scheduler: str | None = None, client: Any = None,

@@ -2,8 +2,8 @@
 
 An entry lives at ``DIR/<claim id>/<key hash>.json``. Its key holds everything the verdict
 depends on: claim id and closed form (so a mutated or re-derived claim does not reuse), the resolved
-parameters, the base seed and the point's own seed, backend, resolution, alpha and the
-workbench version, so a new version never reads an old version's results. Each entry
+parameters, the base seed and the point's own seed, backend, resolution, alpha, the replicate
+cap where one is set (``max_replicates``) and the workbench version, so a new version never reads an old version's results. Each entry
 carries its full key and a SHA-256 checksum of the canonical JSON of key and verdict: an
 entry that is not a regular file of at most ``MAX_ENTRY`` bytes, that does not parse, whose checksum does not match, or whose key is not the one asked
 for is treated as missing (recomputed and rewritten), never trusted. Entries are written

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import _version
 from .claim_type import Claim
+from .dask_cluster import TIMEOUT, check_address
 from .errors import DomainError
 from .execution import execute
 from .executors import choose, dask_installed
@@ -40,7 +41,7 @@ from .settings import RunSettings
 from .store import Store, canonical
 from .verdict import Verdict
 
-__all__ = ["sweep", "SweepResult", "plan_sweep", "run_sweep", "SweepPlan"]
+__all__ = ["sweep", "SweepResult", "plan_sweep", "run_sweep", "stored", "SweepPlan"]
 
 
 # -- the result -------------------------------------------------------------------------------
@@ -159,6 +160,12 @@ def plan_sweep(claim: Claim | str, grid: Mapping[str, Any] | Iterable[str], *, p
         raise DomainError("jobs sizes the local processes; an existing cluster at a scheduler address has its own")
     if scheduler not in (None, "serial") and not dask_installed():
         raise DomainError(f'scheduler={scheduler!r} needs Dask: pip install "workbench[distributed]"')
+    if scheduler not in (None, "serial", "dask"):
+        check_address(scheduler)  # nonsense://x or tcp://host without a port: refused now, not at connection time
+    if timeout is not None:
+        timeout = TIMEOUT.validate(timeout)
+        if scheduler in (None, "serial", "dask"):
+            raise DomainError("connect_timeout (--timeout) goes with a Dask scheduler address such as 'tcp://host:8786'")
     st = Store(store) if store is not None else None
     if st is not None:
         st.check(plan.tasks[0].claim.id)
@@ -173,12 +180,7 @@ def run_sweep(p: SweepPlan, reporter: Reporter | None = None) -> SweepResult:
     tasks = p.plan.tasks
     c = tasks[0].claim
     settings = p.plan.settings
-    closed_form = str(c.closed_form)
-    keys = [json.loads(canonical({
-        "claim": c.id, "closed_form": closed_form, "parameters": t.params, "seed": settings.seed,
-        "point_seed": t.settings.seed, "backend": settings.backend, "resolution": settings.resolution,
-        "alpha": settings.alpha, "version": _version.__version__,
-    })) for t in tasks]
+    keys = _keys(p)
     results: list[Verdict | None] = [None] * len(tasks)
     reused = recomputed = 0
     if p.store is not None:
@@ -209,6 +211,28 @@ def run_sweep(p: SweepPlan, reporter: Reporter | None = None) -> SweepResult:
         method=p.method, alpha=settings.alpha, seed=settings.seed, resolution=settings.resolution, backend=settings.backend,
         executor=executor.name, computed=len(todo), reused=reused, recomputed=recomputed,
     )
+
+
+def _keys(p: SweepPlan) -> list[dict[str, Any]]:
+    """The store key of every point: everything its verdict depends on (see :mod:`workbench.store`)."""
+    settings, c = p.plan.settings, p.plan.tasks[0].claim
+    closed_form = str(c.closed_form)
+    # a cap on the replicates can change a verdict (inconclusive at the cap); keyed only when set, so
+    # the entries of uncapped sweeps keep their keys
+    cap = {} if settings.max_replicates is None else {"max_replicates": settings.max_replicates}
+    return [json.loads(canonical({
+        "claim": c.id, "closed_form": closed_form, "parameters": t.params, "seed": settings.seed,
+        "point_seed": t.settings.seed, "backend": settings.backend, "resolution": settings.resolution,
+        "alpha": settings.alpha, "version": _version.__version__, **cap,
+    })) for t in p.plan.tasks]
+
+
+def stored(p: SweepPlan) -> int:
+    """How many of the sweep's points its store holds now, whole and for this sweep's key (0 without
+    a store): what a rerun will reuse. An interrupted sweep says it."""
+    if p.store is None:
+        return 0
+    return sum(p.store.load(key)[0] is not None for key in _keys(p))
 
 
 class _Points(Reporter):
@@ -251,8 +275,10 @@ def sweep(
 
     ``jobs``: local processes (default: every core); ``scheduler``: ``"serial"`` to run here, a Dask
     scheduler address (``"tcp://host:8786"``) or ``"dask"`` for a Dask LocalCluster of ``jobs``
-    workers; ``client``: an existing ``distributed.Client``. ``progress(done, total)`` is called in
-    this process as points finish.
+    workers; ``client``: an existing ``distributed.Client``. ``connect_timeout``: seconds within
+    which a scheduler address must accept the connection and answer (default 10; a malformed
+    address or unknown scheme is refused at once). ``progress(done, total)`` is called in this
+    process as points finish.
 
     >>> r = sweep("xent.margin", {"m": [-1.0, 0.0, 2.0]}, params={"K": 3}, scheduler="serial")
     >>> r.passed, [row["passed"] for row in r.rows]

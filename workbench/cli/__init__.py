@@ -1,10 +1,12 @@
 """The ``workbench`` command: info, list, derive, verify, sweep, latex, plot, compress, decompress.
 
 Exit status: 0 every claim passed (a sweep: its family-wise verdict), 1 some claim failed, 2 bad
-input or a LaTeX compilation error (one line on stderr, no traceback), 3 none failed but some were
-inconclusive (the run could not have rejected a wrong closed form), 130 interrupted (Ctrl-C).
-Every input is validated (the run is planned) before any work starts; an exception that is not
-an input error is a bug and keeps its traceback.
+input, a LaTeX compilation error or an operating-system error such as a full disk (one line on
+stderr, no traceback), 3 none failed but some were inconclusive (the run could not have rejected a
+wrong closed form), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). An interrupt or SIGTERM
+stops the workers and removes half-written files before its one line (a sweep with a store says
+how many points are kept for a rerun). Every input is validated (the run is planned) before any
+work starts; any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from numerics.bitstream import FormatError
 
 from ..errors import InputError
 from . import files, run, show
+from .interrupts import INTERRUPTS, deaf, interrupt_status, signals_as_exceptions
 from .parser import build
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "os_error"]
 
 COMMANDS: dict[str, Callable[[Namespace], int]] = {
     "info": show.info,
@@ -42,14 +45,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed its one line (or the help): its status, returned
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return COMMANDS[args.command](args)
+        with signals_as_exceptions():
+            return COMMANDS[args.command](args)
     except (InputError, BackendUnavailable, FormatError) as exc:  # the user's input, or a bad file
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"workbench: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as exc:
-        print("workbench: interrupted" + (f"; {exc}" if str(exc) else ""), file=sys.stderr)
-        return 130
+    except INTERRUPTS as exc:
+        word, status = interrupt_status(exc)
+        with deaf():
+            print(f"workbench: {word}" + (f": {exc}" if str(exc) else ""), file=sys.stderr, flush=True)
+        return status
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:  # the net under every command: a full disk, a read-only directory, a read error
+        print(f"workbench: error: {os_error(args.command, exc)}", file=sys.stderr)
+        return 2
+
+
+def os_error(command: str, exc: OSError) -> str:
+    """``verify: No space left on device (/path)``: what failed, the system's reason and the file."""
+    reason = exc.strerror or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    return f"{command}: {reason}" + (f" ({paths})" if paths else "")

@@ -13,6 +13,7 @@ from typing import NoReturn
 from numerics import BACKENDS
 
 from ..codec import BITS
+from ..dask_cluster import TIMEOUT
 from ..errors import InputError
 from ..parameters import Parameter
 from ..settings import SETTINGS
@@ -67,6 +68,9 @@ def _grid_options(required: bool) -> Parser:
     g.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="'serial' (here), a Dask scheduler (tcp://host:8786), or 'dask' for a Dask LocalCluster; "
                         "default: --jobs local processes")
+    g.add_argument("--timeout", dest="connect_timeout", type=setting(TIMEOUT), default=None, metavar="SECONDS",
+                   help="with a scheduler address: seconds within which it must accept the connection and answer "
+                        f"(default {TIMEOUT.default:g})")
     g.add_argument("--store", metavar="DIR", help="keep each point's result here: a rerun computes only what is missing")
     g.add_argument("--family", default="holm", choices=("holm", "bonferroni"),
                    help="family-wise correction across the grid's points")

@@ -23,7 +23,8 @@ from ..printing import number, resolution_text
 from ..registry import claim as lookup
 from ..registry import select
 from ..settings import RunSettings
-from ..sweeps import SweepResult, plan_sweep, run_sweep
+from ..sweeps import SweepPlan, SweepResult, plan_sweep, run_sweep, stored
+from .interrupts import INTERRUPTS
 from .terminal import STYLE, Terminal, console, exit_status, status_text, summary, verdict_table
 
 __all__ = ["verify", "latex", "sweep", "plot"]
@@ -113,24 +114,34 @@ def latex(args: Namespace) -> int:
     return exit_status([v.status for v in result.verdicts])
 
 
-def _plan_sweep(args: Namespace):
+def _plan_sweep(args: Namespace) -> SweepPlan:
     c = lookup(args.id)
     if not args.grid:
         raise DomainError("--sweep needs at least one --grid NAME=VALUES")
     return plan_sweep(c, args.grid, params=_params([c], args.sets)[c.id], settings=_settings(args), method=args.family,
-                      store=args.store, scheduler=args.scheduler)
+                      store=args.store, scheduler=args.scheduler, timeout=args.connect_timeout)
 
 
-def _run_sweep(args: Namespace, planned) -> SweepResult:
+def _run_sweep(args: Namespace, planned: SweepPlan) -> SweepResult:
+    """The sweep with the terminal's progress; an interrupt (Ctrl-C or SIGTERM) is raised again with
+    what it leaves: how many points the store holds for a rerun, or that nothing was kept."""
     terminal = Terminal("points", unit="points")
     try:
         return run_sweep(planned, terminal)
-    except KeyboardInterrupt:
-        if args.store:
-            raise KeyboardInterrupt(f"the finished points are kept in {args.store}; the same command resumes") from None
-        raise
+    except INTERRUPTS as exc:
+        raise type(exc)(_kept(args, planned)) from None
     finally:
         terminal.close()
+
+
+def _kept(args: Namespace, planned: SweepPlan) -> str:
+    if planned.store is None:
+        return "nothing was kept (--store DIR keeps each finished point for a rerun)"
+    try:
+        n = stored(planned)
+    except INTERRUPTS:  # a second Ctrl-C while counting: say what is certain
+        return f"the finished points are kept in {args.store}; rerun the same command to resume"
+    return f"{n} of {len(planned.plan.tasks)} points stored in {args.store}; rerun the same command to resume"
 
 
 def sweep(args: Namespace) -> int:
@@ -180,8 +191,8 @@ def plot(args: Namespace) -> int:
         result = _run_sweep(args, planned)
         print(f"wrote {save(sweep_figure(result), args.output, force=args.force)}")
         return 0
-    if args.grid or args.store or args.scheduler:
-        raise DomainError("--grid, --store and --scheduler go with --sweep")
+    if args.grid or args.store or args.scheduler or args.connect_timeout is not None:
+        raise DomainError("--grid, --store, --scheduler and --timeout go with --sweep")
     plan = plan_claims([c], _params([c], args.sets), _settings(args))
     check_target(args.output, force=args.force)
     task = plan.tasks[0]
