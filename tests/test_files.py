@@ -187,19 +187,24 @@ def _dead_pid() -> int:
 
 def test_stale_temporary_files_of_a_dead_workbench_are_removed_by_the_next_write(tmp_path):
     dead = _dead_pid()
-    stale = [tmp_path / f".m.png.wb{dead}.abcd1234.tmp", tmp_path / f".other.tex.wb{dead}.x_y_z.tmp"]
+    stale = [tmp_path / f".m.png.wb{dead}.abcd1234.tmp", tmp_path / f".other.tex.wb{dead}.x_y_z_00.tmp"]
     for s in stale:
         s.write_bytes(b"half a file")
-    build = tmp_path / f".workbench-latex-{dead}-q1w2e3"
+    build = tmp_path / f".workbench-latex-{dead}-q1w2e3r4"
     build.mkdir()
     (build / "claims.aux").write_text("")
     alive = tmp_path / f".m.png.wb{os.getppid()}.abcd1234.tmp"  # a running process's write in progress
     alive.write_bytes(b"")
-    users = [tmp_path / ".m.png.tmp", tmp_path / "notes.wb1.tmp", tmp_path / f".x.wb{dead}.tmp.bak"]
+    users = [tmp_path / ".m.png.tmp", tmp_path / "notes.wb1.tmp", tmp_path / f".x.wb{dead}.tmp.bak",
+             tmp_path / f".notes.wb{dead}.draft.tmp", tmp_path / f".notes.wb{dead}.Abcd1234.tmp"]  # not mkstemp's names
     for u in users:
         u.write_bytes(b"the user's")
+    mine = tmp_path / f".workbench-latex-{dead}-mine"  # a user's folder named like ours, but not as mkdtemp names
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("my thesis")
     atomic_write(tmp_path / "m.png", b"png")
-    assert _listing(tmp_path) == sorted([manifest.NAME, "m.png", alive.name, *(u.name for u in users)])
+    assert _listing(tmp_path) == sorted([manifest.NAME, "m.png", alive.name, mine.name, *(u.name for u in users)])
+    assert (mine / "thesis.tex").read_text() == "my thesis"
 
 
 def test_a_killed_compress_leaves_a_temporary_file_that_the_next_run_removes(tmp_path):

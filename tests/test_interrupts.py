@@ -106,6 +106,19 @@ def test_a_signal_mid_sweep_stops_the_workers_says_what_is_stored_and_the_rerun_
 
 
 @needs_proc
+def test_a_sweep_killed_outright_leaves_no_worker_computing_on(tmp_path):
+    """SIGKILL reaches no handler: the workers learn of their parent's death from the kernel (Linux)."""
+    store = tmp_path / "store"
+    proc = _workbench(*SLOW_SWEEP, "--store", str(store), cwd=tmp_path)
+    _wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
+    workers = _children(proc.pid)
+    proc.kill()
+    proc.communicate(timeout=60)
+    _wait_for(lambda: not [w for w in workers if _alive(w)], timeout=10)  # they would compute on for minutes
+    assert workers
+
+
+@needs_proc
 def test_sigterm_mid_verify_is_one_line_and_exit_143(tmp_path):
     proc = _workbench("verify", HE, "xent.score-identity", "--resolution", "0.002", "--jobs", "2", cwd=tmp_path)
     _wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
@@ -252,3 +265,26 @@ def test_a_bad_connect_timeout_is_refused_in_python(timeout):
     pytest.importorskip("distributed")
     with pytest.raises(DomainError, match="connect_timeout=.* is outside the domain"):
         sweep("xent.margin", {"m": [1.0]}, scheduler="tcp://127.0.0.1:9", connect_timeout=timeout)
+
+
+@pytest.mark.parametrize(("sig", "status", "said"), [(signal.SIGINT, 130, "workbench: interrupted"),
+                                                      (signal.SIGTERM, 143, "workbench: terminated")])
+def test_a_signal_while_the_command_is_still_importing_is_one_line(tmp_path, sig, status, said):
+    """The imports take about a second, before main can turn a signal into an exception: Ctrl-C there
+    gave a traceback from wherever the import was."""
+    for delay in (0.3, 0.6):  # importing, or (on a fast machine) already verifying: one line either way
+        proc = _workbench("verify", HE, "--resolution", "0.002", cwd=tmp_path)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        assert (proc.returncode, _said(err)) == (status, [said]), err
+
+
+def test_only_the_command_line_changes_the_signal_handlers_at_import():
+    from workbench._launch import is_command
+
+    assert is_command(["/venv/bin/python", "/venv/bin/workbench", "verify"])
+    assert is_command(["python3", "-m", "workbench", "list"])
+    assert not is_command(["python3", "-m", "pytest", "tests"])
+    assert not is_command(["python3", "analysis.py"]) and not is_command(["python3"])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # importing workbench here changed nothing

@@ -134,6 +134,16 @@ def test_an_unreachable_resolution_is_refused_after_the_pilot_naming_what_the_ca
     assert v.status == "pass" and v.resolution <= best and sum(calls) <= c.max_replicates
 
 
+@pytest.mark.parametrize("resolution", [1e-300, 5e-324])
+def test_a_resolution_near_the_end_of_float64_is_refused_with_a_resolution_that_is_reached(resolution):
+    """Squaring the replicates such a target needs overflows float64: it is refused like any other, naming
+    the resolution the cap reaches (a finite one, not inf)."""
+    with pytest.raises(ValueError, match=r"out of reach: it needs more than 1e\+300 replicates") as info:
+        wb.verify(_counted([]), t=0.5, resolution=resolution)
+    best = float(str(info.value).split("which reaches about ")[1].split(";")[0])
+    assert 0 < best < 1
+
+
 def test_an_explicit_cap_runs_an_unreachable_resolution_to_the_cap_inconclusive():
     calls: list[int] = []
     v = wb.verify(_counted(calls), t=0.5, resolution=1e-5, max_replicates=20_000)

@@ -107,6 +107,17 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(monkeypatc
     assert time.perf_counter() - start < 30
 
 
+def test_a_scheduler_without_workers_is_refused_after_the_timeout():
+    """It would accept the tasks and hold them forever: one line naming the command that starts a worker."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", dashboard_address=None) as empty:
+        start = time.perf_counter()
+        with pytest.raises(SchedulerUnreachable, match=r"has no workers \(none joined within 1 s\); start one with: dask "
+                                                       r"worker tcp://"):
+            sweep(HE, GRID, scheduler=empty.scheduler_address, connect_timeout=1, **FAST)
+        assert time.perf_counter() - start < 15
+
+
 def test_a_workers_address_is_refused_as_not_a_scheduler(client):
     worker = next(iter(client.scheduler_info()["workers"]))
     with pytest.raises(SchedulerUnreachable, match="answered as a Dask Worker, not a scheduler"):

@@ -8,6 +8,9 @@ verified numerically by batched kernels with an honest statistical verdict.
 log((K - 1)*exp(m) + 1)
 """
 
+from . import _launch  # noqa: F401  (first: the command line's Ctrl-C during these imports is one line)
+
+# isort: split
 from numerics import BackendUnavailable
 from proofs import Derivation, Source
 

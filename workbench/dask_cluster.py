@@ -93,9 +93,20 @@ def connect(scheduler: str, timeout: float):
                                    "give the scheduler's address")
     try:
         with quiet_dask():
-            return Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
+            client = Client(scheduler, timeout=f"{timeout}s", set_as_default=False)
     except (OSError, ValueError, TypeError, ImportError) as exc:
         raise _unreachable(scheduler, timeout, exc) from None
+    try:
+        with quiet_dask():
+            client.wait_for_workers(1, timeout=timeout)  # a scheduler without workers would take the tasks and hold them
+    except (TimeoutError, asyncio.TimeoutError):
+        client.close()
+        raise SchedulerUnreachable(f"the Dask scheduler at {scheduler!r} has no workers (none joined within {timeout:g} s); "
+                                   f"start one with: dask worker {scheduler}") from None
+    except BaseException:
+        client.close()
+        raise
+    return client
 
 
 def probe(scheduler: str, timeout: float) -> Any:

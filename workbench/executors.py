@@ -17,6 +17,7 @@ serial executor leaves this process alone.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 import time
@@ -134,12 +135,28 @@ class _Relay(Reporter):
         self.channel.put(("warn", self.i, text))
 
 
-def _worker_start() -> None:
+def _worker_start(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler inherited from the parent's CLI must not outlive it
+    _die_with(parent)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+
+
+def _die_with(parent: int) -> None:
+    """On Linux, ask the kernel to SIGTERM this worker when its parent dies, so a parent killed outright
+    (SIGKILL, which no handler sees) leaves no orphan computing on; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux (no prctl in the C library)
+        return
+    pr_set_pdeathsig = 1
+    prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _worker_call(i: int) -> Any:
@@ -180,7 +197,7 @@ class Processes(Executor):
         _WORK = (work, tasks, channel)
         before = set(multiprocessing.active_children())
         pool = ProcessPoolExecutor(max_workers=min(self.processes, len(tasks)), mp_context=context,
-                                   initializer=_worker_start)
+                                   initializer=_worker_start, initargs=(os.getpid(),))
         try:
             pending = {pool.submit(_worker_call, i): i for i in range(len(tasks))}
             while pending:

@@ -39,7 +39,9 @@ FORMAT = "workbench manifest"
 VERSION = 1
 MAX_BYTES = 1 << 24  # a manifest of 16 MiB lists ~100,000 files: more is not one of ours
 _HEX = re.compile(r"^[0-9a-f]{64}$")
-_STALE = re.compile(r"^\..+\.wb(\d+)\.[^.]+\.tmp$|^\.workbench-latex-(\d+)-[^/]+$")
+# exactly the names tempfile.mkstemp/mkdtemp give with our prefixes (8 characters from its alphabet), so a
+# user's own ``.notes.wb99.draft.tmp`` or ``.workbench-latex-1-mine`` is never taken for ours
+_STALE = re.compile(r"^\..+\.wb(\d+)\.[a-z0-9_]{8}\.tmp$|^\.workbench-latex-(\d+)-[a-z0-9_]{8}$")
 
 
 class ManifestError(OSError):

@@ -107,11 +107,12 @@ class Part(Reporter):
 
 class Unreachable(Exception):
     """The target resolution needs more replicates than the claim's own cap allows (raised after the
-    pilot, before the spending; the verifier words it as a one-line input error)."""
+    pilot, before the spending; the verifier words it as a one-line input error). ``best`` is the
+    resolution the cap reaches and ``goal`` the one asked for, on the same (absolute) scale."""
 
-    def __init__(self, needed: float, cap: int, factor: float) -> None:
+    def __init__(self, needed: float, cap: int, best: float, goal: float) -> None:
         super().__init__(f"needs about {needed:.2g} replicates, more than the cap of {cap:,}")
-        self.needed, self.cap, self.factor = needed, cap, factor  # factor: best reachable / target
+        self.needed, self.cap, self.best, self.goal = needed, cap, best, goal
 
 
 REACH = 1.25  # a need this many times the cap is refused: the pilot's variance is itself uncertain
@@ -124,9 +125,10 @@ def reachable(est: Estimate, target: float, alpha: float, cap: int, relative: bo
     if est.sd == 0 or not math.isfinite(est.sd) or not goal > 0:
         return  # nothing to plan from: the spending and the verdict's doubts deal with it
     best = detectable(est.sd / math.sqrt(cap), est.atol, alpha)  # the resolution the cap reaches
-    need = (detectable(est.sd, 0.0, alpha) / goal) ** 2
+    ratio = detectable(est.sd, 0.0, alpha) / goal  # inf for a goal of 1e-320: never squared into an OverflowError
+    need = ratio * ratio if ratio < 1e150 else math.inf
     if need > margin * cap:
-        raise Unreachable(need, cap, best / goal)
+        raise Unreachable(need, cap, best, goal)
 
 
 def spend(c: Claim, b, values: dict, target: float, alpha: float, cap: int, reporter: Reporter,

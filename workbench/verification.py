@@ -116,9 +116,10 @@ def run_task(task: Task, reporter: Reporter) -> Verdict:
             out = _statistical(c, b, values, expected_mp, target * scale, task.alpha, cap, reporter, by_estimate,
                                strict)
     except Unreachable as exc:
-        best = _round_up(target * exc.factor)
+        best = _round_up(target / exc.goal * exc.best)  # target/goal: the scale between the two, finite
         raise DomainError(
-            f"{c.id}: resolution={target:g} is out of reach: it needs about {exc.needed:.2g} replicates and the "
+            f"{c.id}: resolution={target:g} is out of reach: it needs "
+            f"{f'about {exc.needed:.2g}' if math.isfinite(exc.needed) else 'more than 1e+300'} replicates and the "
             f"claim's cap is {exc.cap:,}, which reaches about {best:.2g}; ask for --resolution {best:.2g} or coarser "
             f"(resolution= in Python), or set --max-replicates (max_replicates=) to run to that cap, whose verdict is "
             "then inconclusive") from None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from numerics import BackendUnavailable
 from numerics.bitstream import FormatError
 
+from .. import _launch
 from ..errors import InputError
 from . import files, run, show
 from .interrupts import INTERRUPTS, deaf, interrupt_status, signals_as_exceptions
@@ -40,6 +41,7 @@ COMMANDS: dict[str, Callable[[Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    _launch.done()  # from here on a signal is an exception that the command's cleanup sees
     try:
         args = build().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one line (or the help): its status, returned
