@@ -332,9 +332,9 @@ def document(
 ) -> str:
     """The whole .tex: preamble, one section per claim, bibliography (``bib`` is the .bib
     file's name without extension). A fragment has no preamble and no document environment."""
-    ids = ", ".join(c.id for c in claims)
+    ids = ", ".join(latex_text(c.id).replace(".", r".\allowbreak{}") for c in claims)  # a long id may break at its dot
     intro = (
-        rf"This document states {len(claims)} claim{'s' if len(claims) != 1 else ''} ({latex_text(ids)}). "
+        rf"This document states {len(claims)} claim{'s' if len(claims) != 1 else ''} ({ids}). "
         r"Each proof step was either checked by SymPy (the reason says how) or is marked "
         r"\textbf{cited} with its reference; each verification table is a real run of the workbench's verifier."
     )
@@ -363,6 +363,7 @@ def document(
             "",
             body,
             "",
+            r"\clearpage % every figure is placed before the references begin",
             biblio,
             r"\end{document}",
             "",
