@@ -172,8 +172,9 @@ def proof(d: Derivation, names: dict[str, str] | None = None,
             r"\begin{align*}",
             *rows,
             r"\end{align*}",
-            rf"Therefore, {d.premises_text(c)}, $\displaystyle {latex_expr(relabel(c.lhs), names)} {rel} {latex_expr(relabel(c.rhs), names)}$"
-            + (r"." if c.status == "checked" else rf", resting on the cited {latex_text('; '.join(d.cited))}."),
+            # the conclusion displayed: a long one (a case split, a chain of bounds) never runs past the margin
+            rf"Therefore, {d.premises_text(c)}, \[ {latex_expr(relabel(c.lhs), names)} {rel} {latex_expr(relabel(c.rhs), names)}"
+            + (r". \qedhere \]" if c.status == "checked" else rf", \] resting on the cited {latex_text('; '.join(d.cited))}."),
             r"\end{proof}",
             *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(relabel(r.lhs), names)} "
               rf"{_REL[r.rel]} {latex_expr(relabel(r.rhs), names)}$ ({d.latex_reason(r, _citet, aside=False)})." for r in d.remarks],
