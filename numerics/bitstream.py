@@ -44,6 +44,7 @@ __all__ = [
     "FormatError",
     "decode",
     "encode",
+    "lane_count",
     "min_lanes",
 ]
 
@@ -128,10 +129,17 @@ def min_lanes(n: int) -> int:
     return min(n, math.ceil(math.sqrt(n) / 2))
 
 
-def _lane_count(bits: int, n: int) -> int:
-    """How many decoding lanes: each holds at most about LANE_BITS payload bits (so the lane index
-    costs under 0.1% of the payload), and there are at least :func:`min_lanes` (so a small array
-    is not decoded in thousands of sequential steps; its fixed header outweighs the index anyway)."""
+def lane_count(bits: int, n: int) -> int:
+    """How many decoding lanes :func:`encode` deals ``n`` symbols of ``bits`` payload bits to:
+    each holds at most about LANE_BITS payload bits (so the lane index costs under 0.1% of the
+    payload), and there are at least :func:`min_lanes` (so a small array is not decoded in
+    thousands of sequential steps; its fixed header outweighs the index anyway). A reader
+    refuses a file with more (a one-symbol file, which has no payload, could otherwise ask for
+    ``n`` lanes of index: 16 GB for a 400-byte file).
+
+    >>> lane_count(0, 10**12), lane_count(8 * 10**6, 10**6), min_lanes(10**6)
+    (953675, 500, 500)
+    """
     if n == 0:
         return 0
     per_lane = max(1, math.ceil(LANE_BITS / max(bits / n, 1 / 64)))
@@ -176,7 +184,7 @@ def encode(x: Any) -> CodedArray:
     codes = np.zeros(len(values), dtype=np.uint64)
     codes[canon] = np.array(canonical_codes(lengths[canon]), dtype=np.uint64)
     bits = int((counts * lengths).sum())
-    lanes = _lane_count(bits, n)
+    lanes = lane_count(bits, n)
     if present is not None:  # tables over the dense slots of the value range
         code_table = np.zeros(int(present[-1]) + 1, dtype=np.uint64)
         len_table = np.zeros(int(present[-1]) + 1, dtype=np.uint64)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import struct
 import subprocess
 import sys
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -19,9 +21,10 @@ from hypothesis.extra import numpy as hnp
 from numerics import bitstream as B
 from numerics.bitstream import decode, encode
 from numerics.entropy import entropy_bits
+from workbench.cli import files as cli_files
 from workbench.cli import main
-from workbench.codec import MAGIC, Encoded, FormatError, dequantize, quantize
-from workbench.codec.weights import quantize_scaled
+from workbench.codec import MAGIC, Encoded, FormatError, checks, dequantize, quantize
+from workbench.codec.weights import quantize_scaled, restoring_bytes
 
 DBL_MAX = float(np.finfo(np.float64).max)
 INTEGER_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
@@ -214,7 +217,7 @@ def test_a_code_with_64_bit_codewords_decodes_without_its_2_to_the_53_entry_tabl
 
     lengths = np.array([*range(1, 65), 64], dtype=np.uint64)  # complete: 1/2 + 1/4 + ... + 2 / 2^64
     x = np.random.default_rng(0).permutation(65).astype(np.int8)  # symbol v has codeword length lengths[v]
-    bits, lanes = int(lengths.sum()), B._lane_count(int(lengths.sum()), 65)
+    bits, lanes = int(lengths.sum()), B.lane_count(int(lengths.sum()), 65)
     seq, starts = B._lane_major(x.astype(np.intp), lanes)
     words, offsets = B._pack(seq, starts, lengths, np.array(canonical_codes(lengths), np.uint64), bits)
     coded = B.CodedArray(np.dtype(np.int8), (65,), np.arange(65, dtype=np.int8), lengths.astype(np.uint8), lanes,
@@ -256,6 +259,39 @@ def test_a_range_beyond_float64_is_stored_halved_and_restored_exactly_by_the_com
     q, offset, step, exponent = quantize_scaled(w, 8)
     assert np.isfinite(back).all() and np.array_equal(back, dequantize(q, offset, step, np.float64, exponent))
     assert back[0] == w[0] and np.all(np.abs(back / 2 - w / 2) <= step * (1 + 1e-12))  # within a (halved) step
+
+
+@pytest.mark.parametrize("w", [
+    [5e-324, 0.0, -5e-324], [0.0, 5e-324], [1e-310, 2e-310, -3e-309, 4e-320, 0.0],  # subnormal: the step underflowed
+    [1e-300, 1.0000000000000002e-300], [1.0, 1.0000000000000002],  # normal steps, exponent 0
+    [-1.7e308, 5e-324, 1.7e308], [-DBL_MAX, DBL_MAX], [0.0, DBL_MAX],  # beyond float64: halved
+], ids=["subnormal-3", "subnormal-2", "subnormal-5", "tiny-normal", "one-ulp", "huge-with-tiny", "dbl-max", "0-dbl-max"])
+@pytest.mark.parametrize("bits", [1, 8, 16])
+def test_any_finite_range_is_quantised_within_half_a_step_and_never_to_a_constant(w, bits):
+    w = np.array(w)
+    q, offset, step, exponent = quantize_scaled(w, bits)
+    assert step > 0 and q.max() == (1 << bits) - 1 and q.min() == 0
+    back = dequantize(q, offset, step, np.float64, exponent)
+    assert back.max() > back.min()  # before: the step underflowed to 0 and every weight came back as the smallest
+    scaled_back, scaled_w = np.ldexp(back, -exponent), np.ldexp(w, -exponent)  # in the units of the stored step
+    # half a step, plus float64's rounding: relative, and the output's grid (a subnormal result is rounded to it)
+    tolerance = step * (1 + 1e-9) + np.abs(scaled_w) * 2.0**-51 + math.ldexp(5e-324, -exponent)
+    assert np.all(2 * np.abs(scaled_back - scaled_w) <= tolerance), (scaled_back - scaled_w, step)
+    with np.errstate(over="ignore"):
+        spread = w.max() - w.min()
+    assert (exponent < 0) == (spread / ((1 << bits) - 1) < np.finfo(np.float64).tiny)
+    assert (exponent == 1) == (not np.isfinite(spread))
+
+
+def test_a_subnormal_range_round_trips_through_the_command_line_exactly(tmp_path, capsys):
+    w = np.array([5e-324, 0.0, -5e-324])
+    np.save(tmp_path / "w.npy", w)
+    code, out, err = _run(capsys, ["compress", tmp_path / "w.npy", "--bits", 8])
+    assert code == 0 and err == "" and "x 2^-1073" in out
+    assert _run(capsys, ["decompress", tmp_path / "w.wbz", "-o", tmp_path / "back.npy"])[0] == 0
+    assert np.array_equal(np.load(tmp_path / "back.npy"), w)  # every weight within half a step of 2^-1073 / 255
+    with pytest.raises(ValueError, match="too narrow for a normal float64 step; quantize_scaled stores it scaled"):
+        quantize(w, 8)
 
 
 def test_a_longdouble_within_float64_range_keeps_its_dtype(tmp_path, capsys):
@@ -342,6 +378,79 @@ def test_a_failed_write_leaves_no_partial_output(tmp_path, weights, capsys, monk
     else:
         assert code == 2 and "disk full" in capsys.readouterr().err
     assert [f for f in os.listdir(tmp_path) if not f.startswith(".workbench-manifest")] == ["W.npy"]
+
+
+def test_an_empty_array_with_a_huge_side_round_trips(tmp_path, capsys):
+    np.save(tmp_path / "w.npy", np.zeros((0, 10**12), np.float32))  # before: compressed, then "needs 931 GiB"
+    assert _run(capsys, ["compress", tmp_path / "w.npy", "--bits", 8])[0] == 0
+    assert _run(capsys, ["decompress", tmp_path / "w.wbz", "-o", tmp_path / "back.npy"])[0] == 0
+    back = np.load(tmp_path / "back.npy")
+    assert back.shape == (0, 10**12) and back.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize(("bits", "constant"), [(4, False), (12, False), (8, True)])
+def test_compress_and_decompress_share_one_memory_check(tmp_path, capsys, monkeypatch, dtype, bits, constant):
+    n = 20_000
+    w = np.full(n, 0.5, dtype) if constant else np.random.default_rng(bits).standard_normal(n).astype(dtype)
+    np.save(tmp_path / "w.npy", w)
+    limit = restoring_bytes(n, dtype, bits)  # what both commands count for these weights
+    monkeypatch.setattr(checks, "memory_limit", lambda: limit)
+    assert _run(capsys, ["compress", tmp_path / "w.npy", "--bits", bits])[0] == 0
+    assert _run(capsys, ["decompress", tmp_path / "w.wbz", "-o", tmp_path / "back.npy"])[0] == 0
+    monkeypatch.setattr(checks, "memory_limit", lambda: limit - 1)  # a byte less: both refuse, in one line each
+    for argv, message in [(["compress", tmp_path / "w.npy", "--bits", bits, "-o", tmp_path / "x.wbz"], "compressing"),
+                          (["decompress", tmp_path / "w.wbz", "-o", tmp_path / "x.npy"], "restoring")]:
+        code, out, err = _run(capsys, argv)
+        assert code == 2 and out == "" and err.count("\n") == 1 and message in err and "more than the" in err, err
+    assert not (tmp_path / "x.wbz").exists() and not (tmp_path / "x.npy").exists()
+
+
+def _decompress_peak(tmp_path, capsys, w: np.ndarray) -> int:
+    """Peak traced bytes of ``workbench decompress`` restoring ``w`` (compressed to 8 bits), after
+    checking it writes exactly the bytes ``np.save`` would."""
+    np.save(tmp_path / "w.npy", w)
+    assert _run(capsys, ["compress", tmp_path / "w.npy", "--bits", 8, "-o", tmp_path / "w.wbz"])[0] == 0
+    (tmp_path / "back.npy").unlink(missing_ok=True)
+    tracemalloc.start()
+    try:
+        assert _run(capsys, ["decompress", tmp_path / "w.wbz", "-o", tmp_path / "back.npy", "--force"])[0] == 0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    q, lo, step = quantize(w, 8)
+    expected = io.BytesIO()
+    np.save(expected, dequantize(q, lo, step, w.dtype))
+    assert (tmp_path / "back.npy").read_bytes() == expected.getvalue()
+    return peak
+
+
+@pytest.mark.parametrize("constant", [True, False])
+def test_decompress_writes_np_saves_bytes_with_one_copy_of_the_output(tmp_path, capsys, constant):
+    rng = np.random.default_rng(0)
+    peaks = {}
+    for n in (1_000_000, 3_000_000):  # the growth per weight: fixed costs (the manifest's reads) cancel
+        w = np.full(n, 0.25, np.float32) if constant else rng.standard_normal(n).astype(np.float32)
+        peaks[n] = _decompress_peak(tmp_path, capsys, w)
+    per_weight = (peaks[3_000_000] - peaks[1_000_000]) / 2_000_000
+    # a constant: the output once (before: np.full, np.save into a BytesIO, getvalue: 12 bytes); otherwise within
+    # what the memory check counts (the output, codes, ranks or the float64 work array)
+    assert per_weight < (4.4 if constant else restoring_bytes(1, np.float32, 8)), per_weight
+
+
+def test_running_out_of_memory_is_one_line_and_writes_nothing(tmp_path, weights, capsys, monkeypatch):
+    assert _run(capsys, ["compress", weights, "--bits", 8])[0] == 0
+
+    def exhausted(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(cli_files, "_npy_buffer", exhausted)
+    code, out, err = _run(capsys, ["decompress", tmp_path / "W.wbz", "-o", tmp_path / "back.npy"])
+    assert code == 2 and out == "" and err.count("\n") == 1 and "ran out of memory" in err
+    monkeypatch.setattr(cli_files, "compress_weights", exhausted)
+    code, out, err = _run(capsys, ["compress", weights, "--bits", 8, "-o", tmp_path / "again.wbz"])
+    assert code == 2 and out == "" and err.count("\n") == 1 and "ran out of memory" in err
+    assert sorted(f for f in os.listdir(tmp_path) if not f.startswith(".")) == ["W.npy", "W.wbz"]
 
 
 def test_the_commands_work_on_a_real_file_from_the_shell(tmp_path, weights):

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+import warnings
 import zlib
 from pathlib import Path
 from unittest import mock
@@ -25,11 +26,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numerics.bitstream import decode, encode
+from numerics.bitstream import decode, encode, lane_count
 from workbench.cli import main
 from workbench.codec import Encoded, FormatError, compress_weights, decompress_weights
-from workbench.codec.checks import FLOAT_DTYPES, INTEGER_DTYPES
-from workbench.codec.weights import read_quantization
+from workbench.codec.checks import FLOAT_DTYPES, INTEGER_DTYPES, nesting
+from workbench.codec.weights import dequantize, quantize_scaled, read_quantization
 
 MEMORY = 1 << 20  # what a decoded file may take in these tests: a one-symbol file is not bounded by its size
 SECONDS = 1.0  # per tiny file (they decode in milliseconds)
@@ -62,6 +63,7 @@ def _seeds() -> dict[str, bytes]:
         "quantised-f16-10": compress_weights(w[:3].astype(np.float16), 10).to_bytes(),
         "quantised-constant": compress_weights(np.full(6, -2.5), 8).to_bytes(),
         "quantised-halved": compress_weights(np.array([-1.7e308, 3.0, 1.7e308]), 3).to_bytes(),
+        "quantised-subnormal": compress_weights(np.array([5e-324, -1e-310, 2e-309, 0.0]), 5).to_bytes(),  # 2^-1029
     }
 
 
@@ -206,7 +208,7 @@ def _index_base_lies() -> bytes:
 def _claiming(n: int, size: int = 400) -> bytes:
     """A ``size``-byte file of a two-symbol code that claims ``n`` symbols and has no payload."""
     header, rest = split(Encoded.of(encode(np.array([0, 1, 1, 0], np.uint8))).to_bytes())
-    header.update(shape=[n], lanes=n // 2000 + 500, bits=0, generator="")
+    header.update(shape=[n], lanes=lane_count(0, n), bits=0, generator="")
     rest = rest[:-1]  # the one payload byte
     header["generator"] = "x" * (size - len(build(header, rest)))
     return build(header, rest)
@@ -239,13 +241,22 @@ HOSTILE_FILES = [
     ("bits-not-the-code-dtype", _set("quantised-4", [*Q, "bits"], 12), "stored as uint16"),
     ("halved-without-its-scheme", _set("quantised-4", [*Q, "exponent"], 1), "scheme is not"),
     ("shape-1e9", _set("int16", ["shape"], [10**9]), "lanes=9 is not an integer in 15812"),
-    ("shape-1e9-lanes", _set("int16", ["shape"], [10**9], ["lanes"], 15812), "the sections do not add up"),
-    ("shape-1e12", _set("int16", ["shape"], [10**12]), "more than the"),
-    ("constant-shape-1e12", _set("uint8-one-symbol", ["shape"], [10**6, 10**6], ["lanes"], 500_000), "931 GiB"),
+    ("shape-1e8-lanes", _set("int16", ["shape"], [10**8], ["lanes"], 5000), "the sections do not add up"),
+    ("shape-1e12", _set("int16", ["shape"], [10**12], ["lanes"], 500_000), "decoding it needs 2.61e+04 GiB"),
+    # a one-symbol file has no payload: memory bounds it, every copy counted (26 bytes a symbol, 128 a lane)
+    ("constant-shape-1e12", _set("uint8-one-symbol", ["shape"], [10**6, 10**6], ["lanes"], 953_675), "2.42e+04 GiB"),
     ("constant-int64-1e11", _set("quantised-constant", ["shape"], [10**11], ["lanes"], 158_114), "more than the"),
-    ("empty-with-huge-sides", _set("int32-empty", ["shape"], [0, 2**62, 2**62]), "more than the"),
+    ("constant-6e8-float64", _set("quantised-constant", ["shape"], [6 * 10**8], ["lanes"], 12_248),
+     "restoring 600000000 float64 weights needs 18.4 GiB"),  # 33 bytes a weight (compress: 32)
+    ("constant-lanes-n", _set("uint8-one-symbol", ["shape"], [10**8], ["lanes"], 10**8), "not an integer in 5000 .. 5000"),
+    ("empty-with-huge-sides", _set("int32-empty", ["shape"], [0, 2**62, 2**62]), "exceeds what NumPy can hold"),
+    ("shape-1e400", _set("int16", ["shape"], [10**400]), "exceeds what NumPy can hold"),
+    ("shape-bool", _set("int16", ["shape"], [True, 300]), "is not a list of at most 32 integers"),
+    ("shape-33-dims", _set("int16", ["shape"], [1] * 32 + [300]), "is not a list of at most 32 integers"),
+    ("escaped-quotes-1MiB", build(None, split(SEEDS["int16"])[1], b'"' + b'\\"' * ((1 << 19) - 1)),
+     "the header is not valid JSON: Unterminated string"),  # quadratic for a backtracking regex: minutes
     ("lanes-1e12", _set("int16", ["lanes"], 10**12), "lanes=1000000000000 is not an integer"),
-    ("too-few-lanes", _set("int16", ["lanes"], 1), "lanes=1 is not an integer in 9 .. 300"),
+    ("too-few-lanes", _set("int16", ["lanes"], 1), "lanes=1 is not an integer in 9 .. 9"),
     ("symbols-beyond-file", _set("int16", ["symbols"], 10**6), "symbols=1000000 is not an integer"),
     ("400-bytes-claiming-1e6-symbols", _claiming(10**6), "the payload holds 0 bits"),
     ("1e12-symbols-no-payload", _claiming(10**12), "more than the"),
@@ -267,6 +278,26 @@ def test_a_hostile_file_is_refused_in_one_line_exit_2_quickly_with_nothing_writt
     assert time.perf_counter() - start < SECONDS and peak < 16 * len(data) + 8 * MEMORY, peak
 
 
+# --- the JSON header's nesting: counted outside strings, exactly, in linear time ---------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text('[]{}"\\\'ab', max_size=6),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text('[]{}"\\a', max_size=4), inner,
+                                                                                max_size=3), max_leaves=25)
+
+
+def _depth(value) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max(map(_depth, children), default=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON, st.booleans())
+def test_the_nesting_scan_counts_the_brackets_outside_strings_exactly(value, ascii_only):
+    assert nesting(json.dumps(value, ensure_ascii=ascii_only).encode()) == _depth(value)
+
+
+# --- .npy inputs --------------------------------------------------------------------------------------------
+
 def _npy(header: str, payload: bytes = b"") -> bytes:
     header += " " * (117 - len(header)) + "\n"
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
@@ -277,15 +308,21 @@ HOSTILE_INPUTS = [
      "its header claims (1000000000000,) float32 values"),
     ("claims-more-than-it-holds", _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100,), }", b"\0" * 80),
      "but the file holds 80 bytes"),
-    ("negative-dimension", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-5,), }"), "shape (-5,)"),
+    ("negative-dimension", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-5,), }"), "shape=(-5,) is not"),
+    ("bool-sides", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (True, 2), }", b"\0" * 8), "(True, 2) is not"),
+    ("bool-side", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (False,), }"), "shape=(False,) is not"),
+    *[(f"unclosed-{kind}", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode(), "not a readable .npy")
+      for kind, text in [("paren", "{'a': (\n"), ("brace", "{\n"), ("string", "{'a\n"), ("triple", "{'''\n")]],
     ("object-dtype", _npy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", b"\0" * 16), "Python objects"),
     ("structured-dtype", _npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", b"\0" * 8),
      "not floats"),
     ("npy-version-3", b"\x93NUMPY\x03\x00" + b"\0" * 60, "version 3.0"),
     ("100-dimensions", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, " * 100 + "), }", b"\0" * 4),
-     "maximum supported dimension"),
+     "is not a list of at most 32 integers"),
+    ("33-dimensions", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, " * 33 + "), }", b"\0" * 4),
+     "is not a list of at most 32 integers"),  # NumPy 2 holds 64, decompress reads 32: compress refuses them
     ("empty-with-a-side-of-1e30", _npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, " + "9" * 30 + "), }"),
-     "Maximum allowed dimension exceeded"),
+     "exceeds what NumPy can hold"),
 ]
 
 
@@ -293,6 +330,68 @@ HOSTILE_INPUTS = [
 def test_compress_refuses_a_lying_npy_file_before_allocating(tmp_path, data, message):
     (tmp_path / "w.npy").write_bytes(data)
     _refused(tmp_path, ["compress", str(tmp_path / "w.npy"), "--bits", "8"], message, ["w.npy"])
+
+
+PIECES = st.sampled_from(["{", "}", "(", ")", "[", "]", "'", '"', "\'\'\'", ",", ":", " ", "\n", "\\", "L", "0", "2", "-1",
+                          "True", "None", "1e3", "9" * 30, "'descr'", "'<f8'", "'<f4'", "'|O'", "'fortran_order'",
+                          "False", "'shape'", "(2,)", "(True, 2)", "(2L,)", "__import__", "lambda: 0", "\x00", "\xe9"])
+TEXT = st.lists(PIECES, max_size=12).map("".join)
+
+
+@st.composite
+def npy_files(draw) -> bytes:
+    """A ``.npy`` file with a valid magic and a random header: pieces of a valid one (some dropped
+    or replaced), random text, or random bytes; its length field right or not; random data."""
+    kind = draw(st.sampled_from(["template", "template", "template", "text", "bytes"]))
+    if kind == "template":  # mostly valid fields (a round trip), sometimes text
+        fields = [draw(st.sampled_from(valid) if draw(st.integers(0, 5)) else TEXT) for valid in (
+            ["'<f8'", "'<f8'", "'<f4'", "'>f2'", "'|u1'", "'<c8'"], ["False", "True"],
+            ["(2,)", "(2,)", "(1, 2)", "()", "(0, 3)", "(2L,)", "(True,)", "(-1,)", "(1,) * 33"])]
+        header = "{{'descr': {}, 'fortran_order': {}, 'shape': {}, }}".format(*fields)
+        if not draw(st.integers(0, 3)):
+            header = header[: draw(st.integers(0, len(header)))]  # cut: unclosed brackets and strings
+        raw = (header + "\n").encode("utf-8")
+    else:
+        raw = (draw(TEXT) + "\n").encode("utf-8") if kind == "text" else draw(st.binary(max_size=80))
+    version = draw(st.sampled_from([1, 2]))
+    size = len(raw) if draw(st.integers(0, 4)) else draw(st.integers(0, 300))
+    prefix = b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<H" if version == 1 else "<I", size)
+    values = draw(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=4))
+    return prefix + raw + np.array(values, "<f8").tobytes() + draw(st.binary(max_size=8))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(npy_files())
+def test_compress_refuses_a_fuzzed_npy_header_in_one_line_or_round_trips_it(data):
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        (tmp / "w.npy").write_bytes(data)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["compress", str(tmp / "w.npy"), "--bits", "6", "-o", str(tmp / "w.wbz")])
+        if code != 0:
+            assert code == 2 and out.getvalue() == "" and err.getvalue().count("\n") == 1, err.getvalue()
+            assert err.getvalue().startswith("workbench: error: ") and os.listdir(tmp) == ["w.npy"]
+            return
+        assert err.getvalue() == ""  # no warning either (a Python 2 header's "L")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = np.load(tmp / "w.npy", allow_pickle=False)  # what NumPy itself reads there
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["decompress", str(tmp / "w.wbz"), "-o", str(tmp / "back.npy")]) == 0
+        back = np.load(tmp / "back.npy")
+        q, offset, step, exponent = quantize_scaled(w, 6)
+        assert back.shape == w.shape and back.tobytes() == dequantize(q, offset, step, w.dtype, exponent).tobytes()
+
+
+def test_a_python_2_npy_header_is_read_without_a_warning(tmp_path):
+    data = _npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3L,), }", np.array([1.0, 2.0, 4.0]).tobytes())
+    (tmp_path / "w.npy").write_bytes(data)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # pytest turns a warning into an error
+        assert main(["compress", str(tmp_path / "w.npy"), "--bits", "8"]) == 0
+        assert main(["decompress", str(tmp_path / "w.wbz"), "-o", str(tmp_path / "back.npy")]) == 0
+    assert err.getvalue() == "" and np.allclose(np.load(tmp_path / "back.npy"), [1.0, 2.0, 4.0], atol=3 / 255 / 2)
 
 
 def _refused(tmp_path: Path, argv: list[str], message: str, listing: list[str]) -> None:
@@ -338,5 +437,5 @@ def test_compress_refuses_a_longdouble_beyond_float64(tmp_path):
 def test_compress_refuses_an_array_whose_work_would_not_fit_in_memory(tmp_path):
     np.save(tmp_path / "w.npy", np.zeros(100, np.float32))
     with mock.patch("workbench.codec.checks.memory_limit", lambda: 1000):
-        _refused(tmp_path, ["compress", str(tmp_path / "w.npy"), "--bits", "8"], "compressing its 100 weights needs",
-                 ["w.npy"])
+        _refused(tmp_path, ["compress", str(tmp_path / "w.npy"), "--bits", "8"],
+                 "compressing its 100 weights (and restoring them) needs", ["w.npy"])

@@ -4,10 +4,15 @@ self-describing file, and back, every input checked before anything is written.
 Both commands read only regular files (a FIFO would block, ``/dev/zero`` never end), refused by
 ``os.stat`` before opening and checked again on the open descriptor; a file larger than memory
 is refused unread. ``compress`` parses the ``.npy`` header itself (NumPy's
-``read_array_header_1_0``/``2_0``, bounded and without pickle) and checks the data it claims
-against the bytes present before making the array, so a 200-byte file claiming 10^12 elements
-is one line, not a traceback; ``decompress`` leaves every check of the compressed file to
-:meth:`~workbench.codec.Encoded.from_bytes` and :func:`~workbench.codec.weights.read_quantization`.
+``read_array_header_1_0``/``2_0``, bounded and without pickle; whatever they raise on bad text
+is one line) and checks the data it claims against the bytes present before making the array,
+so a 200-byte file claiming 10^12 elements is one line, not a traceback; ``decompress`` leaves
+every check of the compressed file to :meth:`~workbench.codec.Encoded.from_bytes` and
+:func:`~workbench.codec.weights.read_quantization`, and decodes straight into the buffer of the
+``.npy`` file it writes (one copy of the output, no ``np.save`` round trip). Both commands apply
+the same shape and memory checks (:func:`~workbench.codec.checks.shape`,
+:func:`~workbench.codec.weights.restoring_bytes`), so ``compress`` never writes a file that
+``decompress`` would refuse on the same machine; running out of memory anyway is one line.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import json
 import math
 import os
 import stat
+import tokenize
+import warnings
 from argparse import Namespace
 from pathlib import Path
 
@@ -26,13 +33,17 @@ from numpy.lib import format as npy
 from .._version import __version__
 from ..codec import Encoded, checks, compress_weights, decompress_weights, weight_report
 from ..codec.checks import gib
-from ..codec.weights import read_quantization
+from ..codec.weights import read_quantization, restoring_bytes
 from ..errors import DomainError
 from ..files import MARKER, atomic_write, check_target
 
 __all__ = ["compress", "decompress"]
 
-WORK_BYTES = 32  # working memory per weight while compressing (24 bytes measured: float64 copies, codes, indices)
+# what NumPy's header readers raise on bad text: literal_eval's tokenizer and parser (an unclosed bracket is a
+# TokenError in Python 3.11, a SyntaxError in 3.12), a malformed dictionary or dtype, a short file, a header
+# nested past the recursion limit or too large to hold
+_BAD_HEADER = (ValueError, TypeError, KeyError, IndexError, AttributeError, SyntaxError, tokenize.TokenError,
+               EOFError, OSError, OverflowError, MemoryError, RecursionError)
 _KINDS = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
 
@@ -60,11 +71,14 @@ def _read(path: str) -> bytes:
         raise DomainError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _load_npy(path: str, data: bytes) -> np.ndarray:
+def _load_npy(path: str, data: bytes, bits: int) -> np.ndarray:
     """The float array in the ``.npy`` file ``data``: its header parsed by NumPy's bounded header
-    readers (versions 1.0 and 2.0), refused when the dtype holds objects or is not a float, when
-    a dimension is negative, when it claims more data than the file holds, or when compressing
-    it would not fit in memory; only then is the array made, a view of ``data``."""
+    readers (versions 1.0 and 2.0; their warnings, such as a Python 2 header's, silenced: what
+    they return is checked here), refused when the dtype holds objects or is not a float, when
+    the shape is not one :func:`~workbench.codec.checks.shape` accepts (plain ints, not bools;
+    sides NumPy can hold), when it claims more data than the file holds, or when compressing it
+    to ``bits`` bits or restoring it would not fit in memory; only then is the array made, a
+    view of ``data``."""
     if data[:4] == b"PK\x03\x04":
         raise DomainError(f"{path} is an .npz archive, not a single .npy array")
     fp = io.BytesIO(data)
@@ -73,35 +87,35 @@ def _load_npy(path: str, data: bytes) -> np.ndarray:
         if version not in ((1, 0), (2, 0)):
             raise ValueError(f".npy format version {version[0]}.{version[1]} is not read here (1.0 and 2.0 are)")
         read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran, dtype = read(fp)
-    except (ValueError, TypeError, SyntaxError, EOFError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shape, fortran, dtype = read(fp)
+        shape = checks.shape(shape, "its header's shape")
+    except _BAD_HEADER as exc:
+        if isinstance(exc, (tokenize.TokenError, SyntaxError)) and exc.args:  # not (message, position)
+            exc = ValueError(f"its header is not a Python literal ({exc.args[0]})")
+        reason = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DomainError(f"{path} is not a readable .npy array: {reason}") from None
     if dtype.hasobject:
         raise DomainError(f"{path} is not a readable .npy array: it holds Python objects, which are never unpickled")
     if dtype.kind != "f":
         raise DomainError(f"{path} holds {dtype} values, not floats: only float tensors are quantised")
-    if any(s < 0 for s in shape):
-        raise DomainError(f"{path} is not a readable .npy array: its header gives the shape {shape}")
     n, start = math.prod(shape), fp.tell()
     if n * dtype.itemsize > len(data) - start:
         raise DomainError(f"{path} is not a readable .npy array: its header claims {shape} {dtype} values "
                           f"({n * dtype.itemsize} bytes), but the file holds {len(data) - start} bytes of data")
-    memory = checks.memory_limit()
-    if n * WORK_BYTES > memory:
-        raise DomainError(f"{path}: compressing its {n} weights needs about {gib(n * WORK_BYTES)}, more than the "
-                          f"{gib(memory)} of memory here")
-    try:
-        return np.frombuffer(data, dtype=dtype, count=n, offset=start).reshape(shape, order="F" if fortran else "C")
-    except ValueError as exc:  # more dimensions than NumPy allows, or empty with sides beyond its index range
-        raise DomainError(f"{path} is not a readable .npy array: its shape {str(shape)[:60]} {exc}") from None
+    memory, need = checks.memory_limit(), restoring_bytes(n, dtype, bits)  # the check decompress makes
+    if need > memory:
+        raise DomainError(f"{path}: compressing its {n} weights (and restoring them) needs about {gib(need)}, more "
+                          f"than the {gib(memory)} of memory here")
+    return np.frombuffer(data, dtype=dtype, count=n, offset=start).reshape(shape, order="F" if fortran else "C")
 
 
 def _plan_compress(args: Namespace):
 
 
 
-    weights = _load_npy(args.weights, _read(args.weights))
+    weights = _load_npy(args.weights, _read(args.weights), args.bits)
     if not np.isfinite(weights).all():
         raise DomainError(f"{args.weights} holds NaN or infinite values, which a uniform quantiser cannot represent")
     out = Path(args.output) if args.output else Path(args.weights).expanduser().with_suffix(".wbz")
@@ -114,7 +128,10 @@ def compress(args: Namespace) -> int:
 
 
     weights, out = planned
-    e = compress_weights(weights, args.bits)
+    try:
+        e = compress_weights(weights, args.bits)
+    except MemoryError:
+        raise DomainError(f"{args.weights}: compressing its {weights.size} weights ran out of memory") from None
     data = e.to_bytes(generator=f"{MARKER} by workbench {__version__}")  # so a later run may overwrite it
     report = weight_report(weights, e, len(data))
     atomic_write(out, data)
@@ -154,7 +171,23 @@ def _plan_decompress(args: Namespace):
     read_quantization(e)  # checked before the output is: the file is the input
     out = Path(args.output) if args.output else Path(args.compressed).expanduser().with_suffix(".npy")
     check_target(out, force=args.force)
-    return decompress_weights(e, codes=args.codes), out
+    files: list[bytearray] = []
+    try:
+        array = decompress_weights(e, codes=args.codes, into=lambda shape, dtype: _npy_buffer(shape, dtype, files))
+    except MemoryError:
+        raise DomainError(f"{args.compressed}: restoring its {e.count} values ran out of memory") from None
+    return files[0], array, out
+
+
+def _npy_buffer(shape: tuple[int, ...], dtype: np.dtype, files: list[bytearray]) -> np.ndarray:
+    """A C-order array of ``shape`` and ``dtype`` inside the bytes of a ``.npy`` file (appended to
+    ``files``): the header NumPy's ``np.save`` writes, then the data, filled in place."""
+    head = io.BytesIO()
+    npy.write_array_header_1_0(head, {"descr": npy.dtype_to_descr(dtype), "fortran_order": False, "shape": shape})
+    start = head.tell()
+    files.append(buffer := bytearray(start + math.prod(shape) * dtype.itemsize))
+    buffer[:start] = head.getvalue()
+    return np.frombuffer(buffer, dtype=dtype, count=math.prod(shape), offset=start).reshape(shape)
 
 
 def decompress(args: Namespace) -> int:
@@ -162,10 +195,8 @@ def decompress(args: Namespace) -> int:
 
 
 
-    array, out = planned
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    atomic_write(out, buffer.getvalue())
+    data, array, out = planned
+    atomic_write(out, data)
     print(f"wrote {out}: {array.dtype} array of shape {array.shape}")
     return 0
 

@@ -12,6 +12,8 @@ field, its value and its domain.
 Traceback (most recent call last):
 ...
 numerics.bitstream.FormatError: the header nests 40 levels deep; at most 16 are allowed
+>>> json_object(b'{"a": "\\\\", "b": "[\\"[[", "c": [[1]]}')
+{'a': '\\', 'b': '["[[', 'c': [[1]]}
 >>> integer({"lanes": True}, "lanes", 0, 10)
 Traceback (most recent call last):
 ...
@@ -21,16 +23,17 @@ numerics.bitstream.FormatError: header field lanes=True is not an integer in 0 .
 from __future__ import annotations
 
 import json
+import math
 import os
-import re
 from typing import Any
 
 import numpy as np
 
 from numerics.bitstream import FormatError
 
-__all__ = ["FLOAT_DTYPES", "INTEGER_DTYPES", "MAX_DEPTH", "MAX_HEADER", "gib", "integer", "json_object", "mapping",
-           "memory_limit", "real", "text", "whitelisted"]
+__all__ = ["DECODE_BYTES", "FLOAT_DTYPES", "INTEGER_DTYPES", "LANE_BYTES", "MAX_DEPTH", "MAX_DIMS", "MAX_HEADER",
+           "WIDEST", "WORK_BYTES", "gib", "integer", "json_object", "mapping", "memory_limit", "nesting", "real", "shape",
+           "text", "whitelisted"]
 
 MAX_HEADER = 1 << 20  # bytes of JSON header; the workbench writes a few hundred
 MAX_DEPTH = 16  # nesting of the JSON header; the workbench writes 3 (header, metadata, quantization)
@@ -38,12 +41,50 @@ MAX_DEPTH = 16  # nesting of the JSON header; the workbench writes 3 (header, me
 INTEGER_DTYPES = {s: np.dtype(s) for s in ("|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8")}
 FLOAT_DTYPES = {d.str: d for s in (np.float16, np.float32, np.float64, np.longdouble)
                 for d in (np.dtype(s).newbyteorder("<"), np.dtype(s).newbyteorder(">"))}
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+MAX_DIMS = 32  # dimensions of an array the codec reads or writes (NumPy's limit before 2.0)
+# memory, per element or lane, of what compress and decompress allocate (see container.decoding_bytes and
+# weights.restoring_bytes): compress's working memory per weight (24 bytes measured: float64 copies, codes,
+# indices), the decoder's ranks (4 or 8 bytes) and tables (at most 4 entries of 4 bytes per symbol), and the
+# decoder's state per lane (the offsets, the index's bit planes and a dozen 8-byte vectors)
+WORK_BYTES, DECODE_BYTES, LANE_BYTES = 32, 24, 128
+WIDEST = 16  # bytes of the widest element the codec makes of an array (a longdouble; float64 work arrays take 8)
+_NUMPY_BYTES = (1 << 63) - 1  # NumPy refuses an array whose nonzero sides times its itemsize exceed this
 
 
 def gib(nbytes: int) -> str:
-    """A byte count for a message: ``'8e+03 GiB'``, ``'1.5 GiB'``."""
-    return f"{nbytes / 2**30:.3g} GiB"
+    """A byte count for a message, for any int however large: ``'8e+03 GiB'``, ``'1.5 GiB'``,
+    ``'over 2^1300 GiB'``.
+
+    >>> gib(3 << 29), gib(10**400)
+    ('1.5 GiB', 'over 2^1298 GiB')
+    """
+    if nbytes < 1 << 1000:  # a float holds it
+        return f"{nbytes / 2**30:.3g} GiB"
+    return f"over 2^{nbytes.bit_length() - 31} GiB"
+
+
+def shape(value: Any, where: str = "header field shape") -> tuple[int, ...]:
+    """An array's shape from an untrusted file: a list or tuple of at most :data:`MAX_DIMS` plain
+    ints >= 0 (not bools, floats or strings), each side and the product of the nonzero sides
+    small enough that NumPy can make the array in any dtype up to :data:`WIDEST` bytes (an empty
+    array's sides count too: NumPy refuses ``(0, 2**62)`` float64). Every element count that
+    passes is below 2^59, so the messages that print one stay short. Raises :class:`FormatError`
+    naming ``where``, before anything is multiplied out.
+
+    >>> shape([0, 10**12])
+    (0, 1000000000000)
+    >>> shape([True, 2])
+    Traceback (most recent call last):
+    ...
+    numerics.bitstream.FormatError: header field shape=[True, 2] is not a list of at most 32 integers >= 0
+    """
+    if (type(value) not in (list, tuple) or len(value) > MAX_DIMS
+            or any(type(s) is not int or s < 0 for s in value)):
+        raise FormatError(f"{where}={_show(value)} is not a list of at most {MAX_DIMS} integers >= 0")
+    if any(s > _NUMPY_BYTES for s in value) or math.prod(max(s, 1) for s in value) * WIDEST > _NUMPY_BYTES:
+        raise FormatError(f"{where}={_show(value)} has sides whose product exceeds what NumPy can hold "
+                          f"(2^63 bytes in {WIDEST}-byte elements)")
+    return tuple(value)
 
 
 def memory_limit() -> int:
@@ -66,14 +107,12 @@ def memory_limit() -> int:
 
 def json_object(raw: bytes) -> dict[str, Any]:
     """The JSON object in ``raw``, refused before parsing when longer than :data:`MAX_HEADER` or
-    nested deeper than :data:`MAX_DEPTH` (counted with the strings blanked out, vectorised, so
-    the recursive parser never meets a deep document), and after parsing when it is not an
-    object or repeats a key (two readers could take different values)."""
+    nested deeper than :data:`MAX_DEPTH` (:func:`depth`, so the recursive parser never meets a
+    deep document), and after parsing when it is not an object or repeats a key (two readers
+    could take different values)."""
     if len(raw) > MAX_HEADER:
         raise FormatError(f"the header is {len(raw)} bytes; at most {MAX_HEADER} are allowed")
-    brackets = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
-    step = np.isin(brackets, (ord("["), ord("{"))).astype(np.int32) - np.isin(brackets, (ord("]"), ord("}")))
-    depth = int(np.cumsum(step).max(initial=0))
+    depth = nesting(raw)
     if depth > MAX_DEPTH:
         raise FormatError(f"the header nests {depth} levels deep; at most {MAX_DEPTH} are allowed")
     try:
@@ -88,6 +127,39 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
+def nesting(raw: bytes) -> int:
+    r"""How deep the brackets of the JSON text ``raw`` nest outside its strings, in time linear in
+    its length whatever it holds (a backtracking regex over strings is quadratic on a run of
+    escaped quotes with no closing one). Vectorised: a quote ends or starts a string unless an
+    odd run of backslashes precedes it; the parity of the running count of such quotes says
+    which bytes lie inside strings (from an unterminated string to the end, all of them); the
+    brackets outside them are summed.
+
+    >>> nesting(rb'[{"a": "]]\\"}, ["\"[[[", 1]]'), nesting(b'"' + b'\\"' * 5)
+    (2, 0)
+    """
+    b = np.frombuffer(raw, dtype=np.uint8)
+    if not b.size:
+        return 0
+    at = np.arange(b.size, dtype=np.int32)  # MAX_HEADER < 2^31
+    # the last byte at or before i that is not a backslash (-1 where none), then the parity of the backslashes between
+    odd = np.where(b != ord("\\"), at, -1).astype(np.int32)
+    np.maximum.accumulate(odd, out=odd)
+    np.subtract(at, odd, out=odd)
+    odd &= 1
+    del at
+    quote = b == ord('"')
+    quote[1:] &= odd[:-1] == 0  # a quote after an odd run of backslashes is escaped
+    del odd
+    inside = np.cumsum(quote, dtype=np.int32)
+    inside &= 1  # a bracket is never a quote: the parity after it says whether it lies in a string
+    step = np.isin(b, (ord("["), ord("{"))).astype(np.int8)
+    step -= np.isin(b, (ord("]"), ord("}")))
+    step[inside.astype(bool)] = 0
+    del inside
+    return int(np.cumsum(step, dtype=np.int32).max(initial=0))
+
+
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -98,7 +170,10 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's 4300-digit conversion limit
+        return f"<{type(value).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

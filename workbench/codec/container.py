@@ -25,12 +25,12 @@ from dataclasses import fields
 
 import numpy as np
 
-from numerics.bitstream import MAX_LENGTH, CodedArray, FormatError, min_lanes
+from numerics.bitstream import MAX_LENGTH, CodedArray, FormatError, lane_count, min_lanes
 
 from . import checks
 from .checks import INTEGER_DTYPES, gib, integer, json_object, mapping, text, whitelisted
 
-__all__ = ["MAGIC", "VERSION", "Encoded"]
+__all__ = ["MAGIC", "VERSION", "Encoded", "decoding_bytes"]
 
 MAGIC = b"\x89WBH\r\n\x1a\n"  # PNG-style: a text-mode transfer or a truncated first line shows at once
 VERSION = 1
@@ -72,7 +72,6 @@ _PREFIX = struct.Struct("<8sQI")
 FORMAT = "workbench canonical Huffman"
 _FIELDS = {"format", "version", "generator", "dtype", "shape", "symbols", "max_length", "lanes", "index_base",
            "index_width", "bits", "metadata"}
-MAX_DIMS = 32  # NumPy's limit before 2.0
 
 
 def _pack_index(offsets: np.ndarray) -> tuple[bytes, int, int]:
@@ -125,7 +124,8 @@ def _load(data: bytes, memory: int) -> Encoded:
     the payload's length against ``n`` times the shortest and longest codeword, which bounds ``n``
     by the file for two or more symbols; the lanes (:func:`_lanes`); and the symbols (canonical
     order, each once). A one-symbol code (a constant array) needs no payload, so there the array
-    is bounded by ``memory`` instead."""
+    is bounded by ``memory`` instead, and its lanes by what the writer gives it (a few per
+    million symbols)."""
     view = memoryview(data).cast("B")
     if len(view) < len(MAGIC) or bytes(view[: len(MAGIC)]) != MAGIC:
         raise FormatError("not a workbench compressed file (its first bytes are not the magic number)")
@@ -180,7 +180,10 @@ def _load(data: bytes, memory: int) -> Encoded:
 def _header(raw: bytes, total: int, memory: int):
     """The header's fields, each of its exact JSON type and within what a file of ``total`` bytes
     can hold: (dtype, shape, symbols, max_length, lanes, index_base, index_width, bits,
-    metadata). The array must fit in ``memory`` bytes, with 8 bytes per lane for the index."""
+    metadata). The shape is checked by its own sides first (:func:`~workbench.codec.checks.shape`),
+    the lanes lie between :func:`~numerics.bitstream.min_lanes` and the writer's
+    :func:`~numerics.bitstream.lane_count` for the payload, and decoding must fit in ``memory``
+    bytes, every allocation counted (:func:`decoding_bytes`)."""
     header = json_object(raw)
     if header.get("format") != FORMAT:
         raise FormatError("not a workbench canonical Huffman file")
@@ -191,25 +194,28 @@ def _header(raw: bytes, total: int, memory: int):
         raise FormatError(f"the header {'lacks' if odd[0] in _FIELDS else 'has the unknown field'} {odd[0][:40]!r}")
     text(header, "generator")
     dtype = whitelisted(header, "dtype", INTEGER_DTYPES)
-    shape = header["shape"]
-    if type(shape) is not list or len(shape) > MAX_DIMS or any(type(s) is not int or s < 0 for s in shape):
-        raise FormatError(f"header field shape={str(shape)[:40]} is not a list of at most {MAX_DIMS} integers >= 0")
-    shape = tuple(shape)
-    n = math.prod(shape)
-    need = math.prod(max(s, 1) for s in shape) * dtype.itemsize
+    shape = checks.shape(header["shape"])
+    n = math.prod(shape)  # < 2^59: checks.shape bounds it
+    bits = integer(header, "bits", 0, 8 * total)
+    lanes = integer(header, "lanes", min_lanes(n), lane_count(bits, n))
+    need = decoding_bytes(n, lanes, dtype)
     if need > memory:
-        raise FormatError(f"the header claims a {str(shape)[:60]} array of {dtype} ({n} values, {gib(need)}), more "
-                          f"than the {gib(memory)} of memory here")
-    lanes = integer(header, "lanes", min_lanes(n), n)
-    if need + 8 * lanes > memory:
-        raise FormatError(f"the header claims {lanes} lanes, whose index needs {gib(8 * lanes)}, more than the "
-                          f"{gib(memory)} of memory here")
+        raise FormatError(f"the header claims a {str(shape)[:60]} array of {dtype} ({n} values): decoding it needs "
+                          f"{gib(need)}, more than the {gib(memory)} of memory here")
     k = integer(header, "symbols", 0, total // dtype.itemsize)
     top = integer(header, "max_length", 0, MAX_LENGTH)
-    bits = integer(header, "bits", 0, 8 * total)
     base = integer(header, "index_base", 0, bits)
     width = integer(header, "index_width", 0, bits.bit_length())
     return dtype, shape, k, top, lanes, base, width, bits, mapping(header, "metadata")
+
+
+def decoding_bytes(n: int, lanes: int, dtype: np.dtype) -> int:
+    """The most bytes decoding ``n`` symbols of ``dtype`` in ``lanes`` lanes allocates, counted
+    generously: the decoded array and its copy in the output file (``2 * itemsize`` per symbol),
+    the canonical ranks and the decoding tables (:data:`~workbench.codec.checks.DECODE_BYTES`
+    per symbol), and :data:`~workbench.codec.checks.LANE_BYTES` per lane (the index, the
+    offsets and the decoder's per-lane state). The file's own sections are bounded by its size."""
+    return n * (2 * dtype.itemsize + checks.DECODE_BYTES) + checks.LANE_BYTES * lanes
 
 
 def _table(counts: np.ndarray, k: int, bits: int) -> int:

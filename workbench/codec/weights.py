@@ -11,17 +11,24 @@ decoding, and decompression never yields NaN, infinity, strings or datetimes. A 
 for float64 (values near -1.7e308 and 1.7e308: ``hi - lo`` overflows) is stored halved, with
 ``exponent`` 1 in the metadata: ``w = 2 * (offset + code * step)``. Halving and doubling are
 exact for such large values, so this is the same value the unhalved formula would give with an
-unbounded exponent, and the decoder reads from the metadata which form applies.
+unbounded exponent, and the decoder reads from the metadata which form applies. A range so
+narrow that its step would not be a normal float64 (subnormal weights: the step underflows, and
+a step of 0 would restore a constant) is stored the other way, scaled up to magnitudes near 1,
+with a negative ``exponent``: ``w = (offset + code * step) * 2**exponent``, exact scalings both.
 
 >>> w = np.array([-1.7e308, 0.0, 1.7e308])
 >>> q, offset, step, exponent = quantize_scaled(w, 2)
 >>> q.tolist(), exponent, dequantize(q, offset, step, np.float64, exponent).tolist()
 ([0, 2, 3], 1, [-1.7e+308, 5.666666666666668e+307, 1.7e+308])
+>>> q, offset, step, exponent = quantize_scaled(np.array([5e-324, 0.0, -5e-324]), 8)
+>>> q.tolist(), exponent, dequantize(q, offset, step, np.float64, exponent).tolist()
+([255, 128, 0], -1073, [5e-324, 0.0, -5e-324])
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,15 +44,24 @@ from .checks import FLOAT_DTYPES, gib, real, whitelisted
 from .checks import integer as integer_field
 from .container import Encoded
 
-__all__ = ["BITS", "SCHEMES", "Quantization", "compress_weights", "decompress_weights", "dequantize", "quantize",
-           "quantize_scaled", "read_quantization", "weight_report"]
+__all__ = ["BITS", "EXPONENTS", "SCHEMES", "Quantization", "compress_weights", "decompress_weights", "dequantize",
+           "quantize", "quantize_scaled", "read_quantization", "restoring_bytes", "scheme", "weight_report"]
 
 BITS = integer("bits", 8, "quantisation bits of the weight compressor", low=1, high=16)
-SCHEMES = {  # the metadata's scheme, by exponent: the text says how to read the numbers
+SCHEMES = {  # the metadata's scheme, by exponent (any other: _SCALED): the text says how to read the numbers
     0: "uniform affine, one scale per tensor: w = offset + code * step",
     1: "uniform affine, one scale per tensor, halved to stay within float64: w = 2 * (offset + code * step)",
 }
+_SCALED = ("uniform affine, one scale per tensor, scaled to keep the step a normal float64: "
+           "w = (offset + code * step) * 2**exponent")
+EXPONENTS = (-1073, 1)  # what the writer gives: 1 for a range beyond float64, -1073 for one of 5e-324
+_TINY = float(np.finfo(np.float64).tiny)  # the smallest normal float64
 _KEYS = {"scheme", "bits", "offset", "step", "dtype", "exponent"}
+
+
+def scheme(exponent: int) -> str:
+    """The metadata's scheme text for ``exponent``."""
+    return SCHEMES.get(exponent, _SCALED)
 
 
 class Quantization(NamedTuple):
@@ -61,20 +77,26 @@ class Quantization(NamedTuple):
 def quantize(x: np.ndarray, bits: int) -> tuple[np.ndarray, float, float]:
     """Uniform affine quantisation with one scale per tensor: ``q = round((x - lo) / step)``
     in ``0 .. 2^bits - 1`` with ``step = (hi - lo) / (2^bits - 1)``; returns (q, lo, step).
-    A constant tensor has step 0 and q = 0. A range too wide for float64 raises
-    :class:`~workbench.errors.DomainError`; :func:`quantize_scaled` stores it halved."""
+    A constant tensor has step 0 and q = 0. A range too wide for float64, or too narrow for a
+    normal float64 step, raises :class:`~workbench.errors.DomainError`; :func:`quantize_scaled`
+    stores it scaled by a power of two."""
     q, lo, step, exponent = quantize_scaled(x, bits)
     if exponent:
-        raise DomainError(f"the range {2 * lo:.6g} .. {2 * (lo + ((1 << bits) - 1) * step):.6g} overflows float64; "
-                          "quantize_scaled stores it halved")
+        ends = dequantize(np.array([0, (1 << bits) - 1]), lo, step, np.float64, exponent)
+        reason = "overflows float64" if exponent > 0 else "is too narrow for a normal float64 step"
+        raise DomainError(f"the range {ends[0]:.6g} .. {ends[1]:.6g} {reason}; quantize_scaled stores it "
+                          f"{'halved' if exponent == 1 else f'scaled by 2^{exponent}'}")
     return q, lo, step
 
 
 def quantize_scaled(x: np.ndarray, bits: int) -> tuple[np.ndarray, float, float, int]:
     """:func:`quantize`, for any finite float64 range: returns (q, offset, step, exponent) with
     ``w ~ (offset + q * step) * 2**exponent``; exponent is 1 (offset and step halved) when
-    ``hi - lo`` overflows float64, else 0. ``step`` is lowered by an ulp or two where rounding
-    would make the highest code dequantise beyond the dtype's range. Raises
+    ``hi - lo`` overflows float64, negative (the range scaled up to magnitudes in 0.5 .. 1) when
+    the step would not be a normal float64, else 0: so ``|w - w'| <= step * 2**exponent / 2``
+    always (plus the output's rounding), and a non-constant tensor never restores a constant.
+    ``step`` is lowered by an ulp or two where rounding would make the highest code dequantise
+    beyond the dtype's range. Raises
     :class:`~workbench.errors.DomainError` for NaN, infinity, or a longdouble beyond float64."""
     bits = BITS.validate(bits)
     x = np.asarray(x)
@@ -95,8 +117,11 @@ def quantize_scaled(x: np.ndarray, bits: int) -> tuple[np.ndarray, float, float,
     levels = (1 << bits) - 1
     exponent = 0
     if not math.isfinite(hi - lo):  # |lo|, |hi| > 1e292 here: halving them is exact
-        exponent, lo, hi = 1, lo / 2, hi / 2
-        values = values / 2
+        exponent = 1
+    elif hi > lo and (hi - lo) / levels < _TINY:  # |lo|, |hi| < 2^-950 here: scaling them up is exact
+        exponent = math.frexp(max(-lo, hi))[1]  # two distinct floats differ by 2^-54 of the larger: the step is normal
+    if exponent:
+        lo, hi, values = math.ldexp(lo, -exponent), math.ldexp(hi, -exponent), np.ldexp(values, -exponent)
     step = (hi - lo) / levels
     if step == 0:
         return np.zeros(x.shape, dtype), lo, 0.0, 0
@@ -112,22 +137,30 @@ def quantize_scaled(x: np.ndarray, bits: int) -> tuple[np.ndarray, float, float,
     return q.astype(dtype), lo, step, exponent
 
 
-def dequantize(q: np.ndarray, lo: float, step: float, dtype: Any = np.float32, exponent: int = 0) -> np.ndarray:
-    """``(lo + q * step) * 2**exponent`` in float64, then cast to ``dtype``: the same bits every
-    time (the doubling is exact wherever the result is finite)."""
-    values = lo + np.asarray(q, dtype=np.float64) * step
+def dequantize(q: np.ndarray, lo: float, step: float, dtype: Any = np.float32, exponent: int = 0,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """``(lo + q * step) * 2**exponent`` in float64, then cast to ``dtype`` (or into ``out``,
+    an array of that dtype and ``q``'s shape): the same bits every time (the scaling by
+    ``2**exponent`` is exact wherever the result is a finite normal float64). One float64 work
+    array, updated in place."""
+    values = np.array(q, dtype=np.float64)
+    values *= step
+    values += lo
     if exponent:
-        values *= 2.0**exponent
-    return values.astype(dtype)
+        np.ldexp(values, exponent, out=values)
+    if out is None:
+        return values.astype(dtype, copy=False)
+    np.copyto(out, values, casting="unsafe")
+    return out
 
 
 def compress_weights(w: np.ndarray, bits: int):
     """Quantise a float tensor uniformly (one affine scale per tensor) to ``bits`` bits and
     Huffman-code the codes; returns the :class:`~workbench.codec.Encoded` (carrying the
-    quantisation in its metadata, so the file describes itself; ``exponent`` only when 1)."""
+    quantisation in its metadata, so the file describes itself; ``exponent`` only when not 0)."""
     q, lo, step, exponent = quantize_scaled(w, bits)
     e = Encoded.of(encode(q))
-    quant: dict[str, Any] = {"scheme": SCHEMES[exponent], "bits": bits, "offset": lo, "step": step,
+    quant: dict[str, Any] = {"scheme": scheme(exponent), "bits": bits, "offset": lo, "step": step,
                              "dtype": np.dtype(w.dtype).str}
     if exponent:
         quant["exponent"] = exponent
@@ -136,7 +169,7 @@ def compress_weights(w: np.ndarray, bits: int):
 
 def read_quantization(e: Encoded) -> Quantization | None:
     """The quantisation in a file's metadata (``None`` when it has none), checked against the
-    file: known fields only, the scheme matching ``exponent`` (0 or 1), integer ``bits`` in
+    file: known fields only, the scheme matching ``exponent`` (an integer in :data:`EXPONENTS`), integer ``bits`` in
     1 .. 16 stored as uint8 (up to 8 bits) or uint16, finite float ``offset`` and ``step``, step
     positive (0 only when every code is 0), codes within ``0 .. 2^bits - 1``, a float output
     dtype from a whitelist, and both ends of the code range dequantising to finite values of it
@@ -146,9 +179,9 @@ def read_quantization(e: Encoded) -> Quantization | None:
     quant, where = e.metadata["quantization"], "quantization"
     if type(quant) is not dict or not set(quant) <= _KEYS:
         raise FormatError(f"the quantization metadata is not an object of the fields {', '.join(sorted(_KEYS))}")
-    exponent = integer_field(quant, "exponent", 0, 1, where) if "exponent" in quant else 0
-    if quant.get("scheme") != SCHEMES[exponent]:
-        raise FormatError(f"the quantization scheme is not {SCHEMES[exponent]!r}")
+    exponent = integer_field(quant, "exponent", *EXPONENTS, where) if "exponent" in quant else 0
+    if quant.get("scheme") != scheme(exponent):
+        raise FormatError(f"the quantization scheme is not {scheme(exponent)!r}")
     bits = integer_field(quant, "bits", 1, 16, where)
     offset, step = real(quant, "offset", where), real(quant, "step", where)
     out = whitelisted(quant, "dtype", FLOAT_DTYPES, where)
@@ -167,23 +200,48 @@ def read_quantization(e: Encoded) -> Quantization | None:
     return Quantization(bits, offset, step, exponent, out)
 
 
-def decompress_weights(e: Encoded, *, codes: bool = False, memory: int | None = None) -> np.ndarray:
+def restoring_bytes(n: int, dtype: Any, bits: int) -> int:
+    """The most bytes ``workbench decompress`` allocates to restore ``n`` weights of ``dtype``
+    from ``bits``-bit codes, counted generously: the output (decoded straight into the ``.npy``
+    file's buffer), and besides it first the codes (1 or 2 bytes), their ranks and the decoding
+    tables (:data:`~workbench.codec.checks.DECODE_BYTES`), then the codes and the float64 work
+    array (8 bytes, fewer than the ranks and tables); and at least
+    :data:`~workbench.codec.checks.WORK_BYTES` per weight, what compressing them takes. Compress
+    and decompress both refuse an array for which this exceeds the memory: the commands agree on
+    what they can handle, and a file this machine could not have written is not restored here
+    (a constant array's file holds no payload, so this is what bounds its size).
+
+    >>> restoring_bytes(10**6, np.float32, 8), restoring_bytes(10**6, np.longdouble, 12) >= 42 * 10**6
+    (32000000, True)
+    """
+    codes = 1 if bits <= 8 else 2
+    return n * max(checks.WORK_BYTES, np.dtype(dtype).itemsize + codes + checks.DECODE_BYTES)
+
+
+def decompress_weights(e: Encoded, *, codes: bool = False, memory: int | None = None,
+                       into: Callable[[tuple[int, ...], np.dtype], np.ndarray] | None = None) -> np.ndarray:
     """What ``workbench decompress`` restores: the dequantised tensor (or, with ``codes`` or no
-    quantisation in the file, the decoded integers). The quantisation is checked either way
-    (:func:`read_quantization`), and the float64 work array and the output must fit in
-    ``memory`` bytes (default: the machine's). Raises :class:`FormatError`."""
+    quantisation in the file, the decoded integers), written into ``into(shape, dtype)`` (default
+    a new array: the command line passes the ``.npy`` file's buffer, so the output is never
+    copied). The quantisation is checked either way (:func:`read_quantization`), and
+    :func:`restoring_bytes` must fit in ``memory`` (default: the machine's). A constant array is
+    filled, not decoded. Raises :class:`FormatError`."""
     quant = read_quantization(e)
-    if quant is None or codes:
-        return decode(e)
     memory = checks.memory_limit() if memory is None else memory
-    constant = e.symbols.size == 1  # one level: the output is filled, no codes or float64 copy are made
-    need = e.count * (quant.dtype.itemsize + (0 if constant else e.dtype.itemsize + 8))
-    if need > memory:
-        raise FormatError(f"dequantising {e.count} weights needs {gib(need)}, more than the {gib(memory)} of memory here")
-    if constant:
-        level = dequantize(e.symbols, quant.offset, quant.step, quant.dtype, quant.exponent)
-        return np.full(e.shape, level[0], dtype=level.dtype)
-    return dequantize(decode(e), quant.offset, quant.step, quant.dtype, quant.exponent)
+    if quant is not None and (need := restoring_bytes(e.count, quant.dtype, quant.bits)) > memory:
+        raise FormatError(f"restoring {e.count} {quant.dtype} weights needs {gib(need)}, more than the {gib(memory)} "
+                          "of memory here")
+    if quant is None or codes:
+        out = (into or np.empty)(e.shape, e.dtype)
+        if e.count:
+            out[...] = e.symbols[0] if e.symbols.size == 1 else decode(e)
+        return out
+    out = (into or np.empty)(e.shape, quant.dtype)
+    if e.symbols.size == 1:  # a constant: the output is filled, no codes or float64 copy are made
+        out[...] = dequantize(e.symbols, quant.offset, quant.step, quant.dtype, quant.exponent)[0]
+    elif e.count:
+        dequantize(decode(e), quant.offset, quant.step, quant.dtype, quant.exponent, out=out)
+    return out
 
 
 def weight_report(w: np.ndarray, e: Any, file_bytes: int) -> dict[str, Any]:
@@ -216,7 +274,7 @@ def weight_report(w: np.ndarray, e: Any, file_bytes: int) -> dict[str, Any]:
     L = e.bits / n
     pmax = float(counts.max()) / n
     values = np.asarray(w, dtype=np.float64)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf where the sum overflows: s is then recomputed
         s = float(np.std(values))
     if not math.isfinite(s):  # weights near the float64 limit: their spread, computed on a scaled copy
         scale = float(np.abs(values).max())
