@@ -150,7 +150,7 @@ def _read(directory: Path) -> dict[str, dict[str, Any]] | None:
         return None
     try:
         with open(path, "rb") as f:
-            text = f.read(MAX_BYTES + 1)
+            text = f.read(min(st.st_size, MAX_BYTES) + 1)  # not MAX_BYTES: read(n) reserves n bytes at once
     except OSError:
         return None
     try:
