@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sympy as sp
 from sympy.calculus.util import maximum, minimum
+from sympy.core.function import AppliedUndef
 
 from .operators import Expectation, Quadrature
 from .printing import latex_expr
@@ -68,7 +69,7 @@ _SAMPLES = {
 def _opaque(expr: sp.Basic) -> set:
     """Atoms SymPy knows no relation between (an entry x[j], an expectation, an unknown function
     applied): a refutation may give them any value."""
-    return set(expr.atoms(sp.Indexed, Expectation, sp.core.function.AppliedUndef))
+    return set(expr.atoms(sp.Indexed, Expectation)) | {f for f in expr.atoms(sp.Function) if _unknown(f)}
 
 
 def _refuted(expr: sp.Expr) -> bool:
@@ -97,7 +98,7 @@ def _refuted(expr: sp.Expr) -> bool:
         try:
             e = e.xreplace(point)
             if e.has(sp.Sum):
-                e = e.doit()
+                e = _doit(e)
                 if e.has(sp.Sum):
                     continue
             atoms = sorted(_opaque(e), key=sp.default_sort_key)
@@ -132,6 +133,8 @@ def _within_limits(expr: sp.Basic) -> sp.Basic:
     condition saying so (left by summing a Kronecker delta) is true there."""
 
     def inner(s: sp.Sum) -> sp.Basic:
+        if _unsummable(s):
+            return s
         body = s.function
         for v, a, b in s.limits:
             known = {sp.Le(v, b): True, sp.Ge(b, v): True, sp.Le(a, v): True, sp.Ge(v, a): True}
@@ -166,6 +169,34 @@ def _canonical_indices(expr: sp.Basic, depth: int = 0) -> sp.Basic:
     return expr.func(*[_canonical_indices(a, depth) for a in expr.args])
 
 
+def _unsummable(s: sp.Sum) -> bool:
+    """A sum over a symbolic range of an unknown function of its index: nothing to evaluate (SymPy's
+    summation would search for a telescoping form, for minutes, before leaving it as it is)."""
+    index = {v for v, _, _ in s.limits}  # (SymPy sums a numeric range of more than 100 terms symbolically too)
+    return (any(not (a.is_Integer and b.is_Integer and b - a <= 100) for _, a, b in s.limits)
+            and any(f.free_symbols & index for f in s.function.atoms(sp.Function) if _unknown(f)))
+
+
+def _unknown(f: sp.Function) -> bool:
+    """An applied function SymPy knows nothing of: undefined, or a class (a named piece of a proof) with no
+    ``eval``, ``doit`` or ``_eval_evalf`` of its own."""
+    cls = type(f)
+    return isinstance(f, AppliedUndef) or (cls.eval.__func__ is sp.Function.eval.__func__
+                                           and cls.doit is sp.Function.doit and cls._eval_evalf is sp.Function._eval_evalf)
+
+
+def _doit(expr: sp.Basic) -> sp.Basic:
+    """``expr.doit()`` with the sums SymPy cannot evaluate (:func:`_unsummable`) kept as they are."""
+    kept = {}  # each such sum stands in as an unknown function of its free symbols (an enclosing index among them)
+    inside = set().union(*(x.atoms(sp.Sum) for x in expr.atoms(Expectation)))  # an expectation sums by linearity
+    for n, e in enumerate(e for e in expr.atoms(sp.Sum) - inside if _unsummable(e)):
+        free = tuple(sorted(e.free_symbols, key=str))
+        kept[e] = (sp.Function(f"_kept{n}")(*free), sp.Lambda(free, e))
+    done = expr.xreplace({e: stand for e, (stand, _) in kept.items()}).doit()
+    return done.replace(lambda a: any(a.func == stand.func for stand, _ in kept.values()),
+                        lambda a: next(back for stand, back in kept.values() if a.func == stand.func)(*a.args))
+
+
 def _evaluate(expr: sp.Basic, rewrite: Rewriter | None = None) -> tuple[sp.Basic, bool]:
     """Carry out unevaluated operators (Derivative, Limit, Integral, Sum, Expectation...),
     rewriting by the premises before and after (evaluating may expose what a premise
@@ -174,7 +205,7 @@ def _evaluate(expr: sp.Basic, rewrite: Rewriter | None = None) -> tuple[sp.Basic
     start = rewrite(expr)
     done = start
     for _ in range(4):  # evaluate, rewrite what evaluating exposed, until nothing changes
-        again = rewrite(done.doit())
+        again = rewrite(_doit(done))
         if again == done:
             break
         done = again
