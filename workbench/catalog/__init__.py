@@ -5,12 +5,18 @@ from . import (  # noqa: F401
     cross_entropy,
     deep_linear,
     deep_linear_training,
+    depth,
     double_descent,
+    dropout,
+    flat_minima,
     initialization,
     lazy_training,
+    parity,
+    product_gate,
     random_matrices,
     residual,
     wide_networks,
 )
 
-AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman", "nngp", "ntk", "double-descent")
+AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman", "nngp", "ntk", "double-descent", "depth", "dropout",
+         "flat-minima", "parity")
