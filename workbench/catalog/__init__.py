@@ -8,9 +8,13 @@ from . import (  # noqa: F401
     depth,
     double_descent,
     dropout,
+    feature_learning,
     flat_minima,
+    implicit_bias,
+    information_bottleneck,
     initialization,
     lazy_training,
+    lipschitz,
     parity,
     product_gate,
     random_matrices,
@@ -19,4 +23,4 @@ from . import (  # noqa: F401
 )
 
 AREAS = ("xent", "init", "deeplinear", "residual", "rmt", "huffman", "nngp", "ntk", "double-descent", "depth", "dropout",
-         "flat-minima", "parity")
+         "flat-minima", "parity", "implicit", "ib", "lipschitz", "mup")
