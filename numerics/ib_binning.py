@@ -13,21 +13,25 @@ bounds (standard model, :math:`\log_2` within 2 ulp).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
+import numpy as np
+from scipy.spatial import cKDTree
+
 from .estimate import Estimate
-from .namespaces import backend_name, bincount
+from .namespaces import backend_name, bincount, to_host
 from .namespaces import on_device as _on
 from .rounding import gamma, unit_roundoff
 
-__all__ = ["INPUTS", "ACTIVATIONS", "SAXE_BINS", "dataset", "layer", "partition", "histogram", "sweep", "estimate",
-           "label_information", "train_trajectory"]
+__all__ = ["INPUTS", "ACTIVATIONS", "SAXE_BINS", "FINEST", "dataset", "layer", "partition", "separation", "histogram",
+           "sweep", "estimate", "label_information", "train_trajectory"]
 
 INPUTS = 12
 ACTIVATIONS = ("tanh", "relu")
 SAXE_BINS = 30  # Saxe et al. (and Shwartz-Ziv and Tishby) bin each unit's range into 30 bins
-MAX_HALVINGS = 52
+FINEST = 40  # the widths are fixed in advance: Delta_j = span * 2^-j, j = 0, ..., FINEST (about 2e-12 of the range)
 
 
 def dataset(xp: Any, rng: Any, samples: int) -> Any:
@@ -68,6 +72,17 @@ def partition(xp: Any, keys: Any) -> tuple[Any, int]:
     return xp.take(xp.take(counts, group), xp.argsort(order)), int(counts.shape[0])
 
 
+def separation(t: Any) -> float:
+    r"""The smallest :math:`\infty`-norm distance between two distinct rows of ``t`` (N, m) (inf when the rows are
+    all equal), by SciPy's k-d tree in the Chebyshev metric on a host copy: any grid finer than it gives each
+    distinct output its own cell, which :func:`sweep` predicts apart from the histograms."""
+    rows = np.unique(to_host(t), axis=0)
+    if rows.shape[0] < 2:
+        return math.inf
+    distances, _ = cKDTree(rows).query(rows, k=2, p=np.inf, workers=-1)
+    return float(distances[:, 1].min())
+
+
 def _device(a: Any) -> dict[str, Any]:
     """``device=`` for creation functions beside the array ``a``."""
     device = getattr(a, "device", None)
@@ -98,10 +113,11 @@ def _cells(xp: Any, t: Any, origin: float, delta: float) -> Any:
 
 def sweep(xp: Any, rng: Any, *, activation: str, samples: int, width: int, noise: float = 0.0,
           draws: int = 1) -> dict[str, Any]:
-    r"""A layer on a dataset, binned at :math:`\Delta_j = \text{range}\cdot 2^{-j}`, j = 0, 1, ..., until the cells
-    separate every distinct output (then every finer grid, being nested, gives the same partition). ``noise``
-    (a mutation: the information computed as if the layer were noisy) adds :math:`N(0, \sigma^2)` to the outputs,
-    ``draws`` times per input."""
+    r"""A layer on a dataset, binned at the widths fixed in advance, :math:`\Delta_j = \text{span}\cdot 2^{-j}` for
+    j = 0, ..., :data:`FINEST` (span: the outputs' range rounded up to a power of two), and at Saxe et al.'s 30
+    bins; with the outputs' smallest :math:`\infty`-norm distance (:func:`separation`), below which every width
+    must give :math:`\log_2` (distinct outputs). ``noise`` (a mutation: the information computed as if the layer
+    were noisy) adds :math:`N(0, \sigma^2)` to the outputs, ``draws`` times per input."""
     t = layer(xp, rng, dataset(xp, rng, samples), width, activation)
     ids = xp.arange(samples, dtype=xp.int64, **_on(rng))
     if noise > 0:
@@ -113,24 +129,28 @@ def sweep(xp: Any, rng: Any, *, activation: str, samples: int, width: int, noise
     span = 2.0 ** math.ceil(math.log2(span)) if span > 0 else 1.0
     shared, distinct = partition(xp, t)
     steps = []
-    for j in range(MAX_HALVINGS + 1):
+    for j in range(FINEST + 1):
         out = histogram(xp, ids, _cells(xp, t, origin, span * 2.0**-j))
         out["delta"] = span * 2.0**-j
         steps.append(out)
-        if out["cells"] == distinct:
-            break
     saxe = histogram(xp, ids, _cells(xp, t, origin, span / SAXE_BINS))
     return {"steps": steps, "distinct": distinct, "collisions": int(xp.sum(xp.astype(shared > 1, xp.int64))),
-            "saxe": saxe, "samples": int(ids.shape[0])}
+            "saxe": saxe, "samples": int(ids.shape[0]), "separation": separation(t)}
 
 
 def estimate(xp: Any, out: dict[str, Any], quantity: str, samples: int) -> Estimate:
     """The ``ib.binning`` estimate from a :func:`sweep` (see :func:`numerics.information_bottleneck.binning_experiment`)."""
-    steps, u = out["steps"], unit_roundoff(xp)
+    steps, u, sep = out["steps"], unit_roundoff(xp), out["separation"]
     off = sum(abs(s["I"] - s["H"]) > s["I_tol"] + s["H_tol"] for s in steps)
+    top = math.log2(out["distinct"])
+    fine = [s for s in steps if s["delta"] < sep]  # every one of these must separate the distinct outputs
+    unresolved = sum(abs(s["I"] - top) > s["I_tol"] for s in fine)
+    falls = sum(b["H"] < a["H"] - a["H_tol"] - b["H_tol"] for a, b in itertools.pairwise(steps))  # nested grids
+    first = next((j for j, s in enumerate(steps) if s["cells"] == out["distinct"]), None)
     last = steps[-1]
-    if quantity == "limit":
-        value, atol = last["I"], last["I_tol"]
+    if quantity == "limit":  # the estimate farthest from log2 N of the widths the distances predict (the finest among them)
+        worst = max(fine or [last], key=lambda s: (abs(s["I"] - top), s["delta"] == last["delta"]))
+        value, atol = worst["I"], worst["I_tol"]
     else:
         scored = []
         for s in steps:
@@ -140,18 +160,28 @@ def estimate(xp: Any, out: dict[str, Any], quantity: str, samples: int) -> Estim
             tol = (s["I_tol"] + abs(r) * s["H_tol"]) / (s["H"] - s["H_tol"]) + 2 * u * abs(r)
             scored.append((abs(r - 1) / tol, r, tol))
         _, value, atol = max(scored)
+    reached = "never" if first is None else rf"first at $j = {first}$, $\Delta = {steps[first]['delta']:.3g}$"
     events = (
-        (rf"bin widths, of {len(steps)}, at which $\hat I(X; T_\Delta)$ and $\hat H(T_\Delta)$ differ beyond "
-         rf"rounding (the binned entropy at Saxe et al.'s ${SAXE_BINS}$ bins: ${out['saxe']['H']:.4f}$ bits; "
-         rf"${last['cells']}$ cells at $\Delta = {last['delta']:.3g}$, after ${len(steps) - 1}$ halvings)", off),
+        (rf"bin widths, of the {len(steps)} fixed in advance ($\Delta_j = {steps[0]['delta']:g}\cdot 2^{{-j}}$, "
+         rf"$j \le {FINEST}$), at which $\hat I(X; T_\Delta)$ and $\hat H(T_\Delta)$ differ beyond rounding (the binned "
+         rf"entropy at Saxe et al.'s ${SAXE_BINS}$ bins: ${out['saxe']['H']:.4f}$ bits)", off),
+        (rf"widths below the outputs' smallest $\infty$-norm distance (${sep:.3g}$, from the pairwise distances) at "
+         rf"which the estimate is not $\log_2$ of the {out['distinct']} distinct outputs (the cells separate them: "
+         rf"{reached})", unresolved),
+        ("refinements of the nested grids at which the binned entropy falls", falls),
         ("inputs whose output another input shares (the layer is not injective on the dataset)", out["collisions"]),
     )
     why = ""
-    if out["collisions"] and quantity == "limit":  # the identity holds for any layer; the limit assumes injectivity
-        atol = math.inf
+    if quantity == "limit" and out["collisions"]:  # the identity holds for any layer; the limit assumes injectivity
         why = (rf"the layer maps {out['collisions']} of the {samples} inputs onto shared outputs: its binned estimate "
                rf"tends to the entropy of that partition, ${last['H']:.6f}$ bits, not $\log_2 N$; the claim assumes a "
                "layer injective on the dataset, so this run cannot decide it (its tolerance is infinite)")
+    elif quantity == "limit" and not last["delta"] < sep:
+        why = (rf"the finest width fixed in advance, $\Delta_{{{FINEST}}} = {last['delta']:.3g}$, is not below the "
+               rf"outputs' smallest distance, ${sep:.3g}$: the grid cannot resolve this layer, so this run cannot "
+               "decide the limit (its tolerance is infinite)")
+    if why:
+        atol = math.inf
     return Estimate(value, 0.0, 1, backend_name(xp), "float64", atol, events, inconclusive=why)
 
 

@@ -163,12 +163,13 @@ def gaussian_experiment(xp: Any, rng: Any, budget: int, *, rho: float, info_x: f
 def binning_experiment(xp: Any, rng: Any, budget: int | None = None, *, activation: str, samples: int, width: int,
                        quantity: str) -> Estimate:
     r"""Exact. A random layer (:func:`numerics.ib_binning.layer`) on ``samples`` Gaussian inputs, binned on the
-    dyadic widths :math:`\Delta_j = 2^{-j}` of its range. ``limit``: :math:`\hat I(X; T_\Delta)` from the joint
-    histogram at the first width at which the cells separate every distinct output (the grids are nested, so
-    every finer width gives the same value); with the rounding bound as tolerance. ``identity``: of every width
-    with two or more occupied cells, the ratio :math:`\hat I/\hat H` farthest from 1 in units of its rounding
-    bound, with that bound. A layer that is not injective on the dataset (two inputs with one output) makes
-    the run inconclusive: the claim's limit assumes it."""
+    dyadic widths :math:`\Delta_j = 2^{-j}` of its range, j = 0, ..., :data:`numerics.ib_binning.FINEST`, fixed in
+    advance. ``limit``: :math:`\hat I(X; T_\Delta)` from the joint histogram at every width below the outputs'
+    smallest distance, found apart from the histograms (the finest width among them), each of which must give
+    :math:`\log_2 N`: the one farthest from it, with its rounding bound as tolerance (an event counts those off). ``identity``: of every width with two or more
+    occupied cells, the ratio :math:`\hat I/\hat H` farthest from 1 in units of its rounding bound, with that
+    bound. A layer that is not injective on the dataset (two inputs with one output), or one whose outputs the
+    finest grid cannot separate, makes the limit inconclusive."""
     if quantity not in BINNING_QUANTITIES:
         raise ValueError(f"quantity={quantity!r} is not one of {', '.join(BINNING_QUANTITIES)}")
     out = binning.sweep(xp, rng, activation=activation, samples=samples, width=width)

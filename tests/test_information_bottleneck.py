@@ -154,6 +154,32 @@ def test_information_computed_as_if_the_layer_were_noisy_is_rejected():
     assert v.status == "fail" and v.estimate < 0.9
 
 
+def test_a_histogram_of_one_unit_misses_the_limit_the_distances_predict(monkeypatch):
+    """Binning only the first unit (a mutation of the histogram) leaves inputs sharing cells at widths far below
+    the outputs' smallest distance, found apart by the k-d tree: the limit fails for both layers."""
+    cells = B._cells
+    monkeypatch.setattr(B, "_cells", lambda xp, t, origin, delta: cells(xp, t[:, :1], origin, delta))
+    for activation in B.ACTIVATIONS:
+        v = wb.verify(BINNING, activation=activation)
+        assert v.status == "fail" and v.estimate < 12.0
+        assert any("smallest" in n and not n.endswith(": 0") for n in v.notes)
+
+
+def test_the_separation_is_the_smallest_chebyshev_distance_between_distinct_rows():
+    xp, rng = _np(5)
+    t = rng.standard_normal((300, 3))
+    t = np.concatenate([t, t[:7]])  # repeated rows do not count
+    pairs = np.abs(t[:, None, :] - t[None, :, :]).max(axis=2)
+    assert B.separation(t) == pairs[pairs > 0].min()
+    assert B.separation(np.zeros((4, 2))) == np.inf
+
+
+def test_outputs_the_finest_grid_cannot_separate_leave_the_limit_inconclusive(monkeypatch):
+    monkeypatch.setattr(B, "FINEST", 2)
+    v = wb.verify(BINNING)
+    assert v.status == "inconclusive" and any("cannot resolve" in n for n in v.notes)
+
+
 def test_a_layer_that_is_not_injective_is_inconclusive_for_the_limit():
     v = wb.verify(BINNING, activation="relu", width=1)
     assert v.status == "inconclusive" and any("shared outputs" in n for n in v.notes)
@@ -232,6 +258,8 @@ def test_binning_figure_draws_the_verifier_limits_on_log2_n():
     sweep = fig.axes[2]
     limits = errorbar_series(sweep)
     assert [float(y[0]) for _, y, _ in limits] == [12.0, 12.0]
+    curves = [line.get_ydata() for line in sweep.get_lines() if line.get_marker() == "o"]
+    assert all(c[-1] == 12.0 and np.all(np.diff(c) >= -1e-9) for c in curves) and len(curves) == 2
     assert len(fig.axes) == 3 and fig.axes[0].get_xlabel() == fig.axes[1].get_xlabel()
 
 

@@ -102,9 +102,10 @@ def binning_remarks(values: dict) -> list[str]:
     layer = (r"$T = \tanh(Wx + b)$, $W_{ij} \sim N(0, 4/12)$, $b_j \sim N(0, 1/4)$ (a saturating layer)" if act == "tanh"
              else r"$T = \operatorname{relu}(Wx + b)$, $W_{ij} \sim N(0, 2/12)$, $b_j = 1$")
     return [rf"one layer {layer} of width $m = {values['width']}$ on $N = {values['samples']}$ inputs $x \sim N(0, I_{{12}})$; "
-            rf"each unit binned on the grid of width $\Delta_j = 2^{{-j}}$ times the outputs' range (a power of two), "
-            r"$j = 0, 1, \dots$ until the cells separate every distinct output; the grids are nested, so every finer "
-            r"width gives the same partition",
+            rf"each unit binned on the grids of width $\Delta_j = 2^{{-j}}$ times the outputs' range (a power of two), "
+            rf"$j = 0, 1, \dots, {ib_binning.FINEST}$, fixed in advance; the outputs' smallest $\infty$-norm distance "
+            r"$d$, found apart from the histograms (SciPy's k-d tree in the Chebyshev metric), predicts the widths "
+            r"$\Delta_j < d$ at which every output has its own cell",
             r"tolerances: float64 rounding bounds on the plug-in sums (standard model, $\log_2$ within 2 ulp)"]
 
 
@@ -123,7 +124,8 @@ BINNING = register(
             r"$\log_2 N$ bits, so it tends to $\log_2 N$ as the bins shrink, for every layer alike (Saxe et al. 2018, on "
             r"the binning of Shwartz-Ziv and Tishby 2017). So a compression phase read off such estimates "
             r"at coarse bins can be an artefact of saturation and binning. Verified exactly on real tanh and ReLU "
-            r"layers over dyadic bin widths: $\log_2 N$ at the first width that separates the outputs (limit), and "
+            r"layers over dyadic bin widths fixed in advance: $\log_2 N$ at every width below the outputs' smallest "
+            r"$\infty$-norm distance, computed apart, the finest included (limit); and "
             r"the ratio $I(X; T_\Delta)/H(T_\Delta) = 1$ at every width, the worst one reported (identity)."
         ),
         kind="exact",
@@ -134,8 +136,8 @@ BINNING = register(
             integer("width", 10, "the layer's width $m$ (a ReLU layer narrower than about 8 units leaves inputs with every "
                     "unit off, which share the output $0$)", low=1, high=64, typical=(1, 24), latex="m"),
             choice("quantity", kernels.BINNING_QUANTITIES, "limit",
-                   r"what the verifier measures: limit, $I(X; T_\Delta)$ at the first dyadic width that separates the "
-                   r"outputs, which is $\log_2 N$; identity, the ratio $I(X; T_\Delta)/H(T_\Delta)$ at every width, which is $1$",
+                   r"what the verifier measures: limit, $I(X; T_\Delta)$ at the dyadic widths fixed in advance below the "
+                   r"outputs' smallest distance (the finest among them), each $\log_2 N$, the farthest reported; identity, the ratio $I(X; T_\Delta)/H(T_\Delta)$ at every width, which is $1$",
                    codes=tuple(_S.BINNING_QUANTITIES[q] for q in kernels.BINNING_QUANTITIES), latex=r"\mathrm{quantity}"),
         ),
         derive=_S.derive_binning,

@@ -135,8 +135,9 @@ def binning_plot(ctx: PlotContext) -> Figure:
         b = make_backend(ctx.backend, ctx.seed + k)  # the verifier's own layer
         out = ib_binning.sweep(b.xp, b.rng, activation=activation, samples=n, width=width)
         per_unit = [out["steps"][0]["delta"] / s["delta"] for s in out["steps"]]
-        sweep.plot(per_unit, [s["H"] for s in out["steps"]], "o-", color=f"C{k}", ms=2.5, lw=0.9,
+        sweep.plot(per_unit, [s["I"] for s in out["steps"]], "o-", color=f"C{k}", ms=2.5, lw=0.9,
                    label=rf"random {activation} layer")
+        sweep.axvline(out["steps"][0]["delta"] / out["separation"], color=f"C{k}", lw=0.7, ls="--")
         v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed + k, **{**ctx.params, "activation": activation,
                                                                           "quantity": "limit"})
         sweep.errorbar([per_unit[-1]], [v.estimate], yerr=[v.tolerance], fmt="s", color=f"C{k}", ms=4, mfc="none",
@@ -154,8 +155,10 @@ def binning_plot(ctx: PlotContext) -> Figure:
         r"end), the tanh and the ReLU layer binned into 2, 4, 8 and 30 bins of its range: the trajectory is a property "
         r"of the bin width, each estimate being the entropy $H(T_\Delta)$ of the binned outputs, which is $\log_2 N$ "
         rf"(dotted) at fine bins whatever the training. Bottom: the verifier's random layers with $N = {n}$, "
-        r"$I(X; T_\Delta)$ from the joint histogram against the number of bins, rising to $\log_2 N$ once every "
-        r"output has its own cell (squares: the verifier's limit, with its rounding tolerance)."
+        r"$I(X; T_\Delta)$ from the joint histogram against the number of bins, on the widths fixed in advance, "
+        r"rising to $\log_2 N$ once every output has its own cell; dashed, the width at which the outputs' "
+        r"smallest $\infty$-norm distance, found apart, predicts that (squares: the verifier's limit at the finest "
+        r"width, with its rounding tolerance)."
     )
     return fig
 
