@@ -66,7 +66,8 @@ from .rounding import gamma, unit_roundoff
 
 __all__ = [
     "METHODS", "NETWORKS", "SECTOR_CAP", "columns", "centring_shift", "spectral_norms", "spectral_experiment",
-    "random_networks", "attaining_network", "sectors", "lipschitz_constants", "bound_check", "bound_experiment",
+    "random_networks", "attaining_network", "sectors", "lipschitz_constants", "bound_check", "depth_profile",
+    "bound_experiment",
 ]
 
 METHODS = ("bidiagonal", "dense")
@@ -199,6 +200,7 @@ def sectors(weights: list[np.ndarray], cap: float = SECTOR_CAP) -> dict[str, np.
     start, end = np.zeros(1), np.full(1, _TWO_PI)
     maps = weights[0][None].astype(np.float64)  # (S, rows, 2): the pre-activation is maps @ (cos, sin)
     error = np.zeros(1)
+    prefix = [_top(maps).max()]  # the Lipschitz constant of the network truncated after each layer
     for w in weights[1:]:
         zero = np.mod(np.arctan2(-maps[:, :, 0], maps[:, :, 1]), np.pi)  # a row vanishes at zero and zero + pi
         cuts = np.concatenate([zero, zero + np.pi], axis=1)
@@ -219,28 +221,37 @@ def sectors(weights: list[np.ndarray], cap: float = SECTOR_CAP) -> dict[str, np.
         maps = np.einsum("ij,sjk->sik", w, active)
         bound = float(np.linalg.svd(w, compute_uv=False)[0]) * (1 + gamma(2 * w.shape[1] + 4, u))
         error = gamma(w.shape[1], u) * grown + bound * error[parent]
-    top = np.linalg.svd(maps, compute_uv=False)[:, 0] if maps.shape[1] > 1 else np.sqrt((maps * maps).sum(axis=(1, 2)))
-    return {"start": start, "end": end, "jacobian": maps, "norm": top, "error": error + gamma(maps.shape[1] + 2, u) * top}
+        prefix.append(_top(maps).max())
+    top = _top(maps)
+    return {"start": start, "end": end, "jacobian": maps, "norm": top, "error": error + gamma(maps.shape[1] + 2, u) * top,
+            "prefix": np.array(prefix)}
+
+
+def _top(maps: np.ndarray) -> np.ndarray:
+    """The spectral norm of each matrix of the stack ``maps`` (S, rows, 2)."""
+    return np.linalg.svd(maps, compute_uv=False)[:, 0] if maps.shape[1] > 1 else np.sqrt((maps * maps).sum(axis=(1, 2)))
 
 
 def lipschitz_constants(weights: list[np.ndarray], cap: float = SECTOR_CAP) -> dict[str, np.ndarray]:
     """For each network of a stack (host arrays ``(R, rows, columns)`` per layer): ``lip`` (the largest
     Jacobian norm over its sectors, NaN if it has more than ``cap``), ``error`` (that Jacobian's rounding bound),
-    ``count`` (its sectors, 0 if left out) and ``linear`` (:math:`\\|W_L \\cdots W_1\\|_2`, the network without
-    its ReLUs)."""
+    ``count`` (its sectors, 0 if left out), ``prefix`` ((R, L): the constants of the network cut after layer
+    1, ..., L, NaN if left out) and ``linear`` (:math:`\\|W_L \\cdots W_1\\|_2`, the network without its ReLUs)."""
     r = weights[0].shape[0]
     lip, err, count = np.full(r, np.nan), np.zeros(r), np.zeros(r, dtype=np.int64)
+    prefix = np.full((r, len(weights)), np.nan)
     for i in range(r):
         found = sectors([w[i] for w in weights], cap)
         if found is None:
             continue
         k = int(np.argmax(found["norm"]))
         lip[i], err[i], count[i] = found["norm"][k], found["error"][k], found["start"].size
+        prefix[i] = found["prefix"]
     product = weights[0]
     for w in weights[1:]:
         product = np.matmul(w, product)
     linear = np.linalg.svd(product, compute_uv=False)[:, 0]
-    return {"lip": lip, "error": err, "count": count, "linear": linear}
+    return {"lip": lip, "error": err, "count": count, "prefix": prefix, "linear": linear}
 
 
 def _slack(width: int, depth: int, norm: float) -> float:
@@ -262,6 +273,17 @@ def bound_check(xp: Any, rng: Any, *, width: int, depth: int, norm: float, netwo
     return {**out, "ratio": out["lip"] / bound, "bound": bound, "slack": _slack(width, depth, norm)}
 
 
+def depth_profile(prefix: np.ndarray, norm: float) -> str:
+    r"""How the ratio :math:`\mathrm{Lip}(f_l)/s^l` of networks cut after layer l falls with l: the median and the
+    largest over networks (rows of ``prefix``) at each depth, and the median's mean factor per layer."""
+    ratio = prefix / norm ** np.arange(1, prefix.shape[1] + 1)
+    med, top = np.median(ratio, axis=0), ratio.max(axis=0)
+    per_layer = (med[-1] / med[0]) ** (1 / (med.size - 1)) if med.size > 1 else 1.0
+    return (r"by depth $l = 1, \dots, L$ the ratio $\mathrm{Lip}(f_l)/s^l$ of the networks cut after layer $l$ has median "
+            + ", ".join(f"${x:.3g}$" for x in med) + " and largest " + ", ".join(f"${x:.3g}$" for x in top)
+            + rf", a factor of ${per_layer:.3g}$ per layer")
+
+
 def bound_experiment(xp: Any, rng: Any, budget: Any = None, *, width: int, depth: int, norm: float) -> Estimate:
     r"""The largest Lipschitz constant over the attaining network and :data:`NETWORKS` random ones, with the
     rounding of the scaled norms (:func:`_slack`), of the largest Jacobian (its a-posteriori bound) and
@@ -281,7 +303,8 @@ def bound_experiment(xp: Any, rng: Any, budget: Any = None, *, width: int, depth
     ratios = out["ratio"][1:][found]
     text = ("none enumerated" if ratios.size == 0 else
             f"the largest ratio to $s^L$: ${float(ratios.max()):.4g}$, the median ${float(np.median(ratios)):.4g}$, "
-            f"the largest without the ReLUs, $\\|W_L \\cdots W_1\\|_2/s^L$: ${float(out['linear'][1:].max() / bound):.4g}$")
+            f"the largest without the ReLUs, $\\|W_L \\cdots W_1\\|_2/s^L$: ${float(out['linear'][1:].max() / bound):.4g}$; "
+            + depth_profile(out["prefix"][1:][found], norm))
     events = (
         (f"random networks with $\\mathrm{{Lip}}(f) > \\prod_l \\|W_l\\|_2$ beyond rounding, of {int(found.sum())} "
          f"enumerated ({text})", above),

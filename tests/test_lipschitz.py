@@ -5,6 +5,7 @@ issue's wrong versions rejected at the defaults, figures and bad input."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -196,6 +197,16 @@ def test_no_network_exceeds_the_derived_bound_and_the_chain_attains_it(width, de
     assert abs(lip[0] - bound) <= slack + err[0] + 1e-13 * bound  # the aligned rank-one chain
 
 
+def test_the_prefix_constants_are_those_of_the_truncated_networks():
+    """The enumeration's constant after layer l is Lip of the network cut there (its own enumeration)."""
+    nets = K.random_networks(np, np.random.default_rng(3), width=5, depth=4, norm=1.5, networks=3)
+    prefix = K.lipschitz_constants(nets)["prefix"]
+    for depth in range(1, 5):
+        cut = K.lipschitz_constants(nets[:depth])["lip"]
+        np.testing.assert_allclose(prefix[:, depth - 1], cut, rtol=1e-13)
+    assert np.all(prefix[:, 0] == pytest.approx(1.5, rel=1e-13))
+
+
 def test_a_run_that_enumerates_no_random_network_is_inconclusive(monkeypatch):
     monkeypatch.setattr(K, "SECTOR_CAP", 0)
     e = K.bound_experiment(np, np.random.default_rng(0), width=4, depth=3, norm=2.0)
@@ -245,6 +256,8 @@ def test_bound_verdict_reports_the_random_networks_ratio():
     assert v.kind == "exact" and v.expected == 32 and 0 < v.tolerance < 1e-11 * 32
     note = next(n for n in v.notes if "beyond rounding" in n)
     assert note.endswith(": 0") and "the largest ratio" in note
+    medians = [float(x) for x in re.search(r"has median (.*?) and largest", note).group(1).replace("$", "").split(", ")]
+    assert medians[0] == 1 and len(medians) == 5 and medians[-1] < medians[1] < 1  # it falls with depth
 
 
 @pytest.mark.parametrize("claim_id, params", [
