@@ -290,16 +290,22 @@ class Derivation:
         return _FACES["graph"](self, path, force=force)
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, names: dict[str, str] | None = None, relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+        """The derivation as plain text; ``names`` renames symbols and ``relabel`` rewrites each formula first
+        (a claim's parameters and its coded choices by name, as in its LaTeX)."""
         lines = [f"Derivation: {to_text(self.title)}"]
         lines += [f"  assume {to_text(a)}" for a in self.assumptions]
         for i, step in enumerate(self.steps, 1):
             by = self.premises_text(step)
-            lines.append(f"  {i:>2}. {step}{'  ' + by if by else ''}")
+            lines.append(f"  {i:>2}. {step.text(names, relabel)}{'  ' + by if by else ''}")
         c = self.conclusion
-        lines.append(f"  therefore {formula_text(c.lhs, c.rel, c.rhs)}    ({self.premises_text(c)}; {to_text(c.how)})")
+        lines.append(f"  therefore {formula_text(c.lhs, c.rel, c.rhs, names, relabel)}    ({self.premises_text(c)}; "
+                     f"{to_text(c.how)})")
         for step in self.remarks:
             by = self.premises_text(step)
-            lines.append(f"  remark {self.number(step)}. {step}{'  ' + by if by else ''}")
+            lines.append(f"  remark {self.number(step)}. {step.text(names, relabel)}{'  ' + by if by else ''}")
         lines.append(f"  ({self.summary})")
         return "\n".join(lines)
 

@@ -272,7 +272,7 @@ def derive_spectral_correction() -> Derivation:
     linear = cite(sp.Limit(n ** third * (MeanNorm(n) - 1 - sp.sqrt(aspect)), n, sp.oo), "=", parts, "Theorem 3.3", RUDIN,
                   "limits of sums and products of convergent sequences", uses=[expansion])
     closed = TW_MEAN * (1 + 1 / sp.sqrt(aspect)) ** sp.Rational(1, 3) / 2
-    assembled = equal(parts, closed, "each limit by its premise", uses=[no_drift, scaled, mean, tail, value])
+    assembled = equal(parts, closed, r"each limit by its premise; the number is $\mu_{\mathrm{TW}}/2$", uses=[no_drift, scaled, mean, tail, value])
     delta = sp.sqrt(1 - 1 / (2 * n)) + sp.sqrt(aspect - 1 / (2 * n)) - 1 - sp.sqrt(aspect)
     remarks = [
         equal(sp.Limit(n ** third * delta, n, sp.oo), 0, r"the sweep subtracts $\delta_n = \sqrt{1 - 1/(2n)} + "

@@ -93,10 +93,19 @@ _MACROS: dict[str, object] = {
     **_SYMBOLS,
     **{name: name for name in _OPERATORS},
     **{name: _one("{}") for name in _ONE_ARGUMENT},
-    "sqrt": lambda n, l2tobj: "√" + _grouped(_argument(n.nodeargd.argnlist[-1], l2tobj)), "bar": _one("{}̄"), "hat": _one("{}̂"), "tilde": _one("{}̃"),
+    "sqrt": lambda n, l2tobj: _root(n, l2tobj), "bar": _one("{}̄"), "hat": _one("{}̂"), "tilde": _one("{}̃"),
     "overline": _one("{}̄"), "widehat": _one("{}̂"), "dot": _one("{}̇"),
     "frac": _two("{}/{}"), "tfrac": _two("{}/{}"), "dfrac": _two("{}/{}"), "binom": _two("C({}, {})"),
 }
+def _root(n, l2tobj) -> str:
+    r"""``\sqrt{x}`` as √x, ``\sqrt[3]{x}`` as ∛x, ``\sqrt[k]{x}`` as the k-th root sign with a superscript index."""
+    args = n.nodeargd.argnlist
+    index = _argument(args[0], l2tobj).strip() if len(args) > 1 and args[0] is not None else ""
+    sign = {"": "√", "2": "√", "3": "∛", "4": "∜"}.get(index) or index.translate(_SUPERSCRIPTS) + "√"
+    return sign + _grouped(_argument(args[-1], l2tobj))
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789n", "⁰¹²³⁴⁵⁶⁷⁸⁹ⁿ")
 _BLACKBOARD = {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "P": "ℙ", "Q": "ℚ", "C": "ℂ", "1": "𝟙"}
 
 
@@ -165,7 +174,7 @@ def _parsing_context():
     db = _walker_db()
     db.add_context_category("workbench", prepend=True,
                             macros=[MacroSpec(name, "{") for name in _ONE_ARGUMENT]
-                            + [MacroSpec(name, "{{") for name in _TWO_ARGUMENTS])
+                            + [MacroSpec(name, "{{") for name in _TWO_ARGUMENTS] + [MacroSpec("sqrt", "[{")])
     return db
 
 
@@ -182,7 +191,8 @@ def _math_text(converter: _Converter, chunk: str) -> str:
     chunk = chunk.replace("'", "′")  # primes, not quotation marks
     chunk = re.sub(r"\\(left|right)\.", "", chunk)  # an invisible delimiter
     nodes = _walker(chunk, True).get_latex_nodes()[0]
-    return converter.nodelist_to_text(nodes).strip()
+    text = converter.nodelist_to_text(nodes).strip()
+    return re.sub(r"\s*\n\s*", "; ", text)  # rows of a cases or aligned block, on one line as a reader writes them
 
 
 def _script(body: str, kind: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -237,8 +238,12 @@ class _Printer(LatexPrinter):
 _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 
-def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
-    return f"{latex_expr(lhs)} {_LATEX_REL[rel]} {latex_expr(rhs)}"
+def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str] | None = None,
+                   relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+    """``lhs rel rhs`` in LaTeX; ``names`` as in :func:`latex_expr`, ``relabel`` rewrites each side first."""
+    if relabel is not None:
+        lhs, rhs = relabel(lhs), relabel(rhs)
+    return f"{latex_expr(lhs, names)} {_LATEX_REL[rel]} {latex_expr(rhs, names)}"
 
 
 def text_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:

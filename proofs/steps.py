@@ -132,16 +132,22 @@ class Step:
         return self.check(tuple(premises))
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, names: dict[str, str] | None = None, relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+        """The step as plain text; ``names`` and ``relabel`` as in :func:`formula_text`."""
         cond = f"  [{to_text(self.condition)}]" if self.condition else ""
-        return f"{formula_text(self.lhs, self.rel, self.rhs)}{cond}    ({self.justification})"
+        return f"{formula_text(self.lhs, self.rel, self.rhs, names, relabel)}{cond}    ({self.justification})"
 
     def _latex(self, printer=None) -> str:
         return latex_relation(self.lhs, self.rel, self.rhs)
 
 
-def formula_text(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:
-    """``lhs rel rhs`` as a reader of the terminal reads mathematics (Unicode, through its LaTeX)."""
-    return to_text(f"${latex_relation(lhs, rel, rhs)}$")
+def formula_text(lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str] | None = None,
+                 relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+    """``lhs rel rhs`` as a reader of the terminal reads mathematics (Unicode, through its LaTeX); ``names``
+    renames symbols and ``relabel`` rewrites each side first (a claim's coded choices by name)."""
+    return to_text(f"${latex_relation(lhs, rel, rhs, names, relabel)}$")
 
 
 def _premises(uses: Iterable[Step]) -> tuple[Step, ...]:

@@ -188,7 +188,7 @@ def test_the_default_figure_draws_the_sweep_and_the_extrapolated_limit():
     assert len(series) == 2  # the sweep, and the limit at 0
     x, y, half = series[1]
     assert x.tolist() == [0.0] and half[0] > 0
-    assert "$" in ax.get_xlabel() and "1/N" in ax.get_xlabel()
+    assert "$" in ax.get_xlabel() and "N^{-1}" in ax.get_xlabel()
 
 
 def test_the_verification_table_lists_the_sweep():

@@ -235,6 +235,15 @@ def test_derive_prints_the_derivation_checked_by_sympy(capsys):
     assert "checked by SymPy" in out
 
 
+def test_derive_prints_choices_by_name_and_the_correction_lemmas(capsys):
+    """Coded choices read as their names (not ``quantity = 1``), a case split stays on its line, and the lemma
+    whose coefficient the verdicts test follows the derivation, its cube root read as one."""
+    _, out, _ = _run(capsys, ["derive", "mup.feature-learning"])
+    assert "parameterization = ntk; " in out and "parameterization = 1" not in out
+    _, out, _ = _run(capsys, ["derive", "lipschitz.spectral"])
+    assert "Lemma (the coefficient of n^-(2/3)):" in out and "∛(1 + 1/(√a))" in out and "[" not in out.split("Lemma")[1][:400]
+
+
 def test_derive_json_gives_steps_with_premises_and_the_conclusions_support(capsys):
     obj = _json(capsys, ["derive", "xent.margin", "--json"])
     assert set(obj) >= {"id", "title", "steps", "conclusion", "counts"}

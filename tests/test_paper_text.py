@@ -70,3 +70,18 @@ def _fields(c) -> dict:
 def test_the_offence_check_can_fail():
     assert offences(to_latex("E[||h^L||^2]")) and offences(r"\texttt{a} w\_1") and offences("Piecewise((1, x > 0))")
     assert offences(to_latex(r"$\mathbb{E}\,\|h^L\|^2$ and") + r" \texttt{fan\_in}") == []
+
+
+@pytest.mark.parametrize("latex, text", [
+    (r"$\sqrt{x}$", "√x"), (r"$\sqrt[3]{1 + a}$", "∛(1 + a)"), (r"$\sqrt[4]{y}$", "∜y"), (r"$\sqrt[5]{y}$", "⁵√y"),
+    (r"$\begin{cases} 0 & \text{for } q = 1 \\ 1 & \text{otherwise} \end{cases}$", "0 for q = 1; 1 otherwise"),
+])
+def test_roots_keep_their_index_and_cases_stay_on_one_line(latex, text):
+    assert to_text(latex) == text
+
+
+@pytest.mark.parametrize("order, k, text, latex", [(2 / 3, 1, "n^-(2/3)", "n^{-2/3}"), (2 / 3, 2, "n^-(4/3)", "n^{-4/3}"),
+                                                    (1.0, 1, "n^-1", "n^{-1}"), (0.5, 1, "n^-(1/2)", "n^{-1/2}")])
+def test_correction_powers_are_fractions_not_decimals(order, k, text, latex):
+    lim = wb.claim("lipschitz.spectral").limit
+    assert lim.correction_text(k, order) == text and lim.correction_latex(k, order) == latex

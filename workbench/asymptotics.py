@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -96,14 +97,20 @@ class Limit:
         return 1.0 / x if self.towards == "infinity" else x
 
     def correction_text(self, k: int, order: float) -> str:
-        power = k * order
+        """The k-th correction's power of the swept variable as text: ``n^-1``, ``n^-(2/3)``."""
         sign = "-" if self.towards == "infinity" else ""
-        return f"{self.name}^{sign}{power:g}"
+        p = _power(k * order)
+        return f"{self.name}^{sign}{p}" if p.denominator == 1 else f"{self.name}^{sign}({p})"
 
     def correction_latex(self, k: int, order: float) -> str:
-        """The k-th correction's power of the swept variable in LaTeX: ``N^{-1}``."""
+        """The k-th correction's power of the swept variable in LaTeX: ``N^{-1}``, ``n^{-2/3}``."""
         sign = "-" if self.towards == "infinity" else ""
-        return f"{self.tex}^{{{sign}{k * order:g}}}"
+        return f"{self.tex}^{{{sign}{_power(k * order)}}}"
+
+
+def _power(x: float) -> Fraction:
+    """A correction's power as the fraction it is (orders are ratios of small integers: 1, 1/2, 2/3)."""
+    return Fraction(x).limit_denominator(12)
 
 
 @dataclass(frozen=True)

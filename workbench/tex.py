@@ -27,6 +27,7 @@ from .files import MARKER
 from .verdict import Verdict
 
 __all__ = [
+    "coded",
     "PREAMBLE",
     "DOCUMENT_PREAMBLE",
     "preamble_file",
@@ -82,11 +83,11 @@ def display_names(c: Claim) -> dict[str, str]:
 def math(c: Claim, expr: sp.Basic) -> str:
     r"""``expr`` in LaTeX with the parameters' own symbols, and choices by name rather than
     code (``\phi = \texttt{tanh}``, not ``activation = 4``)."""
-    relabel, names = _coded(c)
+    relabel, names = coded(c)
     return latex_expr(relabel(sp.sympify(expr)), names)
 
 
-def _coded(c: Claim) -> tuple[Callable[[sp.Basic], sp.Basic], dict[str, str]]:
+def coded(c: Claim) -> tuple[Callable[[sp.Basic], sp.Basic], dict[str, str]]:
     r"""A rewrite of ``parameter = code`` into ``parameter = name`` for the claim's coded choices
     (``activation = 4`` -> ``\phi = \texttt{tanh}``), and the LaTeX names it needs."""
     names = dict(display_names(c))
@@ -291,7 +292,7 @@ def correction_lemma(c: Claim, k: Correction, names: dict[str, str], relabel: Ca
 def claim_section(c: Claim, verdict: Verdict | None = None, figure: tuple[str, str] | None = None) -> str:
     """Theorem, proof, the lemmas of its derived corrections, and (when given) the verification
     table and the figure of one claim."""
-    relabel, names = _coded(c)
+    relabel, names = coded(c)
     parts = [theorem(c), proof(c.derivation, names, relabel), *(correction_lemma(c, k, names, relabel)
                                                                 for k in c.corrections)]
     if verdict is not None:

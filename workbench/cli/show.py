@@ -16,6 +16,7 @@ from ..info import info as machine_info
 from ..info import info_text
 from ..proof_graph import draw
 from ..registry import claims, select
+from ..tex import coded
 from .terminal import console
 
 __all__ = ["info", "listing", "derive"]
@@ -81,7 +82,14 @@ def derive(args: Namespace) -> int:
             print(_summary_line(c))
         elif args.latex:
             print(c.derivation._latex())
+            for k in c.corrections:
+                print(k.derive()._latex())
         else:
             print(("\n" if i else "") + f"{c.id}: {to_text(c.title)}")
-            print(c.derivation)
+            relabel, names = coded(c)
+            print(c.derivation.text(names, relabel))
+            for k in c.corrections:  # the lemmas the verdicts test the fitted coefficients against
+                print(f"\nLemma (the coefficient of {c.limit.correction_text(k.term, c.limit.order or 1.0)}):" if c.limit
+                      else "\nLemma:")
+                print(k.derive().text(names, relabel))
     return 0

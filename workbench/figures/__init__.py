@@ -190,9 +190,7 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     if v.status != "pass":
         ax.plot([0.0], [v.estimate], "x" if v.status == "fail" else "s", color="red", ms=7, mfc="none",
                 label=v.status)
-    power = "" if order == 1 else f"^{{{order:.3g}}}"
-    small = rf"1/{lim.tex}" if lim.towards == "infinity" else lim.tex
-    ax.set_xlabel(rf"$({small}){power}$" if power else rf"${small}$")
+    ax.set_xlabel(rf"${lim.correction_latex(1, order)}$")  # the first correction's power: n^{-2/3}, 1/N -> N^{-1}
     return v
 
 
