@@ -24,7 +24,7 @@ import sympy as sp
 from .checks import StepNotChecked, confirm_equal
 from .mathtext import check as check_text
 from .mathtext import to_latex, to_text
-from .printing import latex_expr, latex_relation, latex_text, text_relation
+from .printing import LINE, latex_expr, latex_lines, latex_relation, latex_text, text_relation, width
 from .sources import Source
 from .steps import (
     RELATIONS,
@@ -143,10 +143,13 @@ class Derivation:
     conclusion: Step
     assumptions: tuple[str, ...] = ()
     remarks: tuple[Step, ...] = ()
+    abbreviations: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
 
     def __init__(self, title: str, steps: Sequence[Step], conclusion, *, uses: Iterable[Step] | None = None,
-                 assumptions: Iterable[str] = (), remarks: Sequence[Step] = ()) -> None:
+                 assumptions: Iterable[str] = (), remarks: Sequence[Step] = (),
+                 abbreviations: Sequence[tuple[sp.Symbol, sp.Basic]] = ()) -> None:
         steps, remarks, assumptions = tuple(steps), tuple(remarks), tuple(assumptions)
+        object.__setattr__(self, "abbreviations", tuple((sym, sp.sympify(value)) for sym, value in abbreviations))
         for text in (title, *assumptions):
             check_text(text)  # text with inline $math$ (proofs.mathtext)
         if not steps:
@@ -292,6 +295,15 @@ class Derivation:
     def __str__(self) -> str:
         return self.text()
 
+    def abbreviate(self, expr: sp.Basic) -> sp.Basic:
+        """``expr`` with each long subexpression named in :attr:`abbreviations` shown as its symbol (for display
+        only: every check and every evaluation uses the expression itself); an expression that is itself one of
+        them (the side of the step that defines it) is left whole."""
+        expr = sp.sympify(expr)
+        if any(expr == value for _, value in self.abbreviations):
+            return expr
+        return expr.xreplace({value: sym for sym, value in self.abbreviations})
+
     def text(self, names: dict[str, str] | None = None, relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
         """The derivation as plain text; ``names`` renames symbols and ``relabel`` rewrites each formula first
         (a claim's parameters and its coded choices by name, as in its LaTeX)."""
@@ -337,28 +349,38 @@ class Derivation:
         return "hypothesis" if step.is_hypothesis else "definition"
 
     def latex_rows(self, cite: Callable[[Source], str] | None = None, names: dict[str, str] | None = None,
-                   relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> list[tuple[str, str, str, str]]:
+                   relabel: Callable[[sp.Basic], sp.Basic] | None = None,
+                   breaks: bool = True) -> list[tuple[str, str, str, str]]:
         """One ``(left, relation and right, reason, note)`` quadruple of LaTeX per step; the left side
         is left empty where a step continues the chain of the one before. ``names`` renames symbols
-        in the LaTeX (``{"fan_in": "n"}``), ``relabel`` rewrites each side first (codes as names)."""
+        in the LaTeX (``{"fan_in": "n"}``), ``relabel`` rewrites each side first (codes as names).
+        ``breaks``: lay the rows out for a page (``align*`` with mathtools), long sides on lines of their own."""
         relabel = relabel or (lambda e: e)
         rows = []
         previous = None
+        heads = []
         for step in self.steps:
-            head = "" if previous is not None and step.lhs == previous else latex_expr(relabel(step.lhs), names)
+            heads.append("" if previous is not None and step.lhs == previous else latex_expr(relabel(step.lhs), names))
+            previous = step.rhs
+        # the rows share one alignment, so the widest left side sets the room on the right: a left side wider than
+        # half a line goes on a line of its own (mathtools' \MoveEqLeft), and a right side still too long is broken
+        wide = [breaks and width(h) > LINE // 2 for h in heads]
+        budget = LINE - max([width(h) for h, w in zip(heads, wide, strict=True) if not w] or [0]) if breaks else 10**6
+        heads = [rf"\MoveEqLeft {h} \\" if w else h for h, w in zip(heads, wide, strict=True)]
+        for step, head in zip(self.steps, heads, strict=True):
             rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
             if step.rel == "=" and isinstance(step.lhs, (sp.core.relational.Relational, sp.logic.boolalg.BooleanFunction)):
                 rel = r"\iff"
             cond = rf"\quad \text{{({to_latex(step.condition)})}}" if step.condition else ""
-            rows.append((head, rf"{rel} {latex_expr(relabel(step.rhs), names)}{cond}", self.latex_reason(step, cite),
-                         self.latex_note(step)))
-            previous = step.rhs
+            lines = latex_lines(relabel(step.rhs), names, budget)  # a long sum goes on over lines
+            right = r" \\ &\qquad ".join(lines)
+            rows.append((head, rf"{rel} {right}{cond}", self.latex_reason(step, cite), self.latex_note(step)))
         return rows
 
     def _latex(self, printer=None) -> str:
         """The steps as one ``aligned`` block with the reasons on the right (for notebooks)."""
         rows = [rf"({i})\; {head} &{body} && \text{{{reason}}} \quad \text{{\scriptsize {note}}}"
-                for i, (head, body, reason, note) in enumerate(self.latex_rows(), 1)]
+                for i, (head, body, reason, note) in enumerate(self.latex_rows(breaks=False), 1)]
         return r"\begin{aligned}" + " \\\\\n".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:

@@ -255,6 +255,7 @@ def derive_gaussian() -> Derivation:
         [*comp, *vec, chosen],
         (Q, "=", closed),
         uses=[chosen, crit, curve],
+        abbreviations=[(ck[k - 1], segment_threshold(k)) for k in range(1, MAX_DIMENSION)],
         remarks=[equal(segment_curve(1, info_x, [rho**2], [1 - rho**2]),
                        -sp.log(1 - rho**2 * (1 - sp.exp(-2 * info_x))) / 2,
                        "the scalar curve as it is usually written")],

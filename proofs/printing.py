@@ -17,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 
 __all__ = [
     "Notation", "function", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
-    "text_relation",
+    "text_relation", "LINE", "width", "latex_lines",
 ]
 
 _LATEX_SPECIALS = {
@@ -206,6 +206,36 @@ def latex_expr(expr: sp.Basic, names: dict[str, str] | None = None) -> str:
         if shown is not None:
             symbol_names[s] = shown
     return _Printer({"symbol_names": symbol_names}).doprint(expr)
+
+
+LINE = 62  # about the characters of mathematics a display line of a one-column paper holds
+
+
+def width(latex: str) -> int:
+    """A rough width of ``latex`` in characters: without control words, braces and script marks, a fraction
+    counted by its wider part (what a reader's eye spans, for deciding where to break a display)."""
+    fracs = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+    while fracs.search(latex):
+        latex = fracs.sub(lambda m: max(m.group(1), m.group(2), key=len), latex)
+    return len(re.sub(r"\\[A-Za-z]+|[{}^_&]|\\[,;:!]", "", latex).replace(" ", "")) + latex.count(" ") // 3
+
+
+def latex_lines(expr: sp.Basic, names: dict[str, str] | None = None, budget: int = LINE) -> list[str]:
+    """``expr`` in LaTeX, as one line, or, for a sum wider than ``budget`` (:func:`width`), as several lines of
+    its terms in SymPy's order, each within the budget where one term allows (the later ones begin with their
+    sign)."""
+    whole = latex_expr(expr, names)
+    if not isinstance(expr, sp.Add) or width(whole) <= budget:
+        return [whole]
+    lines: list[str] = []
+    for term in expr.as_ordered_terms():
+        text = latex_expr(term, names)
+        joined = text if text.startswith("-") else "+ " + text
+        if lines and width(lines[-1] + joined) <= budget:
+            lines[-1] += " " + joined
+        else:
+            lines.append(joined if lines else text)
+    return lines
 
 
 class _Printer(LatexPrinter):

@@ -219,3 +219,28 @@ def test_latex_text_escapes_specials_in_reasons():
     s1 = equal(sp.Integral(sp.exp(-t), (t, 0, sp.oo)), 1, "50% of a_i & {b}")
     d = Derivation("escape", [s1], (sp.Integral(sp.exp(-t), (t, 0, sp.oo)), "=", 1))
     assert r"50\% of a\_i \& \textbraceleft{}b\textbraceright{}" in d._latex()
+
+
+def test_a_long_sum_breaks_over_lines_with_its_signs_and_a_short_one_does_not():
+    from proofs.printing import latex_lines, width
+
+    x = sp.symbols("x1:13")
+    long = sum(sp.log(1 + s) * (-1) ** i for i, s in enumerate(x))
+    lines = latex_lines(long, budget=40)
+    assert len(lines) > 1 and all(width(line) <= 40 for line in lines)
+    assert all(line.startswith(("+ ", "-")) for line in lines[1:])
+    assert " ".join(lines).count("log") == 12
+    assert latex_lines(x[0] + x[1]) == [sp.latex(x[0] + x[1])]
+
+
+def test_abbreviations_show_a_symbol_inside_an_expression_but_not_for_the_expression_itself():
+    from proofs import Derivation
+    from proofs.steps import equal, hypothesis
+
+    a, b, c = sp.symbols("a b c", positive=True)
+    value = sp.log(1 + 1 / a**2)
+    given = hypothesis(b, "=", 2 * value, "given")
+    d = Derivation("t", [given, equal(b / 2, value, "halved", uses=[given])], (b / 2, "=", value),
+                   abbreviations=[(c, value)])
+    assert d.abbreviate(sp.Le(a, value)) == sp.Le(a, c)
+    assert d.abbreviate(value) == value  # the side that defines it stays whole

@@ -44,11 +44,11 @@ def _need_latex():
         pytest.skip("pdflatex/pdftotext not installed")
 
 
-def _compile_body(tmp_path: Path, body: str, name: str = "t") -> str:
+def _compile_body(tmp_path: Path, body: str, name: str = "t", head: str = "\\documentclass{article}") -> str:
     """Compile ``body`` in a minimal document with the fragment preamble; return the log."""
     path = tmp_path / f"{name}.tex"
     path.write_text(
-        "\\documentclass{article}\n" + tex.DOCUMENT_PREAMBLE + "\n\\begin{document}\n" + body + "\n\\end{document}\n",
+        head + "\n" + tex.DOCUMENT_PREAMBLE + "\n\\begin{document}\n" + body + "\n\\end{document}\n",
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -539,3 +539,14 @@ def test_pdflatex_and_bibtex_compile_without_latexmk(tmp_path, monkeypatch):
     assert result.warnings == (), result.warnings
     text = _pdftext(result.pdf)
     assert "References" in text and "Bridle" in text
+
+
+@pytest.mark.parametrize("area", ["implicit", "ib", "lipschitz", "mup"])
+def test_the_newer_areas_theorems_and_proofs_fit_the_page(tmp_path, area):
+    """No display of these claims runs past the margin of the paper's page (11pt, 2.5 cm margins): long sums
+    break over lines, wide left sides move onto their own, case splits on a choice are one row per case, and
+    long thresholds are named and displayed apart."""
+    _need_latex()
+    body = "\n\n".join(tex.claim_section(c) for c in wb.claims() if c.id.split(".")[0] == area)
+    log = _compile_body(tmp_path, body, head="\\documentclass[11pt]{article}\n\\usepackage[margin=2.5cm]{geometry}")
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull .*", log)

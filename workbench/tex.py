@@ -35,6 +35,8 @@ __all__ = [
     "theorem",
     "proof",
     "statement_math",
+    "display",
+    "abbreviations",
     "verification_table",
     "figure_block",
     "claim_section",
@@ -111,8 +113,41 @@ def coded(c: Claim) -> tuple[Callable[[sp.Basic], sp.Basic], dict[str, str]]:
 def statement_math(c: Claim) -> str:
     """``lhs = closed form`` in LaTeX (the derivation's conclusion, or the mutated form)."""
     d = c.derivation
-    rel = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}[d.conclusion.rel]
-    return f"{math(c, d.conclusion.lhs)} {rel} {math(c, c.closed_form)}"
+    relabel, names = coded(c)
+    return display(d, d.conclusion.lhs, d.conclusion.rel, c.closed_form, names, relabel)
+
+
+def display(d: Derivation, lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str] | None = None,
+            relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
+    r"""``lhs rel rhs`` for a display, its long subexpressions by the derivation's abbreviations. Two sides that
+    are case splits on the same conditions (a choice of quantity) become one aligned row per case,
+    ``lhs_i = rhs_i`` with its condition on the right, rather than one set of cases equal to another."""
+    relabel = relabel or (lambda e: e)
+    if isinstance(rhs, sp.Piecewise) and isinstance(lhs, sp.Symbol):  # a quantity defined by cases: use the cases
+        lhs = next((s.rhs for s in d.steps if s.lhs == lhs and isinstance(s.rhs, sp.Piecewise)), lhs)
+    lhs, rhs = relabel(d.abbreviate(lhs)), relabel(d.abbreviate(rhs))
+    if isinstance(lhs, sp.Piecewise) and isinstance(rhs, sp.Piecewise) and len(lhs.args) == len(rhs.args) and all(
+            a.cond == b.cond and a.cond is not sp.true for a, b in zip(lhs.args, rhs.args, strict=True)):
+        rows = [rf"{_case(a.cond, names)}{latex_expr(a.expr, names)} &{_REL[rel]} {latex_expr(b.expr, names)}"
+                for a, b in zip(lhs.args, rhs.args, strict=True)]
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    return f"{latex_expr(lhs, names)} {_REL[rel]} {latex_expr(rhs, names)}"
+
+
+def _case(cond: sp.Basic, names: dict[str, str] | None) -> str:
+    r"""A case's label on the left of its row: ``(\texttt{curve})`` for a choice, else ``\text{if } cond:``."""
+    if isinstance(cond, sp.Eq) and isinstance(cond.rhs, sp.Symbol) and cond.rhs.name.startswith("zz_"):
+        return rf"({latex_expr(cond.rhs, names)})\quad "
+    return rf"\text{{if }} {latex_expr(cond, names)}\text{{:}}\quad "
+
+
+def abbreviations(d: Derivation, names: dict[str, str] | None = None) -> str:
+    r"""``Here \[ c_1 = ..., \ c_2 = ... \]``: the values of the symbols a display shows for long subexpressions,
+    displayed and aligned."""
+    if not d.abbreviations:
+        return ""
+    rows = [f"{latex_expr(sym, names)} &= {latex_expr(value, names)}" for sym, value in d.abbreviations]
+    return r"Here \[ \begin{aligned}" + r", \\ ".join(rows) + r". \end{aligned} \]"
 
 
 def _domains(c: Claim) -> str:
@@ -144,6 +179,9 @@ def theorem(c: Claim) -> str:
     domains = _domains(c)
     lines.append((f"For {domains}," if domains else "Then") + r" \[ " + statement_math(c) + r", \]")
     lines.append(where(c))
+    relabel, names = coded(c)
+    if c.derivation.abbreviations:
+        lines.append(abbreviations(c.derivation, names))
     if c.mutated:
         lines.append(r"\textbf{This closed form was deliberately altered (a mutation test); it is not the derived one.}")
     lines.append(r"\end{theorem}")
@@ -161,11 +199,11 @@ def proof(d: Derivation, names: dict[str, str] | None = None,
     symbol names to their LaTeX and ``relabel`` rewrites coded choices (a claim's parameters)."""
     relabel = relabel or (lambda e: e)
     rows = []
-    for i, (head, body, reason, note) in enumerate(d.latex_rows(cite=_citet, names=names, relabel=relabel), 1):
+    shown = lambda e: relabel(d.abbreviate(e))  # noqa: E731
+    for i, (head, body, reason, note) in enumerate(d.latex_rows(cite=_citet, names=names, relabel=shown), 1):
         rows.append(rf"\shortintertext{{\small ({i}) {reason}}}")
         rows.append(rf"{head} &{body} \tag*{{\scriptsize {note}}} \\")
     c = d.conclusion
-    rel = _REL[c.rel]
     return "\n".join(
         [
             r"\begin{proof}",
@@ -174,8 +212,9 @@ def proof(d: Derivation, names: dict[str, str] | None = None,
             *rows,
             r"\end{align*}",
             # the conclusion displayed: a long one (a case split, a chain of bounds) never runs past the margin
-            rf"Therefore, {d.premises_text(c)}, \[ {latex_expr(relabel(c.lhs), names)} {rel} {latex_expr(relabel(c.rhs), names)}"
-            + (r". \qedhere \]" if c.status == "checked" else rf", \] resting on the cited {latex_text('; '.join(d.cited))}."),
+            rf"Therefore, {d.premises_text(c)}, \[ {display(d, c.lhs, c.rel, c.rhs, names, relabel)}"
+            + (r". \qedhere \]" if c.status == "checked" else rf", \] resting on the cited {latex_text('; '.join(d.cited))}.")
+            + (" " + abbreviations(d, names) if d.abbreviations else ""),
             r"\end{proof}",
             *[rf"\par\noindent\textit{{Remark ({d.number(r)}).}} $\displaystyle {latex_expr(relabel(r.lhs), names)} "
               rf"{_REL[r.rel]} {latex_expr(relabel(r.rhs), names)}$ ({d.latex_reason(r, _citet, aside=False)})." for r in d.remarks],
