@@ -85,6 +85,7 @@ A, B = symbol("A_imp", "A", real=True), symbol("B_imp", "B", real=True)
 
 ell = function("ell", r"\ell")
 err = function("e_imp", "e")
+err_R = function("eR_imp", "e_R")
 mean = function("E", r"\mathbb{E}")
 ratio = function("R_imp", "R")
 path = function("w_imp", "w")
@@ -171,22 +172,27 @@ def derive_max_margin() -> Derivation:
                         r"the measured direction is that of $w_R(t) = w(t/16) - 4w(t/8) + 4w(t/4)$: exactly "
                         r"$\hat w\log t + \tilde w$ plus a combination of residuals that tends to $0$", uses=[iterate],
                         at={tau: (t / 16, t / 8, t / 4)})
+    measured = define(ratio(logt), 1 + logt * (err_R(logt) - err(logt)) / C,
+                      r"the verifier's statistic: the direction error $e_R$ of $w_R(t)$ against $e(\log t)$ of (14), that "
+                      r"of $\hat w\log t + \tilde w$ itself, in units of $C/\log t$; it is $1$ on the asymptotic form "
+                      r"whatever $a$")
     per_dataset = cite(sp.Limit(mean(ratio(logt)), logt, sp.oo), "=", rate, "Theorem 4", SOUDRY,
-                       r"$\rho(t) \to \tilde w$, so $w_R(t) = \hat w\log t + \tilde w + o(1)$ and its direction error "
-                       r"is $e_\infty(\log t) + o(1/\log t)$ for each dataset; the mean over the datasets of "
-                       r"$R = \log t\, e(w_R(t))/C$ (each with its own $C$, bounded below) has the same limit",
-                       uses=[limit, combined, error])
+                       r"$\rho(t) \to \tilde w$, so $w_R(t) = \hat w\log t + \tilde w + o(1)$ and $e_R = e(\log t) + "
+                       r"o(1/\log t)$ for each dataset, so $R \to 1$, the limit (15) of $\log t\, e/C$; the mean over the "
+                       r"datasets (each with its own $C$, bounded below) has the same limit. With (15), $e_R \sim "
+                       r"C/\log t$: the rate", uses=[limit, combined, error, measured])
     correction = equal(sp.Limit(logt * (logt * w2 / (C * w1) - 1), logt, sp.oo), -a,
                        r"the first correction, that of $\tan\varphi = w_\perp/w_\parallel$ and of "
                        r"$e = 2\sin(\varphi/2) = \tan\varphi\,(1 + O(\varphi^2))$ alike: "
-                       r"$\log t\, e/C = 1 - a/\log t + O(\log^{-2} t)$", uses=[plane1, plane2])
+                       r"$\log t\, e/C = 1 - a/\log t + O(\log^{-2} t)$, a term that varies with the dataset and that "
+                       r"$R$ of (18) removes", uses=[plane1, plane2])
     decay = sp.Lambda(tau, (A * sp.log(tau) + B) / tau)
     cancelled = equal(decay(t / 16) - 4 * decay(t / 8) + 4 * decay(t / 4), 0,
                       r"the combination cancels a transient $r(\tau) = (A\log\tau + B)/\tau$ (the logistic tail's "
                       r"$-e^{-2u}$, the step's discretisation, the non-support points' gradients): the verifier's "
                       r"points carry what is left, $O(\log^2 t/t^2)$")
     steps = [loss, smooth, step, stable, separable, asymptotic, kkt, fixed1, fixed2, cancel, limit, plane1, plane2,
-             error, constant, iterate, combined, per_dataset]
+             error, constant, iterate, combined, measured, per_dataset]
     return Derivation(
         "Gradient descent on the logistic loss converges in direction to the max-margin vector at rate $C/\\log t$",
         steps,

@@ -100,17 +100,21 @@ class Limit:
         """The k-th correction's power of the swept variable as text: ``n^-1``, ``n^-(2/3)``."""
         sign = "-" if self.towards == "infinity" else ""
         p = _power(k * order)
-        return f"{self.name}^{sign}{p}" if p.denominator == 1 else f"{self.name}^{sign}({p})"
+        return f"{self.name}^{sign}{p}" if p.isdigit() else f"{self.name}^{sign}({p})"
 
     def correction_latex(self, k: int, order: float) -> str:
-        """The k-th correction's power of the swept variable in LaTeX: ``N^{-1}``, ``n^{-2/3}``."""
+        """The k-th correction's power of the swept variable in LaTeX: ``N^{-1}``, ``n^{-2/3}``,
+        ``(\\log t)^{-1}``."""
         sign = "-" if self.towards == "infinity" else ""
-        return f"{self.tex}^{{{sign}{_power(k * order)}}}"
+        base = f"({self.tex})" if " " in self.tex.strip() else self.tex
+        return f"{base}^{{{sign}{_power(k * order)}}}"
 
 
-def _power(x: float) -> Fraction:
-    """A correction's power as the fraction it is (orders are ratios of small integers: 1, 1/2, 2/3)."""
-    return Fraction(x).limit_denominator(12)
+def _power(x: float) -> str:
+    """A correction's power as the fraction it is (derived orders are ratios of small integers: 1, 1/2, 2/3); a
+    fitted order, which is none of them, to three digits."""
+    p = Fraction(x).limit_denominator(12)
+    return str(p) if abs(p - Fraction(x)) <= 1e-9 * max(1.0, abs(x)) else f"{x:.3g}"
 
 
 @dataclass(frozen=True)

@@ -69,22 +69,23 @@ def max_margin_plot(ctx: PlotContext) -> Figure:
                  label=r"$w(t/16) - 4w(t/8) + 4w(t/4)$" if k == 0 else None)
     top.axhline(1.0, color="0.2", lw=0.8, label="limit 1 (rate $C/\\log t$)")
     top.set_xscale("log")
-    top.set_xlabel(r"steps $t$ (circles: the combination at $t$, from $t/4$ steps)")
+    top.set_xlabel(r"steps $t$ (circles: $w_R$ at $t$, from $t/4$ steps)")
     top.set_ylabel(r"$\log t\;\|w/\|w\| - \hat w/\|\hat w\|\|\,/\,C$")
     top.legend(loc="lower right", fontsize="x-small", ncol=1)
     v = asymptotic_panel(bottom, ctx)
-    bottom.set_ylabel(r"mean of $\log t\; e(w_R)/C$")
+    bottom.set_ylabel(r"mean of $R = 1 + \log t\,(e(w_R) - e_\infty)/C$")
     bottom.legend(loc="best", fontsize="x-small")
     fig.align_ylabels([top, bottom])
-    sweep = ", ".join(f"{pt['x']:.2f}" for pt in v.sweep)
+    sweep = ", ".join(str(pt["x"]) for pt in v.sweep)
     fig.set_label(
         f"Top: {DATASETS} random separable datasets of $n = {n}$ points in $\\mathbb{{R}}^{{{d}}}$ trained by gradient "
         r"descent on the logistic loss ($\eta = 4/\sigma_{\max}^2$, from $w = 0$): $\log t$ times the distance between "
         r"$w(t)/\|w(t)\|$ and the max-margin direction, in units of each dataset's derived constant "
         r"$C = \|P_\perp\tilde w\|/\|\hat w\|$ (lines), the derived asymptotic curves (dashed) and the Richardson "
         r"combination the verifier measures (circles), against the step count; a rate $1/t$ would send every curve "
-        r"to $0$. Bottom: the verifier's means over independent datasets at "
-        f"$\\log t = {sweep}$ against $1/\\log t$, the fitted expansion "
+        r"to $0$. Bottom: the verifier's means over independent datasets of $R$, the measured error against the "
+        r"error $e_\infty(\log t)$ of $\hat w\log t + \tilde w$ itself in units of $C/\log t$ (which removes each "
+        f"dataset's offset), at $t = {sweep}$ against $t^{{-1/2}}$, the fitted expansion "
         r"(dashed), its limit (diamond) and the closed form $1$ (line)."
     )
     return fig
