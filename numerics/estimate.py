@@ -20,6 +20,7 @@ Sandia report SAND2008-6212 (2008), eqs. (2.1)-(2.3).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -160,6 +161,16 @@ class Accumulator:
         self.m4 = 0.0
         self.abs_mean = 0.0
         self.events: dict[str, int] = {}
+
+    def fill(self, budget: int, per: int, batch: Callable[[int], Any]) -> Accumulator:
+        """Add ``batch(k)`` for chunks of at most ``per`` replicates until ``budget`` are in (memory bounded by one
+        chunk); returns self, so ``Accumulator(...).fill(...).estimate()`` reads as one step."""
+        done = 0
+        while done < budget:
+            k = min(per, budget - done)
+            self.add(batch(k))
+            done += k
+        return self
 
     def count(self, name: str, k: int) -> None:
         """Record ``k`` more replicates in which the event ``name`` happened (reported, never hidden)."""

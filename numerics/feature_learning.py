@@ -158,14 +158,9 @@ def feature_experiment(xp: Any, rng: Any, budget: int, *, parameterization: str,
     move over ``budget`` independent replicates (each a width-:math:`N` and a width-:math:`2N` network)."""
     budget, N = _integer("budget", budget, 2), _width(N)
     parameterization = _parameterization(parameterization)
-    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     per = max(1, _FLOATS // (2 * N * INPUTS))
-    done = 0
-    while done < budget:
-        k = min(per, budget - done)
-        acc.add(feature_batch(xp, rng, k, parameterization=parameterization, N=N))
-        done += k
-    return acc.estimate()
+    draw = lambda k: feature_batch(xp, rng, k, parameterization=parameterization, N=N)  # noqa: E731
+    return Accumulator(backend=backend_name(xp), dtype="float64").fill(budget, per, draw).estimate()
 
 
 def scaling(xp: Any, rng: Any, widths, networks: int, *, parameterization: str) -> dict:

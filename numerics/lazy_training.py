@@ -246,14 +246,9 @@ def lazy_experiment(xp: Any, rng: Any, budget: int, *, quantity: str, N: int) ->
     r"""The experiment of ``ntk.lazy-training`` at width ``N``: the mean local exponent over ``budget`` independent
     replicates (each a width-:math:`N` and a width-:math:`2N` network trained on the same task)."""
     budget, N, quantity = _integer("budget", budget, 2), _width(N), _quantity(quantity)
-    acc = Accumulator(backend=backend_name(xp), dtype="float64")
     per = max(1, _FLOATS // (2 * N * INPUTS))
-    done = 0
-    while done < budget:
-        b = min(per, budget - done)
-        acc.add(lazy_batch(xp, rng, b, quantity=quantity, N=N))
-        done += b
-    return acc.estimate()
+    draw = lambda b: lazy_batch(xp, rng, b, quantity=quantity, N=N)  # noqa: E731
+    return Accumulator(backend=backend_name(xp), dtype="float64").fill(budget, per, draw).estimate()
 
 
 def _fit_line(xs: list[float], ys: list[float], ses: list[float]) -> tuple[float, float, float]:

@@ -254,7 +254,9 @@ def derive_spectral_correction() -> Derivation:
                      r"$(\lambda_{\max}(X^\top X) - \mu_{np})/\sigma_{np}$ tends in law to $F_1$, the Tracy-Widom law of "
                      r"mean $\mu_{TW}$; with its mean converging too, $r_n \to 0$, and expanding "
                      r"$\sqrt{\mu + \sigma Z} = \sqrt\mu + \sigma Z/(2\sqrt\mu) + O(\sigma^2 Z^2/\mu^{3/2})$ leaves "
-                     r"$q_n = O(n^{-4/3})$", uses=[centre, spread])
+                     r"$q_n = O(n^{-4/3})$; stated for $p \le n$, it applies for $a > 1$ to $X^\top$ (the nonzero "
+                     r"eigenvalues of $X^\top X$ and $X X^\top$ agree), whose centring differs from this one by $O(1)$ "
+                     r"in $\mu_{np}$, $O(1/n)$ in $\|W\|_2$: no $n^{-2/3}$ term", uses=[centre, spread])
     mean = hypothesis(sp.Limit(Rem(n), n, sp.oo), "=", 0,
                       r"the mean of the rescaled eigenvalue converges with its law (uniform integrability: assumed here, "
                       "not part of Johnstone's theorem)")
@@ -302,9 +304,9 @@ def derive_bound() -> Derivation:
                     r"$h_l = W_l \psi(h_{l-1})$ and $\|W z\|_2 \le \|W\|_2 \|z\|_2$ (the spectral norm is the operator norm)")
     given = hypothesis(OpNorm(l), "=", norm, r"every layer has $\|W_l\|_2 = s$")
     times = equal(OpNorm(l) * ActGap(l - 1), norm * ActGap(l - 1), uses=[given])
-    activation = hypothesis(ActGap(l - 1), "<=", Gap(l - 1), r"$\psi$ acts coordinatewise and is 1-Lipschitz "
-                            r"($\mathrm{relu}$; the identity before the first layer), so it shrinks every coordinate's "
-                            r"difference, and the $2$-norm")
+    activation = hypothesis(ActGap(l - 1), "<=", Gap(l - 1), r"assumed, not checked: $\psi$ acts coordinatewise and "
+                            r"is 1-Lipschitz ($\mathrm{relu}$; the identity before the first layer), so it shrinks every "
+                            r"coordinate's difference and with them the $2$-norm")
     shrunk = _scaled(norm * ActGap(l - 1), norm * Gap(l - 1), norm, r"times $s \ge 0$", uses=[activation])
     layer = _transitive(Gap(l), norm * Gap(l - 1), "one layer multiplies the distance by at most $s$",
                         uses=[operator, times, shrunk])

@@ -47,9 +47,10 @@ FEATURE_LEARNING = register(
                r"$\Theta(1)$ in $\mu$P"),
         statement=(
             r"For a one-hidden-layer ReLU network of width $N$, $h_i(x) = N^{-a_1} w_i \cdot x/\sqrt{d}$ and "
-            r"$f(x) = \sqrt{2}\, N^{-a_2} \sum_i u_i \operatorname{relu}(h_i(x))$, with $w_i$ and $u_i$ drawn with "
-            r"standard deviations $N^{-b_1}$ and $N^{-b_2}$ (doubled, so $f_0 = 0$) and one step of SGD on the square "
-            r"loss over a fixed task with learning rate $\eta N^{-c}$, the root-mean-square move $y(N)$ of the hidden "
+            r"$f(x) = g\, N^{-a_2} \sum_i u_i \operatorname{relu}(h_i(x))$ (the gain $g = \sqrt{2}$ of ntk.lazy-training, "
+            r"a constant no exponent sees), with $w_i$ and $u_i$ drawn with standard deviations $N^{-b_1}$ and "
+            r"$N^{-b_2}$ (doubled, so $f_0 = 0$) and one SGD step on the square loss whose minibatch is the whole fixed "
+            r"task (one full-batch gradient step) with learning rate $\eta N^{-c}$, the root-mean-square move $y(N)$ of the hidden "
             r"pre-activations is $\Theta(N^{e})$ with $e = -(c + 2a_1 + a_2 + b_2)$: $e = -1/2$ in the NTK "
             r"parameterisation $(a_1, b_1, a_2, b_2, c) = (0, 0, 1/2, 0, 0)$ and $e = 0$ in the maximal-update "
             r"parameterisation $\mu$P $(-1/2, 1/2, 1/2, 1/2, 0)$ (Yang and Hu 2021). The mean local exponent "
