@@ -299,22 +299,18 @@ class Derivation:
         """``expr`` with each long subexpression named in :attr:`abbreviations` shown as its symbol (for display
         only: every check and every evaluation uses the expression itself); an expression that is itself one of
         them (the side of the step that defines it) is left whole."""
-        expr = sp.sympify(expr)
-        if any(expr == value for _, value in self.abbreviations):
-            return expr
-        return expr.xreplace({value: sym for sym, value in self.abbreviations})
+        expr, table = sp.sympify(expr), {value: sym for sym, value in self.abbreviations}
+        return expr if expr in table else expr.xreplace(table)
 
     def text(self, names: dict[str, str] | None = None, relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
-        """The derivation as plain text; ``names`` renames symbols and ``relabel`` rewrites each formula first
-        (a claim's parameters and its coded choices by name, as in its LaTeX)."""
+        """The derivation as plain text; ``names`` and ``relabel`` as in :meth:`latex_rows`."""
         lines = [f"Derivation: {to_text(self.title)}"]
         lines += [f"  assume {to_text(a)}" for a in self.assumptions]
         for i, step in enumerate(self.steps, 1):
             by = self.premises_text(step)
             lines.append(f"  {i:>2}. {step.text(names, relabel)}{'  ' + by if by else ''}")
         c = self.conclusion
-        lines.append(f"  therefore {formula_text(c.lhs, c.rel, c.rhs, names, relabel)}    ({self.premises_text(c)}; "
-                     f"{to_text(c.how)})")
+        lines.append(f"  therefore {formula_text(c.lhs, c.rel, c.rhs, names, relabel)}    ({self.premises_text(c)}; {to_text(c.how)})")
         for step in self.remarks:
             by = self.premises_text(step)
             lines.append(f"  remark {self.number(step)}. {step.text(names, relabel)}{'  ' + by if by else ''}")

@@ -28,7 +28,9 @@ integral SymPy evaluates): the exponent is :math:`e = -(c + 2a_1 + a_2 + b_2)`. 
 
 *One coordinate*: :math:`w_i x` stands for one coordinate of :math:`w_i \cdot x`; in :math:`d` dimensions
 :math:`x x'` becomes :math:`x \cdot x'` and nothing in :math:`N` changes. *How this differs from the paper*: Yang
-and Hu's :math:`r` (the exponent of :math:`\Delta h` over the whole of training) is
+and Hu's :math:`r` (their Definition 3.2, the exponent of :math:`\Delta h` over the whole of training; feature
+learning iff :math:`r = 0`, their Theorem 3.6; NTK and :math:`\mu`\ P values from their Table 1, :math:`\mu`\ P
+being their Definition 5.1) is
 :math:`\min(a_2 + b_2, 2a_2 + c) + c + 2a_1` for one hidden layer; after one step only the initial readout enters,
 so :math:`-e = a_2 + b_2 + c + 2a_1`, the same whenever :math:`b_2 \le a_2 + c`, as in both parameterisations here.
 
@@ -154,7 +156,7 @@ def derive_feature_learning() -> Derivation:
     hidden = hypothesis(w, "=", N ** (-b1) * omega, r"hidden weight initialised with standard deviation $N^{-b_1}$, "
                         r"$\omega \sim \mathcal{N}(0, 1)$")
     table = [hypothesis(sym, "=", _by_code(k), rf"${tex}$ of the NTK parameterisation and of $\mu$P (maximal "
-                        "update), Yang and Hu (2021), in their abc form with one hidden layer")
+                        "update), Yang and Hu (2021), Table 1, in their abc form (Section 1) with one hidden layer")
              for k, (sym, (_, tex)) in enumerate(zip((a1, b1, a2, b2, c), _NAMES, strict=True))]
     A1, B1, A2, B2, C = table
     stable = equal(b1, -a1, r"$a_1 + b_1 = 0$ in both: the pre-activations $h_i$ have the same law at every width "

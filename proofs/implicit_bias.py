@@ -4,12 +4,14 @@ Nacson, Gunasekar and Srebro 2018, JMLR 19(70), arXiv:1710.10345).
 
 **What is cited.** Their Theorem 3 (eq. 3): for separable data, a :math:`\beta`-smooth loss with an exponential
 tail and a fixed step :math:`\eta < 2\beta^{-1}\sigma_{\max}^{-2}(X)`, :math:`w(t) = \hat w\log t + \rho(t)` with
-:math:`\hat w` the hard-margin SVM solution (eq. 4) and :math:`\rho` bounded for almost every dataset. Their
+:math:`\hat w` the hard-margin SVM solution (eq. 4) and :math:`\rho` bounded for almost every dataset
+(:math:`O(\log\log t)` in general). Their
 Theorem 4: when moreover the support vectors span the data, :math:`\rho(t) \to \tilde w`, a solution of
 :math:`\eta\exp(-x_n^\top\tilde w) = \alpha_n` on the support vectors (eq. 7; :math:`\alpha` the dual variables of
-the KKT conditions, eq. 6). Their Theorem 5 (eq. 8) states the rate :math:`O(1/\log t)` of the direction; the
+the KKT conditions, eq. 6). Their Theorem 5 (eq. 8) states the rate of the direction, :math:`O(1/\log t)` for
+almost every dataset (:math:`O(\log\log t/\log t)` in general); the
 leading term, :math:`(I - \hat w\hat w^\top/\lVert\hat w\rVert^2)\rho(t)/(\lVert\hat w\rVert\log t)`, is in
-its proof (Appendix E).
+its proof (Appendix D.1, eq. 118).
 
 **What is checked.** (i) The logistic loss is :math:`\beta = 1/4` smooth, so the step
 :math:`\eta = 4/\sigma_{\max}^2` meets Theorem 3's condition; (ii) the condition that makes eq. 7 the residual's
@@ -135,7 +137,7 @@ def derive_max_margin() -> Derivation:
                            "=", d, r"the data are linearly separable and the hard-margin SVM's support vectors (the rows "
                            r"of $Z_{\mathcal{S}}$, each with $\alpha_k > 0$) span $\mathbb{R}^d$, so $\tilde w$ is unique")
     asymptotic = cite(symbol("w(t)_imp", "w(t)"), "=", symbol("wlog_imp", r"\hat w \log t + \rho(t)"), "Theorem 3",
-                      SOUDRY, r"eq. (3): gradient descent $w(t + 1) = w(t) - \eta\nabla\mathcal{L}(w(t))$ from any "
+                      SOUDRY, r"eq. (3), for gradient descent (their eq. 2) $w(t + 1) = w(t) - \eta\nabla\mathcal{L}(w(t))$ from any "
                       r"start, $\hat w$ the hard-margin SVM solution (eq. 4), $\rho(t)$ bounded for almost every "
                       "dataset", uses=[smooth, stable, separable])
     kkt = hypothesis(G11, "=", (1 - G12 * alpha2) / alpha1,
@@ -162,7 +164,8 @@ def derive_max_margin() -> Derivation:
                    r"the direction error $\|w/\|w\| - \hat w/\|\hat w\|\|$ in the plane of $\hat w$ and $\tilde w$")
     rate = sp.Limit(logt * err(logt) / C, logt, sp.oo)
     constant = equal(rate, LIMIT, r"the direction error is $C/\log t\,(1 + O(1/\log t))$: the rate $1/\log t$ "
-                     r"(Theorem 5, eq. 8) with the constant $C = \|P_\perp\tilde w\|/\|\hat w\|$ (its Appendix E)",
+                     r"(Theorem 5, eq. 8, for almost every dataset) with the constant $C = \|P_\perp\tilde w\|/\|\hat w\|$ "
+                     r"(the leading term of its proof, Appendix D.1)",
                      uses=[error, plane1, plane2])
     iterate = define(path(tau), hat * sp.log(tau) + tilde + resid(tau),
                      r"one coordinate of the iterates: $w(\tau) = \hat w\log\tau + \tilde w + r(\tau)$, "

@@ -4,7 +4,7 @@ r"""Spectral norms of random matrices and Lipschitz constants of networks.
   :math:`\|W\|_2 \to 1 + \sqrt a` as n grows (Geman 1980; Yin, Bai and Krishnaiah 1988; Bai and Silverstein 2010,
   Section 5.2, cited), the square root's continuity checked. :func:`derive_spectral_correction` derives the
   :math:`n^{-2/3}` coefficient of :math:`\mathbb{E}\|W\|_2`: the Tracy-Widom (:math:`\beta = 1`) mean times the
-  limit of Johnstone's scale (Johnstone 2001, Theorem 1), :math:`c = \mu_{TW}(1 + a^{-1/2})^{1/3}/2`; the scale's
+  limit of Johnstone's scale (Johnstone 2001, Theorem 1.1), :math:`c = \mu_{TW}(1 + a^{-1/2})^{1/3}/2`; the scale's
   limit is taken by SymPy, the mean :math:`\mu_{TW} = -1.2065335745820` is cited (and recomputed in the tests from
   the Ferrari-Spohn determinant). That the mean of the rescaled eigenvalue converges with its law is a hypothesis.
 - ``lipschitz.bound``: a network :math:`h_l = W_l \psi(h_{l-1})` with 1-Lipschitz activations has
@@ -250,7 +250,7 @@ def derive_spectral_correction() -> Derivation:
     spread = define(sig, (sp.sqrt(n - 1) + sp.sqrt(m)) * (1 / sp.sqrt(n - 1) + 1 / sp.sqrt(m)) ** sp.Rational(1, 3),
                     "and scale")
     shift, scale = sp.sqrt(mu / n) - 1 - sp.sqrt(aspect), sig / (2 * sp.sqrt(mu * n))
-    expansion = cite(MeanNorm(n), "=", sp.sqrt(mu / n) + scale * (tw + Rem(n)) + Tail(n), "Theorem 1", JOHNSTONE,
+    expansion = cite(MeanNorm(n), "=", sp.sqrt(mu / n) + scale * (tw + Rem(n)) + Tail(n), "Theorem 1.1", JOHNSTONE,
                      r"$(\lambda_{\max}(X^\top X) - \mu_{np})/\sigma_{np}$ tends in law to $F_1$, the Tracy-Widom law of "
                      r"mean $\mu_{TW}$; with its mean converging too, $r_n \to 0$, and expanding "
                      r"$\sqrt{\mu + \sigma Z} = \sqrt\mu + \sigma Z/(2\sqrt\mu) + O(\sigma^2 Z^2/\mu^{3/2})$ leaves "
@@ -261,7 +261,7 @@ def derive_spectral_correction() -> Derivation:
                       r"the mean of the rescaled eigenvalue converges with its law (uniform integrability: assumed here, "
                       "not part of Johnstone's theorem)")
     tail = hypothesis(sp.Limit(n ** third * Tail(n), n, sp.oo), "=", 0, r"the second-order remainder is $O(n^{-4/3})$")
-    value = cite(tw, "=", TW_MEAN, "Eq. 1", FERRARI_SPOHN,
+    value = cite(tw, "=", TW_MEAN, "Section 1", FERRARI_SPOHN,
                  r"$\mu_{TW} = \int s\,dF_1(s)$, $F_1(s) = \det(I - B_s)$ on $L^2(0, \infty)$ with kernel "
                  r"$\mathrm{Ai}(x + y + s)$ (Tracy and Widom 1996 define $F_1$); evaluated by Nystrom quadrature "
                  "(Bornemann 2010), recomputed by the tests")

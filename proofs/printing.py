@@ -17,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 
 __all__ = [
     "Notation", "function", "indexed", "latex_expr", "latex_number", "latex_relation", "latex_text", "symbol", "symbol_latex",
-    "text_relation", "LINE", "width", "latex_lines",
+    "text_relation", "LINE", "LATEX_RELATIONS", "width", "latex_lines",
 ]
 
 _LATEX_SPECIALS = {
@@ -213,10 +213,13 @@ LINE = 62  # about the characters of mathematics a display line of a one-column 
 
 def width(latex: str) -> int:
     """A rough width of ``latex`` in characters: without control words, braces and script marks, a fraction
-    counted by its wider part (what a reader's eye spans, for deciding where to break a display)."""
+    counted by its wider part and a case split by its widest row (what a reader's eye spans, for deciding where to
+    break a display)."""
     fracs = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
-    while fracs.search(latex):
+    cases = re.compile(r"\\begin\{(cases|aligned|array)\}((?:(?!\\begin\{).)*?)\\end\{\1\}", re.S)  # innermost first
+    while fracs.search(latex) or cases.search(latex):
         latex = fracs.sub(lambda m: max(m.group(1), m.group(2), key=len), latex)
+        latex = cases.sub(lambda m: max(m.group(2).split(r"\\"), key=width), latex)  # rows stack: the widest
     return len(re.sub(r"\\[A-Za-z]+|[{}^_&]|\\[,;:!]", "", latex).replace(" ", "")) + latex.count(" ") // 3
 
 
@@ -265,7 +268,7 @@ class _Printer(LatexPrinter):
         return super()._print_Pow(expr, **kwargs)
 
 
-_LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+LATEX_RELATIONS = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 
 def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str] | None = None,
@@ -273,7 +276,7 @@ def latex_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str]
     """``lhs rel rhs`` in LaTeX; ``names`` as in :func:`latex_expr`, ``relabel`` rewrites each side first."""
     if relabel is not None:
         lhs, rhs = relabel(lhs), relabel(rhs)
-    return f"{latex_expr(lhs, names)} {_LATEX_REL[rel]} {latex_expr(rhs, names)}"
+    return f"{latex_expr(lhs, names)} {LATEX_RELATIONS[rel]} {latex_expr(rhs, names)}"
 
 
 def text_relation(lhs: sp.Basic, rel: str, rhs: sp.Basic) -> str:

@@ -57,7 +57,7 @@ def test_the_continuity_rule_refuses_a_function_not_known_continuous_at_the_limi
 def test_the_correction_is_the_tracy_widom_mean_times_the_scale_sympy_derives():
     d = P.derive_spectral_correction()
     assert float(d.closed_form.subs(P.aspect, sp.Rational(1, 4))) == pytest.approx(-1.2065335745820 * 3 ** (1 / 3) / 2, rel=1e-13)
-    assert {"Johnstone (2001), Theorem 1", "Ferrari and Spohn (2005), Eq. 1"} <= set(d.cited)
+    assert {"Johnstone (2001), Theorem 1.1", "Ferrari and Spohn (2005), Section 1"} <= set(d.cited)
     scale = next(s for s in d.steps if s.status == "checked" and "scale" in s.reason)
     assert scale.rhs == (1 + 1 / sp.sqrt(P.aspect)) ** sp.Rational(1, 3) / 2
     hypotheses = [s for s in d.steps if s.is_hypothesis]

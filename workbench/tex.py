@@ -19,9 +19,11 @@ import sympy as sp
 
 from proofs import Derivation, Source, latex_expr, latex_number, latex_text
 from proofs.mathtext import to_latex
+from proofs.printing import LATEX_RELATIONS
 
 from ._version import __version__
 from .claim_type import Claim, Correction
+from .displays import abbreviations, display
 from .figures.style import COLUMN_WIDTH
 from .files import MARKER
 from .verdict import Verdict
@@ -35,8 +37,6 @@ __all__ = [
     "theorem",
     "proof",
     "statement_math",
-    "display",
-    "abbreviations",
     "verification_table",
     "figure_block",
     "claim_section",
@@ -117,39 +117,6 @@ def statement_math(c: Claim) -> str:
     return display(d, d.conclusion.lhs, d.conclusion.rel, c.closed_form, names, relabel)
 
 
-def display(d: Derivation, lhs: sp.Basic, rel: str, rhs: sp.Basic, names: dict[str, str] | None = None,
-            relabel: Callable[[sp.Basic], sp.Basic] | None = None) -> str:
-    r"""``lhs rel rhs`` for a display, its long subexpressions by the derivation's abbreviations. Two sides that
-    are case splits on the same conditions (a choice of quantity) become one aligned row per case,
-    ``lhs_i = rhs_i`` with its condition on the right, rather than one set of cases equal to another."""
-    relabel = relabel or (lambda e: e)
-    if isinstance(rhs, sp.Piecewise) and isinstance(lhs, sp.Symbol):  # a quantity defined by cases: use the cases
-        lhs = next((s.rhs for s in d.steps if s.lhs == lhs and isinstance(s.rhs, sp.Piecewise)), lhs)
-    lhs, rhs = relabel(d.abbreviate(lhs)), relabel(d.abbreviate(rhs))
-    if isinstance(lhs, sp.Piecewise) and isinstance(rhs, sp.Piecewise) and len(lhs.args) == len(rhs.args) and all(
-            a.cond == b.cond and a.cond is not sp.true for a, b in zip(lhs.args, rhs.args, strict=True)):
-        rows = [rf"{_case(a.cond, names)}{latex_expr(a.expr, names)} &{_REL[rel]} {latex_expr(b.expr, names)}"
-                for a, b in zip(lhs.args, rhs.args, strict=True)]
-        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
-    return f"{latex_expr(lhs, names)} {_REL[rel]} {latex_expr(rhs, names)}"
-
-
-def _case(cond: sp.Basic, names: dict[str, str] | None) -> str:
-    r"""A case's label on the left of its row: ``(\texttt{curve})`` for a choice, else ``\text{if } cond:``."""
-    if isinstance(cond, sp.Eq) and isinstance(cond.rhs, sp.Symbol) and cond.rhs.name.startswith("zz_"):
-        return rf"({latex_expr(cond.rhs, names)})\quad "
-    return rf"\text{{if }} {latex_expr(cond, names)}\text{{:}}\quad "
-
-
-def abbreviations(d: Derivation, names: dict[str, str] | None = None) -> str:
-    r"""``Here \[ c_1 = ..., \ c_2 = ... \]``: the values of the symbols a display shows for long subexpressions,
-    displayed and aligned."""
-    if not d.abbreviations:
-        return ""
-    rows = [f"{latex_expr(sym, names)} &= {latex_expr(value, names)}" for sym, value in d.abbreviations]
-    return r"Here \[ \begin{aligned}" + r", \\ ".join(rows) + r". \end{aligned} \]"
-
-
 def _domains(c: Claim) -> str:
     parts = [f"${p.domain_latex}$" for p in c.parameters if not p.setting]
     if not parts:
@@ -188,7 +155,7 @@ def theorem(c: Claim) -> str:
     return "\n".join(lines)
 
 
-_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+_REL = LATEX_RELATIONS
 
 
 def proof(d: Derivation, names: dict[str, str] | None = None,

@@ -44,7 +44,7 @@ SPECTRAL = register(
             r"stretches some input by $1 + \sqrt a$, not by $2\sqrt a$ (the two agree only for square matrices). Its "
             r"fluctuations are of order $n^{-2/3}$: $\mathbb{E}\,\|W\|_2 = 1 + \sqrt a + c\,n^{-2/3} + O(n^{-1})$ with "
             r"$c = \mu_{TW}(1 + a^{-1/2})^{1/3}/2$, $\mu_{TW} = -1.2065$ the mean of the Tracy-Widom law $F_1$, the "
-            r"scale derived by SymPy from Johnstone's (2001) Theorem 1 (assuming the mean converges with the law). "
+            r"scale derived by SymPy from Johnstone's (2001) Theorem 1.1 (assuming the mean converges with the law). "
             r"Verified by a sweep $n = " + ", ".join(map(str, ROWS)) + r"$, each point the mean of $\|W\|_2$ over "
             r"independent matrices less Ma's (2012) second-order centring shift $\delta = O(1/n)$, extrapolated in "
             r"powers of $n^{-2/3}$: the limit and $c$ are tested, the $n^{-4/3}$ term is fitted."

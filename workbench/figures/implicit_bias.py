@@ -5,7 +5,7 @@ descent iterates against the step count :math:`t` (log axis; thin lines), the de
 :math:`\log t\; e_\infty(\log t)/C` of each dataset (dashed, from :math:`\tilde w` of Soudry et al.'s eq. 7), and the
 Richardson combination :math:`w(t/16) - 4w(t/8) + 4w(t/4)` that the verifier measures (points): the iterates approach
 their derived curves as :math:`1/t`, the curves approach 1 as :math:`1 - a/\log t`. A rate :math:`1/t` would send
-every curve to 0. Bottom: the verifier's means against :math:`1/\log t` and their extrapolation
+every curve to 0. Bottom: the verifier's means of R against :math:`t^{-3/4}` and their extrapolation
 (:func:`asymptotic_panel`).
 
 The top panel uses seed ``seed + 1``; the bottom one ``seed``.
@@ -85,7 +85,7 @@ def max_margin_plot(ctx: PlotContext) -> Figure:
         r"combination the verifier measures (circles), against the step count; a rate $1/t$ would send every curve "
         r"to $0$. Bottom: the verifier's means over independent datasets of $R$, the measured error against the "
         r"error $e_\infty(\log t)$ of $\hat w\log t + \tilde w$ itself in units of $C/\log t$ (which removes each "
-        f"dataset's offset), at $t = {sweep}$ against $t^{{-1/2}}$, the fitted expansion "
+        f"dataset's offset), at $t = {sweep}$ against $t^{{-3/4}}$, the fitted expansion in $t^{{-3/4}}$ and $t^{{-3/2}}$ "
         r"(dashed), its limit (diamond) and the closed form $1$ (line)."
     )
     return fig
