@@ -195,8 +195,8 @@ def test_the_points_themselves_sit_at_one_within_the_transients(default_verdict)
     standard error; and the derived constants are reported."""
     for pt in default_verdict.sweep:
         assert abs(pt["estimate"] - 1) <= 3e-3 + 5 * pt["stderr"], pt
-    note = next(n for n in default_verdict.notes if "derived rate constants" in n)
-    assert re.search(r"\$C\$: mean \$0\.\d+\$", note)
+    note = next(n for n in default_verdict.notes if "derived rate constant" in n)
+    assert re.search(r"of the family: mean \$0\.\d+\$", note)
 
 
 def test_a_rate_constant_without_the_projection_is_rejected(monkeypatch):

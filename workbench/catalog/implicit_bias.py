@@ -4,6 +4,8 @@ JMLR 19(70), Theorems 3-5)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from numerics import implicit_bias as kernels
 from proofs import implicit_bias as derivations
 
@@ -31,9 +33,18 @@ def sizes_constraint(values: dict) -> str | None:
     return None
 
 
+@cache
+def _constants(n: int, d: int) -> dict[str, float]:
+    return kernels.family_constants(n, d)
+
+
 def max_margin_remarks(values: dict) -> list[str]:
     lo, hi = kernels.MARGINS
+    k = _constants(values["n"], values["d"])
     return [
+        rf"the derived rate constant $C = \|P_\perp\tilde w\|/\|\hat w\|$ of the family: mean ${k['C']:.3f}$, 5th to 95th "
+        rf"percentile ${k['C5']:.3f}$ to ${k['C95']:.3f}$; the offset $a$: mean ${k['a']:.3f}$, ${k['a5']:.3f}$ to "
+        rf"${k['a95']:.3f}$ (1000 datasets, seed 0)",
         rf"one replicate: a random separable dataset of $n = {values['n']}$ points in $\mathbb{{R}}^{{{values['d']}}}$ "
         rf"with $d$ support vectors (lengths $e^{{\pm {kernels.SPREAD / 2:g}}}$, tilted by ${kernels.TILT:g}$ from an "
         rf"orthogonal basis) and the rest at margins in $[{lo:g}, {hi:g}]$; its hard-margin SVM solution by SciPy's "
