@@ -290,7 +290,7 @@ def rate_experiment(xp: Any, rng: Any, budget: int, *, n: int, d: int, t: int) -
         acc.add(r)
         far += int(np.sum(np.abs(to_host(r) - 1.0) >= 0.01))
         done += b
-    acc.count(r"datasets whose $R$ is 1\% or more from $1$ (not yet on the asymptotic form)", far)
+    acc.count(r"datasets whose $R$ is off $1$ by $1\%$ or more (not yet on the asymptotic form)", far)
     return acc.estimate()
 
 
