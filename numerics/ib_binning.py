@@ -128,6 +128,7 @@ def sweep(xp: Any, rng: Any, *, activation: str, samples: int, width: int, noise
     span = float(xp.max(t)) - origin
     span = 2.0 ** math.ceil(math.log2(span)) if span > 0 else 1.0
     shared, distinct = partition(xp, t)
+    exact = math.log2(ids.shape[0]) - float(xp.mean(xp.log2(xp.astype(shared, xp.float64))))  # H(T), unbinned
     steps = []
     for j in range(FINEST + 1):
         out = histogram(xp, ids, _cells(xp, t, origin, span * 2.0**-j))
@@ -135,14 +136,14 @@ def sweep(xp: Any, rng: Any, *, activation: str, samples: int, width: int, noise
         steps.append(out)
     saxe = histogram(xp, ids, _cells(xp, t, origin, span / SAXE_BINS))
     return {"steps": steps, "distinct": distinct, "collisions": int(xp.sum(xp.astype(shared > 1, xp.int64))),
-            "saxe": saxe, "samples": int(ids.shape[0]), "separation": separation(t)}
+            "saxe": saxe, "samples": int(ids.shape[0]), "separation": separation(t), "exact": exact}
 
 
 def estimate(xp: Any, out: dict[str, Any], quantity: str, samples: int) -> Estimate:
     """The ``ib.binning`` estimate from a :func:`sweep` (see :func:`numerics.information_bottleneck.binning_experiment`)."""
     steps, u, sep = out["steps"], unit_roundoff(xp), out["separation"]
     off = sum(abs(s["I"] - s["H"]) > s["I_tol"] + s["H_tol"] for s in steps)
-    top = math.log2(out["distinct"])
+    top = out["exact"]  # the entropy of the outputs themselves: log2 N when the layer is injective
     fine = [s for s in steps if s["delta"] < sep]  # every one of these must separate the distinct outputs
     unresolved = sum(abs(s["I"] - top) > s["I_tol"] for s in fine)
     falls = sum(b["H"] < a["H"] - a["H_tol"] - b["H_tol"] for a, b in itertools.pairwise(steps))  # nested grids
@@ -166,8 +167,8 @@ def estimate(xp: Any, out: dict[str, Any], quantity: str, samples: int) -> Estim
          rf"$j \le {FINEST}$), at which $\hat I(X; T_\Delta)$ and $\hat H(T_\Delta)$ differ beyond rounding (the binned "
          rf"entropy at Saxe et al.'s ${SAXE_BINS}$ bins: ${out['saxe']['H']:.4f}$ bits)", off),
         (rf"widths below the outputs' smallest $\infty$-norm distance (${sep:.3g}$, from the pairwise distances) at "
-         rf"which the estimate is not $\log_2$ of the {out['distinct']} distinct outputs (the cells separate them: "
-         rf"{reached})", unresolved),
+         rf"which the estimate is not the entropy of the {out['distinct']} distinct outputs themselves, "
+         rf"${top:.6g}$ bits (the cells separate them: {reached})", unresolved),
         ("refinements of the nested grids at which the binned entropy falls", falls),
         ("inputs whose output another input shares (the layer is not injective on the dataset)", out["collisions"]),
     )

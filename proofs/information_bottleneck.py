@@ -331,6 +331,7 @@ def derive_binning() -> Derivation:
         [distinct, determined, plug_in, entropy, identity, ratio_def, one, own, occupied, limit, chosen],
         (Q_bin, "=", sp.Piecewise((sp.log(samples, 2), codes["limit"]), (1, codes["identity"]))),
         uses=[chosen, limit, one],
-        assumptions=(r"a dataset of $N$ distinct inputs, $X$ uniform on it; a deterministic layer $T = f(X)$",
+        assumptions=(r"a dataset of $N$ distinct inputs, $X$ uniform on it; a deterministic layer $T = f(X)$; for the "
+                     r"limit (not for the identity), $f$ injective on the dataset",
                      r"$T_\Delta$: each output coordinate binned into intervals of width $\Delta$ on a fixed grid"),
     )

@@ -2,7 +2,7 @@ r"""Spectral norms of random matrices and Lipschitz constants of networks.
 
 - ``lipschitz.spectral``: :math:`W` is ``n x m`` with iid :math:`N(0, 1/n)` entries and :math:`m/n = a`; then
   :math:`\|W\|_2 \to 1 + \sqrt a` as n grows (Geman 1980; Yin, Bai and Krishnaiah 1988; Bai and Silverstein 2010,
-  Section 5.2, cited), the square root's continuity checked. :func:`derive_spectral_correction` derives the
+  Theorem 5.8, cited), the square root's continuity checked. :func:`derive_spectral_correction` derives the
   :math:`n^{-2/3}` coefficient of :math:`\mathbb{E}\|W\|_2`: the Tracy-Widom (:math:`\beta = 1`) mean times the
   limit of Johnstone's scale (Johnstone 2001, Theorem 1.1), :math:`c = \mu_{TW}(1 + a^{-1/2})^{1/3}/2`; the scale's
   limit is taken by SymPy, the mean :math:`\mu_{TW} = -1.2065335745820` is cited (and recomputed in the tests from
@@ -217,7 +217,7 @@ def derive_spectral() -> Derivation:
     columns = hypothesis(m, "=", aspect * n, "$m/n = a$ fixed as $n$ grows")
     ratio = define(y, m / n, r"the ratio $y$ of Bai and Silverstein's dimension $m$ to their sample size $n$")
     y_is_a = equal(y, aspect, uses=[ratio, columns])
-    largest = cite(sp.Limit(LamX(n) / n, n, sp.oo), "=", var_x * (1 + sp.sqrt(y)) ** 2, "Section 5.2", BAI_SILVERSTEIN,
+    largest = cite(sp.Limit(LamX(n) / n, n, sp.oo), "=", var_x * (1 + sp.sqrt(y)) ** 2, "Theorem 5.8", BAI_SILVERSTEIN,
                    r"the largest eigenvalue of the sample covariance $X^\top X/n$ of iid entries with mean $0$, variance "
                    r"$\operatorname{Var} X_{ij}$ and a finite fourth moment tends to $\operatorname{Var} X_{ij}(1 + \sqrt y)^2$ "
                    "almost surely (Geman 1980 under growth conditions on all moments; Yin, Bai and Krishnaiah 1988)",

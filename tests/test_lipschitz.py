@@ -38,7 +38,7 @@ def test_every_premise_of_every_checked_step_is_needed(derive):
 def test_spectral_limit_rests_on_the_cited_eigenvalue_limit_and_a_checked_square_root():
     d = P.derive_spectral()
     assert d.closed_form == 1 + sp.sqrt(P.aspect) and d.status == "cited"
-    assert d.cited == ["Bai and Silverstein (2010), Section 5.2"]
+    assert d.cited == ["Bai and Silverstein (2010), Theorem 5.8"]
     limit = d.conclusion.uses[0]
     assert limit.status == "checked" and "continuous at the inner limit" in limit.how
     (wrong,) = d.remarks  # 1 + sqrt(a) = 2 sqrt(a) only at a = 1: why the default aspect is 1/4
