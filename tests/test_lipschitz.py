@@ -207,6 +207,14 @@ def test_the_prefix_constants_are_those_of_the_truncated_networks():
     assert np.all(prefix[:, 0] == pytest.approx(1.5, rel=1e-13))
 
 
+def test_near_aligned_networks_probe_the_bound_from_just_below():
+    """Tilted rank-one chains come within a few percent of s^L (random ones stay near 0.06 at depth 5), so a
+    kernel that overstated Lip(f) by a few percent would push one past the bound and fail the run."""
+    out = K.bound_check(np, np.random.default_rng(11), width=8, depth=5, norm=2.0)
+    ratios = out["near"]["lip"] / out["bound"]
+    assert 0.9 < ratios.max() <= 1 + 1e-12 and out["ratio"][1:].max() < 0.5
+
+
 def test_a_run_that_enumerates_no_random_network_is_inconclusive(monkeypatch):
     monkeypatch.setattr(K, "SECTOR_CAP", 0)
     e = K.bound_experiment(np, np.random.default_rng(0), width=4, depth=3, norm=2.0)

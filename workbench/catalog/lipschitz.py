@@ -74,11 +74,13 @@ def bound_remarks(values: dict) -> list[str]:
         r"bias-free ReLU networks on $\mathbb{R}^2$, every $W_l$ scaled to $\|W_l\|_2 = s$: the activation regions are "
         r"sectors, enumerated exactly, so $\mathrm{Lip}(f) = \max_x \|J(x)\|_2$ is found, not sampled; the attaining "
         r"network is a chain of rank-one layers $s\,v_l v_{l-1}^\top$ with positive $v_l$",
-        r"the estimate is the largest $\mathrm{Lip}(f)$ over the attaining network and "
+        r"the estimate is the largest $\mathrm{Lip}(f)$ over the attaining network, the near-aligned ones and "
         f"{kernels.NETWORKS} random Gaussian ones: $s^L$ itself when none passes the bound; the tolerance is the "
-        r"rounding of the scaled norms and of the Jacobian; the random networks decide the upper side (one above "
-        r"$s^L$ would raise the estimate past the closed form and fail the run), the chain the attainment; the "
-        r"notes give their largest ratio to $s^L$ and how it falls with depth",
+        r"rounding of the scaled norms and of the Jacobian; the random networks and "
+        f"{kernels.NEAR} near-aligned ones (rank-one chains tilted by ${kernels.TILT:g}$, whose constants come within a "
+        r"few percent of $s^L$) decide the upper side (one above $s^L$ would raise the estimate past the closed form "
+        r"and fail the run), the chain the attainment; the notes give their largest ratios to $s^L$ and how the "
+        r"random networks' ratio falls with depth",
     ]
 
 
