@@ -103,7 +103,12 @@ class Parameter:
 
     @property
     def tex(self) -> str:
-        return self.latex or sp.latex(sp.Symbol(self.name))
+        """The symbol in LaTeX: the declared one, else SymPy's (``rho`` -> ``\\rho``); a plain word is set upright
+        (``\\mathrm{width}``, not the italic product w i d t h)."""
+        if self.latex:
+            return self.latex
+        shown = sp.latex(sp.Symbol(self.name))
+        return rf"\mathrm{{{shown}}}" if shown.isalpha() and len(shown) > 1 else shown
 
     @property
     def domain(self) -> str:
