@@ -195,3 +195,20 @@ def test_default_plot_stays_inside_an_open_bound():
     fig = user_claim(low=0.0, open_low=True, high=3.0).figure()
     (x, _, _), = errorbar_series(fig.axes[0])
     assert 0.0 < x.min() < 0.01 and x.max() == 3.0
+
+
+def test_an_asymptotic_panel_draws_the_tabled_run_not_a_new_one():
+    """The paper's figure shows the verdict its table reports (here at a per-claim alpha, which changes the
+    replicates), so the two agree; without a verdict, or with other parameters, the panel runs its own."""
+    from workbench.figures import figure
+
+    tabled = wb.verify("mup.feature-learning", alpha=1.67e-7)
+    fresh = wb.verify("mup.feature-learning")
+    assert tabled.estimate != fresh.estimate
+
+    def limit_point(fig):
+        return next(float(y[0]) for ax in fig.axes for x, y, _ in errorbar_series(ax) if list(x) == [0.0])
+
+    assert limit_point(figure("mup.feature-learning", verdict=tabled)) == tabled.estimate
+    assert limit_point(figure("mup.feature-learning")) == fresh.estimate
+    assert limit_point(figure("mup.feature-learning", verdict=tabled, parameterization="mup")) != tabled.estimate

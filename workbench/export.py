@@ -189,7 +189,7 @@ def _write_latex(p: LatexPlan, reporter: Reporter | None) -> LatexExport:
         if not p.figures or p.out is None:
             return verdict, None, None
         report.phase(0, "drawing the figure")
-        fig = figure(task.claim, seed=task.settings.seed, backend=task.settings.backend, **task.params)
+        fig = figure(task.claim, seed=task.settings.seed, backend=task.settings.backend, verdict=verdict, **task.params)
         return verdict, save(fig, p.out.with_name(_figure_name(stem, task.claim)), force=p.force), str(fig.get_label())
 
     reporter = reporter if reporter is not None else Reporter()

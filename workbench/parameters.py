@@ -137,7 +137,7 @@ class Parameter:
             if self.low is None:
                 return rf"{sym} \in \mathbb{{Z}}" + (rf", {sym} \le {latex_number(self.high)}" if self.high is not None else "")
             if self.high is not None and self.high - self.low <= 3:  # a short range, listed: {1, 2, 3}
-                return rf"{sym} \in \{{{', '.join(latex_number(k) for k in range(self.low, self.high + 1))}\}}"
+                return rf"{sym} \in \{{{', '.join(latex_number(k) for k in range(int(self.low), int(self.high) + 1))}\}}"
             first = f"{latex_number(self.low)}, {latex_number(self.low + 1)}"
             last = rf", \dots, {latex_number(self.high)}" if self.high is not None else r", \dots"
             return rf"{sym} \in \{{{first}{last}\}}"

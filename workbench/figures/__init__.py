@@ -69,12 +69,14 @@ class Points:
 
 @dataclass(frozen=True)
 class PlotContext:
-    """What a plot function gets: the claim, its validated parameters, seed and backend."""
+    """What a plot function gets: the claim, its validated parameters, seed and backend, and the verdict of a run
+    at exactly these (a paper's table), which an asymptotic panel draws rather than running again."""
 
     claim: Claim
     params: dict[str, Any]
     seed: int = 0
     backend: str = "numpy"
+    verdict: Any = None
 
     def closed_form(self, vary: str, xs: Sequence[float] | np.ndarray, **overrides: Any) -> np.ndarray:
         """The closed form evaluated (float64) along ``vary``, other parameters from the context."""
@@ -120,11 +122,12 @@ def register_plots(plots: dict[str, Callable[[PlotContext], Any]]) -> None:
     PLOTS.update(plots)
 
 
-def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **params: Any) -> Figure:
+def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", verdict: Any = None, **params: Any) -> Figure:
     """The claim's figure at ``params`` (defaults for the rest), a matplotlib Figure sized for one
     column of a paper: the closed form as curves, the verifier's estimates as points with error bars
     (real :func:`~workbench.verify` runs at ``seed``, ``seed + 1``, ... on ``backend``). Its caption is
     ``fig.get_label()`` (text with inline ``$...$`` math); :func:`save` writes it (.pdf, .png, .svg, .eps).
+    ``verdict``: a run of this claim at these parameters (the paper's table), which the asymptotic panel draws.
 
     >>> fig = figure("xent.margin", K=3)
     >>> fig.axes[0].get_ylabel()
@@ -137,7 +140,7 @@ def figure(claim: Claim | str, *, seed: int = 0, backend: str = "numpy", **param
     make_backend(backend, seed)  # an unusable backend fails here, before any work
     plot = PLOTS.get(c.id) or c.plot or default_plot
     with styled():
-        fig = plot(PlotContext(c, values, seed, backend))
+        fig = plot(PlotContext(c, values, seed, backend, verdict if _same_run(verdict, c, values) else None))
     if not fig.get_label():
         fig.set_label(f"Closed form of {c.id} (line) against the verifier's estimates (points).")
     return fig
@@ -164,6 +167,11 @@ def _axis_values(p, count: int) -> np.ndarray:
     return xs
 
 
+def _same_run(verdict: Any, c: Claim, values: dict[str, Any]) -> bool:
+    """Whether ``verdict`` is a run of ``c`` at ``values`` (so a figure may draw it instead of running again)."""
+    return verdict is not None and verdict.id == c.id and dict(verdict.parameters) == dict(values)
+
+
 def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, **overrides: Any):
     """An asymptotic claim's check on ``ax``: the sweep's estimates (+-1 s.e.) against the small
     quantity of the expansion (``x^-p`` towards infinity), the fitted expansion, the extrapolated
@@ -172,7 +180,8 @@ def asymptotic_panel(ax, ctx: PlotContext, *, resolution: float | None = None, *
     lim = ctx.claim.limit
     if lim is None:
         raise TypeError(f"{ctx.claim.id} is not an asymptotic claim")
-    v = verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, resolution=resolution, **{**ctx.params, **overrides})
+    tabled = ctx.verdict if resolution is None and not overrides else None  # the run the paper's table reports
+    v = tabled or verify(ctx.claim, backend=ctx.backend, seed=ctx.seed, resolution=resolution, **{**ctx.params, **overrides})
     if v.fit is None or v.sweep is None:
         raise ValueError(f"{ctx.claim.id}: the run has no sweep to draw")
     xs = np.array([pt["x"] for pt in v.sweep], dtype=float)
