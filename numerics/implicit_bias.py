@@ -62,8 +62,9 @@ variables are positive, the smallest eigenvalue of :math:`\mathrm{diag}(\alpha)^
 (the rate at which :math:`\rho` relaxes, per unit of :math:`\log t`) is at least ``RELAXATION`` and
 :math:`C \ge` ``CONSTANT`` (with :math:`C \approx 0` the direction error sinks below the transients). *The trap*:
 each further point raises :math:`\sigma_{\max}`, so lowers :math:`\eta` and makes the offset :math:`a` more
-negative (:math:`a \approx -\log(\alpha/\eta)`); with :math:`2d + 2` points :math:`\mathbb E\,a^2 \approx 1.6` and the
-:math:`1/\log^2 t` term biases a one-term extrapolation by about 2%, which is why ``n`` is limited to :math:`d + 2`.
+negative (:math:`a \approx -\log(\alpha/\eta)`) and delays the asymptotic regime: the kernels build up to
+:math:`d + 2` points, and the claim admits :math:`d + 1` (with two further points at d = 2 and 3 the sweep's
+points leave the fitted expansion).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def derive_max_margin() -> Derivation:
         (sp.Limit(mean(ratio(logt)), logt, sp.oo), "=", LIMIT),
         uses=[per_dataset, constant],
         assumptions=(
-            r"data $z_k = y_k x_k \in \mathbb{R}^d$, $k = 1, \dots, n$ with $d \le n \le d + 2$ (the verifier's "
+            r"data $z_k = y_k x_k \in \mathbb{R}^d$, $k = 1, \dots, n$ with $d \le n \le d + 1$ (the verifier's "
             r"family), linearly separable, with $d$ support vectors "
             r"spanning $\mathbb{R}^d$; loss $\mathcal{L}(w) = \sum_k \log(1 + e^{-z_k^\top w})$; gradient descent "
             r"from $w(0) = 0$ with the fixed step $\eta = 4/\sigma_{\max}(Z)^2$",

@@ -238,8 +238,8 @@ def test_the_constant_without_the_projection_is_far_from_the_measured_rate():
 
 
 BAD = [
-    ({"n": 2, "d": 3}, "n=2 is outside d <= n <= d + 2"),
-    ({"n": 6, "d": 3}, "n=6 is outside d <= n <= d + 2"),
+    ({"n": 2, "d": 3}, "n=2 is outside d <= n <= d + 1"),
+    ({"n": 5, "d": 3}, "n=5 is outside d <= n <= d + 1"),
     ({"d": 1, "n": 2}, "d=1 is outside the domain"),
     ({"d": 9, "n": 9}, "d=9 is outside the domain"),
     ({"n": 3.5}, "n=3.5 must be an integer"),

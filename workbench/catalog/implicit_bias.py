@@ -14,7 +14,7 @@ from ..claim_type import Claim
 from ..parameters import integer
 from ..registry import register
 
-__all__ = ["MAX_MARGIN", "RESOLUTION", "sizes_constraint"]
+__all__ = ["MAX_MARGIN", "RESOLUTION", "EXTRA", "sizes_constraint"]
 
 _S = derivations
 # The default target: each dataset's statistic R spreads by about 0.0015 and the fit in t^(-3/4), t^(-3/2) from
@@ -23,13 +23,17 @@ _S = derivations
 RESOLUTION = 0.005
 
 
+EXTRA = 1  # other points beside the d support vectors that the claim admits (the kernels build up to MAX_EXTRA)
+
+
 def sizes_constraint(values: dict) -> str | None:
-    """``d <= n <= 2d + 2``: the d planted support vectors, and few enough other points (each raises
-    sigma_max, lowers the step and delays the asymptotic regime) that T <= 4096 steps is asymptotic."""
+    """``d <= n <= d + 1``: the d planted support vectors, and few enough other points (each raises
+    sigma_max, lowers the step and delays the asymptotic regime) that the sweep's t <= 16384 is asymptotic: with
+    two, at d = 2 and 3, the sweep's points leave the fitted expansion (chi-square p < 1e-10)."""
     n, d = values["n"], values["d"]
-    if not d <= n <= d + kernels.MAX_EXTRA:
-        return (f"n={n} is outside d <= n <= d + {kernels.MAX_EXTRA} for d={d}: the datasets have d support vectors, "
-                "and more other points delay the asymptotic regime beyond the sweep's 4096 steps")
+    if not d <= n <= d + EXTRA:
+        return (f"n={n} is outside d <= n <= d + {EXTRA} for d={d}: the datasets have d support vectors, "
+                "and more other points delay the asymptotic regime beyond the sweep's 16384 steps")
     return None
 
 
@@ -83,14 +87,14 @@ MAX_MARGIN = register(
             r"$R = 1 + \log t\,(e(w_R) - e_\infty(\log t))/C$, $e_\infty$ the direction error of $\hat w\log t + "
             r"\tilde w$ itself (so that the offset $a = \tilde w^\top \hat w/\|\hat w\|^2$ of each dataset drops "
             r"out), on a built family of random datasets of $n$ points in $\mathbb{R}^d$: $d$ support vectors, the "
-            r"others at margins $3$ to $4$, $d \le n \le d + 2$, kept when $\rho$ relaxes fast and $C$ is not "
+            r"others at margins $3$ to $4$, $d \le n \le d + 1$, kept when $\rho$ relaxes fast and $C$ is not "
             r"small. The conclusion rests on "
             "cited theorems, verified numerically: Soudry, Hoffer, Nacson, Gunasekar and Srebro (2018), Theorems 3 "
             "and 4 (the rate, Theorem 5)."
         ),
         kind="asymptotic",
         parameters=(
-            integer("n", 4, "the number of data points ($d$ of them support vectors)", low=2, high=8 + kernels.MAX_EXTRA,
+            integer("n", 4, "the number of data points ($d$ of them support vectors)", low=2, high=8 + EXTRA,
                     typical=(2, 6)),
             integer("d", 3, "the dimension of the data", low=2, high=8, typical=(2, 3)),
         ),
