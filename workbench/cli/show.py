@@ -42,7 +42,7 @@ def listing(args: Namespace) -> int:
     table = Table(title="Registered claims")
     for col in ("claim", "kind", "title", "parameters", "source"):
         table.add_column(col)
-    for c in cs:
+    for c in sorted(cs, key=lambda c: c.id.split(".")[0]):  # grouped by area (stable: registry order within one)
         table.add_row(c.id, c.kind, to_text(c.title), c.parameter_names, "; ".join(s.short for s in c.sources))
     console().print(table)
     return 0
