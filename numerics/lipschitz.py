@@ -181,20 +181,26 @@ def random_networks(xp: Any, rng: Any, *, width: int, depth: int, norm: float, n
         return [_scaled(first, norm), *_scaled(rest, norm)]
 
 
+def _chains(xp: Any, rng: Any, count: int, width: int, depth: int) -> list[np.ndarray]:
+    r"""``count`` rank-one chains, layer l the outer product :math:`v_l v_{l-1}^\top` of random unit vectors with
+    positive entries (:math:`v_0 \in \mathbb R^2`): one host array ``(count, rows, columns)`` per layer, unscaled."""
+    draws = np.abs(to_host(rng.standard_normal((count, depth + 1, width + 2), dtype=xp.float64))) + 1e-3
+    vs = [draws[:, 0, :2]] + [draws[:, k, :width] for k in range(1, depth + 1)]
+    vs = [v / np.sqrt(np.sum(v * v, axis=1, keepdims=True)) for v in vs]
+    return [vs[i + 1][:, :, None] * vs[i][:, None, :] for i in range(depth)]
+
+
 def near_aligned(xp: Any, rng: Any, *, width: int, depth: int, norm: float, networks: int = NEAR,
                  tilt: float = TILT) -> list[np.ndarray]:
     r"""``networks`` rank-one chains (as :func:`attaining_network`) each layer perturbed by ``tilt`` times a
     Gaussian matrix of unit expected Frobenius norm, then rescaled to :math:`\|W_l\|_2 = s`: networks whose
     constant comes close to :math:`s^L` from below, so that they probe the upper side of the bound where random
     ones (ratio about 0.06 at depth 5) cannot. One host array ``(networks, rows, columns)`` per layer."""
-    draws = np.abs(to_host(rng.standard_normal((networks, depth + 1, width + 2), dtype=xp.float64))) + 1e-3
-    vs = [draws[:, 0, :2]] + [draws[:, k, :width] for k in range(1, depth + 1)]
-    vs = [v / np.sqrt(np.sum(v * v, axis=1, keepdims=True)) for v in vs]
+    chains = _chains(xp, rng, networks, width, depth)
     noise = to_host(rng.standard_normal((depth, networks, width, width), dtype=xp.float64))
     layers = []
-    for i in range(depth):
-        outer = vs[i + 1][:, :, None] * vs[i][:, None, :]
-        g = noise[i][:, :, : outer.shape[2]]
+    for outer, g in zip(chains, noise, strict=True):
+        g = g[:, :, : outer.shape[2]]
         layers.append(outer + tilt * g / math.sqrt(g.shape[1] * g.shape[2]))
     with _one_blas_thread(np):
         return [_scaled(w, norm) for w in layers]
@@ -205,11 +211,8 @@ def attaining_network(xp: Any, rng: Any, *, width: int, depth: int, norm: float)
     random unit vectors :math:`v_l` of positive entries (:math:`v_0 = q \in \mathbb R^2`), so that on the half
     plane :math:`q^\top x > 0` every unit is active and :math:`J = s^L v_L q^\top`, of norm :math:`s^L`. One host
     array ``(1, rows, columns)`` per layer."""
-    draws = np.abs(to_host(rng.standard_normal((depth + 1, width + 2), dtype=xp.float64))) + 1e-3
-    vs = [draws[0, :2]] + [draws[k, :width] for k in range(1, depth + 1)]
-    vs = [v / np.sqrt(np.sum(v * v)) for v in vs]
     with _one_blas_thread(np):
-        return [_scaled(np.outer(vs[i + 1], vs[i])[None], norm) for i in range(depth)]
+        return [_scaled(w, norm) for w in _chains(xp, rng, 1, width, depth)]
 
 
 def sectors(weights: list[np.ndarray], cap: float = SECTOR_CAP) -> dict[str, np.ndarray] | None:

@@ -24,7 +24,7 @@ import sympy as sp
 from .checks import StepNotChecked, confirm_equal
 from .mathtext import check as check_text
 from .mathtext import to_latex, to_text
-from .printing import LINE, latex_expr, latex_lines, latex_relation, latex_text, text_relation, width
+from .printing import LATEX_RELATIONS, LINE, latex_expr, latex_lines, latex_relation, latex_text, text_relation, width
 from .sources import Source
 from .steps import (
     RELATIONS,
@@ -364,7 +364,7 @@ class Derivation:
         budget = LINE - max([width(h) for h, w in zip(heads, wide, strict=True) if not w] or [0]) if breaks else 10**6
         heads = [rf"\MoveEqLeft {h} \\" if w else h for h, w in zip(heads, wide, strict=True)]
         for step, head in zip(self.steps, heads, strict=True):
-            rel = latex_relation(sp.Symbol("x"), step.rel, sp.Symbol("x"))[2:-2]
+            rel = LATEX_RELATIONS[step.rel]
             if step.rel == "=" and isinstance(step.lhs, (sp.core.relational.Relational, sp.logic.boolalg.BooleanFunction)):
                 rel = r"\iff"
             cond = rf"\quad \text{{({to_latex(step.condition)})}}" if step.condition else ""

@@ -97,6 +97,8 @@ _MACROS: dict[str, object] = {
     "overline": _one("{}̄"), "widehat": _one("{}̂"), "dot": _one("{}̇"),
     "frac": _two("{}/{}"), "tfrac": _two("{}/{}"), "dfrac": _two("{}/{}"), "binom": _two("C({}, {})"),
 }
+
+
 def _root(n, l2tobj) -> str:
     r"""``\sqrt{x}`` as √x, ``\sqrt[3]{x}`` as ∛x, ``\sqrt[k]{x}`` as the k-th root sign with a superscript index."""
     args = n.nodeargd.argnlist

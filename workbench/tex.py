@@ -146,7 +146,7 @@ def theorem(c: Claim) -> str:
     domains = _domains(c)
     lines.append((f"For {domains}," if domains else "Then") + r" \[ " + statement_math(c) + r", \]")
     lines.append(where(c))
-    relabel, names = coded(c)
+    _, names = coded(c)
     if c.derivation.abbreviations:
         lines.append(abbreviations(c.derivation, names))
     if c.mutated:
